@@ -1,0 +1,56 @@
+# The two commands of the README are `make demo` and `make test`; both
+# install missing Debian packages first (make deps) and build.
+#
+#   make            build into build/ (engine, sylva.so, sylva)
+#   make deps       install missing Debian packages (apt-get, as root)
+#   make test       build and run every test (cmocka + Lua) through ctest
+#   make test SANITIZE=1   the same under ASan + UBSan (in build-san/)
+#   make demo       run the HER2 study on the bundled cohort
+#   make bench      benchmarks against the peers, ratios in the same run
+#   make install PREFIX=/usr/local
+SANITIZE ?= 0
+PREFIX ?= /usr/local
+JOBS ?= 2
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+CMAKE_FLAGS = -DSYLVA_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+else
+BUILD ?= build
+CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=Release
+endif
+
+SYLVA = $(BUILD)/sylva
+
+.PHONY: all build deps configure test demo bench install clean cohort fuzz
+
+all: build
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: deps
+	$(MAKE) build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: deps
+	$(MAKE) build
+	$(SYLVA) examples/demo.lua
+
+bench: deps
+	$(MAKE) build
+	$(SYLVA) bench/run.lua
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,12 @@
+/*
+ * lstats.c - the sv.stats module (filled in by its issue).
+ */
+#include "lsylva.h"
+
+static const luaL_Reg funcs[] = {{NULL, NULL}};
+
+int luaopen_sylva_stats(lua_State *L)
+{
+    luaL_newlib(L, funcs);
+    return 1;
+}

@@ -1,0 +1,126 @@
+/*
+ * lsylva.h - glue shared by every binding file: the Vector and Matrix
+ * userdata, argument and option checking, the engine context (progress bar
+ * and Ctrl-C) and engine error reporting.
+ *
+ * Conventions (see docs/internals.md):
+ * - every public function checks its arguments before calling the engine
+ *   and raises through luaL_argerror / svL_opt_* so messages name the
+ *   function and the argument;
+ * - memory the engine needs for the duration of a call is allocated as
+ *   Lua userdata where possible (collected on error), else freed before
+ *   any lua_error.
+ */
+#ifndef LSYLVA_H
+#define LSYLVA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stddef.h>
+
+#include "../engine/sv_core.h"
+
+#define SV_VECTOR_MT "sylva.Vector"
+#define SV_MATRIX_MT "sylva.Matrix"
+
+/* A Vector: n doubles inside the userdata itself. */
+typedef struct svL_vector {
+    size_t n;
+    double data[];
+} svL_vector;
+
+/* A Matrix: nrow x ncol doubles, column-major (x[i, j] at data[j*nrow+i]),
+ * inside the userdata. Column names, when set, are the userdata's first
+ * user value (a Lua array of strings). */
+typedef struct svL_matrix {
+    size_t nrow, ncol;
+    double data[];
+} svL_matrix;
+
+/* Creates a Vector of n elements (uninitialised) and pushes it. */
+double *svL_newvector(lua_State *L, size_t n);
+/* Creates an nrow x ncol Matrix (uninitialised), pushes it, returns it. */
+svL_matrix *svL_newmatrix(lua_State *L, size_t nrow, size_t ncol);
+svL_vector *svL_testvector(lua_State *L, int idx);
+svL_matrix *svL_testmatrix(lua_State *L, int idx);
+
+/*
+ * Numeric vector argument: a Vector or a Lua array of numbers. A Lua
+ * array is converted to a Vector that replaces the argument in its stack
+ * slot (so the data live as long as the call). Non-numbers raise an
+ * error naming the argument and the element. Sets *n.
+ */
+const double *svL_checkvector(lua_State *L, int arg, size_t *n);
+/* Same, or NULL when the argument is absent or nil. */
+const double *svL_optvector(lua_State *L, int arg, size_t *n);
+
+/*
+ * Matrix argument: a Matrix or a Lua array of rows (arrays of numbers, all
+ * the same length). A Lua array is converted to a Matrix in the same slot.
+ */
+svL_matrix *svL_checkmatrix(lua_State *L, int arg);
+
+/* Pushes the matrix's column names array (or nil). */
+void svL_matrix_pushnames(lua_State *L, int idx);
+/* Sets the names of the matrix at idx from the array on top (popped). */
+void svL_matrix_setnames(lua_State *L, int idx);
+
+/*
+ * Options table at stack index arg (absent or nil = no options). Raises
+ * "unknown option 'treees' to forest.train" for any key not in allowed
+ * (a NULL-terminated list), and for a non-string key.
+ */
+void svL_checkopts(lua_State *L, int arg, const char *fname,
+                   const char *const allowed[]);
+/* Typed option readers; each raises "bad option 'key' to fname (...)". */
+lua_Integer svL_opt_int(lua_State *L, int arg, const char *fname,
+                        const char *key, lua_Integer def, lua_Integer lo,
+                        lua_Integer hi);
+double svL_opt_num(lua_State *L, int arg, const char *fname, const char *key,
+                   double def, double lo, double hi);
+int svL_opt_bool(lua_State *L, int arg, const char *fname, const char *key,
+                 int def);
+/* One of a NULL-terminated list of strings; returns its index. */
+int svL_opt_enum(lua_State *L, int arg, const char *fname, const char *key,
+                 int def, const char *const list[]);
+/* Pushes the option's value (or nil) and returns its Lua type. */
+int svL_opt_get(lua_State *L, int arg, const char *key);
+/* Raises "bad option 'key' to fname (msg)". */
+int svL_opt_error(lua_State *L, const char *fname, const char *key,
+                  const char *msg);
+
+/* The seed option: any integer (negative seeds are reinterpreted as
+ * unsigned 64-bit, documented); default 1. */
+uint64_t svL_opt_seed(lua_State *L, int arg, const char *fname);
+
+/*
+ * Fills an engine context: threads, the progress bar (when enabled by
+ * sv.progress and stderr is a terminal), and the Ctrl-C flag.
+ */
+void svL_ctx(lua_State *L, sv_ctx *ctx, int threads);
+
+/* sv.progress(on): switches the progress bar on or off. */
+int svL_progress_set(lua_State *L);
+
+/* Raises a Lua error "fname: message" for a failed engine call. */
+int svL_engine_error(lua_State *L, const char *fname, const sv_err *e);
+
+/* The interrupt flag set by the executable's SIGINT handler. */
+extern volatile int svL_interrupt_flag;
+
+/* Registers a submodule: sets sv[name] (table at sv_idx) and
+ * package.loaded["sylva." .. name] to the table on top of the stack
+ * (popped). */
+void svL_register_submodule(lua_State *L, int sv_idx, const char *name);
+
+/* Module openers, one per binding file. */
+int luaopen_sylva(lua_State *L);
+int svL_open_data(lua_State *L);   /* Vector, Matrix, rng, clock */
+int svL_open_csv(lua_State *L);    /* read_csv, Frame */
+int luaopen_sylva_forest(lua_State *L);
+int luaopen_sylva_shap(lua_State *L);
+int luaopen_sylva_surv(lua_State *L);
+int luaopen_sylva_roc(lua_State *L);
+int luaopen_sylva_stats(lua_State *L);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * lutil.c - argument checking, options, engine context and errors shared
+ * by all binding files (see lsylva.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "lsylva.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile int svL_interrupt_flag = 0;
+
+double *svL_newvector(lua_State *L, size_t n)
+{
+    if (n > (((size_t)-1) - sizeof(svL_vector)) / sizeof(double))
+        luaL_error(L, "vector of %zu elements is too large", n);
+    svL_vector *v = lua_newuserdatauv(L, sizeof(svL_vector) + n * sizeof(double), 0);
+    v->n = n;
+    luaL_setmetatable(L, SV_VECTOR_MT);
+    return v->data;
+}
+
+svL_matrix *svL_newmatrix(lua_State *L, size_t nrow, size_t ncol)
+{
+    size_t cap = (((size_t)-1) - sizeof(svL_matrix)) / sizeof(double);
+    if (ncol != 0 && nrow > cap / ncol)
+        luaL_error(L, "matrix of %zu x %zu is too large", nrow, ncol);
+    svL_matrix *m = lua_newuserdatauv(L, sizeof(svL_matrix) + nrow * ncol * sizeof(double), 1);
+    m->nrow = nrow;
+    m->ncol = ncol;
+    luaL_setmetatable(L, SV_MATRIX_MT);
+    return m;
+}
+
+svL_vector *svL_testvector(lua_State *L, int idx)
+{
+    return luaL_testudata(L, idx, SV_VECTOR_MT);
+}
+
+svL_matrix *svL_testmatrix(lua_State *L, int idx)
+{
+    return luaL_testudata(L, idx, SV_MATRIX_MT);
+}
+
+static int bad_element(lua_State *L, int arg, size_t i, const char *what)
+{
+    const char *msg = lua_pushfstring(L, "element %d is %s, number expected",
+                                      (int)i, what);
+    return luaL_argerror(L, arg, msg);
+}
+
+const double *svL_checkvector(lua_State *L, int arg, size_t *n)
+{
+    arg = lua_absindex(L, arg);
+    svL_vector *v = svL_testvector(L, arg);
+    if (v) {
+        *n = v->n;
+        return v->data;
+    }
+    if (!lua_istable(L, arg))
+        luaL_typeerror(L, arg, "Vector or array of numbers");
+    size_t len = (size_t)luaL_len(L, arg);
+    double *d = svL_newvector(L, len);
+    for (size_t i = 0; i < len; i++) {
+        int t = lua_geti(L, arg, (lua_Integer)i + 1);
+        if (t != LUA_TNUMBER) bad_element(L, arg, i + 1, luaL_typename(L, -1));
+        d[i] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_replace(L, arg);
+    *n = len;
+    return d;
+}
+
+const double *svL_optvector(lua_State *L, int arg, size_t *n)
+{
+    if (lua_isnoneornil(L, arg)) {
+        *n = 0;
+        return NULL;
+    }
+    return svL_checkvector(L, arg, n);
+}
+
+svL_matrix *svL_checkmatrix(lua_State *L, int arg)
+{
+    arg = lua_absindex(L, arg);
+    svL_matrix *m = svL_testmatrix(L, arg);
+    if (m) return m;
+    if (!lua_istable(L, arg))
+        luaL_typeerror(L, arg, "Matrix or array of rows");
+    size_t nrow = (size_t)luaL_len(L, arg);
+    size_t ncol = 0;
+    if (nrow > 0) {
+        if (lua_geti(L, arg, 1) != LUA_TTABLE)
+            luaL_argerror(L, arg, "row 1 is not an array of numbers");
+        ncol = (size_t)luaL_len(L, -1);
+        lua_pop(L, 1);
+    }
+    m = svL_newmatrix(L, nrow, ncol);
+    for (size_t i = 0; i < nrow; i++) {
+        if (lua_geti(L, arg, (lua_Integer)i + 1) != LUA_TTABLE) {
+            const char *msg = lua_pushfstring(L, "row %d is not an array of numbers", (int)i + 1);
+            luaL_argerror(L, arg, msg);
+        }
+        if ((size_t)luaL_len(L, -1) != ncol) {
+            const char *msg = lua_pushfstring(L, "row %d has %d values, row 1 has %d",
+                                              (int)i + 1, (int)luaL_len(L, -1), (int)ncol);
+            luaL_argerror(L, arg, msg);
+        }
+        for (size_t j = 0; j < ncol; j++) {
+            if (lua_geti(L, -1, (lua_Integer)j + 1) != LUA_TNUMBER) {
+                const char *msg = lua_pushfstring(L, "row %d, column %d is %s, number expected",
+                                                  (int)i + 1, (int)j + 1, luaL_typename(L, -1));
+                luaL_argerror(L, arg, msg);
+            }
+            m->data[j * nrow + i] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_replace(L, arg);
+    return m;
+}
+
+void svL_matrix_pushnames(lua_State *L, int idx)
+{
+    lua_getiuservalue(L, idx, 1);
+}
+
+void svL_matrix_setnames(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_setiuservalue(L, idx, 1);
+}
+
+/* ---- options ------------------------------------------------------- */
+
+void svL_checkopts(lua_State *L, int arg, const char *fname,
+                   const char *const allowed[])
+{
+    if (lua_isnoneornil(L, arg)) return;
+    if (!lua_istable(L, arg)) luaL_typeerror(L, arg, "options table");
+    arg = lua_absindex(L, arg);
+    lua_pushnil(L);
+    while (lua_next(L, arg)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "bad options to %s (option names must be strings, got %s)",
+                       fname, luaL_typename(L, -1));
+        const char *k = lua_tostring(L, -1);
+        int ok = 0;
+        for (int i = 0; allowed[i]; i++)
+            if (strcmp(allowed[i], k) == 0) ok = 1;
+        if (!ok) luaL_error(L, "unknown option '%s' to %s", k, fname);
+    }
+}
+
+int svL_opt_get(lua_State *L, int arg, const char *key)
+{
+    if (lua_isnoneornil(L, arg) || !lua_istable(L, arg)) {
+        lua_pushnil(L);
+        return LUA_TNIL;
+    }
+    return lua_getfield(L, arg, key);
+}
+
+int svL_opt_error(lua_State *L, const char *fname, const char *key,
+                  const char *msg)
+{
+    return luaL_error(L, "bad option '%s' to %s (%s)", key, fname, msg);
+}
+
+lua_Integer svL_opt_int(lua_State *L, int arg, const char *fname,
+                        const char *key, lua_Integer def, lua_Integer lo,
+                        lua_Integer hi)
+{
+    int t = svL_opt_get(L, arg, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return def;
+    }
+    int isint = 0;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (t != LUA_TNUMBER || !isint) {
+        const char *msg = lua_pushfstring(L, "integer expected, got %s",
+                                          t == LUA_TNUMBER ? "non-integer number" : lua_typename(L, t));
+        svL_opt_error(L, fname, key, msg);
+    }
+    if (v < lo || v > hi) {
+        const char *msg = lua_pushfstring(L, "%I is out of range [%I, %I]", v, lo, hi);
+        svL_opt_error(L, fname, key, msg);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+double svL_opt_num(lua_State *L, int arg, const char *fname, const char *key,
+                   double def, double lo, double hi)
+{
+    int t = svL_opt_get(L, arg, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return def;
+    }
+    if (t != LUA_TNUMBER) {
+        const char *msg = lua_pushfstring(L, "number expected, got %s", lua_typename(L, t));
+        svL_opt_error(L, fname, key, msg);
+    }
+    double v = lua_tonumber(L, -1);
+    if (!(v >= lo && v <= hi)) {
+        const char *msg = lua_pushfstring(L, "%f is out of range [%f, %f]", v, lo, hi);
+        svL_opt_error(L, fname, key, msg);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+int svL_opt_bool(lua_State *L, int arg, const char *fname, const char *key,
+                 int def)
+{
+    int t = svL_opt_get(L, arg, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return def;
+    }
+    if (t != LUA_TBOOLEAN) {
+        const char *msg = lua_pushfstring(L, "boolean expected, got %s", lua_typename(L, t));
+        svL_opt_error(L, fname, key, msg);
+    }
+    int v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+int svL_opt_enum(lua_State *L, int arg, const char *fname, const char *key,
+                 int def, const char *const list[])
+{
+    int t = svL_opt_get(L, arg, key);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return def;
+    }
+    if (t == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        for (int i = 0; list[i]; i++) {
+            if (strcmp(list[i], s) == 0) {
+                lua_pop(L, 1);
+                return i;
+            }
+        }
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "expected one of ");
+    for (int i = 0; list[i]; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addchar(&b, '"');
+        luaL_addstring(&b, list[i]);
+        luaL_addchar(&b, '"');
+    }
+    luaL_pushresult(&b);
+    return svL_opt_error(L, fname, key, lua_tostring(L, -1));
+}
+
+uint64_t svL_opt_seed(lua_State *L, int arg, const char *fname)
+{
+    lua_Integer s = svL_opt_int(L, arg, fname, "seed", 1, LUA_MININTEGER, LUA_MAXINTEGER);
+    return (uint64_t)s;
+}
+
+/* ---- engine context: progress bar and interrupt ---------------------- */
+
+/* Registry key of the progress switch (set by sv.progress). */
+static const char progress_key = 'p';
+
+typedef struct bar_state {
+    double start;
+    int drawn;
+} bar_state;
+
+static void draw_bar(void *ud, const char *what, size_t done, size_t total)
+{
+    bar_state *bs = ud;
+    if (total == 0) return;
+    double now = sv_clock();
+    /* Quiet for short runs: only draw after half a second. */
+    if (!bs->drawn && now - bs->start < 0.5 && done < total) return;
+    int width = 30;
+    int fill = (int)((double)width * (double)done / (double)total);
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : ' ';
+    bar[width] = '\0';
+    fprintf(stderr, "\r%-20.20s [%s] %3d%%", what, bar,
+            (int)(100.0 * (double)done / (double)total));
+    if (done >= total) fprintf(stderr, "\r%*s\r", 20 + width + 8, "");
+    fflush(stderr);
+    bs->drawn = 1;
+}
+
+static int progress_enabled(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &progress_key);
+    int on = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!on) return 0;
+    const char *ci = getenv("CI");
+    if (ci && *ci) return 0;
+    return isatty(2);
+}
+
+void svL_ctx(lua_State *L, sv_ctx *ctx, int threads)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->threads = threads;
+    ctx->cancel = &svL_interrupt_flag;
+    if (progress_enabled(L)) {
+        bar_state *bs = lua_newuserdatauv(L, sizeof *bs, 0);
+        bs->start = sv_clock();
+        bs->drawn = 0;
+        /* Kept alive in the registry until the next call replaces it. */
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &draw_bar);
+        ctx->progress = draw_bar;
+        ctx->progress_ud = bs;
+    }
+}
+
+int svL_progress_set(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TBOOLEAN);
+    lua_pushvalue(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &progress_key);
+    return 0;
+}
+
+int svL_engine_error(lua_State *L, const char *fname, const sv_err *e)
+{
+    if (e->status == SV_EINTR) {
+        svL_interrupt_flag = 0;
+        return luaL_error(L, "%s: interrupted", fname);
+    }
+    return luaL_error(L, "%s: %s", fname, e->msg[0] ? e->msg : sv_status_name(e->status));
+}
+
+void svL_register_submodule(lua_State *L, int sv_idx, const char *name)
+{
+    sv_idx = lua_absindex(L, sv_idx);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, sv_idx, name);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushfstring(L, "sylva.%s", name);
+    lua_pushvalue(L, -3);
+    lua_settable(L, -3);
+    lua_pop(L, 2);
+}

@@ -1,0 +1,102 @@
+-- testing.lua - the small test harness of the Lua tests (run through the
+-- sylva binary by ctest). Each file:
+--   local T = require "testing"
+--   T.test("what property is checked", function() T.near(a, b, 1e-12) end)
+--   T.done()   -- prints "N passed, N failed" and sets the exit status
+local T = {}
+
+local passed, failed = 0, 0
+local current = nil
+
+T.root = os.getenv("SYLVA_ROOT") or "."
+T.tmp = os.getenv("SYLVA_TMP") or "/tmp"
+
+local function fail(msg, level)
+  error(msg, (level or 1) + 1)
+end
+
+function T.test(name, fn)
+  current = name
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    passed = passed + 1
+  else
+    failed = failed + 1
+    io.stderr:write(("FAIL %s\n  %s\n"):format(name, tostring(err)))
+  end
+  current = nil
+end
+
+function T.ok(cond, msg)
+  if not cond then fail("assertion failed: " .. (msg or "?"), 2) end
+end
+
+function T.eq(a, b, msg)
+  if a ~= b then
+    fail(("expected %s, got %s%s"):format(tostring(b), tostring(a), msg and (" (" .. msg .. ")") or ""), 2)
+  end
+end
+
+-- |a - b| <= tol * max(1, |b|) when rel, else |a - b| <= tol.
+function T.near(a, b, tol, msg, rel)
+  local d = math.abs(a - b)
+  local bound = rel and tol * math.max(1, math.abs(b)) or tol
+  if not (d <= bound) then
+    fail(("expected %.17g, got %.17g (diff %.3g > %.3g)%s"):format(
+      b, a, d, bound, msg and (" (" .. msg .. ")") or ""), 2)
+  end
+end
+
+-- Relative agreement: |a - b| <= tol * |b| (or <= tol when b == 0).
+function T.rel(a, b, tol, msg)
+  local d = math.abs(a - b)
+  local bound = b == 0 and tol or tol * math.abs(b)
+  if not (d <= bound) and not (a ~= a and b ~= b) then
+    fail(("expected %.17g, got %.17g (rel diff %.3g > %.3g)%s"):format(
+      b, a, b == 0 and d or d / math.abs(b), tol, msg and (" (" .. msg .. ")") or ""), 2)
+  end
+end
+
+-- fn must raise an error whose message contains `pattern` (plain text).
+function T.raises(fn, pattern, msg)
+  local ok, err = pcall(fn)
+  if ok then fail("expected an error" .. (msg and (" (" .. msg .. ")") or ""), 2) end
+  err = tostring(err)
+  if pattern and not err:find(pattern, 1, true) then
+    fail(("error %q does not contain %q"):format(err, pattern), 2)
+  end
+  return err
+end
+
+function T.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Reads a fixture CSV of numbers with a header into {name = {values}}.
+function T.read_fixture(path)
+  local cols, names = {}, nil
+  for line in io.lines(path) do
+    local fields = {}
+    for f in (line .. ","):gmatch("([^,]*),") do fields[#fields + 1] = f end
+    if not names then
+      names = fields
+      for _, n in ipairs(names) do cols[n] = {} end
+    else
+      for i, n in ipairs(names) do
+        local v = fields[i]
+        cols[n][#cols[n] + 1] = tonumber(v) or (v == "NA" and 0/0) or v
+      end
+    end
+  end
+  return cols, names
+end
+
+function T.done()
+  print(("%d passed, %d failed"):format(passed, failed))
+  os.exit(failed == 0 and 0 or 1)
+end
+
+return T

@@ -1,0 +1,31 @@
+#!/bin/sh
+# deps.sh - installs the Debian packages sylva needs to build, test and run
+# its demo. As root it runs apt-get; otherwise it prints the exact command
+# and stops. Extra packages for optional work (oracles, benchmarks) are
+# passed as arguments: tools/deps.sh r-base-core ...
+set -eu
+
+PKGS="cmake make gcc pkg-config liblua5.4-dev lua5.4 lua-filesystem libcmocka-dev libreadline-dev libxml2-utils"
+PKGS="$PKGS $*"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+echo "sylva: missing Debian packages:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "Run as root (or with sudo):"
+    echo "  apt-get update && apt-get install -y$missing"
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
