@@ -22,6 +22,15 @@
 
 #define SV_VECTOR_MT "sylva.Vector"
 #define SV_MATRIX_MT "sylva.Matrix"
+#define SV_FOREST_MT "sylva.Forest"
+
+struct sv_forest;
+/* The Forest userdata (bindings/lforest.c): a pointer to the engine's
+ * forest, owned by the userdata (freed by __gc/__close). Other modules
+ * (TreeSHAP) read the forest through luaL_checkudata(L, i, SV_FOREST_MT). */
+typedef struct svL_forest {
+    struct sv_forest *f;
+} svL_forest;
 
 /* A Vector: n doubles inside the userdata itself. */
 typedef struct svL_vector {
