@@ -1,0 +1,91 @@
+/*
+ * io.c - atomic output files (sv_io.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "sv_io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+sv_status sv_atomic_open(sv_atomic_file *af, const char *path, sv_err *err)
+{
+    memset(af, 0, sizeof *af);
+    size_t n = strlen(path);
+    af->path = dup_str(path);
+    af->tmp_path = malloc(n + 16);
+    if (!af->path || !af->tmp_path) {
+        sv_atomic_abort(af);
+        return sv_err_set(err, SV_ENOMEM, "out of memory opening '%s'", path);
+    }
+    snprintf(af->tmp_path, n + 16, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(af->tmp_path);
+    if (fd < 0) {
+        int e = errno;
+        free(af->tmp_path);
+        af->tmp_path = NULL;
+        sv_atomic_abort(af);
+        return sv_err_set(err, SV_EIO, "cannot write '%s': %s", path, strerror(e));
+    }
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        int e = errno;
+        close(fd);
+        sv_atomic_abort(af);
+        return sv_err_set(err, SV_EIO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return SV_OK;
+}
+
+sv_status sv_atomic_commit(sv_atomic_file *af, sv_err *err)
+{
+    int failed = 0, e = 0;
+    if (!af->fp) return sv_err_set(err, SV_EIO, "file is not open");
+    if (ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0) {
+        failed = 1;
+        e = errno ? errno : EIO;
+    }
+    if (fclose(af->fp) != 0 && !failed) {
+        failed = 1;
+        e = errno;
+    }
+    af->fp = NULL;
+    if (!failed && rename(af->tmp_path, af->path) != 0) {
+        failed = 1;
+        e = errno;
+    }
+    if (failed) {
+        sv_status st = sv_err_set(err, SV_EIO, "cannot write '%s': %s", af->path, strerror(e));
+        sv_atomic_abort(af);
+        return st;
+    }
+    free(af->tmp_path);
+    af->tmp_path = NULL;
+    free(af->path);
+    af->path = NULL;
+    return SV_OK;
+}
+
+void sv_atomic_abort(sv_atomic_file *af)
+{
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+    }
+    if (af->tmp_path) {
+        remove(af->tmp_path);
+        free(af->tmp_path);
+        af->tmp_path = NULL;
+    }
+    free(af->path);
+    af->path = NULL;
+}

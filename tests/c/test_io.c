@@ -1,0 +1,142 @@
+/*
+ * test_io.c - atomic output files.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sv_io.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sv_io_testXXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *slurp(const char *path)
+{
+    static char buf[256];
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* A committed file replaces the old one; nothing else is left behind. */
+static void test_commit_replaces(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    sv_atomic_file af;
+    sv_err err;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+        fprintf(af.fp, "version %d", k);
+        assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
+    }
+    assert_string_equal(slurp(path), "version 1");
+}
+
+/* An abandoned write leaves the previous file intact and no temporary. */
+static void test_abort_keeps_previous(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/keep.txt", dir);
+    sv_atomic_file af;
+    sv_err err;
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("good", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("half", af.fp);
+    sv_atomic_abort(&af);
+    assert_string_equal(slurp(path), "good");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c tmp) -eq 0", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A directory that cannot be written gives SV_EIO with the path named. */
+static void test_unwritable_dir_is_clear_error(void **state)
+{
+    (void)state;
+    if (geteuid() == 0) {
+        /* root ignores permissions: use a path under a missing directory */
+        char path[300];
+        snprintf(path, sizeof path, "%s/missing/x.txt", dir);
+        sv_atomic_file af;
+        sv_err err;
+        assert_int_equal(sv_atomic_open(&af, path, &err), SV_EIO);
+        assert_non_null(strstr(err.msg, path));
+        return;
+    }
+    char sub[300], path[320];
+    snprintf(sub, sizeof sub, "%s/ro", dir);
+    mkdir(sub, 0500);
+    snprintf(path, sizeof path, "%s/x.txt", sub);
+    sv_atomic_file af;
+    sv_err err;
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_EIO);
+    assert_non_null(strstr(err.msg, path));
+}
+
+/* A full device makes commit fail and leaves the target untouched. */
+static void test_full_device(void **state)
+{
+    (void)state;
+    if (access("/dev/full", W_OK) != 0) skip();
+    /* /dev/full cannot host a temporary file beside it, so write through a
+     * FILE swapped for /dev/full to exercise the flush failure path. */
+    char path[300];
+    snprintf(path, sizeof path, "%s/full.txt", dir);
+    sv_atomic_file af;
+    sv_err err;
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("old", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    char *tmp = strdup(af.tmp_path);
+    fclose(af.fp);
+    af.fp = fopen("/dev/full", "wb");
+    assert_non_null(af.fp);
+    for (int i = 0; i < 10000; i++) fputs("data that will not fit ", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_EIO);
+    assert_string_equal(slurp(path), "old");
+    assert_int_equal(access(tmp, F_OK), -1);
+    free(tmp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_commit_replaces),
+        cmocka_unit_test(test_abort_keeps_previous),
+        cmocka_unit_test(test_unwritable_dir_is_clear_error),
+        cmocka_unit_test(test_full_device),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
