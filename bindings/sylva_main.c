@@ -9,10 +9,12 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -224,6 +226,72 @@ static char **completion_matches(const char *text, int start, int end)
     return m;
 }
 
+/* ---- reading a line: Ctrl-C at the prompt abandons the line ------------
+ * readline() itself lets SIGINT through to the default action (the stock
+ * lua interpreter dies on Ctrl-C at its prompt, losing the session). We
+ * use readline's callback interface with our own handler instead, after
+ * Python's readline module: a Ctrl-C while typing clears the line and
+ * shows a fresh prompt. */
+
+static volatile sig_atomic_t prompt_sigint = 0;
+static char *rl_result = NULL;
+static int rl_finished = 0;
+
+static void prompt_intr(int sig)
+{
+    (void)sig;
+    prompt_sigint = 1;
+}
+
+static void on_line(char *line)
+{
+    rl_result = line;
+    rl_finished = 1;
+    rl_callback_handler_remove();
+}
+
+/* Reads one line with the prompt; NULL at end of input. *interrupted is
+ * set when Ctrl-C abandoned the line (then the result is NULL too). */
+static char *read_line(const char *prompt, int *interrupted)
+{
+    *interrupted = 0;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = prompt_intr; /* no SA_RESTART: select() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    rl_catch_signals = 0;
+    prompt_sigint = 0;
+    rl_result = NULL;
+    rl_finished = 0;
+    rl_callback_handler_install(prompt, on_line);
+    while (!rl_finished) {
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(fileno(rl_instream ? rl_instream : stdin), &fds);
+        int r = select(fileno(rl_instream ? rl_instream : stdin) + 1, &fds, NULL, NULL, NULL);
+        if (r < 0 && errno == EINTR) {
+            if (!prompt_sigint) continue;
+            prompt_sigint = 0;
+            rl_free_line_state();
+            rl_callback_sigcleanup();
+            rl_cleanup_after_signal();
+            rl_callback_handler_remove();
+            fputc('\n', stdout);
+            fflush(stdout);
+            *interrupted = 1;
+            break;
+        }
+        if (r < 0) {
+            rl_callback_handler_remove();
+            break;
+        }
+        rl_callback_read_char();
+    }
+    sigaction(SIGINT, &old, NULL);
+    return rl_result;
+}
+
 static char *history_path(void)
 {
     const char *home = getenv("HOME");
@@ -266,7 +334,13 @@ static int loadline(lua_State *L, char *line)
             return status;
         }
         lua_pop(L, 1);
-        char *more = readline(">> ");
+        int interrupted = 0;
+        char *more = read_line(">> ", &interrupted);
+        if (interrupted) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, "interrupted");
+            return LUA_ERRSYNTAX;
+        }
         if (!more) {
             lua_pop(L, 1);
             lua_pushliteral(L, "incomplete input at end of file");
@@ -307,7 +381,9 @@ static void doREPL(lua_State *L)
         if (hist) read_history(hist);
     }
     for (;;) {
-        char *line = interactive ? readline("> ") : NULL;
+        int interrupted = 0;
+        char *line = interactive ? read_line("> ", &interrupted) : NULL;
+        if (interrupted) continue;
         if (!interactive) {
             /* Plain stdin (tests, pipes): one line at a time, no prompt. */
             size_t cap = 0;
