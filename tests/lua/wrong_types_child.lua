@@ -10,6 +10,20 @@
 local sv = require "sylva"
 
 io.stdout:setvbuf("no")
+
+-- A Lua-level function that allocates without bound (e.g. a row count of
+-- math.maxinteger) would be killed by the system's OOM killer, taking the
+-- machine's memory with it; stop it at 2 GB of Lua heap with an error that
+-- the walk reports as a bad call.
+local MEMORY_LIMIT_KB = 2 * 1024 * 1024
+debug.sethook(function()
+  if collectgarbage("count") > MEMORY_LIMIT_KB then
+    collectgarbage()
+    if collectgarbage("count") > MEMORY_LIMIT_KB then
+      error("unbounded allocation: the Lua heap passed 2 GB", 2)
+    end
+  end
+end, "", 100000)
 local tmp = os.getenv("SYLVA_TMP") or "/tmp"
 
 local calls, bad, functions = 0, 0, 0
@@ -55,10 +69,12 @@ local function check_call(name, fn, descr, ...)
   -- the function, or (for methods) the object.
   local short = name:match("([%w_]+)$")
   local tname = name:match("^(%u%w*)[.:]") -- Vector, Matrix, Forest, ...
+  local mod = name:match("^sv%.([%w_]+)%.")   -- "encode: ..." names the module
   local lower = err:lower()
   if not (lower:find("bad argument", 1, true) or lower:find("option", 1, true)
           or err:find(short, 1, true) or lower:find("expected", 1, true)
           or (tname and err:find(tname, 1, true))
+          or (mod and err:find(mod, 1, true))
           or lower:find("attempt to", 1, true)) then
     bad = bad + 1
     io.stdout:write("BAD ", descr, ": message names nothing: ", err, "\n")
