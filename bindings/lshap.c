@@ -80,8 +80,16 @@ static int l_tree(lua_State *L)
     if (svL_opt_get(L, 3, "background") != LUA_TNIL) { /* slot 4 */
         lua_pushcfunction(L, to_matrix);
         lua_insert(L, 4);
-        if (lua_pcall(L, 1, 1, 0) != LUA_OK)
-            svL_opt_error(L, fname, "background", lua_tostring(L, -1));
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+            /* keep the reason, drop the inner "bad argument #1 to '?' (...)" */
+            const char *msg = lua_tostring(L, -1);
+            const char *open = msg ? strchr(msg, '(') : NULL;
+            if (open && strncmp(msg, "bad argument", 12) == 0) {
+                lua_pushlstring(L, open + 1, strlen(open + 1) - 1);
+                msg = lua_tostring(L, -1);
+            }
+            svL_opt_error(L, fname, "background", msg ? msg : "not a matrix");
+        }
         svL_matrix *B = lua_touserdata(L, 4);
         if (B->ncol != (size_t)f->n_features) {
             const char *msg = lua_pushfstring(L, "has %d columns, the forest has %d features",
