@@ -1,0 +1,847 @@
+-- encode.lua - declarative per-centre feature encodings (sv.encode).
+--
+-- A centre's encoding file (encodings/centre2.lua) returns a spec table that
+-- says, for every model feature, which column of that centre's export holds
+-- it and how its cells are spelled. Applying the spec to the centre's data
+-- gives a Matrix whose columns have the same names in every centre, plus the
+-- outcomes. Every problem in the data (a missing column, an unknown
+-- category, an implausible value) is an error naming the centre, its file,
+-- the column, the value and the row, because a silently mis-coded centre is
+-- the worst bug an external validation can have. See docs/encodings.md.
+
+local sv = require "sylva"
+local M = {}
+
+local FEATURE_KINDS = {numeric = true, ordinal = true, binary = true, onehot = true, derived = true}
+local OUTCOME_KINDS = {numeric = true, binary = true, category = true}
+local DEFAULT_NA = {"", "NA"}
+local MAX_REPORTED = 10 -- data errors listed in one message
+
+-- Fields allowed per kind (anything else is a typo worth an error).
+local FEATURE_FIELDS = {
+  numeric = {name = 1, column = 1, kind = 1, na = 1, scale = 1, offset = 1, range = 1, label = 1},
+  ordinal = {name = 1, column = 1, kind = 1, na = 1, levels = 1, label = 1},
+  binary = {name = 1, column = 1, kind = 1, na = 1, yes = 1, no = 1, label = 1},
+  onehot = {name = 1, column = 1, kind = 1, na = 1, levels = 1, label = 1},
+  derived = {name = 1, kind = 1, from = 1, fn = 1, range = 1, label = 1},
+}
+local OUTCOME_FIELDS = {
+  numeric = {column = 1, kind = 1, na = 1, scale = 1, offset = 1, range = 1, optional = 1, label = 1},
+  binary = {column = 1, kind = 1, na = 1, yes = 1, no = 1, optional = 1, label = 1},
+  category = {column = 1, kind = 1, na = 1, levels = 1, order = 1, optional = 1, label = 1},
+}
+local SPEC_FIELDS = {centre = 1, center = 1, na = 1, features = 1, impute = 1, outcomes = 1, notes = 1}
+
+local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+local function norm(s) return trim(s):lower() end
+local function isnan(x) return x ~= x end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+-- "%g" but integers without a decimal point, for messages and matching.
+local function numstr(x)
+  if x == math.floor(x) and math.abs(x) < 2^53 then return string.format("%d", x) end
+  return string.format("%.10g", x)
+end
+
+---------------------------------------------------------------------------
+-- Validation of a spec
+---------------------------------------------------------------------------
+
+local function where(path, centre)
+  if centre and path then return ("%s (%s)"):format(centre, path) end
+  return centre or path or "encoding"
+end
+
+local function spec_error(ctx, fmt, ...)
+  error(("encode: %s: " .. fmt):format(ctx, ...), 0)
+end
+
+local function check_strings(ctx, what, t)
+  if type(t) ~= "table" or #t == 0 then spec_error(ctx, "%s must be a non-empty array of strings", what) end
+  for i, s in ipairs(t) do
+    if type(s) ~= "string" and type(s) ~= "number" then
+      spec_error(ctx, "%s[%d] must be a string", what, i)
+    end
+  end
+end
+
+local function check_fields(ctx, what, t, allowed)
+  for _, k in ipairs(sorted_keys(t)) do
+    if not allowed[k] then spec_error(ctx, "unknown field '%s' in %s", tostring(k), what) end
+  end
+end
+
+-- A table spelling -> code built from synonyms, refusing a spelling that
+-- would mean two things.
+local function spelling_map(ctx, what, groups)
+  local map = {}
+  for code, group in ipairs(groups) do
+    for _, s in ipairs(group.spellings) do
+      local key = norm(tostring(s))
+      if map[key] and map[key] ~= code then
+        spec_error(ctx, "%s: spelling '%s' belongs to two levels", what, tostring(s))
+      end
+      map[key] = code
+    end
+  end
+  return map
+end
+
+local function check_range(ctx, what, r)
+  if r == nil then return end
+  if type(r) ~= "table" or type(r[1]) ~= "number" or type(r[2]) ~= "number" or not (r[1] <= r[2]) then
+    spec_error(ctx, "%s: range must be {low, high} with low <= high", what)
+  end
+end
+
+local function check_na(ctx, what, na)
+  if na == nil then return end
+  if type(na) ~= "table" then spec_error(ctx, "%s: na must be an array of strings", what) end
+  for i, s in ipairs(na) do
+    if type(s) ~= "string" then spec_error(ctx, "%s: na[%d] must be a string", what, i) end
+  end
+end
+
+-- Compiles one feature or outcome entry into a coder: {name, kind, column,
+-- na (set), map (spelling -> code) ...}.
+local function compile_column(ctx, what, e, spec_na)
+  local c = {name = e.name, kind = e.kind, column = e.column, label = e.label}
+  if type(e.column) ~= "string" or e.column == "" then
+    spec_error(ctx, "%s: column must be a non-empty string", what)
+  end
+  check_na(ctx, what, e.na)
+  c.na = {}
+  for _, s in ipairs(spec_na) do c.na[norm(s)] = true end
+  for _, s in ipairs(e.na or {}) do c.na[norm(s)] = true end
+  if e.kind == "numeric" then
+    if e.scale ~= nil and (type(e.scale) ~= "number" or e.scale == 0 or isnan(e.scale)) then
+      spec_error(ctx, "%s: scale must be a non-zero number", what)
+    end
+    if e.offset ~= nil and type(e.offset) ~= "number" then
+      spec_error(ctx, "%s: offset must be a number", what)
+    end
+    check_range(ctx, what, e.range)
+    c.scale, c.offset, c.range = e.scale or 1, e.offset or 0, e.range
+  elseif e.kind == "binary" then
+    check_strings(ctx, what .. ": yes", e.yes)
+    check_strings(ctx, what .. ": no", e.no)
+    c.map = spelling_map(ctx, what, {{spellings = e.no}, {spellings = e.yes}})
+    for k, v in pairs(c.map) do c.map[k] = v - 1 end -- no -> 0, yes -> 1
+    c.expected = {}
+    for _, s in ipairs(e.yes) do c.expected[#c.expected + 1] = tostring(s) end
+    for _, s in ipairs(e.no) do c.expected[#c.expected + 1] = tostring(s) end
+  elseif e.kind == "ordinal" or e.kind == "onehot" then
+    if type(e.levels) ~= "table" or #e.levels == 0 then
+      spec_error(ctx, "%s: levels must be a non-empty array", what)
+    end
+    local groups = {}
+    c.level_names = {}
+    for k, lv in ipairs(e.levels) do
+      local sp = type(lv) == "table" and lv or {lv}
+      check_strings(ctx, ("%s: levels[%d]"):format(what, k), sp)
+      groups[k] = {spellings = sp}
+      c.level_names[k] = tostring(sp[1])
+    end
+    c.map = spelling_map(ctx, what, groups)
+    c.expected = {}
+    for _, g in ipairs(groups) do
+      for _, s in ipairs(g.spellings) do c.expected[#c.expected + 1] = tostring(s) end
+    end
+  elseif e.kind == "category" then
+    if type(e.levels) ~= "table" or next(e.levels) == nil then
+      spec_error(ctx, "%s: levels must be a table level = {spellings}", what)
+    end
+    local names = {}
+    if e.order ~= nil then
+      check_strings(ctx, what .. ": order", e.order)
+      for _, s in ipairs(e.order) do
+        if e.levels[s] == nil then spec_error(ctx, "%s: order names unknown level '%s'", what, s) end
+        names[#names + 1] = s
+      end
+      if #names ~= #sorted_keys(e.levels) then
+        spec_error(ctx, "%s: order must list every level once", what)
+      end
+    else
+      names = sorted_keys(e.levels)
+    end
+    local groups = {}
+    for k, name in ipairs(names) do
+      if type(name) ~= "string" then spec_error(ctx, "%s: level names must be strings", what) end
+      local sp = e.levels[name]
+      if type(sp) ~= "table" then sp = {sp} end
+      check_strings(ctx, ("%s: levels.%s"):format(what, name), sp)
+      -- The level's own name is always a valid spelling.
+      local all = {name}
+      for _, s in ipairs(sp) do all[#all + 1] = s end
+      groups[k] = {spellings = all}
+    end
+    c.map = spelling_map(ctx, what, groups)
+    c.level_names = names
+    c.expected = {}
+    for _, g in ipairs(groups) do
+      for _, s in ipairs(g.spellings) do c.expected[#c.expected + 1] = tostring(s) end
+    end
+  end
+  return c
+end
+
+--- sv.encode.check(spec [, path]) -> enc: validates a spec table.
+function M.check(spec, path)
+  local ctx = where(path, type(spec) == "table" and (spec.centre or spec.center) or nil)
+  if type(spec) ~= "table" then spec_error(ctx, "the encoding must be a table (got %s)", type(spec)) end
+  check_fields(ctx, "the spec", spec, SPEC_FIELDS)
+  local centre = spec.centre or spec.center
+  if type(centre) ~= "string" or centre == "" then
+    spec_error(ctx, "'centre' must name the centre (a non-empty string)")
+  end
+  check_na(ctx, "spec", spec.na)
+  local spec_na = spec.na or DEFAULT_NA
+  if type(spec.features) ~= "table" or #spec.features == 0 then
+    spec_error(ctx, "'features' must be a non-empty array")
+  end
+
+  local enc = {centre = centre, path = path, spec = spec, features = {}, outcomes = {},
+               names = {}, impute = {}, outcome_names = {}}
+  local by_name, outputs = {}, {}
+  for i, f in ipairs(spec.features) do
+    local what = ("features[%d]"):format(i)
+    if type(f) ~= "table" then spec_error(ctx, "%s must be a table", what) end
+    if type(f.name) ~= "string" or not f.name:match("^[%a_][%w_.]*$") then
+      spec_error(ctx, "%s: name must be an identifier-like string (got %s)", what, tostring(f.name))
+    end
+    what = ("feature '%s'"):format(f.name)
+    if by_name[f.name] then spec_error(ctx, "%s is defined twice", what) end
+    if not FEATURE_KINDS[f.kind] then
+      spec_error(ctx, "%s: kind must be numeric, ordinal, binary, onehot or derived (got %s)", what, tostring(f.kind))
+    end
+    check_fields(ctx, what, f, FEATURE_FIELDS[f.kind])
+    local c
+    if f.kind == "derived" then
+      if type(f.fn) ~= "function" then spec_error(ctx, "%s: fn must be a function", what) end
+      check_strings(ctx, what .. ": from", f.from)
+      for _, src in ipairs(f.from) do
+        if not by_name[src] then
+          spec_error(ctx, "%s: from names '%s', which is not a feature defined before it", what, src)
+        end
+      end
+      check_range(ctx, what, f.range)
+      c = {name = f.name, kind = "derived", from = f.from, fn = f.fn, range = f.range, label = f.label}
+    else
+      c = compile_column(ctx, what, f, spec_na)
+    end
+    c.index = i
+    c.outputs = {}
+    if f.kind == "onehot" then
+      for _, lv in ipairs(c.level_names) do c.outputs[#c.outputs + 1] = f.name .. "_" .. lv end
+    else
+      c.outputs[1] = f.name
+    end
+    for _, o in ipairs(c.outputs) do
+      if outputs[o] then spec_error(ctx, "%s: output column '%s' is produced twice", what, o) end
+      outputs[o] = true
+      enc.names[#enc.names + 1] = o
+    end
+    by_name[f.name] = c
+    enc.features[i] = c
+  end
+  enc.by_name = by_name
+
+  if spec.impute ~= nil then
+    if type(spec.impute) ~= "table" then spec_error(ctx, "'impute' must be a table feature = rule") end
+    for _, name in ipairs(sorted_keys(spec.impute)) do
+      local rule = spec.impute[name]
+      if name ~= "*" and not by_name[name] then
+        spec_error(ctx, "impute: '%s' is not a feature", tostring(name))
+      end
+      M._check_rule(ctx, name, rule, by_name[name])
+      enc.impute[name] = rule
+    end
+  end
+
+  if spec.outcomes ~= nil then
+    if type(spec.outcomes) ~= "table" then spec_error(ctx, "'outcomes' must be a table name = {...}") end
+    for _, name in ipairs(sorted_keys(spec.outcomes)) do
+      local o = spec.outcomes[name]
+      local what = ("outcome '%s'"):format(tostring(name))
+      if type(name) ~= "string" then spec_error(ctx, "outcome names must be strings") end
+      if type(o) ~= "table" then spec_error(ctx, "%s must be a table", what) end
+      if not OUTCOME_KINDS[o.kind] then
+        spec_error(ctx, "%s: kind must be numeric, binary or category (got %s)", what, tostring(o.kind))
+      end
+      check_fields(ctx, what, o, OUTCOME_FIELDS[o.kind])
+      local c = compile_column(ctx, what, o, spec_na)
+      c.name, c.optional = name, o.optional and true or false
+      enc.outcomes[name] = c
+      enc.outcome_names[#enc.outcome_names + 1] = name
+    end
+  end
+  return enc
+end
+
+function M._check_rule(ctx, name, rule, feature)
+  local what = ("impute.%s"):format(name)
+  if rule == "median" or rule == "mean" or rule == "mode" then
+    if feature and feature.kind == "onehot" and rule ~= "mode" then
+      spec_error(ctx, "%s: a one-hot feature is imputed by \"mode\" or a constant level", what)
+    end
+    return
+  end
+  if type(rule) == "table" and rule.constant ~= nil then
+    if feature and feature.kind == "onehot" then
+      local ok = false
+      for _, lv in ipairs(feature.level_names) do ok = ok or lv == rule.constant end
+      if not ok then spec_error(ctx, "%s: constant must be one of the levels", what) end
+    elseif type(rule.constant) ~= "number" or isnan(rule.constant) then
+      spec_error(ctx, "%s: constant must be a number", what)
+    end
+    return
+  end
+  spec_error(ctx, "%s: rule must be \"median\", \"mean\", \"mode\" or {constant = x}", what)
+end
+
+-- The functions an encoding file may use: pure computation, no I/O.
+local function sandbox()
+  local env = {}
+  for _, k in ipairs({"assert", "error", "ipairs", "next", "pairs", "pcall", "select",
+                      "tonumber", "tostring", "type", "unpack", "rawequal", "rawget", "rawlen"}) do
+    env[k] = _G[k]
+  end
+  for _, lib in ipairs({"math", "string", "table", "utf8"}) do
+    local copy = {}
+    for k, v in pairs(_G[lib]) do copy[k] = v end
+    env[lib] = copy
+  end
+  return env
+end
+
+--- sv.encode.load(path) -> enc
+function M.load(path)
+  if type(path) ~= "string" then error("bad argument #1 to 'encode.load' (path expected)", 2) end
+  local chunk, err = loadfile(path, "t", sandbox())
+  if not chunk then
+    local f = io.open(path, "r")
+    if not f then error(("encode: %s: cannot open the encoding file"):format(path), 0) end
+    f:close()
+    error(("encode: %s: syntax error: %s"):format(path, err), 0)
+  end
+  local ok, spec = pcall(chunk)
+  if not ok then error(("encode: %s: error while running the file: %s"):format(path, tostring(spec)), 0) end
+  return M.check(spec, path)
+end
+
+---------------------------------------------------------------------------
+-- Reading cells
+---------------------------------------------------------------------------
+
+-- A column accessor over a Frame column, a Vector, or a Lua array: get(i)
+-- returns a number, a string, or nil when the cell is missing.
+local function accessor(col)
+  if type(col) == "userdata" then
+    return function(i)
+      local x = col[i]
+      if x == nil or isnan(x) then return nil end
+      return x
+    end
+  end
+  return function(i)
+    local x = col[i]
+    if x == false or x == nil then return nil end
+    if type(x) == "number" and isnan(x) then return nil end
+    return x
+  end
+end
+
+-- A data source: {nrow, names, get(column) -> accessor or nil}.
+local function source(data)
+  if type(data) == "userdata" or (type(data) == "table" and type(data.col) == "function") then
+    local names = data:names()
+    local set = {}
+    for _, n in ipairs(names) do set[n] = true end
+    return {
+      nrow = data:nrow(), names = names,
+      get = function(name) if set[name] then return accessor(data:col(name)) end end,
+    }
+  end
+  if type(data) ~= "table" then
+    error("bad argument #2 to 'encode.apply' (Frame or table of columns expected)", 3)
+  end
+  local names, n = sorted_keys(data), nil
+  for _, name in ipairs(names) do
+    local col = data[name]
+    local len = type(col) == "userdata" and #col or (type(col) == "table" and #col)
+    if not len then
+      error(("bad argument #2 to 'encode.apply' (column '%s' is not an array)"):format(tostring(name)), 3)
+    end
+    if n and len ~= n then
+      error(("bad argument #2 to 'encode.apply' (column '%s' has %d rows, others %d)"):format(name, len, n), 3)
+    end
+    n = len
+  end
+  return {nrow = n or 0, names = names,
+          get = function(name) if data[name] ~= nil then return accessor(data[name]) end end}
+end
+
+-- The data's column for `name`: exact, else the unique one equal after
+-- trimming and ignoring case.
+local function find_column(src, name)
+  local acc = src.get(name)
+  if acc then return acc, name end
+  local found
+  for _, n in ipairs(src.names) do
+    if type(n) == "string" and norm(n) == norm(name) then
+      if found then return nil end
+      found = n
+    end
+  end
+  if found then return src.get(found), found end
+  return nil
+end
+
+-- Parses a numeric cell (number or text); nil when it is not a number.
+local function parse_number(x)
+  if type(x) == "number" then return x end
+  local s = trim(x)
+  if s:match("^[+-]?0[xX]") then return nil end
+  local v = tonumber(s)
+  if v and (isnan(v) or v == math.huge or v == -math.huge) then return nil end
+  return v
+end
+
+local function show(x)
+  if type(x) == "number" then return numstr(x) end
+  return ("'%s'"):format(x)
+end
+
+local function expected_list(c)
+  local t = {}
+  for i, s in ipairs(c.expected) do
+    if i > 12 then t[#t + 1] = "..."; break end
+    t[#t + 1] = s
+  end
+  return table.concat(t, ", ")
+end
+
+-- Encodes one cell of coder c. Returns value (number, or level name for
+-- category), or nil for missing; or false, message for a bad value.
+local function encode_cell(c, x)
+  if x == nil then return nil end
+  if type(x) == "string" and c.na[norm(x)] then return nil end
+  if c.kind == "numeric" then
+    local v = parse_number(x)
+    if v == nil then return false, ("value %s is not a number"):format(show(x)) end
+    local y = v * c.scale + c.offset
+    if c.range and (y < c.range[1] or y > c.range[2]) then
+      local conv = (c.scale ~= 1 or c.offset ~= 0) and (" (%s after conversion)"):format(numstr(y)) or ""
+      return false, ("value %s%s is outside the plausible range [%s, %s]"):format(
+        show(x), conv, numstr(c.range[1]), numstr(c.range[2]))
+    end
+    return y
+  end
+  -- Categorical kinds: by spelling; a number cell matches its integer text
+  -- or any spelling that is numerically equal ("1.0" vs 1).
+  local code
+  if type(x) == "number" then
+    code = c.map[numstr(x):lower()]
+    if code == nil then
+      for s, k in pairs(c.map) do
+        if tonumber(s) == x then code = k; break end
+      end
+    end
+  else
+    code = c.map[norm(x)]
+  end
+  if code == nil then
+    return false, ("unknown value %s (expected one of: %s)"):format(show(x), expected_list(c))
+  end
+  if c.kind == "category" then return c.level_names[code] end
+  return code
+end
+
+---------------------------------------------------------------------------
+-- Applying a spec
+---------------------------------------------------------------------------
+
+local function data_error(enc, errors, n_errors)
+  local lines = {}
+  for i = 1, math.min(#errors, MAX_REPORTED) do lines[i] = "  " .. errors[i] end
+  local more = n_errors > MAX_REPORTED and ("\n  ... and %d more"):format(n_errors - MAX_REPORTED) or ""
+  error(("encode: %s: %d problem%s in the data:\n%s%s"):format(
+    where(enc.path, enc.centre), n_errors, n_errors == 1 and "" or "s",
+    table.concat(lines, "\n"), more), 0)
+end
+
+local OPTS_APPLY = {header_lines = true, rows = true}
+
+--- sv.encode.apply(enc, data [, opts]) -> d
+function M.apply(enc, data, opts)
+  if type(enc) ~= "table" or not enc.features then
+    error("bad argument #1 to 'encode.apply' (an encoding from sv.encode.load or sv.encode.check expected)", 2)
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if not OPTS_APPLY[k] then error(("unknown option '%s' to encode.apply"):format(tostring(k)), 2) end
+  end
+  local header = opts.header_lines or 1
+  local src = source(data)
+  local n = src.nrow
+  local ctx = where(enc.path, enc.centre)
+
+  local errors, n_errors = {}, 0
+  local function report(msg)
+    n_errors = n_errors + 1
+    if #errors < MAX_REPORTED then errors[#errors + 1] = msg end
+  end
+  local function cell_where(col, i)
+    return ("column '%s', row %d (CSV line %d)"):format(col, i, i + header)
+  end
+
+  -- Columns first: all missing ones are reported together.
+  local acc = {}
+  for _, c in ipairs(enc.features) do
+    if c.kind ~= "derived" then
+      local a, found = find_column(src, c.column)
+      if not a then
+        report(("column '%s' (feature '%s') is not in the data"):format(c.column, c.name))
+      end
+      acc[c.name], c.found = a, found
+    end
+  end
+  local out_acc = {}
+  for _, name in ipairs(enc.outcome_names) do
+    local c = enc.outcomes[name]
+    local a = find_column(src, c.column)
+    if not a and not c.optional then
+      report(("column '%s' (outcome '%s') is not in the data"):format(c.column, name))
+    end
+    out_acc[name] = a
+  end
+  if n_errors > 0 then
+    local have = {}
+    for i, nm in ipairs(src.names) do
+      if i > 30 then have[#have + 1] = "..."; break end
+      have[#have + 1] = tostring(nm)
+    end
+    errors[#errors + 1] = "columns in the data: " .. table.concat(have, ", ")
+    data_error(enc, errors, n_errors)
+  end
+
+  local p = #enc.names
+  local cols = {}           -- output name -> array of n numbers
+  for _, o in ipairs(enc.names) do cols[o] = {} end
+  local missing = {}
+  for _, c in ipairs(enc.features) do missing[c.name] = 0 end
+  local NaN = 0 / 0
+
+  for i = 1, n do
+    local r = {} -- encoded features of this row, by feature name
+    for _, c in ipairs(enc.features) do
+      local v
+      if c.kind == "derived" then
+        local complete = true
+        for _, s in ipairs(c.from) do
+          if r[s] == nil then complete = false end
+        end
+        if complete then
+          local ok, y = pcall(c.fn, r)
+          if not ok then
+            report(("derived feature '%s', row %d (CSV line %d): fn failed: %s"):format(c.name, i, i + header, tostring(y)))
+          elseif type(y) ~= "number" then
+            report(("derived feature '%s', row %d (CSV line %d): fn returned %s, a number expected"):format(
+              c.name, i, i + header, type(y)))
+          elseif y == y then
+            if c.range and (y < c.range[1] or y > c.range[2]) then
+              report(("derived feature '%s', row %d (CSV line %d): value %s is outside the plausible range [%s, %s]"):format(
+                c.name, i, i + header, numstr(y), numstr(c.range[1]), numstr(c.range[2])))
+            end
+            v = y
+          end
+        end
+      else
+        local x = acc[c.name](i)
+        local y, msg = encode_cell(c, x)
+        if y == false then
+          report(cell_where(c.found, i) .. ": " .. msg)
+        else
+          v = y
+        end
+      end
+      if c.kind == "onehot" then
+        for k, o in ipairs(c.outputs) do
+          cols[o][i] = v and (v == k and 1 or 0) or NaN
+        end
+        if v then r[c.name] = c.level_names[v] end
+        for k, o in ipairs(c.outputs) do r[o] = v and (v == k and 1 or 0) or nil end
+      else
+        cols[c.name][i] = v or NaN
+        r[c.name] = v
+      end
+      if v == nil then missing[c.name] = missing[c.name] + 1 end
+    end
+  end
+
+  local outcomes = {}
+  local outcome_missing = {}
+  for _, name in ipairs(enc.outcome_names) do
+    local c, a = enc.outcomes[name], out_acc[name]
+    local vals, miss = {}, 0
+    for i = 1, n do
+      local y, msg
+      if a then y, msg = encode_cell(c, a(i)) end
+      if y == false then
+        report(cell_where(c.column, i) .. ": " .. msg)
+        y = nil
+      end
+      if y == nil then miss = miss + 1 end
+      if c.kind == "category" then vals[i] = y or false else vals[i] = y or NaN end
+    end
+    outcomes[name] = c.kind == "category" and vals or sv.vector(vals)
+    outcome_missing[name] = miss
+  end
+  if n_errors > 0 then data_error(enc, errors, n_errors) end
+
+  local rows = {}
+  for i = 1, n do
+    local row = {}
+    for j, o in ipairs(enc.names) do row[j] = cols[o][i] end
+    rows[i] = row
+  end
+  local X = n > 0 and sv.matrix(rows, enc.names) or nil
+  local levels = {}
+  for _, name in ipairs(enc.outcome_names) do
+    local c = enc.outcomes[name]
+    if c.kind == "category" then levels[name] = c.level_names end
+  end
+  local row_index = {}
+  for i = 1, n do row_index[i] = opts.rows and opts.rows[i] or i end
+  return {
+    X = X, names = enc.names, n = n, p = p, outcomes = outcomes, levels = levels,
+    missing = missing, outcome_missing = outcome_missing, centre = enc.centre,
+    path = enc.path, enc = enc, rows = row_index, header_lines = header,
+  }
+end
+
+---------------------------------------------------------------------------
+-- Helpers on encoded data
+---------------------------------------------------------------------------
+
+--- sv.encode.subset(d, idx) -> d restricted to the rows idx (1-based).
+function M.subset(d, idx)
+  if type(idx) ~= "table" then error("bad argument #2 to 'encode.subset' (array of row indices expected)", 2) end
+  local out = {}
+  for k, v in pairs(d) do out[k] = v end
+  out.X = #idx > 0 and d.X:rows(idx) or nil
+  out.n = #idx
+  out.outcomes = {}
+  for name, v in pairs(d.outcomes) do
+    local t = {}
+    for a, i in ipairs(idx) do t[a] = v[i] end
+    out.outcomes[name] = type(v) == "userdata" and sv.vector(t) or t
+  end
+  out.rows = {}
+  for a, i in ipairs(idx) do out.rows[a] = d.rows[i] end
+  out.missing = {}
+  for _, c in ipairs(d.enc.features) do
+    local cnt = 0
+    local col = out.X and out.X:col(c.outputs[1])
+    for a = 1, out.n do if isnan(col[a]) then cnt = cnt + 1 end end
+    out.missing[c.name] = cnt
+  end
+  return out
+end
+
+--- sv.encode.indicator(values, level) -> Vector of 1/0 (NaN where missing)
+function M.indicator(values, level)
+  local t = {}
+  for i = 1, #values do
+    local v = values[i]
+    if v == false or v == nil or (type(v) == "number" and isnan(v)) then t[i] = 0 / 0
+    else t[i] = (v == level) and 1 or 0 end
+  end
+  return sv.vector(t)
+end
+
+--- sv.encode.complete(d [, names]) -> indices of rows with no missing feature
+function M.complete(d, names)
+  names = names or d.names
+  local idx = {}
+  local cols = {}
+  for j, o in ipairs(names) do cols[j] = d.X:col(o) end
+  for i = 1, d.n do
+    local ok = true
+    for j = 1, #cols do if isnan(cols[j][i]) then ok = false; break end end
+    if ok then idx[#idx + 1] = i end
+  end
+  return idx
+end
+
+---------------------------------------------------------------------------
+-- Imputation: statistics from training rows only
+---------------------------------------------------------------------------
+
+local function median(vals)
+  table.sort(vals)
+  local m = #vals
+  if m == 0 then return nil end
+  if m % 2 == 1 then return vals[(m + 1) // 2] end
+  return (vals[m // 2] + vals[m // 2 + 1]) / 2
+end
+
+-- Most frequent value; ties go to the smallest (a documented, stable rule).
+local function mode(vals)
+  local count, best, best_n = {}, nil, 0
+  for _, v in ipairs(vals) do count[v] = (count[v] or 0) + 1 end
+  for v, k in pairs(count) do
+    if k > best_n or (k == best_n and v < best) then best, best_n = v, k end
+  end
+  return best
+end
+
+local Imputer = {}
+Imputer.__index = Imputer
+
+--- sv.encode.fit_imputer(d_train [, rules]) -> imp
+function M.fit_imputer(a, b, c)
+  -- Accepts (d_train [, rules]) or (enc, d_train [, rules]).
+  local d_train, rules
+  if type(a) == "table" and a.features and not a.X then d_train, rules = b, c or a.impute
+  else d_train, rules = a, b end
+  if type(d_train) ~= "table" or not d_train.enc then
+    error("bad argument #1 to 'encode.fit_imputer' (encoded data from sv.encode.apply expected)", 2)
+  end
+  local enc = d_train.enc
+  rules = rules or enc.impute
+  local ctx = where(enc.path, enc.centre)
+  local stats, order = {}, {}
+  for _, f in ipairs(enc.features) do
+    local rule = rules[f.name] or rules["*"]
+    if rule ~= nil then
+      M._check_rule(ctx, f.name, rule, f)
+      local s = {rule = type(rule) == "table" and "constant" or rule}
+      if f.kind == "onehot" then
+        -- The level index over the one-hot block.
+        if s.rule == "constant" then
+          for k, lv in ipairs(f.level_names) do if lv == rule.constant then s.value = k end end
+        else
+          local codes = {}
+          for i = 1, d_train.n do
+            for k, o in ipairs(f.outputs) do
+              if d_train.X:get(i, o) == 1 then codes[#codes + 1] = k end
+            end
+          end
+          s.value = mode(codes)
+        end
+        if s.value then s.level = f.level_names[s.value] end
+      elseif s.rule == "constant" then
+        s.value = rule.constant
+      else
+        local vals = {}
+        local col = d_train.X and d_train.X:col(f.name)
+        for i = 1, d_train.n do
+          local x = col[i]
+          if not isnan(x) then vals[#vals + 1] = x end
+        end
+        if s.rule == "median" then s.value = median(vals)
+        elseif s.rule == "mode" then s.value = mode(vals)
+        else
+          local sum = 0
+          for _, x in ipairs(vals) do sum = sum + x end
+          s.value = #vals > 0 and sum / #vals or nil
+        end
+        s.n = #vals
+      end
+      if s.value == nil then
+        error(("encode: %s: cannot impute '%s' by %s: no observed value in the training rows"):format(
+          ctx, f.name, s.rule), 2)
+      end
+      stats[f.name] = s
+      order[#order + 1] = f.name
+    end
+  end
+  return setmetatable({stats = stats, order = order, enc = enc, n_train = d_train.n}, Imputer)
+end
+
+--- imp:apply(d) -> a copy of d with missing values replaced
+function Imputer:apply(d)
+  return M.impute(d, self.stats)
+end
+
+--- sv.encode.impute(d, stats) -> a copy of d with missing values replaced
+function M.impute(d, stats)
+  local enc = d.enc
+  if d.n == 0 then return d end
+  local rows = d.X:totable()
+  local col_of = {}
+  for j, o in ipairs(d.names) do col_of[o] = j end
+  local imputed, was = {}, {}
+  for _, f in ipairs(enc.features) do
+    imputed[f.name] = 0
+    local s = stats[f.name]
+    local j = col_of[f.outputs[1]]
+    for i = 1, d.n do
+      local row = rows[i]
+      if isnan(row[j]) then
+        if f.kind == "derived" then
+          -- Recomputed from imputed inputs when they are all present now.
+          local r, complete = {}, true
+          for _, src in ipairs(f.from) do
+            local fs = enc.by_name[src]
+            if fs.kind == "onehot" then
+              for k, o in ipairs(fs.outputs) do
+                r[o] = row[col_of[o]]
+                if row[col_of[o]] == 1 then r[src] = fs.level_names[k] end
+              end
+              if r[src] == nil then complete = false end
+            else
+              r[src] = row[col_of[src]]
+              if isnan(r[src]) then complete = false end
+            end
+          end
+          if complete then
+            local ok, y = pcall(f.fn, r)
+            if ok and type(y) == "number" and y == y then row[j] = y end
+          end
+          if isnan(row[j]) and s then row[j] = s.value end
+          if not isnan(row[j]) then imputed[f.name] = imputed[f.name] + 1 end
+        elseif s then
+          if f.kind == "onehot" then
+            for k, o in ipairs(f.outputs) do row[col_of[o]] = (k == s.value) and 1 or 0 end
+          else
+            row[j] = s.value
+          end
+          imputed[f.name] = imputed[f.name] + 1
+        end
+      end
+    end
+    was[f.name] = s
+  end
+  local out = {}
+  for k, v in pairs(d) do out[k] = v end
+  out.X = sv.matrix(rows, d.names)
+  out.imputed = imputed
+  out.impute_stats = stats
+  out.missing = {}
+  for _, f in ipairs(enc.features) do
+    local j = col_of[f.outputs[1]]
+    local cnt = 0
+    for i = 1, d.n do if isnan(rows[i][j]) then cnt = cnt + 1 end end
+    out.missing[f.name] = cnt
+  end
+  return out
+end
+
+function Imputer:__tostring()
+  local parts = {}
+  for _, name in ipairs(self.order) do
+    local s = self.stats[name]
+    parts[#parts + 1] = ("%s: %s = %s"):format(name, s.rule, s.level or numstr(s.value))
+  end
+  return ("Imputer (fitted on %d rows)\n  %s"):format(self.n_train, table.concat(parts, "\n  "))
+end
+
+return M

@@ -1,0 +1,291 @@
+-- sv.encode: per-centre encodings, every error path, imputation without leakage.
+local T = require "testing"
+local sv = require "sylva"
+local enc_mod = sv.encode
+
+local FIX = T.root .. "/tests/fixtures/encode/"
+local NaN = 0 / 0
+local function isnan(x) return x ~= x end
+
+-- A Frame-like object over a small CSV (no quoting), with read_csv's
+-- conventions: a column whose non-missing cells all parse is a Vector,
+-- else an array of strings with false for missing ("" and "NA").
+local function fake_frame(path)
+  local header, rows = nil, {}
+  for line in io.lines(path) do
+    local f = {}
+    for x in (line .. ","):gmatch("([^,]*),") do f[#f + 1] = x end
+    if not header then header = f else rows[#rows + 1] = f end
+  end
+  local cols = {}
+  for j, name in ipairs(header) do
+    local numeric, vals = true, {}
+    for i, r in ipairs(rows) do
+      local x = r[j]
+      if x == "" or x == "NA" then vals[i] = false
+      else
+        vals[i] = x
+        if not tonumber(x) then numeric = false end
+      end
+    end
+    if numeric then
+      local t = {}
+      for i = 1, #rows do t[i] = vals[i] and tonumber(vals[i]) or NaN end
+      cols[name] = sv.vector(t)
+    else
+      cols[name] = vals
+    end
+  end
+  return {
+    names = function() return header end,
+    nrow = function() return #rows end,
+    col = function(_, name) return cols[name] end,
+  }
+end
+
+local function load_frame(path)
+  if sv.read_csv then return sv.read_csv(path) end
+  return fake_frame(path)
+end
+
+local enc = enc_mod.load(FIX .. "centre_a.lua")
+local d = enc_mod.apply(enc, load_frame(FIX .. "centre_a.csv"))
+
+T.test("output names follow the spec order; one-hot expands to name_level", function()
+  local want = {"age", "size_mm", "fgt", "edema", "shape_oval", "shape_round", "shape_irregular", "ratio"}
+  T.eq(#d.names, #want)
+  for j, n in ipairs(want) do T.eq(d.names[j], n) end
+  T.eq(d.X:ncol(), 8)
+  T.eq(d.X:nrow(), 5)
+  T.eq(d.X:names()[5], "shape_oval")
+  T.eq(d.centre, "Centre A")
+end)
+
+T.test("numeric cells are converted by scale (cm -> mm) and missing is NaN", function()
+  T.eq(d.X:get(1, "size_mm"), 25)   -- 2.5 cm * 10
+  T.eq(d.X:get(2, "size_mm"), 10)
+  T.ok(isnan(d.X:get(4, "size_mm")), "empty cell is missing")
+  T.ok(isnan(d.X:get(3, "age")), "NA is missing")
+  T.eq(d.missing.age, 1)
+  T.eq(d.missing.size_mm, 1)
+end)
+
+T.test("ordinal synonyms map to level numbers, case and spaces ignored", function()
+  -- a -> 1, "2" -> 2, " FATTY " -> 1 (synonym of a), d -> 4, n/a -> missing
+  T.eq(d.X:get(1, "fgt"), 1)
+  T.eq(d.X:get(2, "fgt"), 2)
+  T.eq(d.X:get(3, "fgt"), 1)
+  T.eq(d.X:get(4, "fgt"), 4)
+  T.ok(isnan(d.X:get(5, "fgt")))
+end)
+
+T.test("binary synonyms give 1/0 and one-hot gives indicator columns", function()
+  T.eq(d.X:get(1, "edema"), 1)  -- yes
+  T.eq(d.X:get(2, "edema"), 0)  -- No
+  T.eq(d.X:get(3, "edema"), 0)  -- n
+  T.ok(isnan(d.X:get(4, "edema")))
+  T.eq(d.X:get(5, "edema"), 1)  -- y
+  T.eq(d.X:get(2, "shape_round"), 1) -- "Round"
+  T.eq(d.X:get(2, "shape_oval"), 0)
+  T.eq(d.X:get(3, "shape_irregular"), 1)
+  T.ok(isnan(d.X:get(5, "shape_oval")), "missing shape -> all indicators NaN")
+  T.eq(d.missing.shape, 1)
+end)
+
+T.test("a derived feature is computed from the encoded row, NaN when an input is missing", function()
+  T.near(d.X:get(1, "ratio"), 25 / 50, 1e-15)
+  T.near(d.X:get(2, "ratio"), 10 / 60, 1e-15)
+  T.ok(isnan(d.X:get(3, "ratio")), "age missing")
+  T.ok(isnan(d.X:get(4, "ratio")), "size missing")
+end)
+
+T.test("outcomes: category level names, numeric Vector, binary 0/1", function()
+  local h = d.outcomes.her2
+  T.eq(h[1], "positive"); T.eq(h[2], "low"); T.eq(h[3], "zero"); T.eq(h[4], "low"); T.eq(h[5], "positive")
+  T.eq(d.outcomes.dfs_months[2], 24.5)
+  T.ok(isnan(d.outcomes.dfs_months[3]))
+  local e = d.outcomes.dfs_event
+  T.eq(e[1], 0); T.eq(e[2], 1); T.eq(e[3], 0); T.eq(e[4], 1); T.eq(e[5], 1)
+  local pos = enc_mod.indicator(h, "positive")
+  T.eq(pos[1], 1); T.eq(pos[2], 0); T.eq(pos[5], 1)
+  T.eq(d.levels.her2[1], "low") -- sorted level names when no order is given
+end)
+
+T.test("a plain table of columns is accepted as data", function()
+  local d2 = enc_mod.apply(enc, {
+    Age = {50}, Size_cm = {"2,5" == "" and 0 or 2.5}, FGT = {"b"}, Peritumoral_edema = {"0"},
+    Shape = {"oval"}, HER2 = {"zero"}, DFS = {10}, Recurrence = {"no"}})
+  T.eq(d2.X:get(1, "fgt"), 2)
+  T.eq(d2.X:get(1, "size_mm"), 25)
+end)
+
+-- Every error path names the centre, the file, the column, the value and the row.
+local function data_with(overrides)
+  local cols = {Age = {50, 60}, Size_cm = {2.5, 1}, FGT = {"a", "b"}, Peritumoral_edema = {"yes", "no"},
+                Shape = {"oval", "round"}, HER2 = {"pos", "low"}, DFS = {10, 20}, Recurrence = {"no", "yes"}}
+  for k, v in pairs(overrides) do cols[k] = v end
+  return cols
+end
+
+T.test("an unknown category names centre, file, column, value and CSV line", function()
+  local err = T.raises(function() enc_mod.apply(enc, data_with({FGT = {"a", "e"}})) end, "Centre A")
+  T.ok(err:find("centre_a.lua", 1, true), err)
+  T.ok(err:find("column 'FGT'", 1, true), err)
+  T.ok(err:find("unknown value 'e'", 1, true), err)
+  T.ok(err:find("row 2 (CSV line 3)", 1, true), err)
+  T.ok(err:find("fatty", 1, true), "lists the accepted spellings: " .. err)
+end)
+
+T.test("an out-of-range value is an error, checked after unit conversion", function()
+  -- 20 cm -> 200 mm > 150
+  local err = T.raises(function() enc_mod.apply(enc, data_with({Size_cm = {2, 20}})) end, "column 'Size_cm'")
+  T.ok(err:find("value 20 (200 after conversion)", 1, true), err)
+  T.ok(err:find("[1, 150]", 1, true), err)
+  T.ok(err:find("row 2 (CSV line 3)", 1, true), err)
+  T.raises(function() enc_mod.apply(enc, data_with({Age = {17, 60}})) end, "row 1 (CSV line 2)")
+end)
+
+T.test("a non-number in a numeric column is an error", function()
+  T.raises(function() enc_mod.apply(enc, data_with({Age = {"fifty", 60}})) end, "value 'fifty' is not a number")
+  T.raises(function() enc_mod.apply(enc, data_with({Age = {"0x20", 60}})) end, "is not a number")
+end)
+
+T.test("a missing column is an error naming it and listing the columns present", function()
+  local cols = data_with({})
+  cols.Peritumoral_edema = nil
+  local err = T.raises(function() enc_mod.apply(enc, cols) end, "column 'Peritumoral_edema' (feature 'edema') is not in the data")
+  T.ok(err:find("Centre A (" .. FIX .. "centre_a.lua)", 1, true), err)
+  T.ok(err:find("columns in the data:", 1, true), err)
+  cols = data_with({})
+  cols.HER2 = nil
+  T.raises(function() enc_mod.apply(enc, cols) end, "column 'HER2' (outcome 'her2')")
+end)
+
+T.test("a column matches after trimming and ignoring case when unique", function()
+  local cols = data_with({})
+  cols[" age "] = cols.Age; cols.Age = nil
+  local d2 = enc_mod.apply(enc, cols)
+  T.eq(d2.X:get(2, "age"), 60)
+end)
+
+T.test("bad binary, one-hot and outcome values are errors with the row", function()
+  T.raises(function() enc_mod.apply(enc, data_with({Peritumoral_edema = {"maybe", "no"}})) end, "unknown value 'maybe'")
+  T.raises(function() enc_mod.apply(enc, data_with({Shape = {"oval", "star"}})) end, "row 2 (CSV line 3): unknown value 'star'")
+  T.raises(function() enc_mod.apply(enc, data_with({HER2 = {"pos", "4+"}})) end, "column 'HER2', row 2")
+  T.raises(function() enc_mod.apply(enc, data_with({DFS = {10, 500}})) end, "outside the plausible range [0, 200]")
+  T.raises(function() enc_mod.apply(enc, data_with({Recurrence = {"no", "dunno"}})) end, "unknown value 'dunno'")
+end)
+
+T.test("several problems are reported together with a count", function()
+  local err = T.raises(function() enc_mod.apply(enc, data_with({FGT = {"x", "y"}, Age = {5, 60}})) end, "3 problems")
+  T.ok(err:find("'x'", 1, true) and err:find("'y'", 1, true) and err:find("value 5", 1, true), err)
+end)
+
+T.test("a failing derived function is an error naming the feature and row", function()
+  local spec = {centre = "C", features = {
+    {name = "a", column = "A", kind = "numeric"},
+    {name = "b", kind = "derived", from = {"a"}, fn = function(r) if r.a > 1 then error("boom") end return r.a end}}}
+  local e2 = enc_mod.check(spec, "inline.lua")
+  T.raises(function() enc_mod.apply(e2, {A = {1, 2}}) end, "derived feature 'b', row 2 (CSV line 3): fn failed")
+  spec.features[2].fn = function() return "x" end
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), {A = {1}}) end, "returned string")
+end)
+
+-- Spec validation: mistakes in the encoding file are reported with the file.
+T.test("spec mistakes are errors naming the file", function()
+  local function bad(spec, pattern)
+    local err = T.raises(function() enc_mod.check(spec, "enc/x.lua") end, pattern)
+    T.ok(err:find("enc/x.lua", 1, true), err)
+  end
+  local base = function() return {centre = "X", features = {{name = "a", column = "A", kind = "numeric"}}} end
+  bad(42, "must be a table")
+  bad({features = base().features}, "'centre' must name the centre")
+  bad({centre = "X"}, "'features' must be a non-empty array")
+  local s = base(); s.features[1].kind = "numberic"; bad(s, "kind must be numeric")
+  s = base(); s.features[1].rnage = {1, 2}; bad(s, "unknown field 'rnage' in feature 'a'")
+  s = base(); s.features[1].range = {5, 1}; bad(s, "low <= high")
+  s = base(); s.features[1].scale = 0; bad(s, "scale must be a non-zero number")
+  s = base(); s.features[1].column = nil; bad(s, "column must be a non-empty string")
+  s = base(); s.features[2] = {name = "a", column = "B", kind = "numeric"}; bad(s, "defined twice")
+  s = base(); s.features[2] = {name = "o", column = "O", kind = "ordinal", levels = {{"x", "1"}, {"1"}}}
+  bad(s, "spelling '1' belongs to two levels")
+  s = base(); s.features[2] = {name = "b", column = "B", kind = "binary", yes = {"y"}}; bad(s, "no must be a non-empty array")
+  s = base(); s.features[2] = {name = "d", kind = "derived", from = {"zz"}, fn = function() return 1 end}
+  bad(s, "from names 'zz'")
+  s = base(); s.features[2] = {name = "d", kind = "derived", from = {"a"}}; bad(s, "fn must be a function")
+  s = base(); s.impute = {b = "median"}; bad(s, "impute: 'b' is not a feature")
+  s = base(); s.impute = {a = "average"}; bad(s, "rule must be")
+  s = base(); s.outcomes = {y = {column = "Y", kind = "survival"}}; bad(s, "kind must be numeric, binary or category")
+  s = base(); s.outcomes = {y = {column = "Y", kind = "category", levels = {p = {"1"}, q = {"1"}}}}
+  bad(s, "belongs to two levels")
+  s = base(); s.whatever = 1; bad(s, "unknown field 'whatever' in the spec")
+end)
+
+T.test("load: a syntax error, a missing file and I/O in the file are errors naming the path", function()
+  T.raises(function() enc_mod.load(FIX .. "bad_syntax.lua") end, FIX .. "bad_syntax.lua: syntax error")
+  T.raises(function() enc_mod.load(FIX .. "nope.lua") end, "nope.lua: cannot open")
+  -- The file runs in a sandbox without io/os/require.
+  T.raises(function() enc_mod.load(FIX .. "uses_io.lua") end, "uses_io.lua: error while running the file")
+end)
+
+-- Imputation: statistics come from the training rows only.
+T.test("imputation fits median/mode/mean/constant on training rows", function()
+  local imp = enc_mod.fit_imputer(d)
+  -- size_mm observed 25, 10, 30, 40 -> median (25 + 30) / 2 = 27.5
+  T.eq(imp.stats.size_mm.value, 27.5)
+  -- fgt observed 1, 2, 1, 4 -> mode 1
+  T.eq(imp.stats.fgt.value, 1)
+  -- age observed 50, 60, 45, 70 -> mean 56.25
+  T.eq(imp.stats.age.value, 56.25)
+  T.eq(imp.stats.edema.value, 0)
+  -- shape: oval 2, round 1, irregular 1 -> oval
+  T.eq(imp.stats.shape.level, "oval")
+  local di = imp:apply(d)
+  T.eq(di.X:get(4, "size_mm"), 27.5)
+  T.eq(di.X:get(3, "age"), 56.25)
+  T.eq(di.X:get(5, "fgt"), 1)
+  T.eq(di.X:get(4, "edema"), 0)
+  T.eq(di.X:get(5, "shape_oval"), 1)
+  T.eq(di.X:get(5, "shape_round"), 0)
+  -- the derived ratio is recomputed from the imputed inputs
+  T.near(di.X:get(3, "ratio"), 30 / 56.25, 1e-15)
+  T.near(di.X:get(4, "ratio"), 27.5 / 45, 1e-15)
+  T.eq(di.missing.size_mm, 0)
+  T.eq(di.imputed.size_mm, 1)
+  -- the input is unchanged
+  T.ok(isnan(d.X:get(4, "size_mm")))
+end)
+
+T.test("leakage: test rows are imputed with training statistics, never their own", function()
+  local train = enc_mod.subset(d, {1, 2, 3})  -- size 25, 10, 30: median 25
+  local test = enc_mod.subset(d, {4, 5})      -- size NaN, 40: its own median would be 40
+  local imp = enc_mod.fit_imputer(enc, train)
+  T.eq(imp.stats.size_mm.value, 25)
+  local ti = imp:apply(test)
+  T.eq(ti.X:get(1, "size_mm"), 25, "training median, not the test set's 40")
+  -- Changing the test data does not change the fitted statistics.
+  local imp2 = enc_mod.fit_imputer(enc, train)
+  T.eq(imp2.stats.size_mm.value, imp.stats.size_mm.value)
+  -- Fitting on train+test would have given a different value: the check can fail.
+  T.ok(enc_mod.fit_imputer(d).stats.size_mm.value ~= 25)
+  T.eq(test.rows[1], 4)
+end)
+
+T.test("imputing with no observed training value is an error", function()
+  local train = enc_mod.subset(d, {4})
+  T.raises(function() enc_mod.fit_imputer(train, {size_mm = "median"}) end, "no observed value")
+end)
+
+T.test("the default rule '*' covers every feature without its own rule", function()
+  local imp = enc_mod.fit_imputer(d, {["*"] = "median", shape = "mode"})
+  T.eq(imp.stats.fgt.value, 1.5) -- median of 1, 1, 2, 4
+  local di = imp:apply(d)
+  T.eq(#enc_mod.complete(di), 5)
+  T.eq(#enc_mod.complete(d), 2) -- rows 1 and 2 are complete before imputation
+end)
+
+T.test("an unknown option to apply is an error", function()
+  T.raises(function() enc_mod.apply(enc, data_with({}), {hedaer = 1}) end, "unknown option 'hedaer' to encode.apply")
+end)
+
+T.done()
