@@ -7,6 +7,7 @@
 #   make test SANITIZE=1   the same under ASan + UBSan (in build-san/)
 #   make demo       run the HER2 study on the bundled cohort
 #   make bench      benchmarks against the peers, ratios in the same run
+#   make cohort     regenerate the bundled HER2 cohort (examples/her2/data)
 #   make install PREFIX=/usr/local
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (60)
 #   make memcheck   the Lua tests under valgrind memcheck (leaks = failure)
@@ -55,6 +56,11 @@ bench: deps
 	@sh tools/deps.sh $(BENCH_PKGS)
 	$(MAKE) build
 	$(SYLVA) bench/run.lua
+
+# Regenerates the bundled HER2 cohort (examples/her2/data/*.csv) byte-identically.
+cohort:
+	$(MAKE) build
+	$(SYLVA) examples/her2/make_cohort.lua
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
