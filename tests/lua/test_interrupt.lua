@@ -3,7 +3,8 @@
 -- forest training or SHAP returns to the prompt with "interrupted", the
 -- session keeps its variables and keeps working, a Ctrl-C at the prompt
 -- abandons the line instead of ending the session, and the process exits
--- with status 0 at Ctrl-D. In the sanitized build the exit status includes
+-- with status 0 at Ctrl-D. (Expected texts never occur in the echoed
+-- command itself: print('do' .. 'ne') is awaited as "done".) In the sanitized build the exit status includes
 -- LeakSanitizer's verdict, so an interrupt that leaks fails here.
 local T = require "testing"
 local sv = require "sylva"
@@ -46,6 +47,8 @@ T.test("Ctrl-C stops a Lua loop and at the prompt abandons the line; the session
     "expect interrupted",
     "send print('still ' .. kept)",
     "expect still 41",
+    "expect > ",
+    "sleep 0.3",
     "eof",
     "wait",
   })
@@ -69,8 +72,10 @@ if sv.forest and sv.forest.train then
       "expect f is\tnil",
       "send g = sv.forest.train(X, y, {trees = 4, seed = 1, threads = 2}) print('n', #g:predict(X))",
       "expect n\t3000",
-      "send collectgarbage() print('done')",
+      "send collectgarbage() print('do' .. 'ne')",
       "expect done",
+      "expect > ",
+      "sleep 0.3",
       "eof",
       "wait",
     }) do steps[#steps + 1] = l end
@@ -86,12 +91,12 @@ if sv.forest and sv.forest.train and sv.shap and sv.shap.tree then
     local steps = {"expect > "}
     for _, l in ipairs(data_lines) do steps[#steps + 1] = l end
     for _, l in ipairs({
-      "send f = sv.forest.train(X, y, {trees = 300, seed = 1, threads = 2}) print('trained')",
+      "send f = sv.forest.train(X, y, {trees = 300, seed = 1, threads = 2}) print('tra' .. 'ined')",
       "timeout 120",
       "expect trained",
       "timeout 30",
       "send big = {} for k = 1, 30 do for i = 1, 3000 do big[#big + 1] = X[i] end end print('rows', #big)",
-      "expect rows",
+      "expect rows\t90000",
       "send phi = sv.shap.tree(f, big, {threads = 2})",
       "sleep 2",
       "intr",
@@ -100,6 +105,8 @@ if sv.forest and sv.forest.train and sv.shap and sv.shap.tree then
       "expect phi is\tnil",
       "send p2 = sv.shap.tree(f, {X[1], X[2]}, {threads = 2}) print('rows', p2:nrow())",
       "expect rows\t2",
+      "expect > ",
+      "sleep 0.3",
       "eof",
       "wait",
     }) do steps[#steps + 1] = l end
