@@ -2,6 +2,7 @@
  * lfiles.c - small file utilities for reports and provenance:
  * sv.sha256(s), sv.sha256_file(path), sv.write_atomic(path, s).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "lsylva.h"
 #include "../engine/sv_io.h"
 #include "../engine/sv_sha256.h"
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* sv.sha256(s) -> lower-case hex digest of the string s */
 static int l_sha256(lua_State *L)
@@ -60,6 +62,11 @@ static int l_write_atomic(lua_State *L)
     sv_err err;
     sv_err_clear(&err);
     if (sv_atomic_open(&af, path, &err) != SV_OK) return svL_engine_error(L, "write_atomic", &err);
+    /* mkstemp creates the file 0600; a report is an ordinary file, so it
+     * gets the permissions fopen would give it (0666 less the umask). */
+    mode_t um = umask(0);
+    umask(um);
+    (void)fchmod(fileno(af.fp), 0666 & ~um);
     if (n && fwrite(s, 1, n, af.fp) != n) {
         int e = errno;
         sv_atomic_abort(&af);
