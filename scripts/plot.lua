@@ -101,7 +101,7 @@ M.nice_ticks = nice_ticks
 -- Ticks at nice numbers inside [lo, hi], the axis kept to the data range
 -- (with its padding) rather than widened to the outer ticks.
 local function data_ticks(lo, hi, n)
-  local t, step = nice_ticks(lo, hi, n)
+  local t, step = nice_ticks(lo, hi, n + 2)
   local inside = {}
   for _, v in ipairs(t) do if v >= lo - 1e-9 * abs(step) and v <= hi + 1e-9 * abs(step) then inside[#inside + 1] = v end end
   if #inside < 3 then return t, step, t[1], t[#t] end
