@@ -7,6 +7,7 @@
 #   make test SANITIZE=1   the same under ASan + UBSan (in build-san/)
 #   make demo       run the HER2 study on the bundled cohort
 #   make bench      benchmarks against the peers, ratios in the same run
+#   make cohort     regenerate the bundled HER2 cohort (examples/her2/data)
 #   make install PREFIX=/usr/local
 SANITIZE ?= 0
 PREFIX ?= /usr/local
@@ -53,6 +54,11 @@ bench: deps
 	@sh tools/deps.sh $(BENCH_PKGS)
 	$(MAKE) build
 	$(SYLVA) bench/run.lua
+
+# Regenerates the bundled HER2 cohort (examples/her2/data/*.csv) byte-identically.
+cohort:
+	$(MAKE) build
+	$(SYLVA) examples/her2/make_cohort.lua
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

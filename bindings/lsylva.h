@@ -23,6 +23,7 @@
 #define SV_VECTOR_MT "sylva.Vector"
 #define SV_MATRIX_MT "sylva.Matrix"
 #define SV_FOREST_MT "sylva.Forest"
+#define SV_FRAME_MT "sylva.Frame"
 
 struct sv_forest;
 /* The Forest userdata (bindings/lforest.c): a pointer to the engine's
