@@ -1,12 +1,447 @@
 /*
- * lforest.c - the sv.forest module (filled in by its issue).
+ * lforest.c - the sv.forest module: random forest training, prediction,
+ * importance and model files (engine/sv_forest.h; docs/forest.md).
+ *
+ * A Forest userdata (svL_forest, lsylva.h) owns its engine forest. Its two
+ * user values keep the training X (Matrix) and y (Vector) of a forest
+ * trained in this session, for OOB permutation importance; a loaded forest
+ * has neither.
  */
 #include "lsylva.h"
 
-static const luaL_Reg funcs[] = {{NULL, NULL}};
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/sv_forest.h"
+
+static svL_forest *checkforest(lua_State *L, int idx)
+{
+    svL_forest *u = luaL_checkudata(L, idx, SV_FOREST_MT);
+    if (!u->f) luaL_argerror(L, idx, "forest has been closed");
+    return u;
+}
+
+static svL_forest *newforest(lua_State *L)
+{
+    svL_forest *u = lua_newuserdatauv(L, sizeof *u, 2);
+    u->f = NULL;
+    luaL_setmetatable(L, SV_FOREST_MT);
+    return u;
+}
+
+/* Raises an argument error when X holds NaN or an infinite value. */
+static void check_finite_matrix(lua_State *L, int arg, const svL_matrix *m)
+{
+    for (size_t j = 0; j < m->ncol; j++)
+        for (size_t i = 0; i < m->nrow; i++) {
+            double v = m->data[j * m->nrow + i];
+            if (!isfinite(v)) {
+                const char *msg = lua_pushfstring(L, "%s at row %d, column %d",
+                                                  isnan(v) ? "NaN" : "infinite value",
+                                                  (int)i + 1, (int)j + 1);
+                luaL_argerror(L, arg, msg);
+            }
+        }
+}
+
+/* Column names of the matrix at arg as a malloc'ed-free array of const
+ * char* living on the Lua stack (a table of strings pushed), or NULL. */
+static const char **matrix_names(lua_State *L, int arg, size_t p, int *pushed)
+{
+    *pushed = 0;
+    svL_matrix_pushnames(L, arg);
+    if (lua_type(L, -1) != LUA_TTABLE || (size_t)luaL_len(L, -1) != p) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    int t = lua_gettop(L);
+    const char **names = lua_newuserdatauv(L, (p ? p : 1) * sizeof *names, 0);
+    for (size_t j = 0; j < p; j++) {
+        lua_geti(L, t, (lua_Integer)j + 1);
+        names[j] = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
+        lua_pop(L, 1); /* the string stays alive in the names table */
+    }
+    *pushed = 2;
+    return names;
+}
+
+static const char *const train_opts[] = {
+    "trees", "mtry", "min_leaf", "min_split", "max_depth", "criterion",
+    "bootstrap", "sample_fraction", "class_weight", "seed", "threads", NULL};
+
+static int32_t opt_mtry(lua_State *L, int arg, size_t p)
+{
+    const char *fname = "forest.train";
+    int t = svL_opt_get(L, arg, "mtry");
+    int32_t m = 0;
+    if (t == LUA_TNIL) {
+        m = 0;
+    } else if (t == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        if (strcmp(s, "sqrt") == 0) {
+            m = 0;
+        } else if (strcmp(s, "log2") == 0) {
+            m = 0;
+            while (((size_t)2 << m) <= p) m++; /* floor(log2(p)) */
+            if (m < 1) m = 1;
+        } else if (strcmp(s, "all") == 0) {
+            m = (int32_t)p;
+        } else {
+            svL_opt_error(L, fname, "mtry", "expected \"sqrt\", \"log2\", \"all\", an integer or a fraction in (0, 1)");
+        }
+    } else if (t == LUA_TNUMBER) {
+        double v = lua_tonumber(L, -1);
+        if (v > 0 && v < 1) {
+            m = (int32_t)floor(v * (double)p);
+            if (m < 1) m = 1;
+        } else if (v >= 1 && v == floor(v) && v <= (double)p) {
+            m = (int32_t)v;
+        } else {
+            const char *msg = lua_pushfstring(L, "%f is out of range: an integer in [1, %d] or a fraction in (0, 1)",
+                                              v, (int)p);
+            svL_opt_error(L, fname, "mtry", msg);
+        }
+    } else {
+        svL_opt_error(L, fname, "mtry", "expected \"sqrt\", an integer or a fraction in (0, 1)");
+    }
+    lua_pop(L, 1);
+    return m;
+}
+
+static void opt_class_weight(lua_State *L, int arg, sv_forest_opts *o)
+{
+    const char *fname = "forest.train";
+    int t = svL_opt_get(L, arg, "class_weight");
+    if (t == LUA_TNIL) {
+        o->class_weight = SV_FOREST_CW_NONE;
+    } else if (t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "balanced") == 0) {
+        o->class_weight = SV_FOREST_CW_BALANCED;
+    } else if (t == LUA_TTABLE) {
+        if (luaL_len(L, -1) != 2) svL_opt_error(L, fname, "class_weight", "expected {w0, w1}");
+        for (int k = 0; k < 2; k++) {
+            lua_geti(L, -1, k + 1);
+            int isnum = 0;
+            double w = lua_tonumberx(L, -1, &isnum);
+            if (!isnum || !(w > 0) || !isfinite(w))
+                svL_opt_error(L, fname, "class_weight", "weights must be finite numbers > 0");
+            o->class_weights[k] = w;
+            lua_pop(L, 1);
+        }
+        o->class_weight = SV_FOREST_CW_GIVEN;
+    } else {
+        svL_opt_error(L, fname, "class_weight", "expected \"balanced\" or {w0, w1}");
+    }
+    lua_pop(L, 1);
+}
+
+/* sv.forest.train(X, y [, opts]) -> Forest */
+static int l_train(lua_State *L)
+{
+    const char *fname = "forest.train";
+    svL_matrix *X = svL_checkmatrix(L, 1);
+    size_t ny;
+    const double *y = svL_checkvector(L, 2, &ny);
+    lua_settop(L, 3);
+    svL_checkopts(L, 3, fname, train_opts);
+    size_t n = X->nrow, p = X->ncol;
+    if (n == 0) luaL_argerror(L, 1, "X has no rows");
+    if (p == 0) luaL_argerror(L, 1, "X has no columns");
+    if (ny != n) {
+        const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)n);
+        luaL_argerror(L, 2, msg);
+    }
+    check_finite_matrix(L, 1, X);
+    size_t n1 = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] != 0.0 && y[i] != 1.0) {
+            const char *msg = lua_pushfstring(L, "y must hold 0 or 1, element %d is %f", (int)i + 1, y[i]);
+            luaL_argerror(L, 2, msg);
+        }
+        n1 += y[i] == 1.0;
+    }
+    if (n1 == 0 || n1 == n)
+        luaL_argerror(L, 2, n1 == 0 ? "y holds only class 0: both classes are needed"
+                                    : "y holds only class 1: both classes are needed");
+
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = (int32_t)svL_opt_int(L, 3, fname, "trees", SV_FOREST_DEFAULT_TREES, 1, 10000000);
+    o.mtry = opt_mtry(L, 3, p);
+    o.min_leaf = (int32_t)svL_opt_int(L, 3, fname, "min_leaf", SV_FOREST_DEFAULT_MIN_LEAF, 1, INT32_MAX / 2);
+    o.min_split = (int32_t)svL_opt_int(L, 3, fname, "min_split", SV_FOREST_DEFAULT_MIN_SPLIT, 2, INT32_MAX / 2);
+    o.max_depth = (int32_t)svL_opt_int(L, 3, fname, "max_depth", SV_FOREST_DEFAULT_MAX_DEPTH, 0, INT32_MAX / 2);
+    static const char *const crits[] = {"gini", "entropy", NULL};
+    o.criterion = (sv_forest_criterion)svL_opt_enum(L, 3, fname, "criterion", SV_FOREST_DEFAULT_CRITERION, crits);
+    o.bootstrap = svL_opt_bool(L, 3, fname, "bootstrap", SV_FOREST_DEFAULT_BOOTSTRAP);
+    o.sample_fraction = svL_opt_num(L, 3, fname, "sample_fraction", SV_FOREST_DEFAULT_SAMPLE_FRACTION,
+                                    0x1p-1074, 1.0);
+    opt_class_weight(L, 3, &o);
+    o.seed = svL_opt_seed(L, 3, fname);
+    int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
+
+    int pushed;
+    const char **names = matrix_names(L, 1, p, &pushed);
+    svL_forest *u = newforest(L);
+    int ud = lua_gettop(L);
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, threads);
+    sv_err err;
+    sv_forest *f = NULL;
+    if (sv_forest_train(X->data, n, p, y, names, &o, &ctx, &f, &err) != SV_OK)
+        return svL_engine_error(L, fname, &err);
+    u->f = f;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, ud, 1);
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, ud, 2);
+    lua_pushvalue(L, ud);
+    return 1;
+}
+
+static svL_matrix *check_predict_matrix(lua_State *L, int arg, const sv_forest *f)
+{
+    svL_matrix *X = svL_checkmatrix(L, arg);
+    if (X->ncol != (size_t)f->n_features && X->nrow > 0) {
+        const char *msg = lua_pushfstring(L, "X has %d columns, the forest was trained on %d",
+                                          (int)X->ncol, (int)f->n_features);
+        luaL_argerror(L, arg, msg);
+    }
+    check_finite_matrix(L, arg, X);
+    return X;
+}
+
+/* f:predict(X [, {threads=0}]) -> Vector of P(y = 1) */
+static int f_predict(lua_State *L)
+{
+    const char *fname = "forest.predict";
+    svL_forest *u = checkforest(L, 1);
+    lua_settop(L, 3);
+    svL_matrix *X = check_predict_matrix(L, 2, u->f);
+    static const char *const allowed[] = {"threads", NULL};
+    svL_checkopts(L, 3, fname, allowed);
+    int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
+    double *out = svL_newvector(L, X->nrow);
+    if (X->nrow == 0) return 1;
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, threads);
+    sv_err err;
+    if (sv_forest_predict(u->f, X->data, X->nrow, u->f->n_features, &ctx, out, &err) != SV_OK)
+        return svL_engine_error(L, fname, &err);
+    return 1;
+}
+
+/* f:oob_predict() -> Vector (NaN where a row was never out of bag) */
+static int f_oob_predict(lua_State *L)
+{
+    svL_forest *u = checkforest(L, 1);
+    if (!u->f->oob) return luaL_error(L, "forest.oob_predict: this forest has no OOB predictions");
+    double *out = svL_newvector(L, u->f->n_train);
+    memcpy(out, u->f->oob, u->f->n_train * sizeof *out);
+    return 1;
+}
+
+static void push_named(lua_State *L, const sv_forest *f, const double *v)
+{
+    lua_createtable(L, 0, f->n_features);
+    for (int32_t j = 0; j < f->n_features; j++) {
+        lua_pushnumber(L, v[j]);
+        lua_setfield(L, -2, f->feature_names[j]);
+    }
+}
+
+/* f:importance("impurity" | "permutation" [, opts]) */
+static int f_importance(lua_State *L)
+{
+    const char *fname = "forest.importance";
+    svL_forest *u = checkforest(L, 1);
+    const sv_forest *f = u->f;
+    static const char *const kinds[] = {"impurity", "permutation", NULL};
+    int kind = luaL_checkoption(L, 2, NULL, kinds);
+    lua_settop(L, 3);
+    size_t p = (size_t)f->n_features;
+    double *mean = lua_newuserdatauv(L, 2 * (p ? p : 1) * sizeof *mean, 0);
+    double *sd = mean + p;
+    sv_err err;
+    if (kind == 0) {
+        static const char *const none[] = {NULL};
+        svL_checkopts(L, 3, fname, none);
+        if (sv_forest_importance_impurity(f, mean, &err) != SV_OK)
+            return svL_engine_error(L, fname, &err);
+        push_named(L, f, mean);
+        return 1;
+    }
+    static const char *const allowed[] = {"X", "y", "repeats", "seed", "threads", NULL};
+    svL_checkopts(L, 3, fname, allowed);
+    int repeats = (int)svL_opt_int(L, 3, fname, "repeats", SV_FOREST_DEFAULT_PERM_REPEATS, 1, 100000);
+    uint64_t seed = svL_opt_seed(L, 3, fname);
+    int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
+    sv_forest_perm_opts po = {repeats, seed, 0};
+    const svL_matrix *X;
+    const double *y;
+    size_t ny;
+    int tX = svL_opt_get(L, 3, "X");
+    int ty = svL_opt_get(L, 3, "y");
+    int base = lua_gettop(L) - 1; /* X at base, y at base + 1 */
+    if (tX == LUA_TNIL && ty == LUA_TNIL) {
+        lua_getiuservalue(L, 1, 1);
+        lua_getiuservalue(L, 1, 2);
+        X = svL_testmatrix(L, -2);
+        if (!X || !f->inbag)
+            return luaL_error(L, "%s: OOB permutation importance needs the training data of a forest "
+                              "trained in this session; pass {X = ..., y = ...}", fname);
+        y = svL_checkvector(L, -1, &ny);
+        po.oob = 1;
+    } else {
+        if (tX == LUA_TNIL || ty == LUA_TNIL)
+            return svL_opt_error(L, fname, tX == LUA_TNIL ? "X" : "y", "X and y go together");
+        X = check_predict_matrix(L, base, f);
+        y = svL_checkvector(L, base + 1, &ny);
+        if (ny != X->nrow) {
+            const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)X->nrow);
+            svL_opt_error(L, fname, "y", msg);
+        }
+        for (size_t i = 0; i < ny; i++)
+            if (y[i] != 0.0 && y[i] != 1.0) svL_opt_error(L, fname, "y", "y must hold 0 or 1");
+    }
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, threads);
+    double base_auc;
+    if (sv_forest_importance_permutation(f, X->data, X->nrow, X->ncol, y, &po, &ctx, mean, sd,
+                                         &base_auc, &err) != SV_OK)
+        return svL_engine_error(L, fname, &err);
+    push_named(L, f, mean);
+    push_named(L, f, sd);
+    lua_pushnumber(L, base_auc);
+    return 3;
+}
+
+/* f:save(path) */
+static int f_save(lua_State *L)
+{
+    svL_forest *u = checkforest(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    sv_err err;
+    if (sv_forest_save(u->f, path, &err) != SV_OK) return svL_engine_error(L, "forest.save", &err);
+    return 0;
+}
+
+/* f:export_json(path) */
+static int f_export_json(lua_State *L)
+{
+    svL_forest *u = checkforest(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    sv_err err;
+    if (sv_forest_export_json(u->f, path, &err) != SV_OK)
+        return svL_engine_error(L, "forest.export_json", &err);
+    return 0;
+}
+
+/* sv.forest.load(path) -> Forest */
+static int l_load(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    svL_forest *u = newforest(L);
+    sv_err err;
+    sv_forest *f = NULL;
+    if (sv_forest_load(path, &f, &err) != SV_OK) return svL_engine_error(L, "forest.load", &err);
+    u->f = f;
+    return 1;
+}
+
+static int f_ntrees(lua_State *L)
+{
+    lua_pushinteger(L, checkforest(L, 1)->f->n_trees);
+    return 1;
+}
+
+/* f:features() -> array of feature names */
+static int f_features(lua_State *L)
+{
+    const sv_forest *f = checkforest(L, 1)->f;
+    lua_createtable(L, f->n_features, 0);
+    for (int32_t j = 0; j < f->n_features; j++) {
+        lua_pushstring(L, f->feature_names[j]);
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 1;
+}
+
+/* f:tree(k) -> {feature=, threshold=, left=, right=, value=, cover=,
+ * impurity=} with 1-based k; node arrays are Lua arrays indexed from 1 by
+ * node id + 1, feature and children kept 0-based as in export_json. */
+static int f_tree(lua_State *L)
+{
+    const sv_forest *f = checkforest(L, 1)->f;
+    lua_Integer k = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, k >= 1 && k <= f->n_trees, 2, "tree index out of range");
+    const sv_tree *t = &f->trees[k - 1];
+    lua_createtable(L, 0, 7);
+    struct { const char *name; int kind; } fields[] = {
+        {"feature", 0}, {"threshold", 1}, {"left", 2}, {"right", 3},
+        {"value", 4}, {"cover", 5}, {"impurity", 6}};
+    for (int fi = 0; fi < 7; fi++) {
+        lua_createtable(L, t->n_nodes, 0);
+        for (int32_t i = 0; i < t->n_nodes; i++) {
+            switch (fields[fi].kind) {
+            case 0: lua_pushinteger(L, t->feature[i]); break;
+            case 1: lua_pushnumber(L, t->threshold[i]); break;
+            case 2: lua_pushinteger(L, t->left[i]); break;
+            case 3: lua_pushinteger(L, t->right[i]); break;
+            case 4: lua_pushnumber(L, t->value[i]); break;
+            case 5: lua_pushnumber(L, t->cover[i]); break;
+            default: lua_pushnumber(L, t->impurity[i]); break;
+            }
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, fields[fi].name);
+    }
+    return 1;
+}
+
+static int f_tostring(lua_State *L)
+{
+    svL_forest *u = luaL_checkudata(L, 1, SV_FOREST_MT);
+    if (!u->f) {
+        lua_pushstring(L, "Forest (closed)");
+        return 1;
+    }
+    int dmin, dmax;
+    double dmean;
+    size_t leaves;
+    sv_forest_depth_stats(u->f, &dmin, &dmean, &dmax, &leaves);
+    lua_pushfstring(L, "Forest: %d trees, %d features, depth %d..%d (mean %f), %d leaves",
+                    (int)u->f->n_trees, (int)u->f->n_features, dmin, dmax, dmean, (int)leaves);
+    return 1;
+}
+
+/* __gc and __close: idempotent. */
+static int f_close(lua_State *L)
+{
+    svL_forest *u = luaL_checkudata(L, 1, SV_FOREST_MT);
+    sv_forest_free(u->f);
+    u->f = NULL;
+    return 0;
+}
+
+static const luaL_Reg methods[] = {
+    {"predict", f_predict}, {"oob_predict", f_oob_predict},
+    {"importance", f_importance}, {"save", f_save},
+    {"export_json", f_export_json}, {"ntrees", f_ntrees},
+    {"features", f_features}, {"tree", f_tree}, {"close", f_close},
+    {NULL, NULL}};
+static const luaL_Reg meta[] = {
+    {"__gc", f_close}, {"__close", f_close}, {"__tostring", f_tostring},
+    {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"train", l_train}, {"load", l_load}, {NULL, NULL}};
 
 int luaopen_sylva_forest(lua_State *L)
 {
+    luaL_newmetatable(L, SV_FOREST_MT);
+    luaL_setfuncs(L, meta, 0);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
     luaL_newlib(L, funcs);
     return 1;
 }

@@ -6,6 +6,15 @@
  * sv_tree.h over n_features features; the forest's prediction for a row is
  * the mean over trees of the leaf value reached (P(y = 1)).
  * The forest module (forest.c) owns every other field and may add fields.
+ *
+ * The learner is scikit-learn's RandomForestClassifier for a binary outcome
+ * (Breiman 2001; sklearn's BestSplitter and DepthFirstTreeBuilder define the
+ * semantics we reproduce): bootstrap counts act as sample weights, the rows
+ * of a node are its distinct in-bag rows, min_leaf / min_split count those
+ * rows, node value and cover are weighted by bootstrap counts times class
+ * weights. Differences in how it is computed (pre-ranked integer codes,
+ * counting over few distinct values) never change which split is chosen,
+ * except in exact ties of the gain.
  */
 #ifndef SV_FOREST_H
 #define SV_FOREST_H
@@ -17,12 +26,139 @@
 extern "C" {
 #endif
 
+typedef enum sv_forest_criterion {
+    SV_FOREST_GINI = 0,
+    SV_FOREST_ENTROPY = 1
+} sv_forest_criterion;
+
+typedef enum sv_forest_class_weight {
+    SV_FOREST_CW_NONE = 0,     /* every row weighs 1 */
+    SV_FOREST_CW_BALANCED = 1, /* n / (2 n_c), computed on all training rows */
+    SV_FOREST_CW_GIVEN = 2     /* class_weights[0], class_weights[1] */
+} sv_forest_class_weight;
+
+/* The defaults, in one place (documented in docs/forest.md). */
+#define SV_FOREST_DEFAULT_TREES 500
+#define SV_FOREST_DEFAULT_MTRY 0 /* 0 = floor(sqrt(p)), at least 1 */
+#define SV_FOREST_DEFAULT_MIN_LEAF 1
+#define SV_FOREST_DEFAULT_MIN_SPLIT 2
+#define SV_FOREST_DEFAULT_MAX_DEPTH 0 /* 0 = unlimited */
+#define SV_FOREST_DEFAULT_CRITERION SV_FOREST_GINI
+#define SV_FOREST_DEFAULT_BOOTSTRAP 1
+#define SV_FOREST_DEFAULT_SAMPLE_FRACTION 1.0
+#define SV_FOREST_DEFAULT_SEED 1
+#define SV_FOREST_DEFAULT_PERM_REPEATS 5
+
+typedef struct sv_forest_opts {
+    int32_t n_trees;          /* >= 1 */
+    int32_t mtry;             /* features tried per node, 1..p; 0 = sqrt */
+    int32_t min_leaf;         /* >= 1 distinct in-bag rows in each child */
+    int32_t min_split;        /* >= 2 distinct in-bag rows to split a node */
+    int32_t max_depth;        /* 0 = unlimited; root has depth 0 */
+    sv_forest_criterion criterion;
+    int bootstrap;            /* 1: draw with replacement; 0: without */
+    double sample_fraction;   /* rows drawn = max(1, round(fraction * n)) */
+    sv_forest_class_weight class_weight;
+    double class_weights[2];  /* used when class_weight == GIVEN, > 0 */
+    uint64_t seed;
+} sv_forest_opts;
+
+/* Fills o with the defaults above. */
+void sv_forest_opts_default(sv_forest_opts *o);
+
 typedef struct sv_forest {
     int32_t n_trees;
     int32_t n_features;
     sv_tree *trees;        /* n_trees trees */
     char **feature_names;  /* n_features strings, or NULL */
+    /* ---- owned by forest.c ---- */
+    sv_forest_opts opts;   /* as trained (mtry resolved to an integer) */
+    size_t n_train;        /* training rows (0 when unknown) */
+    double *oob;           /* n_train OOB predictions (NaN: never OOB), or NULL */
+    uint64_t *inbag;       /* n_trees x inbag_words bitset of in-bag rows, or
+                              NULL (not saved in model files) */
+    size_t inbag_words;    /* 64-bit words per tree in inbag */
 } sv_forest;
+
+/*
+ * Trains a forest on X (n x p, column-major, finite), y (n values in {0,1},
+ * both present). names: p strings copied into the forest, or NULL. The
+ * result (*out) is freed with sv_forest_free. Trees are grown in parallel
+ * over ctx's threads; tree t uses the RNG stream (opts->seed, t) only, so
+ * the forest is bitwise identical for any thread count. OOB predictions
+ * and in-bag sets are recorded. Progress is reported as "forest.train".
+ */
+sv_status sv_forest_train(const double *X, size_t n, size_t p,
+                          const double *y, const char *const *names,
+                          const sv_forest_opts *opts, const sv_ctx *ctx,
+                          sv_forest **out, sv_err *err);
+
+void sv_forest_free(sv_forest *f);
+
+/* P(y = 1) for the n rows of X (n x p column-major, p == n_features,
+ * finite): the mean over trees of the leaf value, summed in tree order. */
+sv_status sv_forest_predict(const sv_forest *f, const double *X, size_t n,
+                            size_t p, const sv_ctx *ctx, double *out,
+                            sv_err *err);
+
+/*
+ * Impurity importance (scikit-learn's feature_importances_): for each tree
+ * the weighted impurity decrease cover*imp - cover_l*imp_l - cover_r*imp_r
+ * summed per feature and normalised to sum 1 (trees that are a single leaf
+ * are skipped), then the mean over trees, normalised to sum 1 again.
+ * out: n_features values (all 0 when no tree splits).
+ */
+sv_status sv_forest_importance_impurity(const sv_forest *f, double *out,
+                                        sv_err *err);
+
+typedef struct sv_forest_perm_opts {
+    int32_t repeats;  /* >= 1 permutations per feature */
+    uint64_t seed;    /* feature j, repeat r uses stream (seed, j*repeats+r) */
+    int oob;          /* 1: each row predicted only by the trees for which
+                         it was out of bag (X, y must be the training data) */
+} sv_forest_perm_opts;
+
+/*
+ * Permutation importance: the drop in AUC when feature j is permuted among
+ * the rows, mean[j] and sd[j] (sample SD, 0 when repeats = 1) over repeats.
+ * base_auc receives the unpermuted AUC. With opts->oob, rows that were
+ * never out of bag are left out. y must hold both classes (among the rows
+ * used).
+ */
+sv_status sv_forest_importance_permutation(const sv_forest *f,
+                                           const double *X, size_t n,
+                                           size_t p, const double *y,
+                                           const sv_forest_perm_opts *opts,
+                                           const sv_ctx *ctx, double *mean,
+                                           double *sd, double *base_auc,
+                                           sv_err *err);
+
+/* Area under the ROC curve of score for 0/1 labels y (Mann-Whitney with
+ * mid-ranks for ties); NaN when a class is absent. scratch: 2n doubles. */
+double sv_forest_auc(const double *y, const double *score, size_t n,
+                     double *scratch);
+
+/* Depth statistics over trees (min, mean, max) and total leaves. */
+void sv_forest_depth_stats(const sv_forest *f, int *dmin, double *dmean,
+                           int *dmax, size_t *leaves);
+
+/* ---- files (forest_io.c) ------------------------------------------- */
+
+/* Binary model file (format in docs/forest.md), written atomically. */
+sv_status sv_forest_save(const sv_forest *f, const char *path, sv_err *err);
+/* Serialises into a malloc'ed buffer (*buf, *len). */
+sv_status sv_forest_save_mem(const sv_forest *f, unsigned char **buf,
+                             size_t *len, sv_err *err);
+/* Loads a model file; a damaged file is refused (SV_EFORMAT) with a
+ * message naming the path. */
+sv_status sv_forest_load(const char *path, sv_forest **out, sv_err *err);
+/* Parses a model image of len bytes; never trusts a size from the data.
+ * The entry point for fuzzing. Messages do not name a path. */
+sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
+                             sv_forest **out, sv_err *err);
+/* The JSON format of api.md, numbers printed with %.17g. */
+sv_status sv_forest_export_json(const sv_forest *f, const char *path,
+                                sv_err *err);
 
 #ifdef __cplusplus
 }

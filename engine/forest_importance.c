@@ -1,0 +1,219 @@
+/*
+ * forest_importance.c - permutation importance of a forest as the drop in
+ * AUC (sv_forest.h), and the small rank-based AUC it needs.
+ *
+ * Feature j, repeat r: the values of column j are shuffled among the rows
+ * used (RNG stream (seed, j * repeats + r)), the forest predicts the rows
+ * again (with oob: each row only by the trees for which it was out of bag,
+ * as Breiman's OOB importance), and the drop is AUC(unpermuted) -
+ * AUC(permuted). Tasks (j, r) run in parallel and write only their own
+ * slot, so any thread count gives the same numbers.
+ */
+#include "sv_forest.h"
+#include "sv_rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct score_label {
+    double s;
+    double y;
+} score_label;
+
+static int cmp_score(const void *pa, const void *pb)
+{
+    const score_label *a = pa, *b = pb;
+    return (a->s > b->s) - (a->s < b->s);
+}
+
+double sv_forest_auc(const double *y, const double *score, size_t n,
+                     double *scratch)
+{
+    score_label *sl = (score_label *)scratch;
+    double n1 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        sl[i].s = score[i];
+        sl[i].y = y[i];
+        n1 += y[i] == 1.0;
+    }
+    double n0 = (double)n - n1;
+    if (n1 == 0.0 || n0 == 0.0) return NAN;
+    qsort(sl, n, sizeof *sl, cmp_score);
+    /* Sum of the mid-ranks of the positives. */
+    double rank_sum = 0.0;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        double pos = 0.0;
+        while (j < n && sl[j].s == sl[i].s) {
+            pos += sl[j].y == 1.0;
+            j++;
+        }
+        double mid = ((double)i + 1.0 + (double)j) / 2.0; /* ranks i+1..j */
+        rank_sum += pos * mid;
+        i = j;
+    }
+    return (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0);
+}
+
+typedef struct perm_ws {
+    uint32_t *perm;   /* m */
+    double *xrow;     /* p */
+    double *pred;     /* m */
+    double *scratch;  /* 2m */
+} perm_ws;
+
+typedef struct perm_job {
+    const sv_forest *f;
+    const double *X;
+    size_t n, p;
+    const uint32_t *rows; /* m rows used */
+    size_t m;
+    double *yy;           /* m labels of the rows used */
+    int oob;
+    int32_t repeats;
+    uint64_t seed;
+    perm_ws *ws;          /* one per worker */
+    double *auc;          /* p * repeats */
+} perm_job;
+
+/* Predictions for the rows used with column j (or none when j < 0) taken
+ * from the rows perm[k] (positions in rows). */
+static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
+{
+    const sv_forest *f = jb->f;
+    size_t n = jb->n, p = jb->p;
+    for (size_t k = 0; k < jb->m; k++) {
+        size_t i = jb->rows[k];
+        for (size_t c = 0; c < p; c++) w->xrow[c] = jb->X[c * n + i];
+        if (j >= 0) w->xrow[j] = jb->X[(size_t)j * n + jb->rows[w->perm[k]]];
+        double sum = 0.0, cnt = 0.0;
+        for (int32_t t = 0; t < f->n_trees; t++) {
+            if (jb->oob) {
+                const uint64_t *bits = f->inbag + (size_t)t * f->inbag_words;
+                if (bits[i >> 6] >> (i & 63) & 1) continue;
+            }
+            sum += sv_tree_predict_row(&f->trees[t], w->xrow);
+            cnt += 1.0;
+        }
+        w->pred[k] = sum / cnt;
+    }
+}
+
+static sv_status perm_task(void *ud, size_t task, int worker, sv_err *err)
+{
+    (void)err;
+    perm_job *jb = ud;
+    perm_ws *w = &jb->ws[worker];
+    size_t j = task / (size_t)jb->repeats;
+    sv_rng rng;
+    sv_rng_init(&rng, jb->seed, (uint64_t)task);
+    for (size_t k = 0; k < jb->m; k++) w->perm[k] = (uint32_t)k;
+    sv_rng_shuffle_u32(&rng, w->perm, jb->m);
+    predict_permuted(jb, w, (long)j);
+    jb->auc[task] = sv_forest_auc(jb->yy, w->pred, jb->m, w->scratch);
+    return SV_OK;
+}
+
+sv_status sv_forest_importance_permutation(const sv_forest *f,
+                                           const double *X, size_t n,
+                                           size_t p, const double *y,
+                                           const sv_forest_perm_opts *opts,
+                                           const sv_ctx *ctx, double *mean,
+                                           double *sd, double *base_auc,
+                                           sv_err *err)
+{
+    if (p != (size_t)f->n_features)
+        return sv_err_set(err, SV_EINVAL, "X has %zu columns, the forest was trained on %d",
+                          p, (int)f->n_features);
+    if (opts->repeats < 1)
+        return sv_err_set(err, SV_EINVAL, "repeats must be >= 1, got %d", (int)opts->repeats);
+    if (opts->oob && (!f->inbag || n != f->n_train))
+        return sv_err_set(err, SV_EINVAL, "OOB importance needs the %zu training rows and the "
+                                          "in-bag record of training", f->n_train);
+    for (size_t i = 0; i < n * p; i++)
+        if (!isfinite(X[i])) return sv_err_set(err, SV_EINVAL, "X has NaN or infinite values");
+
+    sv_status st = SV_OK;
+    int nw = sv_ctx_threads(ctx);
+    size_t tasks = p * (size_t)opts->repeats;
+    uint32_t *rows = sv_malloc(n ? n : 1, sizeof *rows);
+    double *yy = sv_malloc(n ? n : 1, sizeof *yy);
+    double *auc = sv_malloc(tasks ? tasks : 1, sizeof *auc);
+    perm_ws *ws = sv_calloc((size_t)nw, sizeof *ws);
+    if (!rows || !yy || !auc || !ws) {
+        st = sv_err_set(err, SV_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* Rows used: all, or (oob) those out of bag for at least one tree. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] != 0.0 && y[i] != 1.0) {
+            st = sv_err_set(err, SV_EINVAL, "y must hold 0 or 1, got %.17g at row %zu", y[i], i + 1);
+            goto done;
+        }
+        int use = 1;
+        if (opts->oob) {
+            use = 0;
+            for (int32_t t = 0; t < f->n_trees && !use; t++) {
+                const uint64_t *bits = f->inbag + (size_t)t * f->inbag_words;
+                if (!(bits[i >> 6] >> (i & 63) & 1)) use = 1;
+            }
+        }
+        if (use) {
+            rows[m] = (uint32_t)i;
+            yy[m] = y[i];
+            m++;
+        }
+    }
+    size_t m1 = 0;
+    for (size_t k = 0; k < m; k++) m1 += yy[k] == 1.0;
+    if (m1 == 0 || m1 == m) {
+        st = sv_err_set(err, SV_EINVAL, "the rows used for permutation importance hold only one class");
+        goto done;
+    }
+    for (int w = 0; w < nw; w++) {
+        ws[w].perm = sv_malloc(m, sizeof *ws[w].perm);
+        ws[w].xrow = sv_malloc(p, sizeof *ws[w].xrow);
+        ws[w].pred = sv_malloc(m, sizeof *ws[w].pred);
+        ws[w].scratch = sv_malloc(2 * m, sizeof *ws[w].scratch);
+        if (!ws[w].perm || !ws[w].xrow || !ws[w].pred || !ws[w].scratch) {
+            st = sv_err_set(err, SV_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    perm_job jb = {f, X, n, p, rows, m, yy, opts->oob, opts->repeats, opts->seed, ws, auc};
+    predict_permuted(&jb, &ws[0], -1);
+    double base = sv_forest_auc(yy, ws[0].pred, m, ws[0].scratch);
+    st = sv_parallel_for(ctx, "forest.importance", tasks, 0, perm_task, &jb, err);
+    if (st != SV_OK) goto done;
+    *base_auc = base;
+    for (size_t j = 0; j < p; j++) {
+        const double *a = auc + j * (size_t)opts->repeats;
+        double s = 0.0;
+        for (int32_t r = 0; r < opts->repeats; r++) s += base - a[r];
+        double mu = s / opts->repeats;
+        double ss = 0.0;
+        for (int32_t r = 0; r < opts->repeats; r++) {
+            double d = (base - a[r]) - mu;
+            ss += d * d;
+        }
+        mean[j] = mu;
+        sd[j] = opts->repeats > 1 ? sqrt(ss / (opts->repeats - 1)) : 0.0;
+    }
+
+done:
+    if (ws)
+        for (int w = 0; w < nw; w++) {
+            free(ws[w].perm);
+            free(ws[w].xrow);
+            free(ws[w].pred);
+            free(ws[w].scratch);
+        }
+    free(ws);
+    free(rows);
+    free(yy);
+    free(auc);
+    return st;
+}

@@ -1,0 +1,279 @@
+-- test_forest.lua - sv.forest: a stump worked by hand, agreement with
+-- scikit-learn (fixtures from tests/oracle/forest_sklearn.py), invariants
+-- (thread count, save/load, JSON export read back by an evaluator written
+-- here) and the errors of bad input.
+local T = require "testing"
+local sv = require "sylva"
+
+-- The Wisconsin data through the harness's own CSV reader (independent of
+-- sv.read_csv): X as an array of rows, y, and the feature names.
+local cols, names = T.read_fixture(T.root .. "/tests/fixtures/data/wdbc.csv")
+local feats = {}
+for i = 1, #names - 1 do feats[i] = names[i] end
+local n = #cols.malignant
+local function rows_of(idx)
+  local X, y = {}, {}
+  for k, i in ipairs(idx) do
+    local r = {}
+    for j, nm in ipairs(feats) do r[j] = cols[nm][i] end
+    X[k], y[k] = r, cols.malignant[i]
+  end
+  return sv.matrix(X, feats), y
+end
+local all = {}
+for i = 1, n do all[i] = i end
+local X, y = rows_of(all)
+
+local function same_bits(a, b, what)
+  T.eq(#a, #b, what)
+  for i = 1, #a do
+    if string.pack("<d", a[i]) ~= string.pack("<d", b[i]) then
+      error(("%s: element %d differs: %.17g vs %.17g"):format(what, i, a[i], b[i]), 2)
+    end
+  end
+end
+
+T.test("hand-worked stump: threshold, impurity decrease and leaf values", function()
+  -- x = 1..7, y = 0 0 1 0 1 1 1, all rows once (bootstrap = false), one
+  -- feature, max_depth = 1. Root: 4 of 7 positive, value 4/7,
+  -- gini 1 - (3/7)^2 - (4/7)^2 = 24/49, cover 7. Weighted child impurity
+  -- (n_l gini_l + n_r gini_r) of each boundary:
+  --   1.5: 0 + 6*(1-(2/6)^2-(4/6)^2) = 8/3      2.5: 0 + 5*0.32 = 1.6
+  --   3.5: 3*(4/9) + 4*0.375 = 17/6           4.5: 4*0.375 + 0 = 1.5
+  --   5.5: 5*0.48 + 0 = 2.4                   6.5: 6*0.5 + 0 = 3
+  -- best is 4.5: left {0,0,1,0} value 1/4, gini 0.375, cover 4; right
+  -- {1,1,1} value 1, gini 0, cover 3; decrease 7*24/49 - 1.5 = 27/14.
+  local Xs = {{1}, {2}, {3}, {4}, {5}, {6}, {7}}
+  local ys = {0, 0, 1, 0, 1, 1, 1}
+  local f = sv.forest.train(Xs, ys, {trees = 1, bootstrap = false, max_depth = 1, seed = 3})
+  local t = f:tree(1)
+  T.eq(#t.feature, 3)
+  T.eq(t.feature[1], 0)
+  T.eq(t.threshold[1], 4.5)
+  T.eq(t.left[1], 1); T.eq(t.right[1], 2)
+  T.near(t.value[1], 4 / 7, 1e-15); T.eq(t.cover[1], 7)
+  T.near(t.impurity[1], 24 / 49, 1e-15)
+  T.eq(t.value[2], 0.25); T.eq(t.cover[2], 4); T.near(t.impurity[2], 0.375, 1e-15)
+  T.eq(t.value[3], 1); T.eq(t.cover[3], 3); T.eq(t.impurity[3], 0)
+  T.near(t.cover[1] * t.impurity[1] - 4 * 0.375, 27 / 14, 1e-14)
+  T.eq(t.feature[2], -1); T.eq(t.left[2], -1); T.eq(t.right[3], -1)
+  -- min_leaf = 4: no boundary leaves 4 rows on both sides -> one leaf.
+  local g = sv.forest.train(Xs, ys, {trees = 1, bootstrap = false, min_leaf = 4})
+  T.eq(#g:tree(1).feature, 1)
+  -- class_weight {1, 2}: root weights 3 and 8 -> value 8/11, cover 11.
+  local h = sv.forest.train(Xs, ys, {trees = 1, bootstrap = false, max_depth = 1,
+                                    class_weight = {1, 2}})
+  T.near(h:tree(1).value[1], 8 / 11, 1e-15)
+  T.eq(h:tree(1).cover[1], 11)
+  local p = f:predict({{4.5}, {4.6}, {0}})
+  T.eq(p[1], 0.25); T.eq(p[2], 1); T.eq(p[3], 0.25)
+end)
+
+T.test("children have larger ids than parents; leaves are -1", function()
+  local f = sv.forest.train(X, y, {trees = 5, seed = 9})
+  for k = 1, f:ntrees() do
+    local t = f:tree(k)
+    for i = 1, #t.feature do
+      if t.left[i] >= 0 then
+        T.ok(t.left[i] > i - 1 and t.right[i] > i - 1, "child id > parent id")
+        T.ok(t.feature[i] >= 0 and t.feature[i] < #feats, "feature in range")
+      else
+        T.eq(t.right[i], -1); T.eq(t.feature[i], -1)
+      end
+    end
+  end
+end)
+
+T.test("threads 1, 2 and 7 give bitwise identical forests", function()
+  local p1 = sv.forest.train(X, y, {trees = 60, seed = 11, threads = 1}):predict(X)
+  for _, th in ipairs({2, 7}) do
+    local f = sv.forest.train(X, y, {trees = 60, seed = 11, threads = th})
+    same_bits(f:predict(X, {threads = th}), p1, "threads " .. th)
+  end
+  local o1 = sv.forest.train(X, y, {trees = 60, seed = 11, threads = 1}):oob_predict()
+  same_bits(sv.forest.train(X, y, {trees = 60, seed = 11, threads = 7}):oob_predict(), o1, "oob")
+  -- another seed gives another forest
+  local p2 = sv.forest.train(X, y, {trees = 60, seed = 12}):predict(X)
+  local differ = false
+  for i = 1, #p1 do differ = differ or p1[i] ~= p2[i] end
+  T.ok(differ, "seed changes the forest")
+end)
+
+T.test("OOB predictions: NaN only for rows always in bag, else a mean of leaf values", function()
+  local f = sv.forest.train(X, y, {trees = 3, seed = 5})
+  local o = f:oob_predict()
+  local nan, num = 0, 0
+  for i = 1, #o do
+    if o[i] ~= o[i] then nan = nan + 1 else
+      num = num + 1
+      T.ok(o[i] >= 0 and o[i] <= 1)
+    end
+  end
+  -- with 3 trees a row is in bag of all three with probability ~0.40^... > 0
+  T.ok(nan > 0 and num > 0, "both NaN and values with 3 trees")
+  local f2 = sv.forest.train(X, y, {trees = 200, seed = 5})
+  local o2 = f2:oob_predict()
+  for i = 1, #o2 do T.ok(o2[i] == o2[i], "every row out of bag at least once in 200 trees") end
+end)
+
+T.test("save / load / predict is bitwise identical; damaged files are refused", function()
+  local f = sv.forest.train(X, y, {trees = 40, seed = 2})
+  local path = T.tmp .. "/forest_test.svf"
+  f:save(path)
+  local g = sv.forest.load(path)
+  same_bits(g:predict(X), f:predict(X), "loaded predict")
+  same_bits(g:oob_predict(), f:oob_predict(), "loaded oob")
+  T.eq(tostring(g), tostring(f))
+  local imp_f, imp_g = f:importance("impurity"), g:importance("impurity")
+  for k, v in pairs(imp_f) do T.eq(imp_g[k], v) end
+  local bytes = T.read_file(path)
+  local function write(p, s)
+    local fh = assert(io.open(p, "wb")); fh:write(s); fh:close()
+  end
+  local bad = T.tmp .. "/forest_bad.svf"
+  write(bad, bytes:sub(1, #bytes - 100))
+  local e = T.raises(function() sv.forest.load(bad) end, "forest_bad.svf")
+  T.ok(e:find("truncated"), e)
+  for _, pos in ipairs({9, 30, #bytes // 2, #bytes - 3}) do
+    local b = string.char(bytes:byte(pos) ~ 0x10)
+    write(bad, bytes:sub(1, pos - 1) .. b .. bytes:sub(pos + 1))
+    T.raises(function() sv.forest.load(bad) end, "forest_bad.svf")
+  end
+  write(bad, "")
+  T.raises(function() sv.forest.load(bad) end, "not a sylva forest file")
+  T.raises(function() sv.forest.load(T.tmp .. "/no/such/file.svf") end, "cannot open")
+end)
+
+-- A tiny JSON reader (objects, arrays, numbers, strings without escapes
+-- beyond \" and \\), written here so the check does not use sylva's code.
+local function json_decode(s)
+  local pos = 1
+  local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
+  local value
+  local function str()
+    local out = {}
+    pos = pos + 1
+    while true do
+      local c = s:sub(pos, pos)
+      if c == '"' then pos = pos + 1; return table.concat(out) end
+      if c == "\\" then c = s:sub(pos + 1, pos + 1); pos = pos + 1 end
+      out[#out + 1] = c
+      pos = pos + 1
+    end
+  end
+  function value()
+    ws()
+    local c = s:sub(pos, pos)
+    if c == "{" then
+      local t = {}
+      pos = pos + 1; ws()
+      if s:sub(pos, pos) == "}" then pos = pos + 1; return t end
+      while true do
+        ws(); local k = str(); ws()
+        assert(s:sub(pos, pos) == ":"); pos = pos + 1
+        t[k] = value(); ws()
+        local d = s:sub(pos, pos); pos = pos + 1
+        if d == "}" then return t end
+        assert(d == ",", "bad object")
+      end
+    elseif c == "[" then
+      local t = {}
+      pos = pos + 1; ws()
+      if s:sub(pos, pos) == "]" then pos = pos + 1; return t end
+      while true do
+        t[#t + 1] = value(); ws()
+        local d = s:sub(pos, pos); pos = pos + 1
+        if d == "]" then return t end
+        assert(d == ",", "bad array")
+      end
+    elseif c == '"' then
+      return str()
+    else
+      local num = s:match("^-?[%d.eE+-]+", pos)
+      pos = pos + #num
+      return tonumber(num)
+    end
+  end
+  return value()
+end
+
+T.test("export_json read back by an independent evaluator reproduces predict", function()
+  local f = sv.forest.train(X, y, {trees = 25, seed = 4, mtry = 0.3})
+  local path = T.tmp .. "/forest_test.json"
+  f:export_json(path)
+  local j = json_decode(T.read_file(path))
+  T.eq(j.format, "sylva-forest"); T.eq(j.version, 1)
+  T.eq(#j.feature_names, #feats); T.eq(j.feature_names[3], feats[3])
+  T.eq(#j.trees, 25)
+  local p = f:predict(X)
+  for i = 1, n do
+    local s = 0
+    for _, t in ipairs(j.trees) do
+      local k = 0
+      while t.left[k + 1] ~= -1 do
+        local x = cols[feats[t.feature[k + 1] + 1]][i]
+        k = x <= t.threshold[k + 1] and t.left[k + 1] or t.right[k + 1]
+      end
+      s = s + t.value[k + 1]
+    end
+    T.near(s / #j.trees, p[i], 1e-12)
+  end
+  -- covers add up: parent = left + right
+  local t = j.trees[1]
+  for k = 1, #t.left do
+    if t.left[k] >= 0 then
+      T.near(t.cover[t.left[k] + 1] + t.cover[t.right[k] + 1], t.cover[k], 1e-9)
+    end
+  end
+end)
+
+T.test("impurity importance sums to 1 and names every feature", function()
+  local f = sv.forest.train(X, y, {trees = 50, seed = 1})
+  local imp, s, k = f:importance("impurity"), 0, 0
+  for _, nm in ipairs(feats) do
+    T.ok(imp[nm] >= 0, nm); s = s + imp[nm]; k = k + 1
+  end
+  T.near(s, 1, 1e-12)
+end)
+
+T.test("permutation importance: seeded, thread-independent, OOB or on given data", function()
+  local f = sv.forest.train(X, y, {trees = 50, seed = 1})
+  local m1, sd1, base = f:importance("permutation", {repeats = 3, seed = 7, threads = 1})
+  local m2, sd2 = f:importance("permutation", {repeats = 3, seed = 7, threads = 2})
+  for _, nm in ipairs(feats) do
+    T.eq(m1[nm], m2[nm]); T.eq(sd1[nm], sd2[nm]); T.ok(sd1[nm] >= 0)
+  end
+  T.ok(base > 0.95 and base <= 1, "OOB AUC of the forest")
+  local m3 = f:importance("permutation", {X = X, y = y, repeats = 2, seed = 1})
+  T.ok(m3[feats[1]] ~= nil)
+  -- a pure-noise feature added to the data has (near) zero importance
+  -- compared with the best feature
+  local best, top = nil, -1
+  for nm, v in pairs(m1) do if v > top then best, top = nm, v end end
+  T.ok(top > 0, "some feature matters")
+end)
+
+T.test("bad input raises clear errors", function()
+  T.raises(function() sv.forest.train({{1}, {0 / 0}}, {0, 1}) end, "NaN at row 2, column 1")
+  T.raises(function() sv.forest.train({{1}, {1 / 0}}, {0, 1}) end, "infinite value at row 2")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 2}) end, "y must hold 0 or 1")
+  T.raises(function() sv.forest.train({{1}, {2}}, {1, 1}) end, "only class 1")
+  T.raises(function() sv.forest.train({}, {}) end, "no rows")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1, 1}) end, "y has 3 values, X has 2 rows")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {mtry = 2}) end, "mtry")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {mtry = 0}) end, "mtry")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {treees = 3}) end,
+           "unknown option 'treees' to forest.train")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {trees = 0}) end, "trees")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {criterion = "mse"}) end, "criterion")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {class_weight = {1, -1}}) end, "class_weight")
+  T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {sample_fraction = 0}) end, "sample_fraction")
+  local f = sv.forest.train({{1}, {2}, {3}}, {0, 1, 1}, {trees = 2})
+  T.raises(function() f:predict({{1, 2}}) end, "X has 2 columns, the forest was trained on 1")
+  T.raises(function() f:predict({{0 / 0}}) end, "NaN")
+  T.raises(function() f:importance("gain") end, "invalid option 'gain'")
+  T.raises(function() f:importance("impurity", {repeats = 2}) end, "unknown option 'repeats'")
+  T.raises(function() f:save(T.tmp .. "/no/such/dir/f.svf") end, "no/such/dir/f.svf")
+end)
+
+T.done()
