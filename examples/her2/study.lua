@@ -1,0 +1,240 @@
+-- study.lua - the HER2 study of Chen et al. (Curr. Oncol. 2026, 33:53) as one
+-- sylva script: MRI features -> random forest -> SHAP -> HER2 status, and
+-- the model score -> disease-free survival. Two centres: centre 1 is split
+-- 7:3 into training and internal test sets, centre 2 is the external test.
+--
+--   sylva examples/her2/study.lua            (or `make demo`)
+--
+-- Everything goes to out/her2/: report.html, report.md, report.json, every
+-- table as CSV, every figure as SVG. docs/tutorial.md walks through it.
+-- Environment: SYLVA_OUT (output directory), SYLVA_THREADS (default all
+-- cores), SYLVA_QUICK=1 (fewer trees and a smaller grid, for tests).
+local sv = require "sylva"
+
+local HERE = (arg and arg[0] or "examples/her2/study.lua"):match("^(.*)/[^/]*$") or "."
+local QUICK = os.getenv("SYLVA_QUICK") == "1"
+local CONFIG = {
+  seed = 2026,                                   -- every random step derives from it
+  out = os.getenv("SYLVA_OUT") or "out/her2",
+  threads = tonumber(os.getenv("SYLVA_THREADS") or "0"),
+  trees = QUICK and 100 or 300,
+  grid = QUICK and {mtry = {2, 4}, min_leaf = {1, 5}}
+               or {mtry = {2, 4, 6}, min_leaf = {1, 5, 10}},
+  folds = 5,
+  train_fraction = 0.7,
+}
+local TASKS = {
+  {id = "task1", title = "Task 1: HER2-positive vs HER2-negative",
+   keep = function(her2) return her2 ~= false end, positive = "positive",
+   label = "HER2-positive"},
+  {id = "task2", title = "Task 2: HER2-low vs HER2-zero (HER2-negative patients)",
+   keep = function(her2) return her2 == "low" or her2 == "zero" end, positive = "low",
+   label = "HER2-low"},
+}
+
+-- ---- progress: one line per step, with its time -------------------------
+local t_start, t_step, n_step = sv.clock(), sv.clock(), 0
+local function step(what)
+  local now = sv.clock()
+  n_step = n_step + 1
+  io.stderr:write(("[%5.1f s] %s\n"):format(now - t_start, what))
+  t_step = now
+end
+
+-- ---- 1. Load and encode each centre -------------------------------------
+step("reading and encoding both centres")
+local function load_centre(name)
+  local enc = sv.encode.load(HERE .. "/encodings/" .. name .. ".lua")
+  return sv.encode.apply(enc, sv.read_csv(HERE .. "/data/" .. name .. ".csv")), enc
+end
+local centre1 = load_centre("center1")
+-- external test centres: centre 2, plus any named on the command line
+-- (`sylva examples/her2/study.lua center3` reads encodings/center3.lua and
+-- data/center3.csv; docs/new-centre.md)
+local EXTERNAL = {"center2", table.unpack(arg or {})}
+local externals = {}
+for i, name in ipairs(EXTERNAL) do
+  externals[i] = {name = name, d = load_centre(name)}
+  externals[i].label = externals[i].d.centre
+end
+
+local report = sv.report.new({
+  title = "MRI features and HER2 expression in breast cancer",
+  subtitle = "Random forest, SHAP and disease-free survival on the bundled two-centre cohort",
+})
+for _, name in ipairs({"center1", table.unpack(EXTERNAL)}) do
+  report:input(HERE .. "/data/" .. name .. ".csv", name .. " data")
+  report:input(HERE .. "/encodings/" .. name .. ".lua", name .. " encoding")
+end
+report:seed("study", CONFIG.seed)
+report:option("trees", CONFIG.trees)
+report:option("grid", CONFIG.grid)
+report:option("folds", CONFIG.folds)
+
+-- ---- helpers that every task uses ---------------------------------------
+local function rows_where(values, pred)
+  local idx = {}
+  for i, v in ipairs(values) do if pred(v) then idx[#idx + 1] = i end end
+  return idx
+end
+
+local function forest_opts(extra)
+  local o = {trees = CONFIG.trees, seed = CONFIG.seed, threads = CONFIG.threads}
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
+-- AUC with DeLong CI and the threshold metrics at a fixed cut-off
+local function discrimination(set, y, score, cut)
+  local a = sv.roc.auc(y, score, {ci = "delong"})
+  local m = sv.stats.threshold_metrics(y, score, cut)
+  return {set = set, n = #y, auc = a.auc, auc_lo = a.lo, auc_hi = a.hi,
+          sensitivity = m.sens, specificity = m.spec, accuracy = m.acc}
+end
+
+-- ---- 2. One task, end to end --------------------------------------------
+local summary = {}
+
+local function run_task(task)
+  report:section(task.title)
+
+  -- the task's patients in a centre, and their 0/1 label
+  local function task_rows(d)
+    local sub = sv.encode.subset(d, rows_where(d.outcomes.her2, task.keep))
+    return sub, sv.encode.indicator(sub.outcomes.her2, task.positive)
+  end
+  local c1, y1 = task_rows(centre1)
+
+  -- centre 1 split 7:3 stratified; imputation fitted on training only and
+  -- applied unchanged to every other set
+  step(task.id .. ": 7:3 stratified split of centre 1, imputation from training")
+  local train_idx, test_idx = sv.split.holdout(y1, {prop = CONFIG.train_fraction, seed = CONFIG.seed})
+  local imputer = sv.encode.fit_imputer(sv.encode.subset(c1, train_idx))
+  local sets = {
+    {name = "training", d = imputer:apply(sv.encode.subset(c1, train_idx)), y = sv.split.take(y1, train_idx)},
+    {name = "internal", d = imputer:apply(sv.encode.subset(c1, test_idx)), y = sv.split.take(y1, test_idx)},
+  }
+  for i, e in ipairs(externals) do
+    local d, y = task_rows(e.d)
+    sets[#sets + 1] = {name = i == 1 and "external" or "external " .. e.label, d = imputer:apply(d), y = y}
+  end
+  local train = sets[1]
+
+  -- Table 1 of the sets
+  step(task.id .. ": Table 1")
+  local by_set, order = {}, {}
+  for _, set in ipairs(sets) do by_set[set.name] = set.d; order[#order + 1] = set.name end
+  report:table(sv.table1(by_set, {order = order}),
+               {name = task.id .. "_table1", caption = "Baseline characteristics by set"})
+
+  -- grid search with 5-fold CV on the training set
+  local n_grid = #CONFIG.grid.mtry * #CONFIG.grid.min_leaf
+  step(("%s: grid search, %d settings x %d-fold CV"):format(task.id, n_grid, CONFIG.folds))
+  local tuned = sv.tune.grid(train.d.X, train.y, CONFIG.grid,
+                             {k = CONFIG.folds, seed = CONFIG.seed, forest = forest_opts()})
+  report:table(tuned.results, {name = task.id .. "_grid", caption = "Grid search: CV AUC of each setting"})
+
+  -- SHAP on training, ranking, forward selection, final model
+  step(task.id .. ": all-feature model and SHAP values on training")
+  local full = sv.forest.train(train.d.X, train.y, forest_opts(tuned.best))
+  local phi, base = sv.shap.tree(full, train.d.X, {threads = CONFIG.threads})
+  local ranking = sv.select.rank(phi)
+  step(task.id .. ": forward selection along the SHAP ranking")
+  local sel = sv.select.forward(train.d.X, train.y, ranking,
+                                {k = CONFIG.folds, seed = CONFIG.seed, forest = forest_opts(tuned.best)})
+  report:table(sel.curve, {name = task.id .. "_selection", caption = "Forward selection: CV AUC by number of features"})
+  local selected = sel.selected
+  step(task.id .. (": final model on %d features: %s"):format(#selected, table.concat(selected, ", ")))
+  local final = sv.forest.train(train.d.X:cols(selected), train.y, forest_opts(tuned.best))
+
+  -- discrimination: training scores are out-of-bag, so they are honest;
+  -- the Youden cut-off is fixed on them and carried unchanged to the tests
+  local function scores(model, set, names)
+    if set.name == "training" then return model:oob_predict() end
+    return model:predict(names and set.d.X:cols(names) or set.d.X)
+  end
+  local s_train = scores(final, train, selected)
+  local cut = sv.roc.youden(train.y, s_train).threshold
+  local disc, delong = {}, {}
+  for _, set in ipairs(sets) do
+    set.score = scores(final, set, selected)
+    set.score_full = scores(full, set)
+    disc[#disc + 1] = discrimination(set.name, set.y, set.score, cut)
+    local cmp = sv.roc.test(set.y, set.score_full, set.score)
+    delong[#delong + 1] = {set = set.name, auc_all = cmp.auc1, auc_selected = cmp.auc2, z = cmp.z, p = cmp.p}
+  end
+  report:table(disc, {name = task.id .. "_discrimination",
+    columns = {"set", "n", "auc", "auc_lo", "auc_hi", "sensitivity", "specificity", "accuracy"},
+    caption = ("Discrimination of the selected model (Youden cut-off %.3f fixed on training)"):format(cut)})
+  report:table(delong, {name = task.id .. "_delong", columns = {"set", "auc_all", "auc_selected", "z", "p"},
+    caption = "All-feature vs selected model: DeLong's test"})
+  local curves = {}
+  for _, set in ipairs(sets) do curves[#curves + 1] = {name = set.name, y = set.y, score = set.score} end
+  report:figure(sv.plot.roc(curves, {title = task.label .. ": ROC curves (training out-of-bag)"}),
+                {name = task.id .. "_roc", caption = "ROC curves with AUC (95% CI)"})
+
+  -- calibration and decision curves on the test sets
+  for k = 2, #sets do
+    local set = sets[k]
+    report:figure(sv.plot.calibration(set.y, set.score, {title = set.name .. " set: calibration"}),
+                  {name = task.id .. "_calibration_" .. set.name})
+    report:figure(sv.plot.decision(set.y, set.score, {title = set.name .. " set: decision curve"}),
+                  {name = task.id .. "_decision_" .. set.name})
+  end
+
+  -- SHAP figures of the final model
+  step(task.id .. ": SHAP figures")
+  local Xs = train.d.X:cols(selected)
+  local phi_s, base_s = sv.shap.tree(final, Xs, {threads = CONFIG.threads})
+  report:figure(sv.plot.shap_beeswarm(phi_s, Xs), {name = task.id .. "_shap_beeswarm", caption = "SHAP summary"})
+  report:figure(sv.plot.shap_bar(phi_s), {name = task.id .. "_shap_bar", caption = "Mean |SHAP|"})
+  for k = 1, math.min(3, #selected) do
+    report:figure(sv.plot.shap_dependence(phi_s, Xs, selected[k]),
+                  {name = task.id .. "_dependence_" .. selected[k]})
+  end
+  report:figure(sv.plot.shap_waterfall(phi_s, Xs, 1, base_s), {name = task.id .. "_waterfall",
+    caption = "One training patient's prediction, feature by feature"})
+
+  -- survival: every patient of the task, high vs low score at the cut-off
+  step(task.id .. ": disease-free survival by model score")
+  local time, event, group = {}, {}, {}
+  for _, set in ipairs(sets) do
+    for i = 1, #set.y do
+      time[#time + 1] = set.d.outcomes.dfs_months[i]
+      event[#event + 1] = set.d.outcomes.dfs_event[i]
+      group[#group + 1] = set.score[i] >= cut and 1 or 0
+    end
+  end
+  local lr = sv.surv.logrank(time, event, group)
+  local cox = sv.surv.cox(time, event, sv.matrix((function()
+    local rows = {} for i, g in ipairs(group) do rows[i] = {g} end return rows end)(), {"high_score"}))
+  report:figure(sv.plot.km(time, event, group, {labels = {[0] = "Low score", [1] = "High score"},
+    title = task.label .. " score and DFS", logrank_p = lr.p}), {name = task.id .. "_km"})
+  local surv_row = {logrank_chisq = lr.chisq, logrank_p = lr.p, hr = cox.hr[1], hr_lo = cox.hr_lo[1],
+                    hr_hi = cox.hr_hi[1], events = cox.events, n = cox.n}
+  report:table({surv_row}, {name = task.id .. "_survival",
+    columns = {"n", "events", "logrank_chisq", "logrank_p", "hr", "hr_lo", "hr_hi"},
+    caption = "DFS, high vs low model score: log-rank test and Cox hazard ratio"})
+
+  summary[#summary + 1] = {task = task, disc = disc, surv = surv_row, selected = selected, cut = cut}
+  report:value(task.id, {selected = selected, cutoff = cut, best = tuned.best,
+                         discrimination = disc, delong = delong, survival = surv_row})
+end
+
+for _, task in ipairs(TASKS) do run_task(task) end
+
+step("writing the report")
+report:write(CONFIG.out)
+
+-- ---- the paper's key figures, on the terminal ---------------------------
+print()
+print(("%-6s %-9s %5s  %-15s %6s %6s %6s"):format("task", "set", "n", "AUC (95% CI)", "sens", "spec", "acc"))
+for _, s in ipairs(summary) do
+  for _, d in ipairs(s.disc) do
+    print(("%-6s %-9s %5d  %.2f (%.2f-%.2f) %6.2f %6.2f %6.2f"):format(s.task.id, d.set, d.n,
+      d.auc, d.auc_lo, d.auc_hi, d.sensitivity, d.specificity, d.accuracy))
+  end
+  print(("%-6s DFS high vs low score: log-rank p = %.3g, HR %.2f (%.2f-%.2f)"):format(s.task.id,
+    s.surv.logrank_p, s.surv.hr, s.surv.hr_lo, s.surv.hr_hi))
+end
+print(("\nreport: %s/report.html (%.1f s)"):format(CONFIG.out, sv.clock() - t_start))
