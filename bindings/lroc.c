@@ -1,9 +1,231 @@
 /*
- * lroc.c - the sv.roc module (filled in by its issue).
+ * lroc.c - the sv.roc module: ROC curve, AUC with DeLong or bootstrap
+ * confidence intervals, DeLong's paired and unpaired tests, Youden's
+ * index (docs/diagnostics.md). Agrees with R's pROC 1.18 with
+ * direction = "<" (higher scores predict class 1).
  */
+#include <math.h>
+#include <stdlib.h>
+
+#include "../engine/sv_dist.h"
+#include "../engine/sv_roc.h"
+#include "../engine/sv_stats.h"
 #include "lsylva.h"
 
-static const luaL_Reg funcs[] = {{NULL, NULL}};
+#define ROC_DEFAULT_LEVEL 0.95
+#define ROC_DEFAULT_BOOT 2000
+
+/* The outcome: a vector of 0/1 values. */
+static const double *check_y(lua_State *L, int arg, size_t *n)
+{
+    const double *y = svL_checkvector(L, arg, n);
+    for (size_t i = 0; i < *n; i++) {
+        if (y[i] != 0.0 && y[i] != 1.0) {
+            const char *msg = lua_pushfstring(L, "element %d is %f, expected 0 or 1",
+                                              (int)i + 1, y[i]);
+            luaL_argerror(L, arg, msg);
+        }
+    }
+    return y;
+}
+
+/* A score vector of length n, finite values only. */
+static const double *check_score(lua_State *L, int arg, size_t n)
+{
+    size_t len;
+    const double *s = svL_checkvector(L, arg, &len);
+    if (len != n) {
+        const char *msg = lua_pushfstring(L, "has %d values, y has %d", (int)len, (int)n);
+        luaL_argerror(L, arg, msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(s[i])) {
+            const char *msg = lua_pushfstring(L, "element %d is %f, finite number expected",
+                                              (int)i + 1, s[i]);
+            luaL_argerror(L, arg, msg);
+        }
+    }
+    return s;
+}
+
+static void setnum(lua_State *L, const char *k, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void setint(lua_State *L, const char *k, size_t v)
+{
+    lua_pushinteger(L, (lua_Integer)v);
+    lua_setfield(L, -2, k);
+}
+
+static void setstr(lua_State *L, const char *k, const char *v)
+{
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static int l_auc(lua_State *L)
+{
+    static const char *const allowed[] = {"ci", "level", "boot", "seed", "threads", NULL};
+    static const char *const methods[] = {"delong", "bootstrap", "none", NULL};
+    size_t n;
+    const double *y = check_y(L, 1, &n);
+    const double *s = check_score(L, 2, n);
+    svL_checkopts(L, 3, "roc.auc", allowed);
+    int method = svL_opt_enum(L, 3, "roc.auc", "ci", 0, methods);
+    double level = svL_opt_num(L, 3, "roc.auc", "level", ROC_DEFAULT_LEVEL, 0, 1);
+    if (!(level > 0 && level < 1)) svL_opt_error(L, "roc.auc", "level", "must be in (0, 1)");
+    lua_Integer boot = svL_opt_int(L, 3, "roc.auc", "boot", ROC_DEFAULT_BOOT, 1, 100000000);
+    uint64_t seed = svL_opt_seed(L, 3, "roc.auc");
+    int threads = (int)svL_opt_int(L, 3, "roc.auc", "threads", 0, 0, 4096);
+
+    sv_err e;
+    sv_roc_auc_result r;
+    if (sv_roc_auc(y, s, n, NULL, &r, &e)) return svL_engine_error(L, "roc.auc", &e);
+    double se = sqrt(r.var), lo = NAN, hi = NAN;
+    if (method == 0) {
+        /* pROC: normal interval around the AUC, clipped to [0, 1] */
+        double z = sv_qnorm((1.0 - level) / 2.0, 0);
+        lo = r.auc - z * se;
+        hi = r.auc + z * se;
+        if (lo < 0) lo = 0;
+        if (hi > 1) hi = 1;
+    } else if (method == 1) {
+        double *aucs = malloc((size_t)boot * sizeof *aucs);
+        if (!aucs) return luaL_error(L, "roc.auc: out of memory");
+        sv_ctx ctx;
+        svL_ctx(L, &ctx, threads);
+        if (sv_roc_boot_auc(y, s, n, (size_t)boot, seed, &ctx, aucs, &e)) {
+            free(aucs);
+            return svL_engine_error(L, "roc.auc", &e);
+        }
+        double mean = 0, ss = 0;
+        for (lua_Integer b = 0; b < boot; b++) mean += aucs[b];
+        mean /= (double)boot;
+        for (lua_Integer b = 0; b < boot; b++) ss += (aucs[b] - mean) * (aucs[b] - mean);
+        se = boot > 1 ? sqrt(ss / (double)(boot - 1)) : NAN;
+        sv_sort_doubles(aucs, (size_t)boot);
+        lo = sv_quantile_sorted(aucs, (size_t)boot, (1.0 - level) / 2.0);
+        hi = sv_quantile_sorted(aucs, (size_t)boot, 1.0 - (1.0 - level) / 2.0);
+        free(aucs);
+    }
+    lua_createtable(L, 0, 8);
+    setnum(L, "auc", r.auc);
+    setnum(L, "se", se);
+    setnum(L, "lo", lo);
+    setnum(L, "hi", hi);
+    setnum(L, "level", level);
+    setstr(L, "method", methods[method]);
+    setint(L, "n_case", r.n_case);
+    setint(L, "n_control", r.n_control);
+    return 1;
+}
+
+static int l_test(lua_State *L)
+{
+    static const char *const allowed[] = {NULL};
+    size_t n;
+    const double *y = check_y(L, 1, &n);
+    const double *s1 = check_score(L, 2, n);
+    const double *s2 = check_score(L, 3, n);
+    svL_checkopts(L, 4, "roc.test", allowed);
+    sv_err e;
+    sv_roc_test_result r;
+    if (sv_roc_test_paired(y, s1, s2, n, &r, &e)) return svL_engine_error(L, "roc.test", &e);
+    lua_createtable(L, 0, 10);
+    setnum(L, "auc1", r.auc1);
+    setnum(L, "auc2", r.auc2);
+    setnum(L, "z", r.z);
+    setnum(L, "p", r.p);
+    setnum(L, "statistic", r.z);
+    setnum(L, "p_value", r.p);
+    setnum(L, "var1", r.var1);
+    setnum(L, "var2", r.var2);
+    setnum(L, "cov", r.cov);
+    setstr(L, "method", "DeLong's test for two correlated ROC curves");
+    return 1;
+}
+
+static int l_test_unpaired(lua_State *L)
+{
+    static const char *const allowed[] = {NULL};
+    size_t n1, n2;
+    const double *y1 = check_y(L, 1, &n1);
+    const double *s1 = check_score(L, 2, n1);
+    const double *y2 = check_y(L, 3, &n2);
+    const double *s2 = check_score(L, 4, n2);
+    svL_checkopts(L, 5, "roc.test_unpaired", allowed);
+    sv_err e;
+    sv_roc_unpaired_result r;
+    if (sv_roc_test_unpaired(y1, s1, n1, y2, s2, n2, &r, &e))
+        return svL_engine_error(L, "roc.test_unpaired", &e);
+    lua_createtable(L, 0, 10);
+    setnum(L, "auc1", r.auc1);
+    setnum(L, "auc2", r.auc2);
+    setnum(L, "statistic", r.d);
+    setnum(L, "d", r.d);
+    setnum(L, "df", r.df);
+    setnum(L, "p", r.p);
+    setnum(L, "p_value", r.p);
+    setnum(L, "var1", r.var1);
+    setnum(L, "var2", r.var2);
+    setstr(L, "method", "DeLong's test for two ROC curves");
+    return 1;
+}
+
+static int l_curve(lua_State *L)
+{
+    static const char *const allowed[] = {NULL};
+    size_t n;
+    const double *y = check_y(L, 1, &n);
+    const double *s = check_score(L, 2, n);
+    svL_checkopts(L, 3, "roc.curve", allowed);
+    double *buf = malloc(3 * (n + 1) * sizeof *buf);
+    if (!buf) return luaL_error(L, "roc.curve: out of memory");
+    size_t np;
+    sv_err e;
+    if (sv_roc_curve(y, s, n, buf, buf + n + 1, buf + 2 * (n + 1), &np, &e)) {
+        free(buf);
+        return svL_engine_error(L, "roc.curve", &e);
+    }
+    lua_createtable(L, 0, 3);
+    const char *names[3] = {"threshold", "tpr", "fpr"};
+    for (int k = 0; k < 3; k++) {
+        double *v = svL_newvector(L, np);
+        for (size_t i = 0; i < np; i++) v[i] = buf[(size_t)k * (n + 1) + i];
+        lua_setfield(L, -2, names[k]);
+    }
+    free(buf);
+    return 1;
+}
+
+static int l_youden(lua_State *L)
+{
+    static const char *const allowed[] = {NULL};
+    size_t n;
+    const double *y = check_y(L, 1, &n);
+    const double *s = check_score(L, 2, n);
+    svL_checkopts(L, 3, "roc.youden", allowed);
+    sv_err e;
+    sv_roc_youden_result r;
+    if (sv_roc_youden(y, s, n, &r, &e)) return svL_engine_error(L, "roc.youden", &e);
+    lua_createtable(L, 0, 5);
+    setnum(L, "threshold", r.threshold);
+    setnum(L, "j", r.j);
+    setnum(L, "sens", r.sens);
+    setnum(L, "spec", r.spec);
+    setint(L, "ties", r.ties);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {{"auc", l_auc},
+                                 {"test", l_test},
+                                 {"test_unpaired", l_test_unpaired},
+                                 {"curve", l_curve},
+                                 {"youden", l_youden},
+                                 {NULL, NULL}};
 
 int luaopen_sylva_roc(lua_State *L)
 {

@@ -1,0 +1,104 @@
+/*
+ * sv_roc.h - ROC analysis as R's pROC (1.18) computes it, with higher
+ * scores predicting class 1 (pROC's direction = "<").
+ *
+ * Inputs everywhere: y[i] in {0, 1} (1 = case), score[i] finite, n rows.
+ * Callers check the values; the engine checks only what it needs (both
+ * classes present) and reports SV_EINVAL otherwise.
+ *
+ * References: DeLong, DeLong & Clarke-Pearson (1988), Biometrics 44:837;
+ * Sun & Xu (2014), IEEE Signal Processing Letters 21:1389 (midrank form
+ * of the placement values, O(n log n)); Robin et al. (2011) pROC.
+ */
+#ifndef SV_ROC_H
+#define SV_ROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sv_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* AUC and its DeLong variance. */
+typedef struct sv_roc_auc_result {
+    double auc;       /* P(score_case > score_control) + P(tie) / 2 */
+    double var;       /* DeLong's variance: S10/m + S01/n (NaN if m or n < 2) */
+    size_t n_case;    /* m */
+    size_t n_control; /* n */
+} sv_roc_auc_result;
+
+/*
+ * AUC, DeLong variance and, when placement is not NULL, the placement
+ * value of every row (length n, by row): for a case, the fraction of
+ * controls scored below it (ties 1/2) - Sun & Xu's V10; for a control,
+ * the fraction of cases scored above it - V01. One sort, O(n log n).
+ */
+sv_status sv_roc_auc(const double *y, const double *score, size_t n,
+                     double *placement, sv_roc_auc_result *out, sv_err *err);
+
+/* DeLong's test for two correlated curves (same rows): the covariance
+ * of the two AUCs from the placements, z = (auc1 - auc2) / sd. */
+typedef struct sv_roc_test_result {
+    double auc1, auc2, var1, var2, cov, z, p;
+} sv_roc_test_result;
+sv_status sv_roc_test_paired(const double *y, const double *s1,
+                             const double *s2, size_t n,
+                             sv_roc_test_result *out, sv_err *err);
+
+/* pROC's unpaired DeLong test of two independent cohorts: a statistic
+ * D = (auc1 - auc2)/sqrt(var1 + var2), referred to Student's t with
+ * Welch-Satterthwaite degrees of freedom
+ * df = (V1 + V2)^2 / (V1^2/(N1 - 1) + V2^2/(N2 - 1)), N = cohort sizes. */
+typedef struct sv_roc_unpaired_result {
+    double auc1, auc2, var1, var2, d, df, p;
+} sv_roc_unpaired_result;
+sv_status sv_roc_test_unpaired(const double *y1, const double *s1, size_t n1,
+                               const double *y2, const double *s2, size_t n2,
+                               sv_roc_unpaired_result *out, sv_err *err);
+
+/*
+ * ROC curve at pROC's thresholds: -Inf, the midpoints between consecutive
+ * distinct scores, +Inf (ascending; a row is called positive when
+ * score >= threshold). A midpoint that rounds onto the lower score is
+ * moved to the upper one, as pROC does. Outputs have room for n + 1
+ * points; *npoints receives the count (distinct scores + 1).
+ */
+sv_status sv_roc_curve(const double *y, const double *score, size_t n,
+                       double *threshold, double *tpr, double *fpr,
+                       size_t *npoints, sv_err *err);
+
+/* Youden's index: the point of the curve maximising sens + spec - 1
+ * (pROC's coords(r, "best")); ties: the lowest threshold, with their
+ * count in ties. */
+typedef struct sv_roc_youden_result {
+    double threshold, j, sens, spec;
+    size_t ties;
+} sv_roc_youden_result;
+sv_status sv_roc_youden(const double *y, const double *score, size_t n,
+                        sv_roc_youden_result *out, sv_err *err);
+
+/*
+ * Stratified bootstrap of the AUC (pROC's ci.auc(method = "bootstrap")):
+ * replicate r resamples the cases and the controls separately, with
+ * replacement, from the generator stream (seed, r). aucs[0..boot)
+ * receives the replicate AUCs (in replicate order: identical for any
+ * number of threads).
+ */
+sv_status sv_roc_boot_auc(const double *y, const double *score, size_t n,
+                          size_t boot, uint64_t seed, const sv_ctx *ctx,
+                          double *aucs, sv_err *err);
+
+/*
+ * Sorts the scores: order[k] is the row of the k-th smallest score
+ * (stable; -0.0 sorts with 0.0). LSD radix sort on the IEEE-754 bits.
+ * n must be below 2^32. Exposed for the metrics and calibration code.
+ */
+sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
