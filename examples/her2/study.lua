@@ -56,6 +56,11 @@ local externals = {}
 for i, name in ipairs(EXTERNAL) do
   externals[i] = {name = name, d = load_centre(name)}
   externals[i].label = externals[i].d.centre
+  -- the models take centre 1's features: same names, same order
+  if table.concat(externals[i].d.names, ",") ~= table.concat(centre1.names, ",") then
+    error(("%s: encodings/%s.lua must define the features of center1.lua, in the same order:\n  %s\ngot\n  %s")
+      :format(name, name, table.concat(centre1.names, ", "), table.concat(externals[i].d.names, ", ")), 0)
+  end
 end
 
 local report = sv.report.new({
