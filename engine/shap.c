@@ -1,0 +1,800 @@
+/*
+ * shap.c - exact TreeSHAP for the forest (see sv_shap.h for the games, the
+ * algorithms and the preconditions).
+ *
+ * Notation used throughout. For a leaf l, F_l is the set of distinct
+ * features split on along its path. For feature k in F_l, aggregated over
+ * every edge of the path that splits on k:
+ *   q_k = product of cover(child) / cover(node)  ("zero fraction"),
+ *   o_k = product of [x follows the edge]         ("one fraction", 0 or 1).
+ * The path-dependent game restricted to leaf l is the product game
+ *   v_l(S) = value_l * prod_{k in F_l} (k in S ? o_k : q_k),
+ * and because |S|! (d - 1 - |S|)! / d! = integral_0^1 t^|S| (1-t)^(d-1-|S|) dt
+ * its Shapley value for j in F_l (d = |F_l|) is
+ *   phi_j = value_l (o_j - q_j) integral_0^1 prod_{k != j} f_k(t) dt,
+ *   f_k(t) = q_k + t (o_k - q_k).
+ * The integrand is a polynomial of degree d - 1, integrated exactly by an
+ * m-point Gauss-Legendre rule when 2m - 1 >= d - 1. Every f_k(t) is positive
+ * at the interior nodes, so the values are computed without cancellation.
+ *
+ * The linear algorithm pushes G(t) = prod_{k on path} f_k(t) down the tree
+ * (one multiply and one divide per node when a feature repeats) and the
+ * leaf sums H_c(t) = sum_{leaves l below c} value_l G_l(t) up. An edge e
+ * into child c splitting on j, whose previous split on j along the path left
+ * the factor f_prev (1 if none), adds to phi_j
+ *   Q[ H_c(t) ((o_e - q_e) / f_e(t) - (o_prev - q_prev) / f_prev(t)) ],
+ * Q the quadrature sum. Summed over the edges on j of one leaf's path these
+ * terms telescope to Q[value_l G_l (o_j - q_j) / f_j], the leaf's exact
+ * contribution; Q is linear, so the telescoping survives quadrature.
+ */
+#include "sv_shap.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Gauss-Legendre ------------------------------------------------- */
+
+void sv_shap_gauss_legendre(int m, double *t, double *w)
+{
+    const double pi = 3.14159265358979323846;
+    for (int i = 0; i < (m + 1) / 2; i++) {
+        /* Newton's method on P_m from the classical asymptotic guess;
+         * P_m and P_{m-1} by the three-term recurrence. */
+        double x = cos(pi * (i + 0.75) / (m + 0.5));
+        double dp = 1.0;
+        for (int it = 0; it < 100; it++) {
+            double p0 = 1.0, p1 = x;
+            for (int k = 2; k <= m; k++) {
+                double p2 = ((2.0 * k - 1.0) * x * p1 - (k - 1.0) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            if (m == 1) p0 = 1.0;
+            dp = m * (x * p1 - p0) / (x * x - 1.0);
+            double dx = p1 / dp;
+            x -= dx;
+            if (fabs(dx) <= 1e-16) break;
+        }
+        /* The derivative at the converged root. */
+        double p0 = 1.0, p1 = x;
+        for (int k = 2; k <= m; k++) {
+            double p2 = ((2.0 * k - 1.0) * x * p1 - (k - 1.0) * p0) / k;
+            p0 = p1;
+            p1 = p2;
+        }
+        if (m == 1) p0 = 1.0;
+        dp = m * (x * p1 - p0) / (x * x - 1.0);
+        double wt = 1.0 / ((1.0 - x * x) * dp * dp); /* (2 / ...) / 2 */
+        t[m - 1 - i] = 0.5 * (1.0 + x);
+        t[i] = 0.5 * (1.0 - x);
+        w[i] = w[m - 1 - i] = wt;
+    }
+}
+
+/* ---- validation and per-tree plan ------------------------------------ */
+
+static int is_leaf(const sv_tree *t, int32_t n)
+{
+    return t->left[n] < 0;
+}
+
+sv_status sv_shap_check_forest(const sv_forest *f, sv_err *err)
+{
+    if (!f || f->n_trees <= 0 || !f->trees)
+        return sv_err_set(err, SV_EINVAL, "forest has no trees");
+    if (f->n_features <= 0)
+        return sv_err_set(err, SV_EINVAL, "forest has no features");
+    for (int32_t ti = 0; ti < f->n_trees; ti++) {
+        const sv_tree *t = &f->trees[ti];
+        if (t->n_nodes <= 0)
+            return sv_err_set(err, SV_EINVAL, "tree %d has no nodes", (int)ti + 1);
+        if (!(t->cover[0] > 0))
+            return sv_err_set(err, SV_EINVAL, "tree %d: root cover must be positive", (int)ti + 1);
+        for (int32_t n = 0; n < t->n_nodes; n++) {
+            int32_t l = t->left[n], r = t->right[n];
+            if (!isfinite(t->value[n]))
+                return sv_err_set(err, SV_EINVAL, "tree %d node %d: value is not finite",
+                                  (int)ti + 1, (int)n);
+            if (!(t->cover[n] >= 0) || !isfinite(t->cover[n]))
+                return sv_err_set(err, SV_EINVAL, "tree %d node %d: cover must be >= 0",
+                                  (int)ti + 1, (int)n);
+            if (l < 0 && r < 0) continue;
+            if (l <= n || r <= n || l >= t->n_nodes || r >= t->n_nodes)
+                return sv_err_set(err, SV_EINVAL,
+                                  "tree %d node %d: children must have larger ids within the tree",
+                                  (int)ti + 1, (int)n);
+            if (t->feature[n] < 0 || t->feature[n] >= f->n_features)
+                return sv_err_set(err, SV_EINVAL, "tree %d node %d: feature %d out of range",
+                                  (int)ti + 1, (int)n, (int)t->feature[n]);
+            if (isnan(t->threshold[n]))
+                return sv_err_set(err, SV_EINVAL, "tree %d node %d: threshold is NaN",
+                                  (int)ti + 1, (int)n);
+            if (!(t->cover[n] > 0))
+                return sv_err_set(err, SV_EINVAL,
+                                  "tree %d node %d: an internal node needs a positive cover",
+                                  (int)ti + 1, (int)n);
+        }
+    }
+    return SV_OK;
+}
+
+typedef struct tree_plan {
+    int depth;    /* longest root-to-leaf path, in edges */
+    int ufeat;    /* most distinct features on a root-to-leaf path */
+    int m;        /* quadrature nodes: ceil(ufeat / 2), at least 1 */
+    const double *qt, *qw;
+} tree_plan;
+
+typedef struct plan {
+    const sv_forest *f;
+    int p, T;
+    int max_depth, max_m;
+    tree_plan *tp;
+    double *quad;          /* rules for m = 1..max_m, m at offset m(m-1) */
+    double *W;             /* interventional Beta weights, (p+1) x (p+1) */
+    double *bg;            /* background, row-major n_bg x p */
+    size_t n_bg;
+} plan;
+
+/* Depth and distinct-feature depth of one tree (cnt: p zeros, restored). */
+static void tree_shape(const sv_tree *t, int32_t node, int depth, int uniq, int *cnt,
+                       tree_plan *tp)
+{
+    if (is_leaf(t, node)) {
+        if (depth > tp->depth) tp->depth = depth;
+        if (uniq > tp->ufeat) tp->ufeat = uniq;
+        return;
+    }
+    int j = t->feature[node];
+    int add = cnt[j] == 0;
+    cnt[j]++;
+    tree_shape(t, t->left[node], depth + 1, uniq + add, cnt, tp);
+    tree_shape(t, t->right[node], depth + 1, uniq + add, cnt, tp);
+    cnt[j]--;
+}
+
+static void plan_free(plan *pl)
+{
+    free(pl->tp);
+    free(pl->quad);
+    free(pl->W);
+    free(pl->bg);
+    memset(pl, 0, sizeof *pl);
+}
+
+static sv_status plan_init(plan *pl, const sv_forest *f, const sv_shap_opts *opts,
+                           sv_err *err)
+{
+    memset(pl, 0, sizeof *pl);
+    sv_status st = sv_shap_check_forest(f, err);
+    if (st != SV_OK) return st;
+    pl->f = f;
+    pl->p = f->n_features;
+    pl->T = f->n_trees;
+    pl->tp = sv_calloc((size_t)pl->T, sizeof *pl->tp);
+    int *cnt = sv_calloc((size_t)pl->p, sizeof *cnt);
+    if (!pl->tp || !cnt) {
+        free(cnt);
+        plan_free(pl);
+        return sv_err_set(err, SV_ENOMEM, "out of memory planning TreeSHAP");
+    }
+    for (int ti = 0; ti < pl->T; ti++) {
+        tree_plan *tp = &pl->tp[ti];
+        tree_shape(&f->trees[ti], 0, 0, 0, cnt, tp);
+        tp->m = tp->ufeat < 2 ? 1 : (tp->ufeat + 1) / 2;
+        if (tp->depth > pl->max_depth) pl->max_depth = tp->depth;
+        if (tp->m > pl->max_m) pl->max_m = tp->m;
+    }
+    free(cnt);
+    size_t mm = (size_t)pl->max_m;
+    pl->quad = sv_malloc(mm * (mm + 1), sizeof *pl->quad);
+    if (!pl->quad) {
+        plan_free(pl);
+        return sv_err_set(err, SV_ENOMEM, "out of memory planning TreeSHAP");
+    }
+    for (int m = 1; m <= pl->max_m; m++) {
+        double *q = pl->quad + (size_t)m * (size_t)(m - 1);
+        sv_shap_gauss_legendre(m, q, q + m);
+    }
+    for (int ti = 0; ti < pl->T; ti++) {
+        tree_plan *tp = &pl->tp[ti];
+        tp->qt = pl->quad + (size_t)tp->m * (size_t)(tp->m - 1);
+        tp->qw = tp->qt + tp->m;
+    }
+    if (opts && opts->background) {
+        size_t p = (size_t)pl->p, nb = opts->n_background;
+        if (nb == 0) {
+            plan_free(pl);
+            return sv_err_set(err, SV_EINVAL, "background has no rows");
+        }
+        pl->n_bg = nb;
+        pl->bg = sv_malloc(nb * p, sizeof *pl->bg);
+        pl->W = sv_malloc((p + 1) * (p + 1), sizeof *pl->W);
+        if (!pl->bg || !pl->W) {
+            plan_free(pl);
+            return sv_err_set(err, SV_ENOMEM, "out of memory for the background");
+        }
+        for (size_t b = 0; b < nb; b++)
+            for (size_t j = 0; j < p; j++) {
+                double v = opts->background[j * nb + b];
+                if (isnan(v)) {
+                    plan_free(pl);
+                    return sv_err_set(err, SV_EINVAL, "background row %zu column %zu is NaN",
+                                      b + 1, j + 1);
+                }
+                pl->bg[b * p + j] = v;
+            }
+        /* W(a, b) = integral t^a (1-t)^b dt = a! b! / (a + b + 1)!:
+         * W(a, 0) = 1 / (a + 1), W(a, b) = W(a, b - 1) b / (a + b + 1). */
+        for (size_t a = 0; a <= p; a++) {
+            pl->W[a * (p + 1)] = 1.0 / (double)(a + 1);
+            for (size_t b = 1; b <= p; b++)
+                pl->W[a * (p + 1) + b] =
+                    pl->W[a * (p + 1) + b - 1] * (double)b / (double)(a + b + 1);
+        }
+    }
+    return SV_OK;
+}
+
+/* ---- per-worker scratch --------------------------------------------- */
+
+typedef struct ref_elem {
+    int feat;
+    double z, o, w;
+} ref_elem;
+
+typedef struct worker {
+    int p;
+    double *x;        /* the row, p */
+    double *acc;      /* SHAP values summed over trees, p */
+    double *fq, *fo;  /* per feature: aggregated q and o on the current path */
+    int *cnt;         /* per feature: splits on the current path */
+    int *upath;       /* distinct features on the current path, in order */
+    int nu;
+    double *G, *H;    /* (max_depth + 1) x max_m each */
+    double *g;        /* (max_depth + 1) x max_m: per-leaf factors */
+    double *inter;    /* p x p, interactions only */
+    ref_elem *ref;    /* (max_depth + 2)^2, reference algorithm only */
+    /* interventional */
+    const double *b;
+    signed char *status;
+    int *xlist, *blist;
+    int na, nb;
+} worker;
+
+static void workers_free(worker *ws, int nw)
+{
+    if (!ws) return;
+    for (int k = 0; k < nw; k++) {
+        worker *w = &ws[k];
+        free(w->x);
+        free(w->acc);
+        free(w->fq);
+        free(w->fo);
+        free(w->cnt);
+        free(w->upath);
+        free(w->G);
+        free(w->H);
+        free(w->g);
+        free(w->inter);
+        free(w->ref);
+        free(w->status);
+        free(w->xlist);
+        free(w->blist);
+    }
+    free(ws);
+}
+
+static worker *workers_new(const plan *pl, int nw, int interactions, sv_err *err)
+{
+    worker *ws = sv_calloc((size_t)nw, sizeof *ws);
+    if (!ws) {
+        sv_err_set(err, SV_ENOMEM, "out of memory for TreeSHAP workspaces");
+        return NULL;
+    }
+    size_t p = (size_t)pl->p, D = (size_t)pl->max_depth + 2, M = (size_t)pl->max_m;
+    for (int k = 0; k < nw; k++) {
+        worker *w = &ws[k];
+        w->p = pl->p;
+        w->x = sv_malloc(p, sizeof *w->x);
+        w->acc = sv_malloc(p, sizeof *w->acc);
+        w->fq = sv_malloc(p, sizeof *w->fq);
+        w->fo = sv_malloc(p, sizeof *w->fo);
+        w->cnt = sv_calloc(p, sizeof *w->cnt);
+        w->upath = sv_malloc(D, sizeof *w->upath);
+        w->G = sv_malloc(D * M, sizeof *w->G);
+        w->H = sv_malloc(D * M, sizeof *w->H);
+        w->g = sv_malloc(D * M, sizeof *w->g);
+        w->ref = sv_malloc(D * D, sizeof *w->ref);
+        w->status = sv_calloc(p, sizeof *w->status);
+        w->xlist = sv_malloc(D, sizeof *w->xlist);
+        w->blist = sv_malloc(D, sizeof *w->blist);
+        if (interactions) w->inter = sv_malloc(p * p, sizeof *w->inter);
+        if (!w->x || !w->acc || !w->fq || !w->fo || !w->cnt || !w->upath || !w->G ||
+            !w->H || !w->g || !w->ref || !w->status || !w->xlist || !w->blist ||
+            (interactions && !w->inter)) {
+            workers_free(ws, nw);
+            sv_err_set(err, SV_ENOMEM, "out of memory for TreeSHAP workspaces");
+            return NULL;
+        }
+        for (size_t j = 0; j < p; j++) w->fq[j] = w->fo[j] = 1.0;
+    }
+    return ws;
+}
+
+/* ---- linear algorithm (values) ---------------------------------------- */
+
+typedef struct walk {
+    const sv_tree *t;
+    const double *qt, *qw;
+    int m;
+} walk;
+
+/* Fills H[depth] with sum over leaves below node of value * G(t); adds the
+ * edge terms of the subtree to w->acc. G[depth] holds G at node. */
+static void lin_node(const walk *k, worker *w, int32_t node, int depth)
+{
+    const sv_tree *t = k->t;
+    const int m = k->m;
+    double *Hd = w->H + (size_t)depth * (size_t)m;
+    const double *Gd = w->G + (size_t)depth * (size_t)m;
+    if (is_leaf(t, node)) {
+        double v = t->value[node];
+        for (int i = 0; i < m; i++) Hd[i] = v * Gd[i];
+        return;
+    }
+    int j = t->feature[node];
+    int32_t hot = w->x[j] <= t->threshold[node] ? t->left[node] : t->right[node];
+    double q_old = w->fq[j], o_old = w->fo[j];
+    double *Gc = w->G + (size_t)(depth + 1) * (size_t)m;
+    const double *Hc = w->H + (size_t)(depth + 1) * (size_t)m;
+    for (int i = 0; i < m; i++) Hd[i] = 0.0;
+    for (int side = 0; side < 2; side++) {
+        int32_t c = side == 0 ? t->left[node] : t->right[node];
+        double q_new = q_old * (t->cover[c] / t->cover[node]);
+        double o_new = c == hot ? o_old : 0.0;
+        if (q_new == 0.0 && o_new == 0.0) continue; /* v_l(S) = 0 for every S below */
+        double dn = o_new - q_new, dd = o_old - q_old;
+        for (int i = 0; i < m; i++) {
+            double f_old = q_old + k->qt[i] * dd;
+            double f_new = q_new + k->qt[i] * dn;
+            Gc[i] = Gd[i] * (f_new / f_old);
+        }
+        w->fq[j] = q_new;
+        w->fo[j] = o_new;
+        lin_node(k, w, c, depth + 1);
+        w->fq[j] = q_old;
+        w->fo[j] = o_old;
+        double s = 0.0;
+        for (int i = 0; i < m; i++) {
+            double f_old = q_old + k->qt[i] * dd;
+            double f_new = q_new + k->qt[i] * dn;
+            s += k->qw[i] * Hc[i] * (dn / f_new - dd / f_old);
+            Hd[i] += Hc[i];
+        }
+        w->acc[j] += s;
+    }
+}
+
+static void lin_tree(const plan *pl, int ti, worker *w)
+{
+    walk k = {&pl->f->trees[ti], pl->tp[ti].qt, pl->tp[ti].qw, pl->tp[ti].m};
+    for (int i = 0; i < k.m; i++) w->G[i] = 1.0;
+    lin_node(&k, w, 0, 0);
+}
+
+/* ---- per-leaf quadrature (interactions) ------------------------------ */
+
+static void int_leaf(const walk *k, worker *w, int32_t node, int depth)
+{
+    const int m = k->m;
+    const double *Gd = w->G + (size_t)depth * (size_t)m;
+    double v = k->t->value[node];
+    double *vg = w->H; /* m scratch values: w_i v G(t_i) */
+    for (int i = 0; i < m; i++) vg[i] = k->qw[i] * v * Gd[i];
+    const int nu = w->nu;
+    for (int a = 0; a < nu; a++) {
+        int j = w->upath[a];
+        double q = w->fq[j], d = w->fo[j] - q;
+        double *ga = w->g + (size_t)a * (size_t)m;
+        double s = 0.0;
+        for (int i = 0; i < m; i++) {
+            ga[i] = d / (q + k->qt[i] * d);
+            s += vg[i] * ga[i];
+        }
+        w->acc[j] += s;
+    }
+    /* Lundberg's off-diagonal value is half the Shapley interaction index
+     * (value (o_a - q_a)(o_b - q_b) integral prod_{k != a, b} f_k). */
+    const size_t P = (size_t)w->p;
+    for (int a = 0; a < nu; a++) {
+        const double *ga = w->g + (size_t)a * (size_t)m;
+        int ja = w->upath[a];
+        for (int b = a + 1; b < nu; b++) {
+            const double *gb = w->g + (size_t)b * (size_t)m;
+            double s = 0.0;
+            for (int i = 0; i < m; i++) s += vg[i] * ga[i] * gb[i];
+            int jb = w->upath[b];
+            w->inter[(size_t)ja * P + (size_t)jb] += 0.5 * s;
+            w->inter[(size_t)jb * P + (size_t)ja] += 0.5 * s;
+        }
+    }
+}
+
+static void int_node(const walk *k, worker *w, int32_t node, int depth)
+{
+    const sv_tree *t = k->t;
+    const int m = k->m;
+    if (is_leaf(t, node)) {
+        int_leaf(k, w, node, depth);
+        return;
+    }
+    const double *Gd = w->G + (size_t)depth * (size_t)m;
+    double *Gc = w->G + (size_t)(depth + 1) * (size_t)m;
+    int j = t->feature[node];
+    int32_t hot = w->x[j] <= t->threshold[node] ? t->left[node] : t->right[node];
+    double q_old = w->fq[j], o_old = w->fo[j];
+    int first = w->cnt[j] == 0;
+    if (first) w->upath[w->nu++] = j;
+    w->cnt[j]++;
+    for (int side = 0; side < 2; side++) {
+        int32_t c = side == 0 ? t->left[node] : t->right[node];
+        double q_new = q_old * (t->cover[c] / t->cover[node]);
+        double o_new = c == hot ? o_old : 0.0;
+        if (q_new == 0.0 && o_new == 0.0) continue;
+        double dn = o_new - q_new, dd = o_old - q_old;
+        for (int i = 0; i < m; i++)
+            Gc[i] = Gd[i] * ((q_new + k->qt[i] * dn) / (q_old + k->qt[i] * dd));
+        w->fq[j] = q_new;
+        w->fo[j] = o_new;
+        int_node(k, w, c, depth + 1);
+    }
+    w->fq[j] = q_old;
+    w->fo[j] = o_old;
+    w->cnt[j]--;
+    if (first) w->nu--;
+}
+
+static void int_tree(const plan *pl, int ti, worker *w)
+{
+    walk k = {&pl->f->trees[ti], pl->tp[ti].qt, pl->tp[ti].qw, pl->tp[ti].m};
+    for (int i = 0; i < k.m; i++) w->G[i] = 1.0;
+    w->nu = 0;
+    int_node(&k, w, 0, 0);
+}
+
+/* ---- reference: Lundberg et al. 2020, Algorithm 2 --------------------- */
+
+/* Adds one feature to the path and updates the permutation weights
+ * (EXTEND in the paper). */
+static void ref_extend(ref_elem *m, int l, double pz, double po, int pi)
+{
+    m[l].feat = pi;
+    m[l].z = pz;
+    m[l].o = po;
+    m[l].w = l == 0 ? 1.0 : 0.0;
+    for (int i = l - 1; i >= 0; i--) {
+        m[i + 1].w += po * m[i].w * (double)(i + 1) / (double)(l + 1);
+        m[i].w = pz * m[i].w * (double)(l - i) / (double)(l + 1);
+    }
+}
+
+/* Undoes EXTEND of element i (UNWIND), removing it from the path. */
+static void ref_unwind(ref_elem *m, int l, int i)
+{
+    double o = m[i].o, z = m[i].z;
+    double n = m[l].w;
+    for (int j = l - 1; j >= 0; j--) {
+        if (o != 0.0) {
+            double tmp = m[j].w;
+            m[j].w = n * (double)(l + 1) / ((double)(j + 1) * o);
+            n = tmp - m[j].w * z * (double)(l - j) / (double)(l + 1);
+        } else {
+            m[j].w = m[j].w * (double)(l + 1) / (z * (double)(l - j));
+        }
+    }
+    for (int j = i; j < l; j++) {
+        m[j].feat = m[j + 1].feat;
+        m[j].z = m[j + 1].z;
+        m[j].o = m[j + 1].o;
+    }
+}
+
+/* Total permutation weight if element i were unwound (UNWOUNDSUM). */
+static double ref_unwound_sum(const ref_elem *m, int l, int i)
+{
+    double o = m[i].o, z = m[i].z;
+    double n = m[l].w, total = 0.0;
+    for (int j = l - 1; j >= 0; j--) {
+        if (o != 0.0) {
+            double tmp = n * (double)(l + 1) / ((double)(j + 1) * o);
+            total += tmp;
+            n = m[j].w - tmp * z * (double)(l - j) / (double)(l + 1);
+        } else {
+            total += m[j].w * (double)(l + 1) / (z * (double)(l - j));
+        }
+    }
+    return total;
+}
+
+typedef struct ref_walk {
+    const sv_tree *t;
+    size_t stride;
+} ref_walk;
+
+static void ref_node(const ref_walk *k, worker *w, int32_t node, int depth, int l,
+                     double pz, double po, int pfeat)
+{
+    const sv_tree *t = k->t;
+    ref_elem *m = w->ref + (size_t)depth * k->stride;
+    if (depth > 0) memcpy(m, m - k->stride, (size_t)l * sizeof *m);
+    ref_extend(m, l, pz, po, pfeat);
+    if (is_leaf(t, node)) {
+        double v = t->value[node];
+        for (int i = 1; i <= l; i++) {
+            double s = ref_unwound_sum(m, l, i);
+            w->acc[m[i].feat] += s * (m[i].o - m[i].z) * v;
+        }
+        return;
+    }
+    int j = t->feature[node];
+    int32_t hot = w->x[j] <= t->threshold[node] ? t->left[node] : t->right[node];
+    int32_t cold = hot == t->left[node] ? t->right[node] : t->left[node];
+    double iz = 1.0, io = 1.0;
+    int k_found = 0;
+    for (int i = 1; i <= l; i++)
+        if (m[i].feat == j) {
+            k_found = i;
+            break;
+        }
+    if (k_found) {
+        iz = m[k_found].z;
+        io = m[k_found].o;
+        ref_unwind(m, l, k_found);
+        l--;
+    }
+    double zh = iz * t->cover[hot] / t->cover[node];
+    double zc = iz * t->cover[cold] / t->cover[node];
+    /* A child with zero fraction and zero one fraction adds nothing. */
+    if (!(zh == 0.0 && io == 0.0)) ref_node(k, w, hot, depth + 1, l + 1, zh, io, j);
+    if (zc != 0.0) ref_node(k, w, cold, depth + 1, l + 1, zc, 0.0, j);
+}
+
+static void ref_tree(const plan *pl, int ti, worker *w)
+{
+    ref_walk k = {&pl->f->trees[ti], (size_t)pl->max_depth + 2};
+    ref_node(&k, w, 0, 0, 0, 1.0, 1.0, -1);
+}
+
+/* ---- interventional ---------------------------------------------------- */
+
+enum { ST_NONE = 0, ST_X = 1, ST_B = 2 };
+
+/* The hybrid paths of x and background row b: a feature is "x" when every
+ * split on it along the path agrees with x but not all with b, "b" the
+ * reverse. With a such x-features and c such b-features the leaf's game is
+ * value * [S contains the x-features and none of the b-features], whose
+ * Shapley values are value * W(a-1, c) for x-features and
+ * -value * W(a, c-1) for b-features (W(a, c) = a! c! / (a + c + 1)!). */
+static void intv_node(const plan *pl, const sv_tree *t, worker *w, int32_t node)
+{
+    if (is_leaf(t, node)) {
+        int a = w->na, c = w->nb;
+        double v = t->value[node];
+        size_t P1 = (size_t)pl->p + 1;
+        if (a > 0) {
+            double cx = v * pl->W[(size_t)(a - 1) * P1 + (size_t)c];
+            for (int i = 0; i < a; i++) w->acc[w->xlist[i]] += cx;
+        }
+        if (c > 0) {
+            double cb = v * pl->W[(size_t)a * P1 + (size_t)(c - 1)];
+            for (int i = 0; i < c; i++) w->acc[w->blist[i]] -= cb;
+        }
+        return;
+    }
+    int j = t->feature[node];
+    double thr = t->threshold[node];
+    int32_t hx = w->x[j] <= thr ? t->left[node] : t->right[node];
+    int32_t hb = w->b[j] <= thr ? t->left[node] : t->right[node];
+    if (hx == hb) {
+        intv_node(pl, t, w, hx);
+        return;
+    }
+    int st = w->status[j];
+    if (st != ST_B) {
+        if (st == ST_NONE) {
+            w->status[j] = ST_X;
+            w->xlist[w->na++] = j;
+            intv_node(pl, t, w, hx);
+            w->na--;
+            w->status[j] = ST_NONE;
+        } else {
+            intv_node(pl, t, w, hx);
+        }
+    }
+    if (st != ST_X) {
+        if (st == ST_NONE) {
+            w->status[j] = ST_B;
+            w->blist[w->nb++] = j;
+            intv_node(pl, t, w, hb);
+            w->nb--;
+            w->status[j] = ST_NONE;
+        } else {
+            intv_node(pl, t, w, hb);
+        }
+    }
+}
+
+/* ---- drivers ------------------------------------------------------------ */
+
+/* Expected value of one tree under the path-dependent game's empty
+ * coalition: sum over leaves of value times the product of cover ratios. */
+static double tree_expectation(const sv_tree *t, int32_t node)
+{
+    if (is_leaf(t, node)) return t->value[node];
+    double cl = t->cover[t->left[node]], cr = t->cover[t->right[node]];
+    double e = 0.0;
+    if (cl > 0) e += cl / t->cover[node] * tree_expectation(t, t->left[node]);
+    if (cr > 0) e += cr / t->cover[node] * tree_expectation(t, t->right[node]);
+    return e;
+}
+
+static double forest_predict_row(const sv_forest *f, const double *x)
+{
+    double s = 0.0;
+    for (int32_t t = 0; t < f->n_trees; t++) s += sv_tree_predict_row(&f->trees[t], x);
+    return s / (double)f->n_trees;
+}
+
+typedef enum job_kind { JOB_LINEAR, JOB_REFERENCE, JOB_INTERVENTIONAL, JOB_INTERACTIONS } job_kind;
+
+typedef struct job {
+    const plan *pl;
+    job_kind kind;
+    const double *X;
+    size_t n;
+    double *out;
+    worker *ws;
+} job;
+
+static sv_status load_row(const job *jb, worker *w, size_t i, sv_err *err)
+{
+    size_t p = (size_t)jb->pl->p;
+    for (size_t j = 0; j < p; j++) {
+        double v = jb->X[j * jb->n + i];
+        if (isnan(v)) return sv_err_set(err, SV_EINVAL, "X row %zu column %zu is NaN", i + 1, j + 1);
+        w->x[j] = v;
+        w->acc[j] = 0.0;
+    }
+    return SV_OK;
+}
+
+static sv_status values_task(void *ud, size_t i, int wk, sv_err *err)
+{
+    const job *jb = ud;
+    const plan *pl = jb->pl;
+    worker *w = &jb->ws[wk];
+    sv_status st = load_row(jb, w, i, err);
+    if (st != SV_OK) return st;
+    double scale = 1.0 / (double)pl->T;
+    switch (jb->kind) {
+    case JOB_LINEAR:
+        for (int t = 0; t < pl->T; t++) lin_tree(pl, t, w);
+        break;
+    case JOB_REFERENCE:
+        for (int t = 0; t < pl->T; t++) ref_tree(pl, t, w);
+        break;
+    case JOB_INTERVENTIONAL:
+        for (size_t b = 0; b < pl->n_bg; b++) {
+            w->b = pl->bg + b * (size_t)pl->p;
+            for (int t = 0; t < pl->T; t++) {
+                w->na = w->nb = 0;
+                intv_node(pl, &pl->f->trees[t], w, 0);
+            }
+        }
+        scale /= (double)pl->n_bg;
+        break;
+    default:
+        return sv_err_set(err, SV_EINVAL, "internal: bad job");
+    }
+    for (int j = 0; j < pl->p; j++) jb->out[(size_t)j * jb->n + i] = w->acc[j] * scale;
+    return SV_OK;
+}
+
+static sv_status interactions_task(void *ud, size_t i, int wk, sv_err *err)
+{
+    const job *jb = ud;
+    const plan *pl = jb->pl;
+    worker *w = &jb->ws[wk];
+    sv_status st = load_row(jb, w, i, err);
+    if (st != SV_OK) return st;
+    size_t p = (size_t)pl->p;
+    memset(w->inter, 0, p * p * sizeof *w->inter);
+    for (int t = 0; t < pl->T; t++) int_tree(pl, t, w);
+    double scale = 1.0 / (double)pl->T;
+    double *o = jb->out + i * p * p;
+    for (size_t j = 0; j < p; j++) {
+        double off = 0.0;
+        for (size_t k = 0; k < p; k++) {
+            if (k == j) continue;
+            double v = w->inter[k * p + j] * scale;
+            o[k * p + j] = v;
+            off += v;
+        }
+        o[j * p + j] = w->acc[j] * scale - off;
+    }
+    return SV_OK;
+}
+
+static int workers_for(const sv_ctx *ctx, size_t n)
+{
+    int nw = sv_ctx_threads(ctx);
+    if ((size_t)nw > n) nw = (int)n;
+    return nw < 1 ? 1 : nw;
+}
+
+static sv_status run(const sv_forest *f, const double *X, size_t n, const sv_shap_opts *opts,
+                     const sv_ctx *ctx, int interactions, double *out, double *base,
+                     sv_err *err)
+{
+    plan pl;
+    sv_status st = plan_init(&pl, f, opts, err);
+    if (st != SV_OK) return st;
+    job jb = {.pl = &pl, .X = X, .n = n, .out = out};
+    if (interactions) {
+        jb.kind = JOB_INTERACTIONS;
+    } else if (pl.bg) {
+        jb.kind = JOB_INTERVENTIONAL;
+    } else {
+        sv_shap_algorithm a = opts ? opts->algorithm : SV_SHAP_AUTO;
+        jb.kind = a == SV_SHAP_REFERENCE ? JOB_REFERENCE : JOB_LINEAR;
+    }
+    if (base) {
+        double s = 0.0;
+        if (pl.bg) {
+            for (size_t b = 0; b < pl.n_bg; b++)
+                s += forest_predict_row(f, pl.bg + b * (size_t)pl.p);
+            s /= (double)pl.n_bg;
+        } else {
+            for (int32_t t = 0; t < f->n_trees; t++) s += tree_expectation(&f->trees[t], 0);
+            s /= (double)f->n_trees;
+        }
+        *base = s;
+    }
+    int nw = workers_for(ctx, n);
+    jb.ws = workers_new(&pl, nw, interactions, err);
+    if (!jb.ws) {
+        plan_free(&pl);
+        return SV_ENOMEM;
+    }
+    st = sv_parallel_for(ctx, interactions ? "shap.interactions" : "shap.tree", n, nw,
+                         interactions ? interactions_task : values_task, &jb, err);
+    workers_free(jb.ws, nw);
+    plan_free(&pl);
+    return st;
+}
+
+sv_status sv_shap_values(const sv_forest *f, const double *X, size_t n,
+                         const sv_shap_opts *opts, const sv_ctx *ctx, double *phi,
+                         double *base, sv_err *err)
+{
+    sv_err_clear(err);
+    if (opts && (opts->algorithm < SV_SHAP_AUTO || opts->algorithm > SV_SHAP_REFERENCE))
+        return sv_err_set(err, SV_EINVAL, "unknown TreeSHAP algorithm %d", (int)opts->algorithm);
+    if (n > 0 && (!X || !phi)) return sv_err_set(err, SV_EINVAL, "X and phi are required");
+    return run(f, X, n, opts, ctx, 0, phi, base, err);
+}
+
+sv_status sv_shap_interactions(const sv_forest *f, const double *X, size_t n,
+                               const sv_shap_opts *opts, const sv_ctx *ctx, double *out,
+                               double *base, sv_err *err)
+{
+    sv_err_clear(err);
+    if (opts && opts->background)
+        return sv_err_set(err, SV_EINVAL,
+                          "interaction values are computed for the path-dependent game only "
+                          "(no background)");
+    if (n > 0 && (!X || !out)) return sv_err_set(err, SV_EINVAL, "X and out are required");
+    return run(f, X, n, NULL, ctx, 1, out, base, err);
+}
