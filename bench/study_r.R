@@ -61,7 +61,7 @@ cv_auc <- function(X, y, o, folds) {
   s <- numeric(length(y))
   for (k in sort(unique(folds))) { m <- fit(X[folds != k, , drop = FALSE], y[folds != k], o); s[folds == k] <- pred(m, X[folds == k, , drop = FALSE]) }
   as.numeric(auc(y, s, direction = "<", quiet = TRUE)) }
-grid <- expand.grid(mtry = c(2, 4, 6), min_leaf = c(1, 5, 10))
+grid <- expand.grid(mtry = c(2, 4, 6), min_leaf = c(5, 10, 20))
 
 run_task <- function(name, keep1, y1, keep2, y2) {
   Xa <- X1[keep1, ]; ya <- y1[keep1]; Xe <- X2[keep2, ]; ye <- y2[keep2]

@@ -18,8 +18,8 @@ local CONFIG = {
   out = os.getenv("SYLVA_OUT") or "out/her2",
   threads = tonumber(os.getenv("SYLVA_THREADS") or "0"),
   trees = QUICK and 100 or 300,
-  grid = QUICK and {mtry = {2, 4}, min_leaf = {1, 5}}
-               or {mtry = {2, 4, 6}, min_leaf = {1, 5, 10}},
+  grid = QUICK and {mtry = {2, 4}, min_leaf = {5, 10}}
+               or {mtry = {2, 4, 6}, min_leaf = {5, 10, 20}},
   folds = 5,
   train_fraction = 0.7,
 }
