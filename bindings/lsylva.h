@@ -23,6 +23,7 @@
 #define SV_VECTOR_MT "sylva.Vector"
 #define SV_MATRIX_MT "sylva.Matrix"
 #define SV_FOREST_MT "sylva.Forest"
+#define SV_FRAME_MT "sylva.Frame"
 
 struct sv_forest;
 /* The Forest userdata (bindings/lforest.c): a pointer to the engine's
@@ -126,6 +127,7 @@ void svL_register_submodule(lua_State *L, int sv_idx, const char *name);
 int luaopen_sylva(lua_State *L);
 int svL_open_data(lua_State *L);   /* Vector, Matrix, rng, clock */
 int svL_open_csv(lua_State *L);    /* read_csv, Frame */
+int svL_open_files(lua_State *L);  /* sha256, sha256_file, write_atomic */
 int luaopen_sylva_forest(lua_State *L);
 int luaopen_sylva_shap(lua_State *L);
 int luaopen_sylva_surv(lua_State *L);

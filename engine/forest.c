@@ -434,22 +434,27 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
         nd->feature[id] = b.feature;
         nd->threshold[id] = midpoint(lev[b.lev_a], lev[b.lev_b]);
         const uint32_t *col = tr->codes + (size_t)b.feature * n;
+        /* Partition in place; the children's class weights are summed
+         * here directly (not as parent minus left), so that a pure child
+         * has exactly zero weight of the other class and is a leaf. */
         uint32_t i = fr.start, e = fr.end;
+        double cl[2] = {0.0, 0.0}, cr[2] = {0.0, 0.0};
         while (i < e) {
-            if (col[s->idx[i]] <= b.lev_a) {
+            uint32_t r = s->idx[i];
+            if (col[r] <= b.lev_a) {
+                cl[tr->y[r]] += s->w[r];
                 i++;
             } else {
+                cr[tr->y[r]] += s->w[r];
                 e--;
-                uint32_t tmp = s->idx[i];
                 s->idx[i] = s->idx[e];
-                s->idx[e] = tmp;
+                s->idx[e] = r;
             }
         }
         if (i - fr.start != b.nl)
             return sv_err_set(err, SV_ENUM, "internal error: partition mismatch in tree %zu", t);
-        s->stack[sp++] = (node_frame){i, fr.end, fr.depth + 1, id, 1,
-                                      fr.w0 - b.wl0, fr.w1 - b.wl1};
-        s->stack[sp++] = (node_frame){fr.start, i, fr.depth + 1, id, 0, b.wl0, b.wl1};
+        s->stack[sp++] = (node_frame){i, fr.end, fr.depth + 1, id, 1, cr[0], cr[1]};
+        s->stack[sp++] = (node_frame){fr.start, i, fr.depth + 1, id, 0, cl[0], cl[1]};
     }
 
     sv_tree *out = &tr->f->trees[t];

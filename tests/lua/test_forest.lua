@@ -253,6 +253,114 @@ T.test("permutation importance: seeded, thread-independent, OOB or on given data
   T.ok(top > 0, "some feature matters")
 end)
 
+
+-- ---- against scikit-learn (tests/oracle/forest_sklearn.py) ----------------
+-- Split of the oracle: rows i % 3 == 0 are the test set.
+local tr_idx, te_idx = {}, {}
+for i = 1, n do
+  if i % 3 == 0 then te_idx[#te_idx + 1] = i else tr_idx[#tr_idx + 1] = i end
+end
+local Xtr, ytr = rows_of(tr_idx)
+local Xte, yte = rows_of(te_idx)
+
+-- Mann-Whitney AUC with mid-ranks, written here (independent of sylva).
+local function auc(yy, s)
+  local idx = {}
+  for i = 1, #yy do idx[i] = i end
+  table.sort(idx, function(a, b) return s[a] < s[b] end)
+  local r, i, n1 = 0, 1, 0
+  while i <= #idx do
+    local j = i
+    while j < #idx and s[idx[j + 1]] == s[idx[i]] do j = j + 1 end
+    local mid = (i + j) / 2
+    for k = i, j do
+      if yy[idx[k]] == 1 then r, n1 = r + mid, n1 + 1 end
+    end
+    i = j + 1
+  end
+  local n0 = #yy - n1
+  return (r - n1 * (n1 + 1) / 2) / (n1 * n0)
+end
+
+T.test("scikit-learn: mean test AUC over 10 seeds within 0.005, importances close", function()
+  local sk_auc = T.read_fixture(T.root .. "/tests/fixtures/forest/sklearn_wdbc_auc.csv")
+  local sk_imp = T.read_fixture(T.root .. "/tests/fixtures/forest/sklearn_wdbc_importance.csv")
+  local sk_mean = 0
+  for _, a in ipairs(sk_auc.auc) do sk_mean = sk_mean + a / #sk_auc.auc end
+  local mean, imp = 0, {}
+  for seed = 1, 10 do
+    local f = sv.forest.train(Xtr, ytr, {trees = 500, mtry = "sqrt", min_leaf = 1, seed = seed})
+    mean = mean + auc(yte, f:predict(Xte)) / 10
+    for k, v in pairs(f:importance("impurity")) do imp[k] = (imp[k] or 0) + v / 10 end
+  end
+  T.near(mean, sk_mean, 0.005, "mean test AUC vs scikit-learn")
+  -- Importances: both sides are means of 10 independent forests of 500
+  -- trees, so their difference has SD ~ sd_seed * sqrt(2/10), sd_seed the
+  -- SD over scikit-learn's seeds. With 30 features, an SD itself estimated
+  -- from 10 seeds, and importances of one forest correlated across trees
+  -- through the shared data (comparing sylva with itself over two sets of
+  -- seeds gave |z| up to 2.3), we allow 5 such SDs per feature; a
+  -- systematic difference (another mtry rule, another weighting) moves the
+  -- small features by 10 SDs or more. The five most important features
+  -- must also be the same set.
+  local function top5(get)
+    local order = {}
+    for j, nm in ipairs(sk_imp.feature) do order[j] = nm end
+    table.sort(order, function(a, b) return get(a) > get(b) end)
+    local set = {}
+    for k = 1, 5 do set[order[k]] = true end
+    return set
+  end
+  for j, nm in ipairs(sk_imp.feature) do
+    local tol = 5 * sk_imp.sd[j] * math.sqrt(2 / 10)
+    T.near(imp[nm], sk_imp.mean[j], tol, "impurity importance of " .. nm)
+  end
+  local sk_by = {}
+  for j, nm in ipairs(sk_imp.feature) do sk_by[nm] = sk_imp.mean[j] end
+  local a, b = top5(function(nm) return imp[nm] end), top5(function(nm) return sk_by[nm] end)
+  for nm in pairs(b) do T.ok(a[nm], "top-5 feature " .. nm) end
+end)
+
+for _, case in ipairs({
+  {"sklearn_wdbc_tree.csv", {}},
+  {"sklearn_wdbc_tree_entropy.csv", {criterion = "entropy", min_leaf = 3}},
+  {"sklearn_wdbc_tree_balanced.csv", {class_weight = "balanced"}},
+}) do
+  T.test("scikit-learn: bootstrap=false, mtry=p grows the same tree split for split: " .. case[1], function()
+    -- The fixture marks nodes whose best gain is tied between candidate
+    -- splits (found by brute force in the oracle); there either side may
+    -- choose another split, so we compare such a node's value, cover and
+    -- impurity but not its split or subtree.
+    local sk = T.read_fixture(T.root .. "/tests/fixtures/forest/" .. case[1])
+    local opts = {trees = 1, bootstrap = false, mtry = "all", seed = 1}
+    for k, v in pairs(case[2]) do opts[k] = v end
+    local t = sv.forest.train(Xtr, ytr, opts):tree(1)
+    local splits = 0
+    local function walk(a, b) -- a: sylva node id, b: sklearn node id (0-based)
+      -- With non-integer class weights the weighted sums are accumulated
+      -- in another order than scikit-learn's (children as parent minus
+      -- left, per level counts): a few ulps of the sums, hence 1e-13.
+      T.near(t.value[a + 1], sk.value[b + 1], 1e-13, "value at node " .. b)
+      T.near(t.cover[a + 1], sk.cover[b + 1], 1e-13, "cover at node " .. b, true)
+      T.near(t.impurity[a + 1], sk.impurity[b + 1], 1e-13, "impurity at node " .. b)
+      if sk.left[b + 1] == -1 then
+        T.eq(t.left[a + 1], -1, "leaf at node " .. b)
+        return
+      end
+      if sk.tie[b + 1] == 1 then return end
+      splits = splits + 1
+      T.eq(t.feature[a + 1], sk.feature[b + 1], "feature at node " .. b)
+      -- scikit-learn's threshold is a midpoint of float32 values
+      T.near(t.threshold[a + 1], sk.threshold[b + 1], 2 ^ -23 * math.abs(sk.threshold[b + 1]),
+             "threshold at node " .. b)
+      walk(t.left[a + 1], sk.left[b + 1])
+      walk(t.right[a + 1], sk.right[b + 1])
+    end
+    walk(0, 0)
+    T.ok(splits >= 5, "at least 5 untied splits compared, got " .. splits)
+  end)
+end
+
 T.test("bad input raises clear errors", function()
   T.raises(function() sv.forest.train({{1}, {0 / 0}}, {0, 1}) end, "NaN at row 2, column 1")
   T.raises(function() sv.forest.train({{1}, {1 / 0}}, {0, 1}) end, "infinite value at row 2")

@@ -1,0 +1,329 @@
+/*
+ * test_forest.c - the forest engine: a hand-worked stump, every split
+ * checked against a brute-force search, thread invariance, the AUC, and
+ * the model-file loader refusing damaged images.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sv_forest.h"
+#include "sv_rng.h"
+
+static sv_forest *train(const double *X, size_t n, size_t p, const double *y,
+                        const sv_forest_opts *o, int threads)
+{
+    sv_ctx ctx = {.threads = threads};
+    sv_err err;
+    sv_forest *f = NULL;
+    sv_status st = sv_forest_train(X, n, p, y, NULL, o, &ctx, &f, &err);
+    if (st != SV_OK) fail_msg("train failed: %s", err.msg);
+    return f;
+}
+
+/* The stump of tests/lua/test_forest.lua through the engine API:
+ * x = 1..7, y = 0 0 1 0 1 1 1. Weighted child gini per boundary:
+ * 1.5: 8/3, 2.5: 1.6, 3.5: 17/6, 4.5: 1.5, 5.5: 2.4, 6.5: 3, so the split
+ * is x <= 4.5; root gini 24/49, decrease 7*24/49 - 1.5 = 27/14; leaves
+ * 1/4 (cover 4, gini 0.375) and 1 (cover 3). */
+static void test_stump_by_hand(void **state)
+{
+    (void)state;
+    double X[7] = {1, 2, 3, 4, 5, 6, 7};
+    double y[7] = {0, 0, 1, 0, 1, 1, 1};
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = 1;
+    o.bootstrap = 0;
+    o.max_depth = 1;
+    sv_forest *f = train(X, 7, 1, y, &o, 1);
+    const sv_tree *t = &f->trees[0];
+    assert_int_equal(t->n_nodes, 3);
+    assert_int_equal(t->feature[0], 0);
+    assert_true(t->threshold[0] == 4.5);
+    assert_int_equal(t->left[0], 1);
+    assert_int_equal(t->right[0], 2);
+    assert_true(fabs(t->value[0] - 4.0 / 7.0) < 1e-15);
+    assert_true(fabs(t->impurity[0] - 24.0 / 49.0) < 1e-15);
+    assert_true(t->value[1] == 0.25 && t->cover[1] == 4.0 && t->impurity[1] == 0.375);
+    assert_true(t->value[2] == 1.0 && t->cover[2] == 3.0 && t->impurity[2] == 0.0);
+    double dec = t->cover[0] * t->impurity[0] - t->cover[1] * t->impurity[1] -
+                 t->cover[2] * t->impurity[2];
+    assert_true(fabs(dec - 27.0 / 14.0) < 1e-14);
+    double imp[1];
+    sv_err err;
+    assert_int_equal(sv_forest_importance_impurity(f, imp, &err), SV_OK);
+    assert_true(imp[0] == 1.0);
+    sv_forest_free(f);
+}
+
+/* Synthetic data: half the features with 2..6 levels, half continuous
+ * (all distinct), y from a noisy rule; exercises both the counting and
+ * the sorting split search. */
+static void make_data(size_t n, size_t p, double *X, double *y, uint64_t seed)
+{
+    sv_rng r;
+    sv_rng_init(&r, seed, 0);
+    for (size_t j = 0; j < p; j++)
+        for (size_t i = 0; i < n; i++)
+            X[j * n + i] = j % 2 == 0 ? (double)sv_rng_below(&r, 2 + j % 5)
+                                      : sv_rng_uniform(&r);
+    for (size_t i = 0; i < n; i++) {
+        double s = X[i] + 2.0 * X[n + i] - 1.5 + 0.8 * sv_rng_normal(&r);
+        y[i] = s > 0;
+    }
+}
+
+/* Brute force: the smallest weighted child gini over every feature and
+ * every boundary between distinct values of the rows reaching a node
+ * (all weights 1), with at least min_leaf rows on each side. */
+static double best_child_gini(const double *X, const double *y, size_t n, size_t p,
+                              const int *rows, size_t m, int min_leaf)
+{
+    double best = INFINITY;
+    for (size_t j = 0; j < p; j++) {
+        const double *x = X + j * n;
+        for (size_t a = 0; a < m; a++) {
+            double thr = x[rows[a]];
+            double l0 = 0, l1 = 0, r0 = 0, r1 = 0;
+            for (size_t k = 0; k < m; k++) {
+                int yy = y[rows[k]] == 1.0;
+                if (x[rows[k]] <= thr) { if (yy) l1++; else l0++; }
+                else { if (yy) r1++; else r0++; }
+            }
+            double nl = l0 + l1, nr = r0 + r1;
+            if (nl < min_leaf || nr < min_leaf) continue;
+            double g = nl * (1 - (l0 / nl) * (l0 / nl) - (l1 / nl) * (l1 / nl)) +
+                       nr * (1 - (r0 / nr) * (r0 / nr) - (r1 / nr) * (r1 / nr));
+            if (g < best) best = g;
+        }
+    }
+    return best;
+}
+
+static void check_node(const sv_tree *t, int32_t k, const double *X, const double *y,
+                       size_t n, size_t p, int *rows, size_t m, int min_leaf, int *checked)
+{
+    if (t->left[k] < 0) return;
+    int32_t l = t->left[k], r = t->right[k];
+    double brute = best_child_gini(X, y, n, p, rows, m, min_leaf);
+    double got = t->cover[l] * t->impurity[l] + t->cover[r] * t->impurity[r];
+    if (fabs(got - brute) > 1e-9 * (1 + brute))
+        fail_msg("node %d: child gini %.17g, brute force best %.17g", (int)k, got, brute);
+    (*checked)++;
+    /* split rows: left first */
+    int *tmp = malloc(m * sizeof *tmp);
+    size_t nl = 0, nr = 0;
+    for (size_t i = 0; i < m; i++)
+        if (X[(size_t)t->feature[k] * n + rows[i]] <= t->threshold[k]) tmp[nl++] = rows[i];
+    for (size_t i = 0; i < m; i++)
+        if (!(X[(size_t)t->feature[k] * n + rows[i]] <= t->threshold[k])) tmp[nl + nr++] = rows[i];
+    assert_true(t->cover[l] == (double)nl && t->cover[r] == (double)nr);
+    memcpy(rows, tmp, m * sizeof *rows);
+    free(tmp);
+    check_node(t, l, X, y, n, p, rows, nl, min_leaf, checked);
+    check_node(t, r, X, y, n, p, rows + nl, nr, min_leaf, checked);
+}
+
+/* With all rows once and every feature tried, every split is the best one
+ * by brute force (the counting path at large nodes, sorting at small). */
+static void test_splits_are_best_by_brute_force(void **state)
+{
+    (void)state;
+    enum { N = 1200, P = 6 };
+    double *X = malloc(N * P * sizeof *X), y[N];
+    make_data(N, P, X, y, 17);
+    for (int min_leaf = 1; min_leaf <= 5; min_leaf += 4) {
+        sv_forest_opts o;
+        sv_forest_opts_default(&o);
+        o.n_trees = 1;
+        o.bootstrap = 0;
+        o.mtry = P;
+        o.min_leaf = min_leaf;
+        o.max_depth = 8;
+        sv_forest *f = train(X, N, P, y, &o, 1);
+        int *rows = malloc(N * sizeof *rows);
+        for (int i = 0; i < N; i++) rows[i] = i;
+        int checked = 0;
+        check_node(&f->trees[0], 0, X, y, N, P, rows, N, min_leaf, &checked);
+        assert_true(checked > 20);
+        free(rows);
+        sv_forest_free(f);
+    }
+    free(X);
+}
+
+/* Any thread count grows the same forest, bit for bit. */
+static void test_threads_bitwise_identical(void **state)
+{
+    (void)state;
+    enum { N = 700, P = 8 };
+    double *X = malloc(N * P * sizeof *X), y[N], p1[N], pk[N];
+    make_data(N, P, X, y, 3);
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = 40;
+    o.seed = 99;
+    sv_forest *f1 = train(X, N, P, y, &o, 1);
+    sv_ctx c1 = {.threads = 1};
+    sv_err err;
+    assert_int_equal(sv_forest_predict(f1, X, N, P, &c1, p1, &err), SV_OK);
+    int threads[] = {2, 7};
+    for (int k = 0; k < 2; k++) {
+        sv_forest *f = train(X, N, P, y, &o, threads[k]);
+        sv_ctx c = {.threads = threads[k]};
+        assert_int_equal(sv_forest_predict(f, X, N, P, &c, pk, &err), SV_OK);
+        assert_memory_equal(p1, pk, sizeof p1);
+        assert_memory_equal(f1->oob, f->oob, sizeof p1);
+        for (int32_t t = 0; t < o.n_trees; t++) {
+            assert_int_equal(f->trees[t].n_nodes, f1->trees[t].n_nodes);
+            assert_memory_equal(f->trees[t].threshold, f1->trees[t].threshold,
+                                (size_t)f->trees[t].n_nodes * sizeof(double));
+        }
+        sv_forest_free(f);
+    }
+    sv_forest_free(f1);
+    free(X);
+}
+
+/* AUC by hand: s = .1 .4 .35 .8, y = 0 0 1 1: of the 4 (pos, neg) pairs
+ * only (.35, .4) is misordered -> 3/4. Ties: s = .5 .5 .5 .9, y = 0 1 0 1:
+ * pairs (.5+, .5-) x2 count 1/2 each, (.9, .5-) x2 count 1 -> 3/4. */
+static void test_auc_by_hand(void **state)
+{
+    (void)state;
+    double scratch[8];
+    double y1[4] = {0, 0, 1, 1}, s1[4] = {0.1, 0.4, 0.35, 0.8};
+    assert_true(sv_forest_auc(y1, s1, 4, scratch) == 0.75);
+    double y2[4] = {0, 1, 0, 1}, s2[4] = {0.5, 0.5, 0.5, 0.9};
+    assert_true(sv_forest_auc(y2, s2, 4, scratch) == 0.75);
+    double y3[2] = {1, 1}, s3[2] = {0.1, 0.2};
+    assert_true(isnan(sv_forest_auc(y3, s3, 2, scratch)));
+}
+
+static uint64_t fnv(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static void rehash(unsigned char *b, size_t len)
+{
+    uint64_t h = fnv(b, len - 8);
+    for (int k = 0; k < 8; k++) b[len - 8 + k] = (unsigned char)(h >> (8 * k));
+}
+
+/* A saved image loads back identical; every truncation and every single
+ * flipped byte is refused; a structurally broken tree with a valid
+ * checksum is refused by the structure checks. */
+static void test_loader_refuses_damage(void **state)
+{
+    (void)state;
+    enum { N = 60, P = 3 };
+    double X[N * P], y[N];
+    make_data(N, P, X, y, 5);
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = 2;
+    o.max_depth = 2;
+    sv_forest *f = train(X, N, P, y, &o, 1);
+    unsigned char *buf;
+    size_t len;
+    sv_err err;
+    assert_int_equal(sv_forest_save_mem(f, &buf, &len, &err), SV_OK);
+    sv_forest *g = NULL;
+    assert_int_equal(sv_forest_load_mem(buf, len, &g, &err), SV_OK);
+    for (int32_t t = 0; t < f->n_trees; t++) {
+        assert_int_equal(g->trees[t].n_nodes, f->trees[t].n_nodes);
+        assert_memory_equal(g->trees[t].value, f->trees[t].value,
+                            (size_t)f->trees[t].n_nodes * sizeof(double));
+    }
+    sv_forest_free(g);
+    for (size_t cut = 0; cut < len; cut++) {
+        assert_int_equal(sv_forest_load_mem(buf, cut, &g, &err), SV_EFORMAT);
+        assert_null(g);
+    }
+    for (size_t i = 0; i < len; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            buf[i] ^= (unsigned char)(1u << bit);
+            assert_int_equal(sv_forest_load_mem(buf, len, &g, &err), SV_EFORMAT);
+            buf[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    /* Locate tree 1's left array: header 24, fixed options 60 bytes, the
+     * names, n_train + has_oob + OOB, then n_nodes and feature[] and
+     * threshold[]; point the root's left child at itself. */
+    size_t pos = 24 + 8 + 60;
+    for (int j = 0; j < P; j++) pos += 4 + strlen(f->feature_names[j]);
+    pos += 12 + 8 * N;
+    int32_t m = f->trees[0].n_nodes;
+    assert_true(m > 1);
+    pos += 4 + 4 * (size_t)m + 8 * (size_t)m; /* start of left[] */
+    unsigned char saved[4];
+    memcpy(saved, buf + pos, 4);
+    memset(buf + pos, 0, 4); /* left[0] = 0: not greater than the parent */
+    rehash(buf, len);
+    assert_int_equal(sv_forest_load_mem(buf, len, &g, &err), SV_EFORMAT);
+    assert_non_null(strstr(err.msg, "invalid children"));
+    memcpy(buf + pos, saved, 4);
+    /* feature of the root out of range */
+    size_t fpos = pos - 8 * (size_t)m - 4 * (size_t)m;
+    buf[fpos] = 9;
+    rehash(buf, len);
+    assert_int_equal(sv_forest_load_mem(buf, len, &g, &err), SV_EFORMAT);
+    assert_non_null(strstr(err.msg, "feature 9 out of range"));
+    free(buf);
+    sv_forest_free(f);
+}
+
+/* Bad input is refused with a message, never trained on. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    double X[4] = {1, 2, 3, NAN}, y[4] = {0, 1, 0, 1};
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    sv_forest *f = NULL;
+    sv_err err;
+    sv_ctx ctx = {.threads = 1};
+    assert_int_equal(sv_forest_train(X, 4, 1, y, NULL, &o, &ctx, &f, &err), SV_EINVAL);
+    assert_non_null(strstr(err.msg, "NaN at row 4, column 1"));
+    X[3] = 4;
+    y[1] = 0.5;
+    assert_int_equal(sv_forest_train(X, 4, 1, y, NULL, &o, &ctx, &f, &err), SV_EINVAL);
+    y[1] = 0;
+    y[3] = 0;
+    assert_int_equal(sv_forest_train(X, 4, 1, y, NULL, &o, &ctx, &f, &err), SV_EINVAL);
+    assert_non_null(strstr(err.msg, "only class 0"));
+    y[3] = 1;
+    o.mtry = 2;
+    assert_int_equal(sv_forest_train(X, 4, 1, y, NULL, &o, &ctx, &f, &err), SV_EINVAL);
+    o.mtry = 0;
+    o.n_trees = 0;
+    assert_int_equal(sv_forest_train(X, 4, 1, y, NULL, &o, &ctx, &f, &err), SV_EINVAL);
+    assert_int_equal(sv_forest_train(X, 0, 1, y, NULL, &o, &ctx, &f, &err), SV_EINVAL);
+    assert_null(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stump_by_hand),
+        cmocka_unit_test(test_splits_are_best_by_brute_force),
+        cmocka_unit_test(test_threads_bitwise_identical),
+        cmocka_unit_test(test_auc_by_hand),
+        cmocka_unit_test(test_loader_refuses_damage),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
