@@ -30,7 +30,7 @@ if not have_r then
   print("R with ranger, pROC and survival not installed: peer skipped")
   return
 end
-local t_r = run(("Rscript bench/study_r.R examples/her2/data 300 %d > %q 2>&1")
+local t_r = run(("Rscript bench/study_r.R examples/her2/data 500 %d > %q 2>&1")
   :format(threads, out .. "/bench_study_r.log"))
 if not t_r then
   print("R study failed; see " .. out .. "/bench_study_r.log")

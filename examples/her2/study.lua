@@ -17,7 +17,7 @@ local CONFIG = {
   seed = 2026,                                   -- every random step derives from it
   out = os.getenv("SYLVA_OUT") or "out/her2",
   threads = tonumber(os.getenv("SYLVA_THREADS") or "0"),
-  trees = QUICK and 100 or 300,
+  trees = QUICK and 100 or 500,
   grid = QUICK and {mtry = {2, 4}, min_leaf = {5, 10}}
                or {mtry = {2, 4, 6}, min_leaf = {5, 10, 20}},
   folds = 5,
@@ -89,12 +89,26 @@ local function forest_opts(extra)
   return o
 end
 
--- AUC with DeLong CI and the threshold metrics at a fixed cut-off
+-- display names of the encoded columns, from the encoding's labels
+local LABELS = {}
+for _, f in ipairs(centre1.enc.features) do
+  for _, col in ipairs(f.outputs) do
+    LABELS[col] = f.label and (#f.outputs > 1 and f.label .. ": " .. col:sub(#f.name + 2) or f.label) or col
+  end
+end
+
+-- AUC with its 95% DeLong CI, and sensitivity, specificity and accuracy at
+-- a fixed cut-off (score >= cut predicts the positive class)
 local function discrimination(set, y, score, cut)
   local a = sv.roc.auc(y, score, {ci = "delong"})
-  local m = sv.stats.threshold_metrics(y, score, cut)
-  return {set = set, n = #y, auc = a.auc, auc_lo = a.lo, auc_hi = a.hi,
-          sensitivity = m.sens, specificity = m.spec, accuracy = m.acc}
+  local tp, fn, tn, fp = 0, 0, 0, 0
+  for i = 1, #y do
+    local pred = score[i] >= cut
+    if y[i] == 1 then if pred then tp = tp + 1 else fn = fn + 1 end
+    else if pred then fp = fp + 1 else tn = tn + 1 end end
+  end
+  return {set = set, n = #y, positives = tp + fn, auc = a.auc, auc_lo = a.lo, auc_hi = a.hi,
+          sensitivity = tp / (tp + fn), specificity = tn / (tn + fp), accuracy = (tp + tn) / #y}
 end
 
 -- ---- 2. One task, end to end --------------------------------------------
@@ -129,100 +143,113 @@ local function run_task(task)
   step(task.id .. ": Table 1")
   local by_set, order = {}, {}
   for _, set in ipairs(sets) do by_set[set.name] = set.d; order[#order + 1] = set.name end
-  report:table(sv.table1(by_set, {order = order}),
+  report:table(sv.table1(by_set, {order = order, labels = LABELS}),
                {name = task.id .. "_table1", caption = "Baseline characteristics by set"})
 
-  -- grid search with 5-fold CV on the training set
-  local n_grid = #CONFIG.grid.mtry * #CONFIG.grid.min_leaf
+  -- grid search of the forest's options, 5-fold CV AUC on training
+  local n_grid = 1
+  for _, v in pairs(CONFIG.grid) do n_grid = n_grid * #v end
   step(("%s: grid search, %d settings x %d-fold CV"):format(task.id, n_grid, CONFIG.folds))
   local tuned = sv.tune.grid(train.d.X, train.y, CONFIG.grid,
-                             {k = CONFIG.folds, seed = CONFIG.seed, forest = forest_opts()})
-  report:table(tuned.results, {name = task.id .. "_grid", caption = "Grid search: CV AUC of each setting"})
+    {k = CONFIG.folds, seed = CONFIG.seed, forest = forest_opts(), progress = false})
+  report:table(tuned.table, {name = task.id .. "_grid", caption = "Grid search: 5-fold CV AUC on training"})
+  local best = tuned.best_options
 
-  -- SHAP on training, ranking, forward selection, final model
-  step(task.id .. ": all-feature model and SHAP values on training")
-  local full = sv.forest.train(train.d.X, train.y, forest_opts(tuned.best))
-  local phi, base = sv.shap.tree(full, train.d.X, {threads = CONFIG.threads})
-  local ranking = sv.select.rank(phi)
+  -- SHAP values of the all-feature model on training, ranking, forward
+  -- selection along the ranking (keep adding while CV AUC improves)
+  step(task.id .. ": all-feature model and its SHAP ranking")
+  local ranking, _, _, full = sv.select.shap_rank(train.d.X, train.y, {forest = best, threads = CONFIG.threads})
   step(task.id .. ": forward selection along the SHAP ranking")
-  local sel = sv.select.forward(train.d.X, train.y, ranking,
-                                {k = CONFIG.folds, seed = CONFIG.seed, forest = forest_opts(tuned.best)})
-  report:table(sel.curve, {name = task.id .. "_selection", caption = "Forward selection: CV AUC by number of features"})
+  local sel = sv.select.forward(train.d.X, train.y, {ranking = ranking, forest = best, k = CONFIG.folds,
+    seed = CONFIG.seed, repeats = 3, max_features = 12, rule = "tol", tol = 0.005, stop_early = false, progress = false})
+  report:table(sel.table, {name = task.id .. "_selection",
+    caption = "Forward selection along the SHAP ranking: CV AUC as features are added"})
   local selected = sel.selected
-  step(task.id .. (": final model on %d features: %s"):format(#selected, table.concat(selected, ", ")))
-  local final = sv.forest.train(train.d.X:cols(selected), train.y, forest_opts(tuned.best))
+  step(("%s: final model on %d features: %s"):format(task.id, #selected, table.concat(selected, ", ")))
+  local final_opts = forest_opts(best)
+  if math.type(final_opts.mtry) == "integer" and final_opts.mtry > #selected then final_opts.mtry = #selected end
+  local final = sv.forest.train(train.d.X:cols(selected), train.y, final_opts)
 
-  -- discrimination: training scores are out-of-bag, so they are honest;
-  -- the Youden cut-off is fixed on them and carried unchanged to the tests
-  local function scores(model, set, names)
-    if set.name == "training" then return model:oob_predict() end
-    return model:predict(names and set.d.X:cols(names) or set.d.X)
+  -- discrimination: training scores are out-of-bag, hence honest; the
+  -- Youden cut-off is fixed on them and carried unchanged to the test sets
+  for _, set in ipairs(sets) do
+    if set == train then
+      set.score, set.score_full = final:oob_predict(), full:oob_predict()
+    else
+      set.score, set.score_full = final:predict(set.d.X:cols(selected)), full:predict(set.d.X)
+    end
   end
-  local s_train = scores(final, train, selected)
-  local cut = sv.roc.youden(train.y, s_train).threshold
+  local cut = sv.roc.youden(train.y, train.score).threshold
   local disc, delong = {}, {}
   for _, set in ipairs(sets) do
-    set.score = scores(final, set, selected)
-    set.score_full = scores(full, set)
     disc[#disc + 1] = discrimination(set.name, set.y, set.score, cut)
     local cmp = sv.roc.test(set.y, set.score_full, set.score)
-    delong[#delong + 1] = {set = set.name, auc_all = cmp.auc1, auc_selected = cmp.auc2, z = cmp.z, p = cmp.p}
+    delong[#delong + 1] = {set = set.name, auc_all_features = cmp.auc1, auc_selected = cmp.auc2, z = cmp.z, p = cmp.p}
   end
   report:table(disc, {name = task.id .. "_discrimination",
-    columns = {"set", "n", "auc", "auc_lo", "auc_hi", "sensitivity", "specificity", "accuracy"},
-    caption = ("Discrimination of the selected model (Youden cut-off %.3f fixed on training)"):format(cut)})
-  report:table(delong, {name = task.id .. "_delong", columns = {"set", "auc_all", "auc_selected", "z", "p"},
-    caption = "All-feature vs selected model: DeLong's test"})
-  local curves = {}
-  for _, set in ipairs(sets) do curves[#curves + 1] = {name = set.name, y = set.y, score = set.score} end
-  report:figure(sv.plot.roc(curves, {title = task.label .. ": ROC curves (training out-of-bag)"}),
-                {name = task.id .. "_roc", caption = "ROC curves with AUC (95% CI)"})
-
-  -- calibration and decision curves on the test sets
-  for k = 2, #sets do
-    local set = sets[k]
-    report:figure(sv.plot.calibration(set.y, set.score, {title = set.name .. " set: calibration"}),
-                  {name = task.id .. "_calibration_" .. set.name})
-    report:figure(sv.plot.decision(set.y, set.score, {title = set.name .. " set: decision curve"}),
-                  {name = task.id .. "_decision_" .. set.name})
+    columns = {"set", "n", "positives", "auc", "auc_lo", "auc_hi", "sensitivity", "specificity", "accuracy"},
+    caption = ("Discrimination of the selected model; sensitivity, specificity and accuracy at the " ..
+               "Youden cut-off %.3f fixed on training (out-of-bag)"):format(cut)})
+  report:table(delong, {name = task.id .. "_delong", columns = {"set", "auc_all_features", "auc_selected", "z", "p"},
+    caption = "All-feature vs selected model, same patients: DeLong's test"})
+  local curves, models = {}, {}
+  for k, set in ipairs(sets) do
+    curves[k] = {name = set.name == "training" and "training (out-of-bag)" or set.name, y = set.y, score = set.score}
+    if k > 1 then models[#models + 1] = {name = set.name, y = set.y, p = set.score} end
   end
+  report:figure(sv.plot.roc(curves, {title = task.label .. ": ROC curves"}),
+                {name = task.id .. "_roc", caption = "ROC curves of the selected model, AUC with 95% DeLong CI"})
+  report:figure(sv.plot.calibration(models, {title = task.label .. ": calibration"}),
+                {name = task.id .. "_calibration", caption = "Calibration on the test sets"})
+  local dca = sv.plot.decision_curve(models, {title = task.label .. ": decision curves"})
+  report:figure(dca, {name = task.id .. "_decision", caption = "Decision curves on the test sets"})
 
-  -- SHAP figures of the final model
+  -- SHAP figures of the final model on training; one test patient's waterfall
   step(task.id .. ": SHAP figures")
   local Xs = train.d.X:cols(selected)
-  local phi_s, base_s = sv.shap.tree(final, Xs, {threads = CONFIG.threads})
-  report:figure(sv.plot.shap_beeswarm(phi_s, Xs), {name = task.id .. "_shap_beeswarm", caption = "SHAP summary"})
-  report:figure(sv.plot.shap_bar(phi_s), {name = task.id .. "_shap_bar", caption = "Mean |SHAP|"})
+  local phi, base = sv.shap.tree(final, Xs, {threads = CONFIG.threads})
+  report:figure(sv.plot.shap_beeswarm(phi, Xs, {labels = LABELS}),
+                {name = task.id .. "_shap_beeswarm", caption = "SHAP summary of the final model (training)"})
+  report:figure(sv.plot.shap_bar(phi, {labels = LABELS}),
+                {name = task.id .. "_shap_bar", caption = "Mean |SHAP| of the final model (training)"})
   for k = 1, math.min(3, #selected) do
-    report:figure(sv.plot.shap_dependence(phi_s, Xs, selected[k]),
-                  {name = task.id .. "_dependence_" .. selected[k]})
+    report:figure(sv.plot.shap_dependence(phi, Xs, selected[k], {labels = LABELS}),
+                  {name = task.id .. "_dependence_" .. selected[k], caption = "SHAP dependence: " .. LABELS[selected[k]]})
   end
-  report:figure(sv.plot.shap_waterfall(phi_s, Xs, 1, base_s), {name = task.id .. "_waterfall",
-    caption = "One training patient's prediction, feature by feature"})
+  local internal = sets[2]
+  local who = 1                                  -- the internal-test patient with the highest score
+  for i = 2, #internal.y do if internal.score[i] > internal.score[who] then who = i end end
+  local Xi = internal.d.X:cols(selected):rows({who})
+  local phi_i, base_i = sv.shap.tree(final, Xi, {threads = CONFIG.threads})
+  report:figure(sv.plot.waterfall(phi_i:row(1), base_i, Xi:row(1), {names = selected, labels = LABELS}),
+    {name = task.id .. "_waterfall", caption = ("Internal-test patient %s (highest score): each feature's push " ..
+      "from the average prediction to this patient's"):format(internal.d.rows[who])})
 
   -- survival: every patient of the task, high vs low score at the cut-off
   step(task.id .. ": disease-free survival by model score")
-  local time, event, group = {}, {}, {}
+  local time, event, group, high = {}, {}, {}, {}
   for _, set in ipairs(sets) do
     for i = 1, #set.y do
       time[#time + 1] = set.d.outcomes.dfs_months[i]
       event[#event + 1] = set.d.outcomes.dfs_event[i]
-      group[#group + 1] = set.score[i] >= cut and 1 or 0
+      group[#group + 1] = set.score[i] >= cut and "High score" or "Low score"
+      high[#high + 1] = {set.score[i] >= cut and 1 or 0}
     end
   end
   local lr = sv.surv.logrank(time, event, group)
-  local cox = sv.surv.cox(time, event, sv.matrix((function()
-    local rows = {} for i, g in ipairs(group) do rows[i] = {g} end return rows end)(), {"high_score"}))
-  report:figure(sv.plot.km(time, event, group, {labels = {[0] = "Low score", [1] = "High score"},
-    title = task.label .. " score and DFS", logrank_p = lr.p}), {name = task.id .. "_km"})
-  local surv_row = {logrank_chisq = lr.chisq, logrank_p = lr.p, hr = cox.hr[1], hr_lo = cox.hr_lo[1],
-                    hr_hi = cox.hr_hi[1], events = cox.events, n = cox.n}
+  local cox = sv.surv.cox(time, event, sv.matrix(high, {"high_score"}))
+  report:figure(sv.plot.km({time = time, event = event, group = group},
+    {title = task.label .. " model score and DFS", xlab = "Months", ylab = "Disease-free survival",
+     breaks = 12, pvalue = lr.p}),
+    {name = task.id .. "_km", caption = "Kaplan-Meier curves of DFS by model score (all patients of the task)"})
+  local surv_row = {n = cox.n, events = cox.events, logrank_chisq = lr.chisq, logrank_p = lr.p,
+                    hr = cox.hr[1], hr_lo = cox.hr_lo[1], hr_hi = cox.hr_hi[1], cox_p = cox.p[1]}
   report:table({surv_row}, {name = task.id .. "_survival",
-    columns = {"n", "events", "logrank_chisq", "logrank_p", "hr", "hr_lo", "hr_hi"},
-    caption = "DFS, high vs low model score: log-rank test and Cox hazard ratio"})
+    columns = {"n", "events", "logrank_chisq", "logrank_p", "hr", "hr_lo", "hr_hi", "cox_p"},
+    caption = "DFS, high vs low model score: log-rank test and Cox hazard ratio (95% CI)"})
 
-  summary[#summary + 1] = {task = task, disc = disc, surv = surv_row, selected = selected, cut = cut}
-  report:value(task.id, {selected = selected, cutoff = cut, best = tuned.best,
+  summary[#summary + 1] = {task = task, disc = disc, surv = surv_row, selected = selected}
+  report:value(task.id, {selected = selected, cutoff = cut, best_options = tuned.best.options,
                          discrimination = disc, delong = delong, survival = surv_row})
 end
 
