@@ -124,9 +124,10 @@ report:table(sv.table1({training = sets[1].d, internal = sets[2].d, external = s
   {order = {"training", "internal", "external"}}), {name = "table1", caption = "Baseline characteristics"})
 
 local fopts = {trees = CONFIG.trees, seed = CONFIG.seed, threads = CONFIG.threads}
-local tuned = sv.tune.grid(train.d.X, train.y, CONFIG.grid, {k = CONFIG.folds, seed = CONFIG.seed, forest = fopts})
-for k, v in pairs(tuned.best) do fopts[k] = v end
-report:table(tuned.results, {name = "grid", caption = "Grid search: 5-fold CV AUC"})
+local tuned = sv.tune.grid(train.d.X, train.y, CONFIG.grid,
+  {k = CONFIG.folds, seed = CONFIG.seed, forest = fopts, progress = false})
+fopts = tuned.best_options
+report:table(tuned.table, {name = "grid", caption = "Grid search: 5-fold CV AUC on training"})
 
 step("forest, SHAP ranking")
 local model = sv.forest.train(train.d.X, train.y, fopts)
@@ -134,6 +135,11 @@ local phi = sv.shap.tree(model, train.d.X, {threads = CONFIG.threads})
 report:section("Model and SHAP")
 report:figure(sv.plot.shap_beeswarm(phi, train.d.X), {name = "shap_beeswarm", caption = "SHAP summary (training)"})
 report:figure(sv.plot.shap_bar(phi), {name = "shap_bar", caption = "Mean |SHAP| ranking"})
+local ranking = {}
+for k, r in ipairs(sv.shap.importance(phi)) do ranking[k] = {rank = k, feature = r.name, mean_abs_shap = r.value} end
+report:table(ranking, {name = "shap_ranking", columns = {"rank", "feature", "mean_abs_shap"},
+  caption = "Features ranked by mean |SHAP| on the training set"})
+report:value("shap_ranking", ranking)
 
 -- ---- discrimination ------------------------------------------------------
 step("AUC with DeLong CI on training (OOB), internal and external sets")
@@ -162,14 +168,16 @@ local all_ext = imputer:apply(ext.all)
 local score = model:predict(all_ext.X)
 local group, years, rows = {}, {}, {}
 for i = 1, #score do
-  group[i] = score[i] >= cut and 1 or 0
+  group[i] = score[i] >= cut and "High risk" or "Low risk"
   years[i] = ext.time[i] / 365.25
-  rows[i] = {group[i]}
+  rows[i] = {score[i] >= cut and 1 or 0}
 end
 local lr = sv.surv.logrank(years, ext.event, group)
 local cox = sv.surv.cox(years, ext.event, sv.matrix(rows, {"high_risk"}))
-report:figure(sv.plot.km(years, ext.event, group, {labels = {[0] = "Low risk", [1] = "High risk"},
-  title = "GBSG: RFS by model risk group", logrank_p = lr.p, xlab = "Years"}), {name = "km_gbsg"})
+report:figure(sv.plot.km({time = years, event = ext.event, group = group},
+  {title = "GBSG: recurrence-free survival by model risk group", pvalue = lr.p, xlab = "Years since surgery",
+   ylab = "Recurrence-free survival", breaks = 1}),
+  {name = "km_gbsg", caption = "Kaplan-Meier curves of RFS in GBSG (all 686 patients) by model risk group"})
 local surv_row = {n = cox.n, events = cox.events, logrank_p = lr.p, hr = cox.hr[1], hr_lo = cox.hr_lo[1], hr_hi = cox.hr_hi[1]}
 report:table({surv_row}, {name = "survival", columns = {"n", "events", "logrank_p", "hr", "hr_lo", "hr_hi"},
   caption = ("High vs low risk (cut-off %.3f, Youden on training OOB scores)"):format(cut)})
