@@ -1164,6 +1164,55 @@ function M.decision_curve(models, opts)
   return doc:render(), {thresholds = th, net_benefit = curves, treat_all = all, prevalence = prev}
 end
 
+--- sv.plot.cv_curve(sel [, opts]) -> svg
+-- The forward-selection curve of sv.select.forward: CV score (mean +- SE)
+-- against the number of features, the chosen size marked.
+function M.cv_curve(sel, opts)
+  opts = check_opts(opts, with_common({}), "plot.cv_curve")
+  local curve = sel.curve or sel
+  if type(curve) ~= "table" or #curve == 0 then error("bad argument #1 to 'plot.cv_curve' (a selection result expected)", 2) end
+  local W, H = opts.width or 640, opts.height or 460
+  local top = opts.title and 44 or 20
+  local doc = new_doc(W, H, opts.title or "Forward selection")
+  local lo, hi = math.huge, -math.huge
+  for _, c in ipairs(curve) do
+    local se = isnan(c.se) and 0 or c.se
+    lo = min(lo, c.mean - se); hi = max(hi, c.mean + se)
+  end
+  local pad = max(1e-3, (hi - lo) * 0.08)
+  local yt, ystep, y0, y1 = data_ticks(lo - pad, hi + pad, 6)
+  local xt = {}
+  local stepx = #curve <= 15 and 1 or nicenum(#curve / 10, true)
+  for k = 1, #curve do if (k - 1) % stepx == 0 or stepx == 1 then xt[#xt + 1] = k end end
+  local panel = new_panel(doc, 84, top, W - 84 - 24, H - top - 70, {0.5, #curve + 0.5}, {y0, y1})
+  panel:axes({xticks = xt, yticks = yt, xstep = 1, ystep = ystep, grid = true,
+              xlab = opts.xlab or "Number of features (in SHAP order)", ylab = opts.ylab or "Cross-validated AUC",
+              ylab_offset = 62})
+  local xs, ys = {}, {}
+  local out = {'<g class="curve" data-name="cv">'}
+  for k, c in ipairs(curve) do
+    xs[k], ys[k] = k, c.mean
+    local se = isnan(c.se) and 0 or c.se
+    out[#out + 1] = ('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.4"/>'):format(
+      f2(panel:sx(k)), f2(panel:sy(c.mean - se)), f2(panel:sx(k)), f2(panel:sy(c.mean + se)), M.palette[1])
+  end
+  out[#out + 1] = panel:path(xs, ys, {stroke = M.palette[1], width = 2})
+  for k, c in ipairs(curve) do
+    local chosen = sel.k == k
+    out[#out + 1] = ('<circle cx="%s" cy="%s" r="%s" fill="%s"%s/>'):format(f2(panel:sx(k)), f2(panel:sy(c.mean)),
+      chosen and 7 or 4.5, chosen and M.palette[2] or M.palette[1], chosen and ' class="chosen"' or "")
+  end
+  out[#out + 1] = "</g>"
+  doc:add(table.concat(out, "\n"))
+  if sel.k then
+    local entries = {{label = "CV mean \u{00B1} SE", color = M.palette[1], kind = "point"},
+                     {label = ("Selected: %d feature%s"):format(sel.k, sel.k == 1 and "" or "s"), color = M.palette[2], kind = "point"}}
+    if opts.legend ~= false then panel:legend(entries, {corners = {"br", "tr", "bl", "tl"}}) end
+  end
+  title(doc, opts)
+  return doc:render()
+end
+
 --- sv.plot.save(svg, path): writes the SVG atomically
 function M.save(svg, path)
   if type(svg) ~= "string" then error("bad argument #1 to 'plot.save' (SVG text expected)", 2) end
