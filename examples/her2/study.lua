@@ -97,18 +97,60 @@ for _, f in ipairs(centre1.enc.features) do
   end
 end
 
--- AUC with its 95% DeLong CI, and sensitivity, specificity and accuracy at
--- a fixed cut-off (score >= cut predicts the positive class)
+-- Table 1 of several sets: each encoded feature shown as the analyst knows
+-- it (one-hot columns folded back into one categorical variable, ordinal
+-- levels and yes/no by name), before imputation so missing values show
+local function table1(sets)
+  local cols, by, vars = {}, {}, {}
+  for _, f in ipairs(centre1.enc.features) do
+    cols[f.name] = {}
+    local v = {name = f.name, label = f.label or f.name}
+    if f.kind ~= "numeric" and f.kind ~= "derived" then
+      v.type = "categorical"
+      v.levels = f.kind == "binary" and {"no", "yes"} or f.level_names
+    end
+    vars[#vars + 1] = v
+  end
+  cols.her2, cols.events = {}, {}
+  vars[#vars + 1] = {name = "her2", label = "HER2 status", type = "categorical", levels = {"positive", "low", "zero"}}
+  vars[#vars + 1] = {name = "events", label = "DFS event", type = "categorical", levels = {"no", "yes"}}
+  for _, set in ipairs(sets) do
+    local d = set.raw
+    for i = 1, d.n do
+      by[#by + 1] = set.name
+      for _, f in ipairs(centre1.enc.features) do
+        local v
+        if f.kind == "onehot" then
+          for k, col in ipairs(f.outputs) do
+            local x = d.X:get(i, col)
+            if x ~= x then v = false elseif x == 1 then v = f.level_names[k] end
+          end
+        else
+          v = d.X:get(i, f.name)
+          if v ~= v then v = false
+          elseif f.kind == "binary" then v = v == 1 and "yes" or "no"
+          elseif f.kind == "ordinal" then v = f.level_names[math.tointeger(v)] end
+        end
+        cols[f.name][#by] = v
+      end
+      cols.her2[#by] = d.outcomes.her2[i]
+      cols.events[#by] = d.outcomes.dfs_event[i] == 1 and "yes" or "no"
+    end
+  end
+  local order = {}
+  for k, set in ipairs(sets) do order[k] = set.name end
+  return sv.table1(cols, {by = by, groups = order, vars = vars})
+end
+
+-- AUC with its 95% DeLong CI; sensitivity, specificity and accuracy (with
+-- exact Clopper-Pearson CIs) at a fixed cut-off: score >= cut is positive
 local function discrimination(set, y, score, cut)
   local a = sv.roc.auc(y, score, {ci = "delong"})
-  local tp, fn, tn, fp = 0, 0, 0, 0
-  for i = 1, #y do
-    local pred = score[i] >= cut
-    if y[i] == 1 then if pred then tp = tp + 1 else fn = fn + 1 end
-    else if pred then fp = fp + 1 else tn = tn + 1 end end
-  end
-  return {set = set, n = #y, positives = tp + fn, auc = a.auc, auc_lo = a.lo, auc_hi = a.hi,
-          sensitivity = tp / (tp + fn), specificity = tn / (tn + fp), accuracy = (tp + tn) / #y}
+  local m = sv.metrics.at(y, score, cut)
+  return {set = set, n = #y, positives = m.tp + m.fn, auc = a.auc, auc_lo = a.lo, auc_hi = a.hi,
+          sensitivity = m.sens, sens_lo = m.sens_lo, sens_hi = m.sens_hi,
+          specificity = m.spec, spec_lo = m.spec_lo, spec_hi = m.spec_hi,
+          accuracy = m.accuracy, acc_lo = m.accuracy_lo, acc_hi = m.accuracy_hi}
 end
 
 -- ---- 2. One task, end to end --------------------------------------------
@@ -129,22 +171,21 @@ local function run_task(task)
   step(task.id .. ": 7:3 stratified split of centre 1, imputation from training")
   local train_idx, test_idx = sv.split.holdout(y1, {prop = CONFIG.train_fraction, seed = CONFIG.seed})
   local imputer = sv.encode.fit_imputer(sv.encode.subset(c1, train_idx))
+  local function make_set(name, raw, y) return {name = name, raw = raw, d = imputer:apply(raw), y = y} end
   local sets = {
-    {name = "training", d = imputer:apply(sv.encode.subset(c1, train_idx)), y = sv.split.take(y1, train_idx)},
-    {name = "internal", d = imputer:apply(sv.encode.subset(c1, test_idx)), y = sv.split.take(y1, test_idx)},
+    make_set("training", sv.encode.subset(c1, train_idx), sv.split.take(y1, train_idx)),
+    make_set("internal", sv.encode.subset(c1, test_idx), sv.split.take(y1, test_idx)),
   }
   for i, e in ipairs(externals) do
     local d, y = task_rows(e.d)
-    sets[#sets + 1] = {name = i == 1 and "external" or "external " .. e.label, d = imputer:apply(d), y = y}
+    sets[#sets + 1] = make_set(i == 1 and "external" or "external " .. e.label, d, y)
   end
   local train = sets[1]
 
   -- Table 1 of the sets
   step(task.id .. ": Table 1")
-  local by_set, order = {}, {}
-  for _, set in ipairs(sets) do by_set[set.name] = set.d; order[#order + 1] = set.name end
-  report:table(sv.table1(by_set, {order = order, labels = LABELS}),
-               {name = task.id .. "_table1", caption = "Baseline characteristics by set"})
+  report:table(table1(sets), {name = task.id .. "_table1",
+    caption = "Baseline characteristics by set (before imputation)"})
 
   -- grid search of the forest's options, 5-fold CV AUC on training
   local n_grid = 1
@@ -187,7 +228,8 @@ local function run_task(task)
     delong[#delong + 1] = {set = set.name, auc_all_features = cmp.auc1, auc_selected = cmp.auc2, z = cmp.z, p = cmp.p}
   end
   report:table(disc, {name = task.id .. "_discrimination",
-    columns = {"set", "n", "positives", "auc", "auc_lo", "auc_hi", "sensitivity", "specificity", "accuracy"},
+    columns = {"set", "n", "positives", "auc", "auc_lo", "auc_hi", "sensitivity", "sens_lo", "sens_hi",
+               "specificity", "spec_lo", "spec_hi", "accuracy", "acc_lo", "acc_hi"},
     caption = ("Discrimination of the selected model; sensitivity, specificity and accuracy at the " ..
                "Youden cut-off %.3f fixed on training (out-of-bag)"):format(cut)})
   report:table(delong, {name = task.id .. "_delong", columns = {"set", "auc_all_features", "auc_selected", "z", "p"},
