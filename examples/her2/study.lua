@@ -104,7 +104,7 @@ local function table1(sets)
   local cols, by, vars = {}, {}, {}
   for _, f in ipairs(centre1.enc.features) do
     cols[f.name] = {}
-    local v = {name = f.name, label = f.label or f.name}
+    local v = {name = f.name, label = f.label or f.name, digits = f.name == "adc" and 2 or nil}
     if f.kind ~= "numeric" and f.kind ~= "derived" then
       v.type = "categorical"
       v.levels = f.kind == "binary" and {"no", "yes"} or f.level_names
