@@ -222,3 +222,85 @@ for (cs in list(c("wdbc", "mean_radius"), c("wdbc", "mean_concave_points"), c("g
     sd = sd(x), median = median(x), q1 = q[[1]], q3 = q[[3]], iqr = IQR(x), min = min(x), max = max(x))
 }
 write_fix(do.call(rbind, rows), "summary.csv")
+
+# ---- threshold metrics, calibration, decision curves ---------------------------
+# Predictions of logistic models fitted on a random half of a cohort and
+# applied to the other half (so that calibration is not perfect by
+# construction); the predictions are saved, Lua reads them:
+#   wdbc: malignant ~ mean_radius + mean_texture;
+#   gbsg: status ~ nodes + size + pgr.
+suppressMessages(library(rms))
+fitpred <- function(d, f, dev) {
+  m <- glm(f, binomial, data = d[dev, ])
+  val <- d[-dev, ]
+  data.frame(y = val[[all.vars(f)[1]]], p = unname(predict(m, val, type = "response")))
+}
+set.seed(2024)
+preds <- list(
+  wdbc = fitpred(wdbc, malignant ~ mean_radius + mean_texture, sample(nrow(wdbc), 285)),
+  gbsg = fitpred(gbsg, status ~ nodes + size + pgr, sample(nrow(gbsg), 343)))
+for (nm in names(preds)) write_fix(preds[[nm]], sprintf("calib_pred_%s.csv", nm))
+
+tight <- glm.control(epsilon = 1e-15, maxit = 100)
+rows <- list(); hl <- list(); curves <- list(); dcas <- list()
+for (nm in names(preds)) {
+  y <- preds[[nm]]$y; p <- preds[[nm]]$p; lp <- qlogis(p)
+  j <- glm(y ~ lp, binomial, control = tight)
+  o <- glm(y ~ offset(lp), binomial, control = tight)
+  vp <- val.prob(p, y, pl = FALSE)
+  rows[[nm]] <- data.frame(data = nm, brier = mean((p - y)^2), brier_rms = unname(vp["Brier"]),
+    intercept = coef(j)[[1]], slope = coef(j)[[2]],
+    se_intercept = sqrt(diag(vcov(j)))[[1]], se_slope = sqrt(diag(vcov(j)))[[2]],
+    intercept_rms = unname(vp["Intercept"]), slope_rms = unname(vp["Slope"]),
+    citl = coef(o)[[1]], se_citl = sqrt(vcov(o))[[1]])
+  # Hosmer-Lemeshow as ResourceSelection::hoslem.test(y, p, g): groups cut at
+  # the quantiles of p (unique breaks), include.lowest = TRUE
+  for (g in c(10, 5)) {
+    br <- unique(quantile(p, probs = seq(0, 1, 1 / g)))
+    grp <- cut(p, breaks = br, include.lowest = TRUE)
+    obs <- xtabs(cbind(1 - y, y) ~ grp); ex <- xtabs(cbind(1 - p, p) ~ grp)
+    chi <- sum((obs - ex)^2 / ex); df <- length(br) - 1 - 2
+    hl[[length(hl) + 1]] <- data.frame(data = nm, g = g, statistic = chi, df = df,
+                                       p = pchisq(chi, df, lower.tail = FALSE))
+  }
+  # binned curves: equal-width and quantile bins, right-closed, empty bins dropped
+  for (strategy in c("uniform", "quantile")) {
+    br <- if (strategy == "uniform") seq(0, 1, length.out = 11) else unique(quantile(p, seq(0, 1, 0.1)))
+    grp <- cut(p, br, include.lowest = TRUE)
+    k <- table(grp); k <- names(k)[k > 0]
+    curves[[length(curves) + 1]] <- data.frame(data = nm, strategy = strategy,
+      mean_predicted = as.numeric(tapply(p, grp, mean)[k]),
+      observed = as.numeric(tapply(y, grp, mean)[k]), n = as.numeric(table(grp)[k]))
+  }
+  # decision curve: net benefit (Vickers & Elkin 2006), treated when p >= t
+  th <- seq(0.01, 0.99, by = 0.01); n <- length(y); prev <- mean(y)
+  nb <- sapply(th, function(t) sum(p >= t & y == 1) / n - sum(p >= t & y == 0) / n * t / (1 - t))
+  dcas[[length(dcas) + 1]] <- data.frame(data = nm, threshold = th, model = nb,
+                                         all = prev - (1 - prev) * th / (1 - th))
+}
+write_fix(do.call(rbind, rows), "calib.csv")
+write_fix(do.call(rbind, hl), "hosmer_lemeshow.csv")
+write_fix(do.call(rbind, curves), "calib_curve.csv")
+write_fix(do.call(rbind, dcas), "dca.csv")
+
+# threshold metrics with Clopper-Pearson (binom.test) and Wilson
+# (prop.test(correct = FALSE)) intervals; positive when score >= cutoff
+rows <- list()
+mcases <- list(list("wdbc_pred", preds$wdbc$y, preds$wdbc$p, 0.5),
+               list("gbsg_pred", preds$gbsg$y, preds$gbsg$p, 0.4),
+               list("wdbc_concave", wdbc$malignant, wdbc$mean_concave_points, 0.05),
+               list("gbsg_nodes", gbsg$status, gbsg$nodes, 4))
+for (mc in mcases) {
+  y <- mc[[2]]; s <- mc[[3]]; pos <- s >= mc[[4]]
+  tp <- sum(pos & y == 1); fp <- sum(pos & y == 0); tn <- sum(!pos & y == 0); fn <- sum(!pos & y == 1)
+  props <- list(sens = c(tp, tp + fn), spec = c(tn, tn + fp), ppv = c(tp, tp + fp),
+                npv = c(tn, tn + fn), accuracy = c(tp + tn, length(y)))
+  for (k in names(props)) {
+    x <- props[[k]][1]; n <- props[[k]][2]
+    cp <- binom.test(x, n)$conf.int; wi <- prop.test(x, n, correct = FALSE)$conf.int
+    rows[[length(rows) + 1]] <- data.frame(case = mc[[1]], cutoff = mc[[4]], metric = k,
+      estimate = x / n, cp_lo = cp[1], cp_hi = cp[2], wilson_lo = wi[1], wilson_hi = wi[2],
+      tp = tp, fp = fp, tn = tn, fn = fn, f1 = 2 * tp / (2 * tp + fp + fn))
+  }
+}
+write_fix(do.call(rbind, rows), "metrics.csv")
