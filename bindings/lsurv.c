@@ -1,9 +1,796 @@
 /*
- * lsurv.c - the sv.surv module (filled in by its issue).
+ * lsurv.c - the sv.surv module: Kaplan-Meier, survival at given times,
+ * numbers at risk, log-rank / G-rho (overall and pairwise), Cox
+ * proportional hazards, Harrell's concordance and the restricted mean.
+ * The statistics are computed by engine/surv_*.c (sv_surv.h); this file
+ * checks arguments, maps group labels to codes and builds result tables.
+ * See docs/survival.md.
  */
-#include "lsylva.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-static const luaL_Reg funcs[] = {{NULL, NULL}};
+#include "lsylva.h"
+#include "sv_surv.h"
+
+/* ---- helpers ------------------------------------------------------- */
+
+/* Scratch memory owned by a userdata pushed on the stack (collected on
+ * error, so nothing leaks when an argument error is raised). */
+static void *scratch(lua_State *L, size_t n, size_t size)
+{
+    if (size && n > ((size_t)-1) / size) luaL_error(L, "allocation too large");
+    return lua_newuserdatauv(L, n * size != 0 ? n * size : 1, 0);
+}
+
+static void push_vector(lua_State *L, const double *x, size_t n)
+{
+    double *d = svL_newvector(L, n);
+    if (n) memcpy(d, x, n * sizeof *d);
+}
+
+static void set_num(lua_State *L, const char *k, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void set_vec(lua_State *L, const char *k, const double *x, size_t n)
+{
+    push_vector(L, x, n);
+    lua_setfield(L, -2, k);
+}
+
+/* Reads time and event (args 1 and 2), checks lengths, values and
+ * reports errors naming the function and the argument. */
+static size_t check_time_event(lua_State *L, const char *fname,
+                               const double **time, const double **event)
+{
+    size_t n, ne;
+    *time = svL_checkvector(L, 1, &n);
+    *event = svL_checkvector(L, 2, &ne);
+    if (ne != n) {
+        const char *m = lua_pushfstring(L, "event has %d values, time has %d",
+                                        (int)ne, (int)n);
+        luaL_argerror(L, 2, m);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double t = (*time)[i];
+        if (!(t > 0) || !isfinite(t)) {
+            const char *m = lua_pushfstring(L, "time[%d] is %f; times must be finite and > 0",
+                                            (int)i + 1, t);
+            luaL_argerror(L, 1, m);
+        }
+        double e = (*event)[i];
+        if (!(e == 0 || e == 1)) {
+            const char *m = lua_pushfstring(L, "event[%d] is %f; events must be 0 (censored) or 1",
+                                            (int)i + 1, e);
+            luaL_argerror(L, 2, m);
+        }
+    }
+    (void)fname;
+    return n;
+}
+
+/* Compares two group labels (numbers before strings; numbers ascending,
+ * strings byte-wise). Both are on the stack at a and b. */
+static int label_less(lua_State *L, int a, int b)
+{
+    int ta = lua_type(L, a), tb = lua_type(L, b);
+    if (ta != tb) return ta == LUA_TNUMBER;
+    if (ta == LUA_TNUMBER) return lua_compare(L, a, b, LUA_OPLT);
+    size_t la, lb;
+    const char *sa = lua_tolstring(L, a, &la), *sb = lua_tolstring(L, b, &lb);
+    int c = memcmp(sa, sb, la < lb ? la : lb);
+    return c < 0 || (c == 0 && la < lb);
+}
+
+/*
+ * Group labels at stack index arg (a Lua array of numbers or strings, or a
+ * Vector), n of them. Fills codes[n] with 0..k-1 in sorted label order and
+ * pushes the array of sorted labels; returns k. NaN labels and mixed
+ * types are errors.
+ */
+static int group_codes(lua_State *L, int arg, const char *what, size_t n,
+                       int *codes)
+{
+    arg = lua_absindex(L, arg);
+    svL_vector *v = svL_testvector(L, arg);
+    if (!v && !lua_istable(L, arg))
+        luaL_typeerror(L, arg, "array of group labels (numbers or strings)");
+    size_t len = v ? v->n : (size_t)luaL_len(L, arg);
+    if (len != n) {
+        const char *m = lua_pushfstring(L, "%s has %d values, time has %d", what,
+                                        (int)len, (int)n);
+        luaL_argerror(L, arg, m);
+    }
+    /* label -> first index, collected in a table; distinct labels in an array */
+    lua_newtable(L);               /* map: label -> code (provisional) */
+    int map = lua_gettop(L);
+    lua_newtable(L);               /* distinct labels */
+    int labels = lua_gettop(L);
+    int k = 0, kind = 0;
+    for (size_t i = 0; i < n; i++) {
+        int t;
+        if (v) {
+            lua_pushnumber(L, v->data[i]);
+            t = LUA_TNUMBER;
+        } else {
+            t = lua_geti(L, arg, (lua_Integer)i + 1);
+        }
+        if (t != LUA_TNUMBER && t != LUA_TSTRING) {
+            const char *m = lua_pushfstring(L, "%s[%d] is %s; labels must be numbers or strings",
+                                            what, (int)i + 1, lua_typename(L, t));
+            luaL_argerror(L, arg, m);
+        }
+        if (t == LUA_TNUMBER && lua_tonumber(L, -1) != lua_tonumber(L, -1)) {
+            const char *m = lua_pushfstring(L, "%s[%d] is NaN", what, (int)i + 1);
+            luaL_argerror(L, arg, m);
+        }
+        if (kind && kind != t) {
+            const char *m = lua_pushfstring(L, "%s mixes numbers and strings (element %d)",
+                                            what, (int)i + 1);
+            luaL_argerror(L, arg, m);
+        }
+        kind = t;
+        /* normalise integral floats so that 1 and 1.0 are one label */
+        if (t == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+            double d = lua_tonumber(L, -1);
+            if (d == floor(d) && fabs(d) < 9.0e15) {
+                lua_pop(L, 1);
+                lua_pushinteger(L, (lua_Integer)d);
+            }
+        }
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, map) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_pushinteger(L, k);
+            lua_rawset(L, map);
+            lua_rawseti(L, labels, ++k);
+            codes[i] = k - 1;
+        } else {
+            codes[i] = (int)lua_tointeger(L, -1);
+            lua_pop(L, 2);
+        }
+    }
+    /* sort the distinct labels (insertion sort on the stack) */
+    int *rank = scratch(L, (size_t)k, sizeof *rank);
+    int *order = scratch(L, (size_t)k, sizeof *order);
+    for (int a = 0; a < k; a++) {
+        int j = a;
+        order[j] = a;
+        while (j > 0) {
+            lua_rawgeti(L, labels, order[j - 1] + 1);
+            lua_rawgeti(L, labels, a + 1);
+            int less = label_less(L, -1, -2);
+            lua_pop(L, 2);
+            if (!less) break;
+            order[j] = order[j - 1];
+            order[j - 1] = a;
+            j--;
+        }
+    }
+    for (int r = 0; r < k; r++) rank[order[r]] = r;
+    for (size_t i = 0; i < n; i++) codes[i] = rank[codes[i]];
+    lua_newtable(L);
+    for (int r = 0; r < k; r++) {
+        lua_rawgeti(L, labels, order[r] + 1);
+        lua_rawseti(L, -2, r + 1);
+    }
+    /* leave only the sorted labels: remove map, labels, rank, order */
+    lua_replace(L, map);
+    lua_settop(L, map);
+    return k;
+}
+
+static const char *const conf_types[] = {"log", "log-log", "plain", NULL};
+
+/* ---- Kaplan-Meier -------------------------------------------------- */
+
+/* Pushes one curve as a table. */
+static void push_km(lua_State *L, const sv_km *km, sv_conf_type type,
+                    double level)
+{
+    lua_createtable(L, 0, 20);
+    set_vec(L, "time", km->time, km->nrow);
+    set_vec(L, "n_risk", km->n_risk, km->nrow);
+    set_vec(L, "n_event", km->n_event, km->nrow);
+    set_vec(L, "n_censor", km->n_censor, km->nrow);
+    set_vec(L, "surv", km->surv, km->nrow);
+    set_vec(L, "std_err", km->std_err, km->nrow);
+    set_vec(L, "lower", km->lower, km->nrow);
+    set_vec(L, "upper", km->upper, km->nrow);
+    set_num(L, "median", km->median);
+    set_num(L, "median_lo", km->median_lo);
+    set_num(L, "median_hi", km->median_hi);
+    lua_pushinteger(L, (lua_Integer)km->n);
+    lua_setfield(L, -2, "n");
+    set_num(L, "events", km->events);
+    lua_pushstring(L, conf_types[type]);
+    lua_setfield(L, -2, "conf_type");
+    set_num(L, "conf_level", level);
+}
+
+/* Room for a curve of m subjects in one scratch userdata. */
+static void km_alloc(lua_State *L, sv_km *km, size_t m)
+{
+    double *buf = scratch(L, 8 * (m ? m : 1), sizeof *buf);
+    size_t s = m ? m : 1;
+    km->time = buf, km->n_risk = buf + s, km->n_event = buf + 2 * s,
+    km->n_censor = buf + 3 * s, km->surv = buf + 4 * s, km->std_err = buf + 5 * s,
+    km->lower = buf + 6 * s, km->upper = buf + 7 * s;
+}
+
+static int l_km(lua_State *L)
+{
+    static const char *const allowed[] = {"conf_type", "conf_level", "group", NULL};
+    const double *time, *event;
+    size_t n = check_time_event(L, "surv.km", &time, &event);
+    svL_checkopts(L, 3, "surv.km", allowed);
+    sv_km_opts o;
+    o.conf_type = (sv_conf_type)svL_opt_enum(L, 3, "surv.km", "conf_type", 0, conf_types);
+    o.conf_level = svL_opt_num(L, 3, "surv.km", "conf_level", 0.95, 0, 1);
+    if (!(o.conf_level > 0 && o.conf_level < 1))
+        svL_opt_error(L, "surv.km", "conf_level", "must be in (0, 1)");
+    sv_err err;
+    uint32_t *perm = scratch(L, n, sizeof *perm);
+    sv_km km;
+    km_alloc(L, &km, n);
+    if (svL_opt_get(L, 3, "group") == LUA_TNIL) {
+        lua_pop(L, 1);
+        if (sv_surv_order(time, NULL, 0, n, perm, &err)) return svL_engine_error(L, "surv.km", &err);
+        sv_km_fit_sorted(time, event, perm, n, &o, &km);
+        push_km(L, &km, o.conf_type, o.conf_level);
+        return 1;
+    }
+    int gidx = lua_gettop(L);
+    int *codes = scratch(L, n, sizeof *codes);
+    int k = group_codes(L, gidx, "group", n, codes);
+    int labels = lua_gettop(L);
+    if (sv_surv_order(time, codes, k, n, perm, &err)) return svL_engine_error(L, "surv.km", &err);
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, labels);
+    lua_setfield(L, -2, "groups");
+    lua_createtable(L, k, 0);
+    size_t start = 0;
+    for (int g = 0; g < k; g++) {
+        size_t end = start;
+        while (end < n && codes[perm[end]] == g) end++;
+        sv_km_fit_sorted(time, event, perm + start, end - start, &o, &km);
+        push_km(L, &km, o.conf_type, o.conf_level);
+        lua_rawgeti(L, labels, g + 1);
+        lua_setfield(L, -2, "group");
+        lua_rawseti(L, -2, g + 1);
+        start = end;
+    }
+    lua_setfield(L, -2, "curves");
+    return 1;
+}
+
+/* Reads a fitted curve (a table from surv.km) at stack index idx into km;
+ * the vectors stay referenced from the table. */
+static void read_km(lua_State *L, int idx, int arg, sv_km *km,
+                    sv_conf_type *type, double *level)
+{
+    static const char *const fields[] = {"time", "n_risk", "n_event", "n_censor",
+                                         "surv", "std_err", "lower", "upper"};
+    double **dst[] = {&km->time, &km->n_risk, &km->n_event, &km->n_censor,
+                      &km->surv, &km->std_err, &km->lower, &km->upper};
+    idx = lua_absindex(L, idx);
+    size_t nrow = 0;
+    for (int f = 0; f < 8; f++) {
+        lua_getfield(L, idx, fields[f]);
+        svL_vector *v = svL_testvector(L, -1);
+        if (!v) {
+            const char *m = lua_pushfstring(L, "not a curve from surv.km (field '%s' missing)",
+                                            fields[f]);
+            luaL_argerror(L, arg, m);
+        }
+        if (f > 0 && v->n != nrow) luaL_argerror(L, arg, "curve fields have different lengths");
+        nrow = v->n;
+        *dst[f] = v->data;
+        lua_pop(L, 1); /* the table keeps the vector alive */
+    }
+    km->nrow = nrow;
+    km->n = nrow ? (size_t)km->n_risk[0] : 0;
+    lua_getfield(L, idx, "conf_type");
+    *type = SV_CONF_LOG;
+    if (lua_type(L, -1) == LUA_TSTRING)
+        for (int i = 0; conf_types[i]; i++)
+            if (strcmp(conf_types[i], lua_tostring(L, -1)) == 0) *type = (sv_conf_type)i;
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "conf_level");
+    *level = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0.95;
+    lua_pop(L, 1);
+}
+
+/* at / risk_table on one curve (table at idx): pushes the result. */
+static void at_one(lua_State *L, int idx, const double *t, size_t m, int full)
+{
+    sv_km km;
+    sv_conf_type type;
+    double level;
+    read_km(L, idx, 1, &km, &type, &level);
+    double *buf = scratch(L, 6 * (m ? m : 1), sizeof *buf);
+    size_t s = m ? m : 1;
+    sv_err err;
+    if (sv_km_at(&km, type, level, t, m, buf, buf + s, buf + 2 * s, buf + 3 * s, buf + 4 * s,
+                 buf + 5 * s, &err))
+        luaL_argerror(L, 2, err.msg);
+    lua_createtable(L, 0, 8);
+    set_vec(L, "time", t, m);
+    if (full) {
+        set_vec(L, "surv", buf, m);
+        set_vec(L, "std_err", buf + s, m);
+        /* summary.survfit's std.err: of S itself, S * std_err */
+        for (size_t j = 0; j < m; j++) buf[s + j] = buf[j] == 0 ? 0 : buf[j] * buf[s + j];
+        set_vec(L, "se_surv", buf + s, m);
+        set_vec(L, "lower", buf + 2 * s, m);
+        set_vec(L, "upper", buf + 3 * s, m);
+    }
+    set_vec(L, "n_risk", buf + 4 * s, m);
+    set_vec(L, "n_event", buf + 5 * s, m);
+    lua_remove(L, -2); /* the scratch */
+}
+
+static int at_common(lua_State *L, int full)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    size_t m;
+    const double *t = svL_checkvector(L, 2, &m);
+    lua_getfield(L, 1, "curves");
+    if (lua_istable(L, -1)) {
+        int curves = lua_gettop(L);
+        lua_createtable(L, 0, 2);
+        lua_getfield(L, 1, "groups");
+        lua_setfield(L, -2, "groups");
+        lua_newtable(L);
+        lua_Integer k = luaL_len(L, curves);
+        for (lua_Integer g = 1; g <= k; g++) {
+            lua_rawgeti(L, curves, g);
+            at_one(L, -1, t, m, full);
+            lua_getfield(L, -2, "group");
+            lua_setfield(L, -2, "group");
+            lua_rawseti(L, -3, g);
+            lua_pop(L, 1);
+        }
+        lua_setfield(L, -2, "curves");
+        return 1;
+    }
+    lua_pop(L, 1);
+    at_one(L, 1, t, m, full);
+    return 1;
+}
+
+static int l_at(lua_State *L) { return at_common(L, 1); }
+static int l_risk_table(lua_State *L) { return at_common(L, 0); }
+
+/* ---- restricted mean --------------------------------------------- */
+
+static void push_rmst(lua_State *L, const sv_km *km, double tau, double level)
+{
+    double r, se;
+    sv_km_rmst(km, tau, &r, &se);
+    double z = sv_surv_qnorm(1 - (1 - level) / 2);
+    lua_createtable(L, 0, 5);
+    set_num(L, "rmst", r);
+    set_num(L, "se", se);
+    set_num(L, "lo", r - z * se);
+    set_num(L, "hi", r + z * se);
+    set_num(L, "tau", tau);
+}
+
+static int l_rmst(lua_State *L)
+{
+    if (lua_istable(L, 1) && !svL_testvector(L, 1) && lua_getfield(L, 1, "surv") != LUA_TNIL) {
+        lua_pop(L, 1);
+        double tau = luaL_checknumber(L, 2);
+        if (!(tau > 0) || !isfinite(tau)) luaL_argerror(L, 2, "tau must be finite and > 0");
+        static const char *const allowed[] = {"conf_level", NULL};
+        svL_checkopts(L, 3, "surv.rmst", allowed);
+        double level = svL_opt_num(L, 3, "surv.rmst", "conf_level", 0.95, 0, 1);
+        sv_km km;
+        sv_conf_type type;
+        double lv;
+        read_km(L, 1, 1, &km, &type, &lv);
+        push_rmst(L, &km, tau, level);
+        return 1;
+    }
+    lua_settop(L, 4);
+    const double *time, *event;
+    size_t n = check_time_event(L, "surv.rmst", &time, &event);
+    double tau = luaL_checknumber(L, 3);
+    if (!(tau > 0) || !isfinite(tau)) luaL_argerror(L, 3, "tau must be finite and > 0");
+    static const char *const allowed[] = {"conf_level", "group", NULL};
+    svL_checkopts(L, 4, "surv.rmst", allowed);
+    double level = svL_opt_num(L, 4, "surv.rmst", "conf_level", 0.95, 0, 1);
+    uint32_t *perm = scratch(L, n, sizeof *perm);
+    sv_km km;
+    km_alloc(L, &km, n);
+    sv_km_opts o = {SV_CONF_LOG, 0.95};
+    sv_err err;
+    if (svL_opt_get(L, 4, "group") == LUA_TNIL) {
+        lua_pop(L, 1);
+        if (sv_surv_order(time, NULL, 0, n, perm, &err)) return svL_engine_error(L, "surv.rmst", &err);
+        sv_km_fit_sorted(time, event, perm, n, &o, &km);
+        push_rmst(L, &km, tau, level);
+        return 1;
+    }
+    int gidx = lua_gettop(L);
+    int *codes = scratch(L, n, sizeof *codes);
+    int k = group_codes(L, gidx, "group", n, codes);
+    int labels = lua_gettop(L);
+    if (sv_surv_order(time, codes, k, n, perm, &err)) return svL_engine_error(L, "surv.rmst", &err);
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, labels);
+    lua_setfield(L, -2, "groups");
+    lua_createtable(L, k, 0);
+    size_t start = 0;
+    for (int g = 0; g < k; g++) {
+        size_t end = start;
+        while (end < n && codes[perm[end]] == g) end++;
+        sv_km_fit_sorted(time, event, perm + start, end - start, &o, &km);
+        push_rmst(L, &km, tau, level);
+        lua_rawgeti(L, labels, g + 1);
+        lua_setfield(L, -2, "group");
+        lua_rawseti(L, -2, g + 1);
+        start = end;
+    }
+    lua_setfield(L, -2, "curves");
+    return 1;
+}
+
+/* ---- log-rank ------------------------------------------------------ */
+
+/* Reads the strata option (opts at index arg) into codes; returns the
+ * number of strata, 0 when absent. */
+static int strata_codes(lua_State *L, int arg, const char *fname, size_t n,
+                        int **codes)
+{
+    if (svL_opt_get(L, arg, "strata") == LUA_TNIL) {
+        lua_pop(L, 1);
+        *codes = NULL;
+        return 0;
+    }
+    int idx = lua_gettop(L);
+    if (!svL_testvector(L, idx) && !lua_istable(L, idx))
+        svL_opt_error(L, fname, "strata", "array of stratum labels expected");
+    svL_vector *v = svL_testvector(L, idx);
+    size_t len = v ? v->n : (size_t)luaL_len(L, idx);
+    if (len != n) {
+        const char *m = lua_pushfstring(L, "has %d values, time has %d", (int)len, (int)n);
+        svL_opt_error(L, fname, "strata", m);
+    }
+    *codes = scratch(L, n, sizeof **codes);
+    return group_codes(L, idx, "strata", n, *codes);
+}
+
+static void push_logrank(lua_State *L, const sv_logrank_result *r, int k,
+                         int labels, const double *counts, double rho)
+{
+    lua_createtable(L, 0, 10);
+    set_num(L, "chisq", r->chisq);
+    lua_pushinteger(L, r->df);
+    lua_setfield(L, -2, "df");
+    set_num(L, "p", r->p);
+    lua_pushvalue(L, labels);
+    lua_setfield(L, -2, "groups");
+    set_vec(L, "observed", r->observed, (size_t)k);
+    set_vec(L, "expected", r->expected, (size_t)k);
+    set_vec(L, "n", counts, (size_t)k);
+    svL_matrix *V = svL_newmatrix(L, (size_t)k, (size_t)k);
+    memcpy(V->data, r->var, (size_t)k * (size_t)k * sizeof *V->data);
+    lua_setfield(L, -2, "var");
+    set_num(L, "rho", rho);
+}
+
+static int l_logrank(lua_State *L)
+{
+    static const char *const allowed[] = {"rho", "strata", NULL};
+    lua_settop(L, 4);
+    const double *time, *event;
+    size_t n = check_time_event(L, "surv.logrank", &time, &event);
+    svL_checkopts(L, 4, "surv.logrank", allowed);
+    sv_logrank_opts o;
+    o.rho = svL_opt_num(L, 4, "surv.logrank", "rho", 0, 0, HUGE_VAL);
+    int *codes = scratch(L, n, sizeof *codes);
+    int k = group_codes(L, 3, "group", n, codes);
+    int labels = lua_gettop(L);
+    if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    int *scodes;
+    int ns = strata_codes(L, 4, "surv.logrank", n, &scodes);
+    double *buf = scratch(L, (size_t)k * (3 + (size_t)k), sizeof *buf);
+    sv_logrank_result r = {0, 0, 0, buf, buf + k, buf + 2 * k};
+    double *counts = buf + (size_t)k * (2 + (size_t)k);
+    memset(counts, 0, (size_t)k * sizeof *counts);
+    for (size_t i = 0; i < n; i++) counts[codes[i]] += 1;
+    sv_err err;
+    if (sv_logrank(time, event, codes, k, scodes, ns, n, &o, &r, &err))
+        return svL_engine_error(L, "surv.logrank", &err);
+    if (r.df < 1) r.p = NAN; /* no test: R reports p = NA */
+    push_logrank(L, &r, k, labels, counts, o.rho);
+    return 1;
+}
+
+static const char *const adjust_names[] = {"BH", "holm", "bonferroni", "none", NULL};
+
+static int l_pairwise(lua_State *L)
+{
+    static const char *const allowed[] = {"rho", "strata", "adjust", NULL};
+    lua_settop(L, 4);
+    const double *time, *event;
+    size_t n = check_time_event(L, "surv.pairwise", &time, &event);
+    svL_checkopts(L, 4, "surv.pairwise", allowed);
+    sv_logrank_opts o;
+    o.rho = svL_opt_num(L, 4, "surv.pairwise", "rho", 0, 0, HUGE_VAL);
+    sv_p_adjust adj = (sv_p_adjust)svL_opt_enum(L, 4, "surv.pairwise", "adjust", 0, adjust_names);
+    int *codes = scratch(L, n, sizeof *codes);
+    int k = group_codes(L, 3, "group", n, codes);
+    int labels = lua_gettop(L);
+    if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    int *scodes;
+    int ns = strata_codes(L, 4, "surv.pairwise", n, &scodes);
+    size_t npair = (size_t)k * (size_t)(k - 1) / 2;
+    double *sub_t = scratch(L, n, sizeof *sub_t);
+    double *sub_e = scratch(L, n, sizeof *sub_e);
+    int *sub_g = scratch(L, n, sizeof *sub_g);
+    int *sub_s = scratch(L, n, sizeof *sub_s);
+    double *chisq = scratch(L, 3 * npair, sizeof *chisq);
+    double *pv = chisq + npair, *padj = pv + npair;
+    uint32_t *order = scratch(L, npair, sizeof *order);
+    double rb[8];
+    sv_logrank_result r = {0, 0, 0, rb, rb + 2, rb + 4};
+    size_t q = 0;
+    for (int a = 0; a < k; a++) {
+        for (int b = a + 1; b < k; b++, q++) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (codes[i] != a && codes[i] != b) continue;
+                sub_t[m] = time[i];
+                sub_e[m] = event[i];
+                sub_g[m] = codes[i] == a ? 0 : 1;
+                if (scodes) sub_s[m] = scodes[i];
+                m++;
+            }
+            sv_err err;
+            if (sv_logrank(sub_t, sub_e, sub_g, 2, scodes ? sub_s : NULL, ns, m, &o, &r, &err))
+                return svL_engine_error(L, "surv.pairwise", &err);
+            chisq[q] = r.chisq;
+            pv[q] = r.df < 1 ? NAN : r.p;
+        }
+    }
+    sv_surv_p_adjust(pv, npair, adj, padj, order);
+    lua_createtable(L, 0, 4);
+    lua_pushvalue(L, labels);
+    lua_setfield(L, -2, "groups");
+    lua_pushstring(L, adjust_names[adj]);
+    lua_setfield(L, -2, "adjust");
+    /* k x k matrix of adjusted p-values (row > column filled, R's
+     * pairwise_survdiff layout; NaN elsewhere) */
+    svL_matrix *P = svL_newmatrix(L, (size_t)k, (size_t)k);
+    for (size_t i = 0; i < (size_t)k * (size_t)k; i++) P->data[i] = NAN;
+    lua_createtable(L, (int)npair, 0);
+    q = 0;
+    for (int a = 0; a < k; a++) {
+        for (int b = a + 1; b < k; b++, q++) {
+            P->data[(size_t)a * (size_t)k + (size_t)b] = padj[q];
+            lua_createtable(L, 0, 5);
+            lua_rawgeti(L, labels, a + 1);
+            lua_setfield(L, -2, "group1");
+            lua_rawgeti(L, labels, b + 1);
+            lua_setfield(L, -2, "group2");
+            set_num(L, "chisq", chisq[q]);
+            set_num(L, "p", pv[q]);
+            set_num(L, "p_adj", padj[q]);
+            lua_rawseti(L, -2, (lua_Integer)q + 1);
+        }
+    }
+    lua_setfield(L, -3, "pairs");
+    lua_setfield(L, -2, "p");
+    return 1;
+}
+
+/* ---- Cox ----------------------------------------------------------- */
+
+static const char *const ties_names[] = {"efron", "breslow", NULL};
+
+static int l_cox(lua_State *L)
+{
+    static const char *const allowed[] = {"ties", "strata", "conf_level", "max_iter", NULL};
+    lua_settop(L, 4);
+    const double *time, *event;
+    size_t n = check_time_event(L, "surv.cox", &time, &event);
+    svL_matrix *X = svL_checkmatrix(L, 3);
+    if (X->nrow != n) {
+        const char *m = lua_pushfstring(L, "X has %d rows, time has %d", (int)X->nrow, (int)n);
+        luaL_argerror(L, 3, m);
+    }
+    if (X->ncol == 0) luaL_argerror(L, 3, "X has no columns");
+    size_t p = X->ncol;
+    for (size_t i = 0; i < n * p; i++)
+        if (!isfinite(X->data[i])) {
+            const char *m = lua_pushfstring(L, "X[%d, %d] is not finite", (int)(i % n) + 1,
+                                            (int)(i / n) + 1);
+            luaL_argerror(L, 3, m);
+        }
+    svL_checkopts(L, 4, "surv.cox", allowed);
+    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0};
+    o.ties = (sv_cox_ties)svL_opt_enum(L, 4, "surv.cox", "ties", 0, ties_names);
+    o.conf_level = svL_opt_num(L, 4, "surv.cox", "conf_level", 0.95, 0, 1);
+    if (!(o.conf_level > 0 && o.conf_level < 1))
+        svL_opt_error(L, "surv.cox", "conf_level", "must be in (0, 1)");
+    o.max_iter = (int)svL_opt_int(L, 4, "surv.cox", "max_iter", SV_COX_MAX_ITER, 1, 1000);
+    int *scodes;
+    int ns = strata_codes(L, 4, "surv.cox", n, &scodes);
+
+    double *buf = scratch(L, 7 * p + p * p + n, sizeof *buf);
+    int *flags = scratch(L, 2 * p, sizeof *flags);
+    sv_cox_result r;
+    memset(&r, 0, sizeof r);
+    r.coef = buf, r.se = buf + p, r.hr = buf + 2 * p, r.hr_lo = buf + 3 * p,
+    r.hr_hi = buf + 4 * p, r.z = buf + 5 * p, r.p = buf + 6 * p, r.var = buf + 7 * p,
+    r.lp = buf + 7 * p + p * p;
+    r.aliased = flags, r.infinite = flags + p;
+    sv_err err;
+    if (sv_cox_fit(time, event, X->data, n, p, scodes, ns, &o, &r, &err))
+        return svL_engine_error(L, "surv.cox", &err);
+
+    lua_createtable(L, 0, 30);
+    int res = lua_gettop(L);
+    /* names: the matrix's, else x1..xp */
+    svL_matrix_pushnames(L, 3);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_createtable(L, (int)p, 0);
+        for (size_t j = 0; j < p; j++) {
+            lua_pushfstring(L, "x%d", (int)j + 1);
+            lua_rawseti(L, -2, (lua_Integer)j + 1);
+        }
+    }
+    int names = lua_gettop(L);
+    lua_pushvalue(L, names);
+    lua_setfield(L, res, "names");
+    lua_pushvalue(L, res); /* the setters below work on the top */
+    set_vec(L, "coef", r.coef, p);
+    set_vec(L, "se", r.se, p);
+    set_vec(L, "hr", r.hr, p);
+    set_vec(L, "hr_lo", r.hr_lo, p);
+    set_vec(L, "hr_hi", r.hr_hi, p);
+    set_vec(L, "z", r.z, p);
+    set_vec(L, "p", r.p, p);
+    svL_matrix *V = svL_newmatrix(L, p, p);
+    memcpy(V->data, r.var, p * p * sizeof *V->data);
+    lua_pushvalue(L, names);
+    svL_matrix_setnames(L, -2);
+    lua_setfield(L, -2, "var");
+    lua_createtable(L, 2, 0);
+    lua_pushnumber(L, r.loglik_null);
+    lua_rawseti(L, -2, 1);
+    lua_pushnumber(L, r.loglik);
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, "loglik");
+    set_num(L, "wald", r.wald);
+    set_num(L, "score", r.score);
+    set_num(L, "lrt", r.lrt);
+    set_num(L, "wald_p", r.wald_p);
+    set_num(L, "score_p", r.score_p);
+    set_num(L, "lrt_p", r.lrt_p);
+    lua_pushinteger(L, r.df);
+    lua_setfield(L, -2, "df");
+    set_num(L, "concordance", r.concordance);
+    lua_pushinteger(L, (lua_Integer)r.n);
+    lua_setfield(L, -2, "n");
+    set_num(L, "events", r.events);
+    lua_pushinteger(L, r.iter);
+    lua_setfield(L, -2, "iter");
+    lua_pushboolean(L, r.converged);
+    lua_setfield(L, -2, "converged");
+    lua_pushstring(L, ties_names[o.ties]);
+    lua_setfield(L, -2, "ties");
+    set_vec(L, "lp", r.lp, n);
+
+    /* warnings, worded as R's */
+    lua_newtable(L);
+    int nw = 0;
+    luaL_Buffer b;
+    if (r.events == 0) {
+        lua_pushstring(L, "no events: no coefficient can be estimated");
+        lua_rawseti(L, -2, ++nw);
+    } else {
+        int any = 0;
+        for (size_t j = 0; j < p; j++) any |= r.aliased[j];
+        if (any) {
+            luaL_buffinit(L, &b);
+            luaL_addstring(&b, "X matrix deemed to be singular; NA coefficient for variable(s) ");
+            int first = 1;
+            for (size_t j = 0; j < p; j++) {
+                if (!r.aliased[j]) continue;
+                if (!first) luaL_addstring(&b, ", ");
+                first = 0;
+                lua_rawgeti(L, names, (lua_Integer)j + 1);
+                luaL_addvalue(&b);
+            }
+            luaL_pushresult(&b);
+            lua_rawseti(L, -2, ++nw);
+        }
+    }
+    if (!r.converged) {
+        lua_pushstring(L, "Ran out of iterations and did not converge");
+        lua_rawseti(L, -2, ++nw);
+    }
+    int anyinf = 0;
+    for (size_t j = 0; j < p; j++) anyinf |= r.infinite[j];
+    if (anyinf) {
+        luaL_buffinit(L, &b);
+        luaL_addstring(&b, "Loglik converged before variable ");
+        int first = 1;
+        for (size_t j = 0; j < p; j++) {
+            if (!r.infinite[j]) continue;
+            if (!first) luaL_addstring(&b, ",");
+            first = 0;
+            lua_pushfstring(L, "%d (", (int)j + 1);
+            luaL_addvalue(&b);
+            lua_rawgeti(L, names, (lua_Integer)j + 1);
+            luaL_addvalue(&b);
+            luaL_addstring(&b, ")");
+        }
+        luaL_addstring(&b, "; coefficient may be infinite");
+        luaL_pushresult(&b);
+        lua_rawseti(L, -2, ++nw);
+    }
+    lua_setfield(L, res, "warnings");
+    lua_pushvalue(L, res);
+    return 1;
+}
+
+/* ---- concordance --------------------------------------------------- */
+
+static int l_concordance(lua_State *L)
+{
+    static const char *const allowed[] = {"strata", NULL};
+    lua_settop(L, 4);
+    const double *time, *event;
+    size_t n = check_time_event(L, "surv.concordance", &time, &event);
+    size_t nr;
+    const double *risk = svL_checkvector(L, 3, &nr);
+    if (nr != n) {
+        const char *m = lua_pushfstring(L, "risk has %d values, time has %d", (int)nr, (int)n);
+        luaL_argerror(L, 3, m);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (isnan(risk[i])) {
+            const char *m = lua_pushfstring(L, "risk[%d] is NaN", (int)i + 1);
+            luaL_argerror(L, 3, m);
+        }
+    svL_checkopts(L, 4, "surv.concordance", allowed);
+    int *scodes;
+    int ns = strata_codes(L, 4, "surv.concordance", n, &scodes);
+    sv_concordance_result r;
+    sv_err err;
+    if (sv_concordance(time, event, risk, scodes, ns, n, &r, &err))
+        return svL_engine_error(L, "surv.concordance", &err);
+    lua_pushnumber(L, r.concordance);
+    lua_createtable(L, 0, 5);
+    set_num(L, "concordance", r.concordance);
+    set_num(L, "concordant", r.concordant);
+    set_num(L, "discordant", r.discordant);
+    set_num(L, "tied_risk", r.tied_risk);
+    set_num(L, "tied_time", r.tied_time);
+    set_num(L, "tied_both", r.tied_both);
+    return 2;
+}
+
+static const luaL_Reg funcs[] = {
+    {"km", l_km},
+    {"at", l_at},
+    {"risk_table", l_risk_table},
+    {"rmst", l_rmst},
+    {"logrank", l_logrank},
+    {"pairwise", l_pairwise},
+    {"cox", l_cox},
+    {"concordance", l_concordance},
+    {NULL, NULL}};
 
 int luaopen_sylva_surv(lua_State *L)
 {

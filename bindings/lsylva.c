@@ -21,6 +21,8 @@ static const c_module c_modules[] = {
     {"surv", luaopen_sylva_surv},
     {"roc", luaopen_sylva_roc},
     {"stats", luaopen_sylva_stats},
+    {"metrics", luaopen_sylva_metrics},
+    {"calib", luaopen_sylva_calib},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)
@@ -91,6 +93,7 @@ int luaopen_sylva(lua_State *L)
     lua_setfield(L, sv, "version");
     svL_open_data(L);
     svL_open_csv(L);
+    svL_open_files(L);
 
     /* Visible as package.loaded.sylva before the scripts run, so that
      * they can `require "sylva"` themselves. */

@@ -32,12 +32,25 @@ static void lstop(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted!");
 }
 
+/* Ctrl-C during a computation: the engine sees svL_interrupt_flag (through
+ * sv_ctx.cancel) and Lua code gets a hook that raises "interrupted!" at the
+ * next instruction. Engine work stops at its next check (between trees,
+ * every 64k CSV rows); should it not, the third Ctrl-C in one call ends
+ * the process, as an escape hatch. */
+static volatile sig_atomic_t sigint_count = 0;
+
 static void laction(int sig)
 {
-    (void)sig;
     svL_interrupt_flag = 1;
     if (global_L)
         lua_sethook(global_L, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    if (++sigint_count >= 3) {
+        static const char msg[] = "\nsylva: interrupted three times, quitting\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
 }
 
 static int msghandler(lua_State *L)
@@ -58,6 +71,7 @@ static int docall(lua_State *L, int narg, int nres)
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
     svL_interrupt_flag = 0;
+    sigint_count = 0;
     global_L = L;
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
@@ -194,6 +208,7 @@ static char **completion_matches(const char *text, int start, int end)
     (void)start;
     (void)end;
     rl_attempted_completion_over = 1;
+    rl_completion_append_character = '\0'; /* repl.complete adds "(" or "." */
     lua_State *L = global_L;
     if (!L) return NULL;
     lua_pushstring(L, text);
@@ -224,6 +239,50 @@ static char **completion_matches(const char *text, int start, int end)
     return m;
 }
 
+/* ---- reading lines ----------------------------------------------------
+ * On a terminal: readline (editing, history, completion). Ctrl-C at the
+ * prompt clears the line and shows a fresh prompt: readline catches the
+ * signal, cleans up the terminal and re-raises it to prompt_sigint (which
+ * only sets a flag), then calls on_signal_event, which empties the line and
+ * redraws the primary prompt; the REPL then drops any unfinished
+ * multi-line chunk. Elsewhere (pipes, tests): plain getline, no prompt. */
+static volatile sig_atomic_t prompt_interrupted = 0;
+static int repl_interactive = 0;
+
+static void prompt_sigint(int sig)
+{
+    (void)sig;
+    prompt_interrupted = 1;
+}
+
+static int on_signal_event(void)
+{
+    if (prompt_interrupted) {
+        rl_replace_line("", 0);
+        rl_set_prompt("> ");
+        rl_crlf();
+        rl_on_new_line();
+        rl_redisplay();
+    }
+    return 0;
+}
+
+/* One line without its newline (malloc'd), or NULL at end of input. */
+static char *read_line(const char *prompt)
+{
+    if (repl_interactive) return readline(prompt);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got = getline(&line, &cap, stdin);
+    if (got < 0) {
+        free(line);
+        return NULL;
+    }
+    if (got > 0 && line[got - 1] == '\n') line[--got] = '\0';
+    if (got > 0 && line[got - 1] == '\r') line[--got] = '\0';
+    return line;
+}
+
 static char *history_path(void)
 {
     const char *home = getenv("HOME");
@@ -246,12 +305,9 @@ static int loadline(lua_State *L, char *line)
         return status;
     }
     lua_pop(L, 1);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, line);
+    lua_pushstring(L, line); /* the chunk so far, kept on the stack */
     free(line);
     for (;;) {
-        luaL_pushresult(&b);
         size_t len;
         const char *code = lua_tolstring(L, -1, &len);
         status = luaL_loadbuffer(L, code, len, "=stdin");
@@ -266,18 +322,23 @@ static int loadline(lua_State *L, char *line)
             return status;
         }
         lua_pop(L, 1);
-        char *more = readline(">> ");
+        prompt_interrupted = 0;
+        char *more = read_line(">> ");
+        if (more && prompt_interrupted) {
+            /* Ctrl-C dropped the unfinished chunk: start over with the
+             * line typed after it. */
+            lua_pop(L, 1);
+            return loadline(L, more);
+        }
         if (!more) {
             lua_pop(L, 1);
             lua_pushliteral(L, "incomplete input at end of file");
             return LUA_ERRSYNTAX;
         }
-        /* Keep code on the stack while extending it. */
-        luaL_buffinit(L, &b);
-        luaL_addvalue(&b);
-        luaL_addchar(&b, '\n');
-        luaL_addstring(&b, more);
+        lua_pushliteral(L, "\n");
+        lua_pushstring(L, more);
         free(more);
+        lua_concat(L, 3);
     }
 }
 
@@ -295,41 +356,60 @@ static void print_results(lua_State *L, int base)
     lua_settop(L, base);
 }
 
+#define HISTORY_MAX 1000
+
+/* Adds a line to the history (not blank, not a repeat of the last one)
+ * and appends it to the history file at once, so that a killed session
+ * keeps what was typed. */
+static void remember(const char *line, const char *hist)
+{
+    const char *p = line;
+    while (*p == ' ' || *p == '\t') p++;
+    if (!*p) return;
+    HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
+    if (last && strcmp(last->line, line) == 0) return;
+    add_history(line);
+    if (hist) append_history(1, hist);
+}
+
 static void doREPL(lua_State *L)
 {
     global_L = L;
-    int interactive = isatty(0);
+    repl_interactive = isatty(0);
     char *hist = history_path();
-    if (interactive) {
+    struct sigaction sa, old_sa;
+    if (repl_interactive) {
         rl_readline_name = "sylva";
         rl_attempted_completion_function = completion_matches;
         rl_basic_word_break_characters = " \t\n\"\\'><=;+-*/%^~#{}()[],";
-        if (hist) read_history(hist);
+        rl_signal_event_hook = on_signal_event;
+        stifle_history(HISTORY_MAX);
+        if (hist && read_history(hist) != 0) {
+            /* No history yet: create the file so that appends work. */
+            FILE *f = fopen(hist, "a");
+            if (f) fclose(f);
+        }
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = prompt_sigint;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_sa);
     }
     for (;;) {
-        char *line = interactive ? readline("> ") : NULL;
-        if (!interactive) {
-            /* Plain stdin (tests, pipes): one line at a time, no prompt. */
-            size_t cap = 0;
-            ssize_t got = getline(&line, &cap, stdin);
-            if (got < 0) {
-                free(line);
-                line = NULL;
-            } else if (got > 0 && line[got - 1] == '\n') {
-                line[got - 1] = '\0';
-            }
-        }
+        prompt_interrupted = 0;
+        char *line = read_line("> ");
         if (!line) break;
-        if (interactive && line[0]) add_history(line);
+        if (repl_interactive) remember(line, hist);
         int base = lua_gettop(L);
         int status = loadline(L, line);
         if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
         if (status == LUA_OK) print_results(L, base);
         else report(L, status);
         lua_settop(L, base);
+        fflush(stdout);
     }
-    if (interactive) {
-        if (hist) write_history(hist);
+    if (repl_interactive) {
+        sigaction(SIGINT, &old_sa, NULL);
+        if (hist) history_truncate_file(hist, HISTORY_MAX);
         putchar('\n');
     }
     free(hist);

@@ -290,6 +290,7 @@ typedef struct csv_parser {
     unsigned char special[256]; /* bytes that end an unquoted field */
     size_t line;                /* 1-based line of the current position */
     locale_t c_loc;
+    int fast_numbers;           /* no NA string is a number: fast_cell is safe */
     sv_csv_table *t;            /* column names for messages */
     sv_err *err;
 } csv_parser;
@@ -590,6 +591,75 @@ typedef enum pass_kind {
     PASS_REFILL  /* collect the text cells before each column turned text */
 } pass_kind;
 
+/*
+ * The fused fast path for an unquoted numeric cell at p: sign, digits,
+ * point, exponent in one sweep that must end at the end of the field.
+ * Returns 1 with *x and *next (the byte after the cell) when the number
+ * has at most 19 digits, w <= 2^53 and a decimal exponent within 22, so
+ * that Clinger's fast path is exact; else 0, and the caller takes the
+ * general path (scan the field, then parse_number_loc) from p again.
+ */
+static int fast_cell(const char *b, size_t len, size_t p, char sep, double *x,
+                     size_t *next)
+{
+    size_t q = p;
+    int neg = 0;
+    if (q < len && (b[q] == '-' || b[q] == '+')) {
+        neg = b[q] == '-';
+        q++;
+    }
+    uint64_t w = 0;
+    size_t s0 = q;
+    while (q < len && (unsigned)(b[q] - '0') < 10) {
+        w = w * 10 + (uint64_t)(b[q] - '0');
+        q++;
+        if (q - s0 > 19) return 0;
+    }
+    size_t nd = q - s0;
+    long e = 0;
+    if (q < len && b[q] == '.') {
+        q++;
+        size_t f0 = q;
+        while (q < len && (unsigned)(b[q] - '0') < 10) {
+            w = w * 10 + (uint64_t)(b[q] - '0');
+            q++;
+            if (nd + (q - f0) > 19) return 0;
+        }
+        e = -(long)(q - f0);
+        nd += q - f0;
+    }
+    if (nd == 0) return 0;
+    if (q < len && (b[q] == 'e' || b[q] == 'E')) {
+        q++;
+        int eneg = 0;
+        if (q < len && (b[q] == '-' || b[q] == '+')) {
+            eneg = b[q] == '-';
+            q++;
+        }
+        size_t e0 = q;
+        long ev = 0;
+        while (q < len && (unsigned)(b[q] - '0') < 10) {
+            if (q - e0 >= 4) return 0;
+            ev = ev * 10 + (b[q] - '0');
+            q++;
+        }
+        if (q == e0) return 0;
+        e += eneg ? -ev : ev;
+    }
+    if (q < len) {
+        char c = b[q];
+        if (c != sep && c != '\n' && !(c == '\r' && (q + 1 == len || b[q + 1] == '\n')))
+            return 0;
+    }
+    if (w > ((uint64_t)1 << 53) || e < -22 || e > 22) return 0;
+    double v = (double)w;
+    if (e < 0) v /= exact_pow10[-e];
+    else if (e > 0) v *= exact_pow10[e];
+    *x = neg ? -v : v;
+    *next = q;
+    return 1;
+}
+
 /* Numeric cell of column c at row r: a number, a missing value, or the
  * cell that turns the column into text. */
 static sv_status numeric_cell(csv_parser *P, sv_csv_column *c, size_t *flip,
@@ -636,6 +706,15 @@ static sv_status data_pass(csv_parser *P, size_t pos, pass_kind kind,
             return sv_err_set(P->err, SV_EFORMAT, "%s: internal error: row bound", P->name);
         size_t rec_line = P->line, j = 0;
         for (;;) {
+            double x;
+            size_t next;
+            if (kind == PASS_MAIN && P->fast_numbers && j < ncol &&
+                t->cols[j].type == SV_CSV_NUMERIC &&
+                fast_cell(P->buf, P->len, pos, P->sep, &x, &next)) {
+                t->cols[j].num[row] = x;
+                pos = next;
+                goto field_done;
+            }
             sv_status st = scan_field(P, &pos, j, &f);
             if (st != SV_OK) return st;
             if (j < ncol) {
@@ -650,6 +729,7 @@ static sv_status data_pass(csv_parser *P, size_t pos, pass_kind kind,
                     store_text(P, c, row, &f);
                 }
             }
+        field_done:
             j++;
             if (pos < P->len && P->buf[pos] == P->sep) {
                 pos++;
@@ -821,6 +901,13 @@ static sv_status parse_buffer_owned(char *buf, size_t len, const char *name,
             return sv_err_set(err, SV_EINVAL, "NA string %zu is NULL", k + 1);
         }
         P->na_len[k] = strlen(P->na[k]);
+    }
+    /* fast_cell skips the NA check, which only matters when an NA string
+     * is itself a number ("-999"). */
+    P->fast_numbers = 1;
+    for (size_t k = 0; k < P->n_na; k++) {
+        double ignored;
+        if (parse_number_loc(P->na[k], P->na_len[k], &ignored, (locale_t)0)) P->fast_numbers = 0;
     }
     P->special[(unsigned char)sep] = 1;
     P->special['\n'] = 1;

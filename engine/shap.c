@@ -119,11 +119,24 @@ sv_status sv_shap_check_forest(const sv_forest *f, sv_err *err)
     return SV_OK;
 }
 
+/* A node as the SHAP walks read it: one cache-friendly record instead of
+ * seven arrays, with the cover fractions cover(child) / cover(node)
+ * computed once. */
+typedef struct snode {
+    double threshold;
+    double r_left, r_right;
+    double value;
+    int32_t feature; /* -1 at leaves */
+    int32_t left, right;
+} snode;
+
 typedef struct tree_plan {
     int depth;    /* longest root-to-leaf path, in edges */
     int ufeat;    /* most distinct features on a root-to-leaf path */
     int m;        /* quadrature nodes: ceil(ufeat / 2), at least 1 */
-    const double *qt, *qw;
+    const double *qt, *qw;     /* nodes t_i and weights w_i */
+    const double *omt, *iomt;  /* 1 - t_i and 1 / (1 - t_i) */
+    const snode *nd;
 } tree_plan;
 
 typedef struct plan {
@@ -131,7 +144,8 @@ typedef struct plan {
     int p, T;
     int max_depth, max_m;
     tree_plan *tp;
-    double *quad;          /* rules for m = 1..max_m, m at offset m(m-1) */
+    snode *nodes;          /* every tree's nodes, tree after tree */
+    double *quad;          /* rules for m = 1..max_m, m at offset 2 m (m-1) */
     double *W;             /* interventional Beta weights, (p+1) x (p+1) */
     double *bg;            /* background, row-major n_bg x p */
     size_t n_bg;
@@ -157,6 +171,7 @@ static void tree_shape(const sv_tree *t, int32_t node, int depth, int uniq, int 
 static void plan_free(plan *pl)
 {
     free(pl->tp);
+    free(pl->nodes);
     free(pl->quad);
     free(pl->W);
     free(pl->bg);
@@ -187,20 +202,52 @@ static sv_status plan_init(plan *pl, const sv_forest *f, const sv_shap_opts *opt
         if (tp->m > pl->max_m) pl->max_m = tp->m;
     }
     free(cnt);
+    size_t total = 0;
+    for (int ti = 0; ti < pl->T; ti++) total += (size_t)f->trees[ti].n_nodes;
+    pl->nodes = sv_malloc(total, sizeof *pl->nodes);
+    if (!pl->nodes) {
+        plan_free(pl);
+        return sv_err_set(err, SV_ENOMEM, "out of memory planning TreeSHAP");
+    }
+    snode *nd = pl->nodes;
+    for (int ti = 0; ti < pl->T; ti++) {
+        const sv_tree *t = &f->trees[ti];
+        pl->tp[ti].nd = nd;
+        for (int32_t n = 0; n < t->n_nodes; n++, nd++) {
+            nd->threshold = t->threshold[n];
+            nd->value = t->value[n];
+            if (t->left[n] < 0) {
+                nd->feature = nd->left = nd->right = -1;
+                nd->r_left = nd->r_right = 0.0;
+            } else {
+                nd->feature = t->feature[n];
+                nd->left = t->left[n];
+                nd->right = t->right[n];
+                nd->r_left = t->cover[t->left[n]] / t->cover[n];
+                nd->r_right = t->cover[t->right[n]] / t->cover[n];
+            }
+        }
+    }
     size_t mm = (size_t)pl->max_m;
-    pl->quad = sv_malloc(mm * (mm + 1), sizeof *pl->quad);
+    pl->quad = sv_malloc(2 * mm * (mm + 1), sizeof *pl->quad);
     if (!pl->quad) {
         plan_free(pl);
         return sv_err_set(err, SV_ENOMEM, "out of memory planning TreeSHAP");
     }
     for (int m = 1; m <= pl->max_m; m++) {
-        double *q = pl->quad + (size_t)m * (size_t)(m - 1);
+        double *q = pl->quad + 2 * (size_t)m * (size_t)(m - 1);
         sv_shap_gauss_legendre(m, q, q + m);
+        for (int i = 0; i < m; i++) {
+            q[2 * m + i] = 1.0 - q[i];
+            q[3 * m + i] = 1.0 / (1.0 - q[i]);
+        }
     }
     for (int ti = 0; ti < pl->T; ti++) {
         tree_plan *tp = &pl->tp[ti];
-        tp->qt = pl->quad + (size_t)tp->m * (size_t)(tp->m - 1);
+        tp->qt = pl->quad + 2 * (size_t)tp->m * (size_t)(tp->m - 1);
         tp->qw = tp->qt + tp->m;
+        tp->omt = tp->qt + 2 * tp->m;
+        tp->iomt = tp->qt + 3 * tp->m;
     }
     if (opts && opts->background) {
         size_t p = (size_t)pl->p, nb = opts->n_background;
@@ -239,6 +286,10 @@ static sv_status plan_init(plan *pl, const sv_forest *f, const sv_shap_opts *opt
 
 /* ---- per-worker scratch --------------------------------------------- */
 
+/* Rows per task: the rows of a block walk each tree in turn, so the tree
+ * stays in cache; each row's arithmetic is the same whatever its block. */
+#define SV_SHAP_BLOCK 16
+
 typedef struct ref_elem {
     int feat;
     double z, o, w;
@@ -246,15 +297,17 @@ typedef struct ref_elem {
 
 typedef struct worker {
     int p;
-    double *x;        /* the row, p */
-    double *acc;      /* SHAP values summed over trees, p */
+    double *x;        /* the current row, p (points into xb) */
+    double *acc;      /* its SHAP values summed over trees (points into accb) */
+    double *xb, *accb; /* SV_SHAP_BLOCK rows of each, row-major */
     double *fq, *fo;  /* per feature: aggregated q and o on the current path */
     int *cnt;         /* per feature: splits on the current path */
     int *upath;       /* distinct features on the current path, in order */
     int nu;
-    double *G, *H;    /* (max_depth + 1) x max_m each */
+    double *G, *H;    /* (max_depth + 2) x max_m each */
+    double *C;        /* (max_depth + 2) x max_m: edge coefficients */
     double *g;        /* (max_depth + 1) x max_m: per-leaf factors */
-    double *inter;    /* p x p, interactions only */
+    double *inter;    /* p x p of the current row (the output itself) */
     ref_elem *ref;    /* (max_depth + 2)^2, reference algorithm only */
     /* interventional */
     const double *b;
@@ -268,16 +321,16 @@ static void workers_free(worker *ws, int nw)
     if (!ws) return;
     for (int k = 0; k < nw; k++) {
         worker *w = &ws[k];
-        free(w->x);
-        free(w->acc);
+        free(w->xb);
+        free(w->accb);
         free(w->fq);
         free(w->fo);
         free(w->cnt);
         free(w->upath);
         free(w->G);
         free(w->H);
+        free(w->C);
         free(w->g);
-        free(w->inter);
         free(w->ref);
         free(w->status);
         free(w->xlist);
@@ -286,7 +339,7 @@ static void workers_free(worker *ws, int nw)
     free(ws);
 }
 
-static worker *workers_new(const plan *pl, int nw, int interactions, sv_err *err)
+static worker *workers_new(const plan *pl, int nw, sv_err *err)
 {
     worker *ws = sv_calloc((size_t)nw, sizeof *ws);
     if (!ws) {
@@ -297,23 +350,22 @@ static worker *workers_new(const plan *pl, int nw, int interactions, sv_err *err
     for (int k = 0; k < nw; k++) {
         worker *w = &ws[k];
         w->p = pl->p;
-        w->x = sv_malloc(p, sizeof *w->x);
-        w->acc = sv_malloc(p, sizeof *w->acc);
+        w->xb = sv_malloc(SV_SHAP_BLOCK * p, sizeof *w->xb);
+        w->accb = sv_malloc(SV_SHAP_BLOCK * p, sizeof *w->accb);
         w->fq = sv_malloc(p, sizeof *w->fq);
         w->fo = sv_malloc(p, sizeof *w->fo);
         w->cnt = sv_calloc(p, sizeof *w->cnt);
         w->upath = sv_malloc(D, sizeof *w->upath);
         w->G = sv_malloc(D * M, sizeof *w->G);
         w->H = sv_malloc(D * M, sizeof *w->H);
+        w->C = sv_malloc(D * M, sizeof *w->C);
         w->g = sv_malloc(D * M, sizeof *w->g);
         w->ref = sv_malloc(D * D, sizeof *w->ref);
         w->status = sv_calloc(p, sizeof *w->status);
         w->xlist = sv_malloc(D, sizeof *w->xlist);
         w->blist = sv_malloc(D, sizeof *w->blist);
-        if (interactions) w->inter = sv_malloc(p * p, sizeof *w->inter);
-        if (!w->x || !w->acc || !w->fq || !w->fo || !w->cnt || !w->upath || !w->G ||
-            !w->H || !w->g || !w->ref || !w->status || !w->xlist || !w->blist ||
-            (interactions && !w->inter)) {
+        if (!w->xb || !w->accb || !w->fq || !w->fo || !w->cnt || !w->upath || !w->G ||
+            !w->H || !w->C || !w->g || !w->ref || !w->status || !w->xlist || !w->blist) {
             workers_free(ws, nw);
             sv_err_set(err, SV_ENOMEM, "out of memory for TreeSHAP workspaces");
             return NULL;
@@ -326,96 +378,202 @@ static worker *workers_new(const plan *pl, int nw, int interactions, sv_err *err
 /* ---- linear algorithm (values) ---------------------------------------- */
 
 typedef struct walk {
-    const sv_tree *t;
-    const double *qt, *qw;
+    const snode *nd;
+    const double *qt, *qw, *omt, *iomt;
     int m;
 } walk;
+
+/*
+ * One edge: the factor of feature j goes from f_old = q_old + t (o_old - q_old)
+ * to f_new = q_new + t (o_new - q_new). Sets Gc = Gd * f_new / f_old and,
+ * unless the edge cannot contribute (returns 0), C = w_i ((o_new - q_new) /
+ * f_new - (o_old - q_old) / f_old), the edge's quadrature coefficients.
+ * o is 0 or 1, which splits the work into cases that need fewer divisions:
+ * - o_old = 0: both factors are q (1 - t): G scales by q_new / q_old and
+ *   the two terms cancel (-1/(1-t) each): no contribution;
+ * - o_new = 0: (o_new - q_new) / f_new = -1 / (1 - t), a table;
+ * - q_old = o_old = 1 (j not yet on the path, or only through cover-1
+ *   edges): f_old = 1 and its term vanishes.
+ */
+static int edge_factors(const walk *k, double q_old, double o_old, double q_new, double o_new,
+                        const double *Gd, double *Gc, double *C)
+{
+    const int m = k->m;
+    if (o_old == 0.0) {
+        double r = q_new / q_old;
+        for (int i = 0; i < m; i++) Gc[i] = Gd[i] * r;
+        return 0;
+    }
+    double dd = 1.0 - q_old; /* o_old = 1 */
+    if (dd == 0.0) {
+        if (o_new == 0.0) {
+            for (int i = 0; i < m; i++) {
+                Gc[i] = Gd[i] * (q_new * k->omt[i]);
+                C[i] = -k->qw[i] * k->iomt[i];
+            }
+        } else {
+            double dn = 1.0 - q_new;
+            for (int i = 0; i < m; i++) {
+                double fn = q_new + k->qt[i] * dn;
+                Gc[i] = Gd[i] * fn;
+                C[i] = k->qw[i] * (dn / fn);
+            }
+        }
+        return 1;
+    }
+    if (o_new == 0.0) {
+        for (int i = 0; i < m; i++) {
+            double inv_old = 1.0 / (q_old + k->qt[i] * dd);
+            Gc[i] = Gd[i] * (q_new * k->omt[i] * inv_old);
+            C[i] = k->qw[i] * (-k->iomt[i] - dd * inv_old);
+        }
+    } else {
+        double dn = 1.0 - q_new;
+        for (int i = 0; i < m; i++) {
+            double inv_old = 1.0 / (q_old + k->qt[i] * dd);
+            double fn = q_new + k->qt[i] * dn;
+            Gc[i] = Gd[i] * (fn * inv_old);
+            C[i] = k->qw[i] * (dn / fn - dd * inv_old);
+        }
+    }
+    return 1;
+}
 
 /* Fills H[depth] with sum over leaves below node of value * G(t); adds the
  * edge terms of the subtree to w->acc. G[depth] holds G at node. */
 static void lin_node(const walk *k, worker *w, int32_t node, int depth)
 {
-    const sv_tree *t = k->t;
+    const snode *nd = &k->nd[node];
     const int m = k->m;
     double *Hd = w->H + (size_t)depth * (size_t)m;
     const double *Gd = w->G + (size_t)depth * (size_t)m;
-    if (is_leaf(t, node)) {
-        double v = t->value[node];
+    if (nd->feature < 0) {
+        double v = nd->value;
         for (int i = 0; i < m; i++) Hd[i] = v * Gd[i];
         return;
     }
-    int j = t->feature[node];
-    int32_t hot = w->x[j] <= t->threshold[node] ? t->left[node] : t->right[node];
+    int j = nd->feature;
+    int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
     double q_old = w->fq[j], o_old = w->fo[j];
     double *Gc = w->G + (size_t)(depth + 1) * (size_t)m;
+    double *C = w->C + (size_t)depth * (size_t)m;
     const double *Hc = w->H + (size_t)(depth + 1) * (size_t)m;
-    for (int i = 0; i < m; i++) Hd[i] = 0.0;
+    int filled = 0;
     for (int side = 0; side < 2; side++) {
-        int32_t c = side == 0 ? t->left[node] : t->right[node];
-        double q_new = q_old * (t->cover[c] / t->cover[node]);
+        int32_t c = side == 0 ? nd->left : nd->right;
+        double q_new = q_old * (side == 0 ? nd->r_left : nd->r_right);
         double o_new = c == hot ? o_old : 0.0;
         if (q_new == 0.0 && o_new == 0.0) continue; /* v_l(S) = 0 for every S below */
-        double dn = o_new - q_new, dd = o_old - q_old;
-        for (int i = 0; i < m; i++) {
-            double f_old = q_old + k->qt[i] * dd;
-            double f_new = q_new + k->qt[i] * dn;
-            Gc[i] = Gd[i] * (f_new / f_old);
-        }
+        int contributes = edge_factors(k, q_old, o_old, q_new, o_new, Gd, Gc, C);
         w->fq[j] = q_new;
         w->fo[j] = o_new;
         lin_node(k, w, c, depth + 1);
         w->fq[j] = q_old;
         w->fo[j] = o_old;
-        double s = 0.0;
-        for (int i = 0; i < m; i++) {
-            double f_old = q_old + k->qt[i] * dd;
-            double f_new = q_new + k->qt[i] * dn;
-            s += k->qw[i] * Hc[i] * (dn / f_new - dd / f_old);
-            Hd[i] += Hc[i];
+        if (contributes) {
+            double s = 0.0;
+            for (int i = 0; i < m; i++) s += Hc[i] * C[i];
+            w->acc[j] += s;
         }
-        w->acc[j] += s;
+        if (filled) {
+            for (int i = 0; i < m; i++) Hd[i] += Hc[i];
+        } else {
+            for (int i = 0; i < m; i++) Hd[i] = Hc[i];
+            filled = 1;
+        }
     }
+    if (!filled)
+        for (int i = 0; i < m; i++) Hd[i] = 0.0;
+}
+
+static void walk_init(walk *k, const plan *pl, int ti)
+{
+    const tree_plan *tp = &pl->tp[ti];
+    k->nd = tp->nd;
+    k->qt = tp->qt;
+    k->qw = tp->qw;
+    k->omt = tp->omt;
+    k->iomt = tp->iomt;
+    k->m = tp->m;
 }
 
 static void lin_tree(const plan *pl, int ti, worker *w)
 {
-    walk k = {&pl->f->trees[ti], pl->tp[ti].qt, pl->tp[ti].qw, pl->tp[ti].m};
+    walk k;
+    walk_init(&k, pl, ti);
     for (int i = 0; i < k.m; i++) w->G[i] = 1.0;
     lin_node(&k, w, 0, 0);
 }
 
 /* ---- per-leaf quadrature (interactions) ------------------------------ */
 
+/*
+ * At a leaf with G(t) = prod_k f_k(t), let g_k = (o_k - q_k) / f_k. The
+ * leaf adds value * Q[G g_k] to phi_k and, to the pair (a, b), Lundberg's
+ * off-diagonal value: half the Shapley interaction index of the product
+ * game, value/2 * Q[G g_a g_b] (the integrand value (o_a - q_a)(o_b - q_b)
+ * prod_{k != a, b} f_k has degree d - 2). A feature the row left (o = 0)
+ * has g = -1 / (1 - t) whatever its q, so all such "cold" features share
+ * one phi term, one cold-cold pair term and one term per hot partner.
+ */
 static void int_leaf(const walk *k, worker *w, int32_t node, int depth)
 {
     const int m = k->m;
-    const double *Gd = w->G + (size_t)depth * (size_t)m;
-    double v = k->t->value[node];
-    double *vg = w->H; /* m scratch values: w_i v G(t_i) */
-    for (int i = 0; i < m; i++) vg[i] = k->qw[i] * v * Gd[i];
-    const int nu = w->nu;
-    for (int a = 0; a < nu; a++) {
-        int j = w->upath[a];
-        double q = w->fq[j], d = w->fo[j] - q;
-        double *ga = w->g + (size_t)a * (size_t)m;
-        double s = 0.0;
-        for (int i = 0; i < m; i++) {
-            ga[i] = d / (q + k->qt[i] * d);
-            s += vg[i] * ga[i];
-        }
-        w->acc[j] += s;
-    }
-    /* Lundberg's off-diagonal value is half the Shapley interaction index
-     * (value (o_a - q_a)(o_b - q_b) integral prod_{k != a, b} f_k). */
     const size_t P = (size_t)w->p;
-    for (int a = 0; a < nu; a++) {
-        const double *ga = w->g + (size_t)a * (size_t)m;
-        int ja = w->upath[a];
-        for (int b = a + 1; b < nu; b++) {
-            const double *gb = w->g + (size_t)b * (size_t)m;
+    const double *Gd = w->G + (size_t)depth * (size_t)m;
+    double v = k->nd[node].value;
+    double *vg = w->C + (size_t)depth * (size_t)m; /* w_i v G(t_i) */
+    double *vgc = vg + m;                           /* w_i v G(t_i) / (1 - t_i) */
+    double s_c = 0.0, s_cc = 0.0;
+    for (int i = 0; i < m; i++) {
+        vg[i] = k->qw[i] * v * Gd[i];
+        vgc[i] = vg[i] * k->iomt[i];
+        s_c -= vgc[i];
+        s_cc += vgc[i] * k->iomt[i];
+    }
+    int *cold = w->xlist, *hot = w->blist;
+    int nc = 0, nh = 0;
+    for (int a = 0; a < w->nu; a++) {
+        int j = w->upath[a];
+        if (w->fo[j] == 0.0) {
+            cold[nc++] = j;
+        } else if (w->fq[j] != 1.0) {
+            /* o = 1: g = (1 - q) / (q + t (1 - q)) */
+            double q = w->fq[j], d = 1.0 - q;
+            double *gh = w->g + (size_t)nh * (size_t)m;
+            double s = 0.0;
+            for (int i = 0; i < m; i++) {
+                gh[i] = d / (q + k->qt[i] * d);
+                s += vg[i] * gh[i];
+            }
+            w->acc[j] += s;
+            hot[nh++] = j;
+        } /* o = q = 1: g = 0, the feature adds nothing at this leaf */
+    }
+    for (int a = 0; a < nc; a++) {
+        int ja = cold[a];
+        w->acc[ja] += s_c;
+        double *row = w->inter + (size_t)ja * P;
+        for (int b = a + 1; b < nc; b++) {
+            row[cold[b]] += 0.5 * s_cc;
+            w->inter[(size_t)cold[b] * P + (size_t)ja] += 0.5 * s_cc;
+        }
+    }
+    for (int b = 0; b < nh; b++) {
+        const double *gb = w->g + (size_t)b * (size_t)m;
+        int jb = hot[b];
+        double s_cb = 0.0;
+        for (int i = 0; i < m; i++) s_cb -= vgc[i] * gb[i];
+        s_cb *= 0.5;
+        for (int a = 0; a < nc; a++) {
+            w->inter[(size_t)cold[a] * P + (size_t)jb] += s_cb;
+            w->inter[(size_t)jb * P + (size_t)cold[a]] += s_cb;
+        }
+        for (int a = b + 1; a < nh; a++) {
+            const double *ga = w->g + (size_t)a * (size_t)m;
             double s = 0.0;
             for (int i = 0; i < m; i++) s += vg[i] * ga[i] * gb[i];
-            int jb = w->upath[b];
+            int ja = hot[a];
             w->inter[(size_t)ja * P + (size_t)jb] += 0.5 * s;
             w->inter[(size_t)jb * P + (size_t)ja] += 0.5 * s;
         }
@@ -424,28 +582,27 @@ static void int_leaf(const walk *k, worker *w, int32_t node, int depth)
 
 static void int_node(const walk *k, worker *w, int32_t node, int depth)
 {
-    const sv_tree *t = k->t;
+    const snode *nd = &k->nd[node];
     const int m = k->m;
-    if (is_leaf(t, node)) {
+    if (nd->feature < 0) {
         int_leaf(k, w, node, depth);
         return;
     }
     const double *Gd = w->G + (size_t)depth * (size_t)m;
     double *Gc = w->G + (size_t)(depth + 1) * (size_t)m;
-    int j = t->feature[node];
-    int32_t hot = w->x[j] <= t->threshold[node] ? t->left[node] : t->right[node];
+    double *C = w->C + (size_t)depth * (size_t)m;
+    int j = nd->feature;
+    int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
     double q_old = w->fq[j], o_old = w->fo[j];
     int first = w->cnt[j] == 0;
     if (first) w->upath[w->nu++] = j;
     w->cnt[j]++;
     for (int side = 0; side < 2; side++) {
-        int32_t c = side == 0 ? t->left[node] : t->right[node];
-        double q_new = q_old * (t->cover[c] / t->cover[node]);
+        int32_t c = side == 0 ? nd->left : nd->right;
+        double q_new = q_old * (side == 0 ? nd->r_left : nd->r_right);
         double o_new = c == hot ? o_old : 0.0;
         if (q_new == 0.0 && o_new == 0.0) continue;
-        double dn = o_new - q_new, dd = o_old - q_old;
-        for (int i = 0; i < m; i++)
-            Gc[i] = Gd[i] * ((q_new + k->qt[i] * dn) / (q_old + k->qt[i] * dd));
+        edge_factors(k, q_old, o_old, q_new, o_new, Gd, Gc, C);
         w->fq[j] = q_new;
         w->fo[j] = o_new;
         int_node(k, w, c, depth + 1);
@@ -458,7 +615,8 @@ static void int_node(const walk *k, worker *w, int32_t node, int depth)
 
 static void int_tree(const plan *pl, int ti, worker *w)
 {
-    walk k = {&pl->f->trees[ti], pl->tp[ti].qt, pl->tp[ti].qw, pl->tp[ti].m};
+    walk k;
+    walk_init(&k, pl, ti);
     for (int i = 0; i < k.m; i++) w->G[i] = 1.0;
     w->nu = 0;
     int_node(&k, w, 0, 0);
@@ -519,28 +677,29 @@ static double ref_unwound_sum(const ref_elem *m, int l, int i)
 }
 
 typedef struct ref_walk {
-    const sv_tree *t;
+    const snode *nd;
     size_t stride;
 } ref_walk;
 
 static void ref_node(const ref_walk *k, worker *w, int32_t node, int depth, int l,
                      double pz, double po, int pfeat)
 {
-    const sv_tree *t = k->t;
+    const snode *nd = &k->nd[node];
     ref_elem *m = w->ref + (size_t)depth * k->stride;
     if (depth > 0) memcpy(m, m - k->stride, (size_t)l * sizeof *m);
     ref_extend(m, l, pz, po, pfeat);
-    if (is_leaf(t, node)) {
-        double v = t->value[node];
+    if (nd->feature < 0) {
+        double v = nd->value;
         for (int i = 1; i <= l; i++) {
             double s = ref_unwound_sum(m, l, i);
             w->acc[m[i].feat] += s * (m[i].o - m[i].z) * v;
         }
         return;
     }
-    int j = t->feature[node];
-    int32_t hot = w->x[j] <= t->threshold[node] ? t->left[node] : t->right[node];
-    int32_t cold = hot == t->left[node] ? t->right[node] : t->left[node];
+    int j = nd->feature;
+    int hot_left = w->x[j] <= nd->threshold;
+    int32_t hot = hot_left ? nd->left : nd->right;
+    int32_t cold = hot_left ? nd->right : nd->left;
     double iz = 1.0, io = 1.0;
     int k_found = 0;
     for (int i = 1; i <= l; i++)
@@ -554,8 +713,8 @@ static void ref_node(const ref_walk *k, worker *w, int32_t node, int depth, int 
         ref_unwind(m, l, k_found);
         l--;
     }
-    double zh = iz * t->cover[hot] / t->cover[node];
-    double zc = iz * t->cover[cold] / t->cover[node];
+    double zh = iz * (hot_left ? nd->r_left : nd->r_right);
+    double zc = iz * (hot_left ? nd->r_right : nd->r_left);
     /* A child with zero fraction and zero one fraction adds nothing. */
     if (!(zh == 0.0 && io == 0.0)) ref_node(k, w, hot, depth + 1, l + 1, zh, io, j);
     if (zc != 0.0) ref_node(k, w, cold, depth + 1, l + 1, zc, 0.0, j);
@@ -563,7 +722,7 @@ static void ref_node(const ref_walk *k, worker *w, int32_t node, int depth, int 
 
 static void ref_tree(const plan *pl, int ti, worker *w)
 {
-    ref_walk k = {&pl->f->trees[ti], (size_t)pl->max_depth + 2};
+    ref_walk k = {pl->tp[ti].nd, (size_t)pl->max_depth + 2};
     ref_node(&k, w, 0, 0, 0, 1.0, 1.0, -1);
 }
 
@@ -577,11 +736,12 @@ enum { ST_NONE = 0, ST_X = 1, ST_B = 2 };
  * value * [S contains the x-features and none of the b-features], whose
  * Shapley values are value * W(a-1, c) for x-features and
  * -value * W(a, c-1) for b-features (W(a, c) = a! c! / (a + c + 1)!). */
-static void intv_node(const plan *pl, const sv_tree *t, worker *w, int32_t node)
+static void intv_node(const plan *pl, const snode *nds, worker *w, int32_t node)
 {
-    if (is_leaf(t, node)) {
+    const snode *nd = &nds[node];
+    if (nd->feature < 0) {
         int a = w->na, c = w->nb;
-        double v = t->value[node];
+        double v = nd->value;
         size_t P1 = (size_t)pl->p + 1;
         if (a > 0) {
             double cx = v * pl->W[(size_t)(a - 1) * P1 + (size_t)c];
@@ -593,12 +753,12 @@ static void intv_node(const plan *pl, const sv_tree *t, worker *w, int32_t node)
         }
         return;
     }
-    int j = t->feature[node];
-    double thr = t->threshold[node];
-    int32_t hx = w->x[j] <= thr ? t->left[node] : t->right[node];
-    int32_t hb = w->b[j] <= thr ? t->left[node] : t->right[node];
+    int j = nd->feature;
+    double thr = nd->threshold;
+    int32_t hx = w->x[j] <= thr ? nd->left : nd->right;
+    int32_t hb = w->b[j] <= thr ? nd->left : nd->right;
     if (hx == hb) {
-        intv_node(pl, t, w, hx);
+        intv_node(pl, nds, w, hx);
         return;
     }
     int st = w->status[j];
@@ -606,22 +766,22 @@ static void intv_node(const plan *pl, const sv_tree *t, worker *w, int32_t node)
         if (st == ST_NONE) {
             w->status[j] = ST_X;
             w->xlist[w->na++] = j;
-            intv_node(pl, t, w, hx);
+            intv_node(pl, nds, w, hx);
             w->na--;
             w->status[j] = ST_NONE;
         } else {
-            intv_node(pl, t, w, hx);
+            intv_node(pl, nds, w, hx);
         }
     }
     if (st != ST_X) {
         if (st == ST_NONE) {
             w->status[j] = ST_B;
             w->blist[w->nb++] = j;
-            intv_node(pl, t, w, hb);
+            intv_node(pl, nds, w, hb);
             w->nb--;
             w->status[j] = ST_NONE;
         } else {
-            intv_node(pl, t, w, hb);
+            intv_node(pl, nds, w, hb);
         }
     }
 }
@@ -658,71 +818,106 @@ typedef struct job {
     worker *ws;
 } job;
 
-static sv_status load_row(const job *jb, worker *w, size_t i, sv_err *err)
+/* Loads rows [i0, i1) into the worker's block buffers (NaN refused). */
+static sv_status load_rows(const job *jb, worker *w, size_t i0, size_t i1, sv_err *err)
 {
     size_t p = (size_t)jb->pl->p;
-    for (size_t j = 0; j < p; j++) {
-        double v = jb->X[j * jb->n + i];
-        if (isnan(v)) return sv_err_set(err, SV_EINVAL, "X row %zu column %zu is NaN", i + 1, j + 1);
-        w->x[j] = v;
-        w->acc[j] = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+        double *x = w->xb + (i - i0) * p, *acc = w->accb + (i - i0) * p;
+        for (size_t j = 0; j < p; j++) {
+            double v = jb->X[j * jb->n + i];
+            if (isnan(v))
+                return sv_err_set(err, SV_EINVAL, "X row %zu column %zu is NaN", i + 1, j + 1);
+            x[j] = v;
+            acc[j] = 0.0;
+        }
     }
     return SV_OK;
 }
 
-static sv_status values_task(void *ud, size_t i, int wk, sv_err *err)
+static void select_row(worker *w, size_t r)
+{
+    w->x = w->xb + r * (size_t)w->p;
+    w->acc = w->accb + r * (size_t)w->p;
+}
+
+static sv_status values_task(void *ud, size_t blk, int wk, sv_err *err)
 {
     const job *jb = ud;
     const plan *pl = jb->pl;
     worker *w = &jb->ws[wk];
-    sv_status st = load_row(jb, w, i, err);
+    size_t i0 = blk * SV_SHAP_BLOCK, i1 = i0 + SV_SHAP_BLOCK < jb->n ? i0 + SV_SHAP_BLOCK : jb->n;
+    size_t nr = i1 - i0;
+    sv_status st = load_rows(jb, w, i0, i1, err);
     if (st != SV_OK) return st;
     double scale = 1.0 / (double)pl->T;
     switch (jb->kind) {
     case JOB_LINEAR:
-        for (int t = 0; t < pl->T; t++) lin_tree(pl, t, w);
+        for (int t = 0; t < pl->T; t++)
+            for (size_t r = 0; r < nr; r++) {
+                select_row(w, r);
+                lin_tree(pl, t, w);
+            }
         break;
     case JOB_REFERENCE:
-        for (int t = 0; t < pl->T; t++) ref_tree(pl, t, w);
+        for (int t = 0; t < pl->T; t++)
+            for (size_t r = 0; r < nr; r++) {
+                select_row(w, r);
+                ref_tree(pl, t, w);
+            }
         break;
     case JOB_INTERVENTIONAL:
         for (size_t b = 0; b < pl->n_bg; b++) {
             w->b = pl->bg + b * (size_t)pl->p;
-            for (int t = 0; t < pl->T; t++) {
-                w->na = w->nb = 0;
-                intv_node(pl, &pl->f->trees[t], w, 0);
-            }
+            for (int t = 0; t < pl->T; t++)
+                for (size_t r = 0; r < nr; r++) {
+                    select_row(w, r);
+                    w->na = w->nb = 0;
+                    intv_node(pl, pl->tp[t].nd, w, 0);
+                }
         }
         scale /= (double)pl->n_bg;
         break;
     default:
         return sv_err_set(err, SV_EINVAL, "internal: bad job");
     }
-    for (int j = 0; j < pl->p; j++) jb->out[(size_t)j * jb->n + i] = w->acc[j] * scale;
+    for (size_t r = 0; r < nr; r++)
+        for (int j = 0; j < pl->p; j++)
+            jb->out[(size_t)j * jb->n + i0 + r] = w->accb[r * (size_t)pl->p + (size_t)j] * scale;
     return SV_OK;
 }
 
-static sv_status interactions_task(void *ud, size_t i, int wk, sv_err *err)
+static sv_status interactions_task(void *ud, size_t blk, int wk, sv_err *err)
 {
     const job *jb = ud;
     const plan *pl = jb->pl;
     worker *w = &jb->ws[wk];
-    sv_status st = load_row(jb, w, i, err);
+    size_t i0 = blk * SV_SHAP_BLOCK, i1 = i0 + SV_SHAP_BLOCK < jb->n ? i0 + SV_SHAP_BLOCK : jb->n;
+    size_t nr = i1 - i0;
+    sv_status st = load_rows(jb, w, i0, i1, err);
     if (st != SV_OK) return st;
     size_t p = (size_t)pl->p;
-    memset(w->inter, 0, p * p * sizeof *w->inter);
-    for (int t = 0; t < pl->T; t++) int_tree(pl, t, w);
-    double scale = 1.0 / (double)pl->T;
-    double *o = jb->out + i * p * p;
-    for (size_t j = 0; j < p; j++) {
-        double off = 0.0;
-        for (size_t k = 0; k < p; k++) {
-            if (k == j) continue;
-            double v = w->inter[k * p + j] * scale;
-            o[k * p + j] = v;
-            off += v;
+    memset(jb->out + i0 * p * p, 0, nr * p * p * sizeof *jb->out);
+    for (int t = 0; t < pl->T; t++)
+        for (size_t r = 0; r < nr; r++) {
+            select_row(w, r);
+            w->inter = jb->out + (i0 + r) * p * p;
+            int_tree(pl, t, w);
         }
-        o[j * p + j] = w->acc[j] * scale - off;
+    double scale = 1.0 / (double)pl->T;
+    for (size_t r = 0; r < nr; r++) {
+        double *o = jb->out + (i0 + r) * p * p;
+        const double *acc = w->accb + r * p;
+        for (size_t j = 0; j < p; j++) {
+            double off = 0.0;
+            for (size_t k = 0; k < p; k++) {
+                if (k == j) continue;
+                double v = o[k * p + j] * scale;
+                o[k * p + j] = v;
+                off += v;
+            }
+            o[j * p + j] = acc[j] * scale - off;
+        }
     }
     return SV_OK;
 }
@@ -762,13 +957,14 @@ static sv_status run(const sv_forest *f, const double *X, size_t n, const sv_sha
         }
         *base = s;
     }
-    int nw = workers_for(ctx, n);
-    jb.ws = workers_new(&pl, nw, interactions, err);
+    size_t blocks = (n + SV_SHAP_BLOCK - 1) / SV_SHAP_BLOCK;
+    int nw = workers_for(ctx, blocks);
+    jb.ws = workers_new(&pl, nw, err);
     if (!jb.ws) {
         plan_free(&pl);
         return SV_ENOMEM;
     }
-    st = sv_parallel_for(ctx, interactions ? "shap.interactions" : "shap.tree", n, nw,
+    st = sv_parallel_for(ctx, interactions ? "shap.interactions" : "shap.tree", blocks, nw,
                          interactions ? interactions_task : values_task, &jb, err);
     workers_free(jb.ws, nw);
     plan_free(&pl);

@@ -24,6 +24,107 @@ void sv_sort_doubles(double *x, size_t n);
  * written as R does ((1 - f) a + f b). */
 double sv_quantile_sorted(const double *x, size_t n, double p);
 
+
+/* Alternative hypotheses, as R's `alternative`. */
+typedef enum sv_alternative {
+    SV_TWO_SIDED = 0,
+    SV_LESS = 1,
+    SV_GREATER = 2
+} sv_alternative;
+
+/* The fields of R's htest that sylva's tests fill (NaN when absent). */
+typedef struct sv_htest {
+    double statistic;
+    double df;          /* parameter: degrees of freedom */
+    double p_value;
+    double estimate[2]; /* e.g. the two means of a t test */
+    double conf_int[2];
+    double stderr_;     /* standard error of the t statistic's numerator */
+    int exact;          /* 1 when the p-value is from an exact distribution */
+} sv_htest;
+
+/* Descriptive summary of the non-NaN values of x (R: mean, sd, median,
+ * quantile(type 7), min, max). */
+typedef struct sv_summary_result {
+    size_t n, n_missing;
+    double mean, sd, median, q1, q3, iqr, min, max;
+} sv_summary_result;
+sv_status sv_summary(const double *x, size_t n, sv_summary_result *out, sv_err *err);
+
+/* Mean and variance as R computes them (long double sums, a second pass
+ * correcting the mean). var is NaN for n < 2. */
+double sv_mean(const double *x, size_t n);
+double sv_var(const double *x, size_t n);
+
+/*
+ * Pearson's chi-square test of independence of an nr x nc table of counts
+ * (row-major: counts[i * nc + j]) - R's chisq.test(m, correct). With
+ * correct != 0 and a 2 x 2 table, Yates' continuity correction
+ * min(0.5, min |O - E|) is subtracted from every |O - E|. expected (may be
+ * NULL) receives the nr * nc expected counts.
+ */
+sv_status sv_chisq_test(const double *counts, size_t nr, size_t nc, int correct,
+                        sv_htest *out, double *expected, sv_err *err);
+
+/*
+ * Fisher's exact test of an nr x nc table (row-major, integer counts) -
+ * R's fisher.test(m)$p.value: the probability, under the multiple
+ * hypergeometric law given the margins, of the tables no more likely than
+ * the observed one (relative tolerance 1e-7). 2 x 2 tables take
+ * `alternative` (less/greater: the hypergeometric tail of cell [1,1]); larger
+ * tables are enumerated exactly, failing with SV_EINVAL beyond max_tables
+ * (0 = default 1e8) visited tables.
+ */
+sv_status sv_fisher_test(const double *counts, size_t nr, size_t nc,
+                         sv_alternative alt, double max_tables, sv_htest *out,
+                         sv_err *err);
+
+/*
+ * t tests - R's t.test(x, y, mu, var.equal, conf.level, alternative).
+ * y == NULL: one-sample test of mean(x) = mu. Otherwise two samples:
+ * Welch (var_equal = 0) or Student (pooled variance).
+ * estimate = (mean x, mean y); conf_int for mean(x) - mean(y) (or mean x).
+ */
+sv_status sv_t_test(const double *x, size_t nx, const double *y, size_t ny,
+                    double mu, int var_equal, double level,
+                    sv_alternative alt, sv_htest *out, sv_err *err);
+
+/*
+ * Wilcoxon rank-sum (Mann-Whitney) test - R's wilcox.test(x, y, mu,
+ * exact, correct). W = sum of the ranks of x - mu among all - nx(nx+1)/2.
+ * exact < 0: exact when nx < 50, ny < 50 and there are no ties; exact
+ * requested with ties falls back to the normal approximation (as R, which
+ * warns). Normal: tie-corrected variance, continuity correction when
+ * correct != 0.
+ */
+sv_status sv_wilcox_test(const double *x, size_t nx, const double *y, size_t ny,
+                         double mu, int exact, int correct, sv_alternative alt,
+                         sv_htest *out, sv_err *err);
+
+/* P[W <= q] (lower) or P[W > q] for the rank-sum statistic of m and n
+ * observations without ties (R's pwilcox). m, n <= 200. */
+double sv_pwilcox(double q, size_t m, size_t n, int lower);
+
+/*
+ * Kruskal-Wallis rank-sum test - R's kruskal.test(x, g). group[i] in
+ * [0, k) (groups without rows are ignored, as R's factor levels that do
+ * not occur). statistic H with the tie correction, df = groups - 1.
+ */
+sv_status sv_kruskal_test(const double *x, const int *group, size_t n, int k,
+                          sv_htest *out, sv_err *err);
+
+/* p-value adjustment - R's p.adjust. NaN entries are kept and not counted. */
+typedef enum sv_padjust {
+    SV_PADJ_HOLM,
+    SV_PADJ_HOCHBERG,
+    SV_PADJ_BONFERRONI,
+    SV_PADJ_BH,
+    SV_PADJ_BY,
+    SV_PADJ_NONE
+} sv_padjust;
+sv_status sv_p_adjust(const double *p, size_t n, sv_padjust method, double *out,
+                      sv_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,6 +50,14 @@ local function find_section(name)
   return nil
 end
 
+-- The docs section of each userdata type (by its metatable's __name).
+local TYPE_SECTIONS = {
+  ["sylva.Frame"] = "Frames",
+  ["sylva.Vector"] = "sv.vector",
+  ["sylva.Matrix"] = "sv.matrix",
+  ["sylva.Rng"] = "sv.rng",
+}
+
 function M.help(x)
   if x == nil then
     print([[sylva - interpretable machine learning and survival statistics.
@@ -58,13 +66,23 @@ function M.help(x)
 The full documentation is in docs/ (start with docs/README.md).]])
     return
   end
+  -- Objects (a Frame, a Vector, a model) are documented under their type.
+  if type(x) == "userdata" then
+    local mt = getmetatable(x)
+    local tname = type(mt) == "table" and mt.__name
+    if type(tname) == "string" then x = TYPE_SECTIONS[tname] or tname:gsub("^sylva%.", "") end
+  end
   local name = type(x) == "string" and x or find_name(x)
   if not name then
     print("help: no documentation for this value (not part of sylva)")
     return
   end
-  if name:sub(1, 3) ~= "sv." and name ~= "sv" then name = "sv." .. name end
+  -- A name as written ("d:col", "Frames") first, then under sv.
   local text, page = find_section(name)
+  if not text and name:sub(1, 3) ~= "sv." and name ~= "sv" then
+    name = "sv." .. name
+    text, page = find_section(name)
+  end
   if text then
     print(text)
     print(("\n(from docs/%s)"):format(page))

@@ -88,18 +88,37 @@ local function fields(t)
     end
   end
   local mt = getmetatable(t)
-  if mt and type(mt.__index) == "table" then
-    for k in pairs(mt.__index) do
+  -- Methods of userdata: a table __index (Frame, Matrix, models) or the
+  -- __methods table behind a function __index (Vector).
+  local methods = type(mt) == "table" and (type(mt.__index) == "table" and mt.__index or mt.__methods)
+  if type(methods) == "table" then
+    for k in pairs(methods) do
       if type(k) == "string" then names[#names + 1] = k end
     end
   end
   return names
 end
 
+local KEYWORDS = {"and", "break", "do", "else", "elseif", "end", "false", "for",
+  "function", "goto", "if", "in", "local", "nil", "not", "or", "repeat",
+  "return", "then", "true", "until", "while"}
+
+-- What to append to a completed name: "(" after a function, "." after a
+-- table (so that TAB again lists its fields), nothing otherwise.
+local function suffix(value, sep)
+  if type(value) == "function" then return "(" end
+  if type(value) == "table" and sep ~= ":" then
+    local mt = getmetatable(value)
+    if not (mt and mt.__call) then return "." end
+  end
+  return ""
+end
+
 -- Completes `text` (a.b.c or a:b): returns the matches, preceded by their
 -- longest common prefix when there are several (readline's convention).
 function M.complete(text)
   local prefix, sep, partial = text:match("^(.-)([%.:])([%w_]*)$")
+  if prefix and prefix:find("[%.:]$") then return {} end -- "a..b": not a name
   local scope
   if prefix and prefix ~= "" then
     local ok, value = pcall(function()
@@ -112,15 +131,19 @@ function M.complete(text)
     end)
     if not ok then return {} end
     scope = value
-    if type(scope) == "userdata" then scope = getmetatable(scope) and getmetatable(scope).__index end
   else
     prefix, sep, partial, scope = "", "", text, _G
   end
   local seen, matches = {}, {}
-  for _, name in ipairs(fields(scope)) do
+  local names = fields(scope)
+  if scope == _G then
+    for _, k in ipairs(KEYWORDS) do names[#names + 1] = k end
+  end
+  for _, name in ipairs(names) do
     if not seen[name] and name:sub(1, #partial) == partial and is_identifier(name) then
       seen[name] = true
-      matches[#matches + 1] = prefix .. sep .. name
+      local ok, value = pcall(function() return scope[name] end)
+      matches[#matches + 1] = prefix .. sep .. name .. (ok and suffix(value, sep) or "")
     end
   end
   table.sort(matches)

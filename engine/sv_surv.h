@@ -1,0 +1,251 @@
+/*
+ * sv_surv.h - survival statistics: Kaplan-Meier, log-rank / G-rho, Cox
+ * proportional hazards, Harrell's concordance and the restricted mean.
+ *
+ * Every kernel is written to agree with R's survival package (3.5):
+ * survfit (and print.survfit for the median and the restricted mean),
+ * survdiff, coxph and concordance(..., reverse = TRUE). The conventions
+ * that decide the digits are stated at each function; docs/survival.md
+ * gives the formulas and references.
+ *
+ * Inputs common to every function:
+ *   time[n]   follow-up times, finite and > 0
+ *   event[n]  1 = event, 0 = censored (exactly those two values)
+ *   group[n]  integer codes 0..k-1 (the bindings map labels to codes in
+ *             sorted label order, as R's factor levels)
+ *   strata[n] integer codes 0..s-1, or NULL for a single stratum
+ * Each function validates its inputs and returns SV_EINVAL with a message
+ * naming the argument and the first offending element.
+ *
+ * Sorting is done once per call with a radix sort on the time keys
+ * (O(n)); the passes over the sorted data are linear; scratch memory is
+ * allocated once per call, never inside a loop over subjects.
+ */
+#ifndef SV_SURV_H
+#define SV_SURV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sv_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- validation and ordering ---------------------------------------- */
+
+/* Checks time (finite, > 0) and event (0 or 1). Messages name the
+ * element 1-based, as seen from Lua. */
+sv_status sv_surv_check(const double *time, const double *event, size_t n,
+                        sv_err *err);
+
+/*
+ * Stable ascending order of key[0..n) into perm (caller-owned, n entries):
+ * an LSD radix sort on the IEEE-754 bits, O(n). Keys must not be NaN.
+ * When `within` is not NULL the order is by (within[i], key[i]), within
+ * holding codes 0..nwithin-1 (a stable counting pass after the radix sort).
+ */
+sv_status sv_surv_order(const double *key, const int *within, int nwithin,
+                        size_t n, uint32_t *perm, sv_err *err);
+
+/* ---- distributions (upper tails, accurate far into the tails) -------- */
+
+/* P(Z > z) for a standard normal Z. */
+double sv_surv_pnorm_upper(double z);
+/* P(X > x) for X chi-square with df degrees of freedom (df > 0).
+ * df = 0 follows R: 0 (the distribution is a point mass at 0). */
+double sv_surv_pchisq_upper(double x, double df);
+/* The standard normal quantile: z with P(Z <= z) = p, 0 < p < 1. */
+double sv_surv_qnorm(double p);
+
+/* ---- Kaplan-Meier ----------------------------------------------------- */
+
+typedef enum sv_conf_type {
+    SV_CONF_LOG = 0,    /* R's default: S exp(+-z se), upper capped at 1 */
+    SV_CONF_LOGLOG = 1, /* exp(-exp(log(-log S) -+ z se / log S)) */
+    SV_CONF_PLAIN = 2   /* S (1 +- z se), clipped to [0, 1] */
+} sv_conf_type;
+
+#define SV_KM_CONF_LEVEL_DEFAULT 0.95
+
+typedef struct sv_km_opts {
+    sv_conf_type conf_type;
+    double conf_level; /* in (0, 1); 0 means the default 0.95 */
+} sv_km_opts;
+
+/*
+ * One Kaplan-Meier curve. The arrays are caller-owned with room for n
+ * rows (n = number of subjects of the curve); nrow is set by the fit.
+ * One row per distinct time with an event or a censoring (R's survfit).
+ * std_err is Greenwood's on R's scale, the standard error of the
+ * cumulative hazard: sqrt(sum d / (n (n - d))) (Inf once S = 0).
+ * lower/upper are NaN where R reports NA.
+ */
+typedef struct sv_km {
+    size_t nrow;
+    double *time, *n_risk, *n_event, *n_censor, *surv, *std_err, *lower,
+        *upper;
+    size_t n;      /* subjects */
+    double events; /* total events */
+    /* print.survfit's median and its CI (NaN = NA) */
+    double median, median_lo, median_hi;
+} sv_km;
+
+/* Fits one curve on the subjects idx[0..m) (already in ascending time
+ * order, e.g. a slice of sv_surv_order's permutation). */
+void sv_km_fit_sorted(const double *time, const double *event,
+                      const uint32_t *idx, size_t m, const sv_km_opts *opts,
+                      sv_km *out);
+
+/* Validates, sorts and fits one curve on all n subjects. */
+sv_status sv_km_fit(const double *time, const double *event, size_t n,
+                    const sv_km_opts *opts, sv_km *out, sv_err *err);
+
+/* Confidence limits of survival s with cumulative-hazard standard error
+ * se, exactly as R's survfit_confint (NaN where R gives NA). */
+void sv_km_confint(double s, double se, sv_conf_type type, double z,
+                   double *lower, double *upper);
+
+/* print.survfit's rule for the time where a curve y (values at times x,
+ * nrow rows, NaN = NA) first reaches 0.5: the first time with
+ * y < 0.5 + tol (tol = sqrt(DBL_EPSILON)); when that y equals 0.5 within
+ * tol and the curve drops later, the midpoint between that time and the
+ * time of the next drop. NaN when never reached. */
+double sv_km_median_rule(const double *x, const double *y, size_t nrow);
+
+/*
+ * Survival at the times t[0..m) from a fitted curve: S, std_err and
+ * limits at the last curve time <= t (1, 0, 1, 1 before the first time;
+ * NaN after the last curve time, as R's summary(fit, times) does not
+ * extrapolate); n_risk = subjects with time >= t; n_event = events in
+ * (t_prev, t] where t_prev is the previous requested time (0 for the
+ * first). Requested times must be ascending (SV_EINVAL otherwise).
+ */
+sv_status sv_km_at(const sv_km *km, sv_conf_type type, double conf_level,
+                   const double *t, size_t m, double *surv, double *std_err,
+                   double *lower, double *upper, double *n_risk,
+                   double *n_event, sv_err *err);
+
+/*
+ * Restricted mean survival time to tau, as print(survfit, rmean = tau):
+ * the area under the curve from 0 to tau, and its standard error
+ * sqrt(sum_k A_k^2 d_k / (n_k (n_k - d_k))) with A_k the area from t_k
+ * to tau (terms with n_k = d_k contribute 0, as in R).
+ */
+void sv_km_rmst(const sv_km *km, double tau, double *rmst, double *se);
+
+/* ---- log-rank and G-rho ---------------------------------------------- */
+
+typedef struct sv_logrank_opts {
+    double rho; /* weights S(t-)^rho, S the pooled KM within the stratum */
+} sv_logrank_opts;
+
+typedef struct sv_logrank_result {
+    double chisq, p;
+    int df;              /* groups with expected > 0, minus one */
+    double *observed;    /* [k] caller-owned, summed over strata */
+    double *expected;    /* [k] */
+    double *var;         /* [k * k], column-major */
+} sv_logrank_result;
+
+/* survdiff(Surv(time, event) ~ group [+ strata(s)], rho = rho).
+ * Fewer than two groups present is SV_EINVAL ("only 1 group", as R). */
+sv_status sv_logrank(const double *time, const double *event,
+                     const int *group, int k, const int *strata, int nstrata,
+                     size_t n, const sv_logrank_opts *opts,
+                     sv_logrank_result *out, sv_err *err);
+
+/* Solves x' V^- x for the chi-square: V (m x m, column-major) and x are
+ * overwritten. Gaussian elimination with partial pivoting (R's solve);
+ * SV_ENUM when V is singular. */
+sv_status sv_surv_quadform(double *V, double *x, int m, double *value,
+                           sv_err *err);
+
+/* Multiple-comparison adjustment of m p-values (R's p.adjust). */
+typedef enum sv_p_adjust {
+    SV_ADJUST_BH = 0,   /* Benjamini & Hochberg (1995) */
+    SV_ADJUST_HOLM = 1, /* Holm (1979) */
+    SV_ADJUST_BONFERRONI = 2,
+    SV_ADJUST_NONE = 3
+} sv_p_adjust;
+/* out[i] = adjusted p[i]; NaN p-values are left out of m and stay NaN.
+ * scratch: m entries. */
+void sv_surv_p_adjust(const double *p, size_t m, sv_p_adjust method,
+                      double *out, uint32_t *scratch);
+
+/* ---- Cox proportional hazards ----------------------------------------- */
+
+typedef enum sv_cox_ties { SV_TIES_EFRON = 0, SV_TIES_BRESLOW = 1 } sv_cox_ties;
+
+#define SV_COX_EPS 1e-9         /* coxph.control(eps) */
+#define SV_COX_MAX_ITER 20      /* coxph.control(iter.max) */
+/* coxph.control(toler.chol) = .Machine$double.eps^0.75 */
+#define SV_COX_TOLER_CHOL 1.8189894035458617e-12
+/* coxph.control(toler.inf) = sqrt(eps) */
+#define SV_COX_TOLER_INF 3.1622776601683795e-05
+
+typedef struct sv_cox_opts {
+    sv_cox_ties ties;
+    int max_iter;      /* 0 = SV_COX_MAX_ITER */
+    double eps;        /* 0 = SV_COX_EPS */
+    double conf_level; /* 0 = 0.95 */
+} sv_cox_opts;
+
+/* Caller-owned arrays: p or p*p entries. NaN where R reports NA. */
+typedef struct sv_cox_result {
+    double *coef, *se, *hr, *hr_lo, *hr_hi, *z, *p;
+    double *var;            /* p x p, column-major; 0 rows for aliased */
+    int *aliased;           /* [p] 1 where the column is collinear (NA) */
+    int *infinite;          /* [p] 1 where R warns "may be infinite" */
+    double *lp;             /* [n] linear predictor (may be NULL) */
+    double loglik_null, loglik;
+    double wald, score, lrt;
+    int df;                 /* non-aliased coefficients */
+    double wald_p, score_p, lrt_p;
+    double concordance;
+    int iter;
+    int converged;          /* 0: ran out of iterations */
+    size_t n;
+    double events;
+} sv_cox_result;
+
+/*
+ * coxph(Surv(time, event) ~ X [+ strata(s)], ties = ties) with R's
+ * Newton-Raphson (start at 0, step-halving when the log partial
+ * likelihood decreases, converged when |1 - l_old / l_new| <= eps, at most
+ * max_iter iterations), R's Cholesky tolerance for collinear columns
+ * (their coefficients are NaN and flagged in `aliased`) and R's test for
+ * coefficients that may be infinite (flagged in `infinite`).
+ * X is n x p column-major. Returns SV_ENUM only for numerical overflow.
+ */
+sv_status sv_cox_fit(const double *time, const double *event, const double *X,
+                     size_t n, size_t p, const int *strata, int nstrata,
+                     const sv_cox_opts *opts, sv_cox_result *out, sv_err *err);
+
+/* ---- concordance ------------------------------------------------------- */
+
+typedef struct sv_concordance_result {
+    /* pairs, as R's count: concordant, discordant, tied.x (risk tied,
+     * times not), tied.y (event times tied, risks not), tied.xy (both) */
+    double concordant, discordant, tied_risk, tied_time, tied_both;
+    double concordance; /* (concordant + tied_risk / 2) / (concordant +
+                           discordant + tied_risk); NaN with no pairs */
+} sv_concordance_result;
+
+/*
+ * Harrell's C for a risk score (higher risk = shorter survival), as R's
+ * concordance(Surv(time, event) ~ risk [+ strata(s)], reverse = TRUE):
+ * a pair is comparable when the shorter time is an event (an event and a
+ * censoring at the same time count as comparable, the event first; two
+ * events at the same time are tied in time and left out); pairs are only
+ * formed within a stratum. O(n log n) with a Fenwick tree over risk ranks.
+ */
+sv_status sv_concordance(const double *time, const double *event,
+                         const double *risk, const int *strata, int nstrata,
+                         size_t n, sv_concordance_result *out, sv_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

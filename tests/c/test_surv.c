@@ -1,0 +1,209 @@
+/*
+ * test_surv.c - the survival engine on cases small enough to work by hand,
+ * the distribution tails against R's values, and the radix order.
+ * (The agreement with R on the real cohorts is tests/lua/test_surv.lua.)
+ *
+ * The 6-subject example used throughout:
+ *   group A: t = 1 (event), 3 (event), 5 (censored)
+ *   group B: t = 2 (event), 4 (censored), 6 (event)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sv_surv.h"
+
+static const double T6[6] = {1, 3, 5, 2, 4, 6};
+static const double E6[6] = {1, 1, 0, 1, 0, 1};
+static const int G6[6] = {0, 0, 0, 1, 1, 1};
+
+static void assert_rel(double got, double want, double tol)
+{
+    double d = fabs(got - want);
+    double bound = want == 0 ? tol : tol * fabs(want);
+    if (!(d <= bound)) fail_msg("got %.17g, want %.17g (diff %.3g)", got, want, d);
+}
+
+/*
+ * Kaplan-Meier of the six, pooled:
+ *   t=1: n=6 d=1  S = 5/6          Greenwood term d/(n(n-d)) = 1/30
+ *   t=2: n=5 d=1  S = 5/6*4/5 = 2/3               term 1/20
+ *   t=3: n=4 d=1  S = 2/3*3/4 = 1/2               term 1/12
+ *   t=4: n=3 censored, S = 1/2;  t=5: n=2 censored, S = 1/2
+ *   t=6: n=1 d=1  S = 0, term 1/(1*0) = Inf (R: std.err Inf, limits NA)
+ * std_err(3) = sqrt(1/30 + 1/20 + 1/12) = sqrt(10/60) = sqrt(1/6).
+ * S = 1/2 exactly on [3, 6), dropping at 6: median (3 + 6) / 2 = 4.5.
+ * Log CI at t=1: 5/6 exp(-+1.959964 sqrt(1/30)), upper capped at 1.
+ */
+static void test_km_six_by_hand(void **state)
+{
+    (void)state;
+    double buf[8 * 6];
+    sv_km km = {0, buf, buf + 6, buf + 12, buf + 18, buf + 24, buf + 30, buf + 36, buf + 42,
+                0, 0, 0, 0, 0};
+    sv_km_opts o = {SV_CONF_LOG, 0.95};
+    sv_err err;
+    assert_int_equal(sv_km_fit(T6, E6, 6, &o, &km, &err), SV_OK);
+    assert_int_equal(km.nrow, 6);
+    const double surv[6] = {5.0 / 6, 2.0 / 3, 0.5, 0.5, 0.5, 0};
+    const double nrisk[6] = {6, 5, 4, 3, 2, 1};
+    for (int i = 0; i < 6; i++) {
+        assert_true(km.time[i] == i + 1);
+        assert_true(km.n_risk[i] == nrisk[i]);
+        assert_rel(km.surv[i], surv[i], 1e-15);
+    }
+    assert_true(km.n_censor[3] == 1 && km.n_event[3] == 0);
+    assert_rel(km.std_err[0], sqrt(1.0 / 30), 1e-15);
+    assert_rel(km.std_err[2], sqrt(1.0 / 6), 1e-15);
+    assert_rel(km.std_err[4], sqrt(1.0 / 6), 1e-15);
+    assert_true(isinf(km.std_err[5]));
+    assert_true(isnan(km.lower[5]) && isnan(km.upper[5]));
+    double z = 1.959963984540054;
+    assert_rel(km.lower[0], 5.0 / 6 * exp(-z * sqrt(1.0 / 30)), 1e-14);
+    assert_true(km.upper[0] == 1);
+    assert_rel(km.median, 4.5, 0);
+    assert_true(km.events == 4);
+
+    /* RMST to tau = 4: 1*1 + 1*5/6 + 1*2/3 + 1*1/2 = 3.
+     * Its variance: areas from t_k to 4: A1 = 5/6+2/3+1/2 = 2,
+     * A2 = 2/3+1/2 = 7/6, A3 = 1/2; var = 4/30 + (49/36)/20 + (1/4)/12. */
+    double r, se;
+    sv_km_rmst(&km, 4, &r, &se);
+    assert_rel(r, 3, 1e-15);
+    assert_rel(se, sqrt(4.0 / 30 + 49.0 / 36 / 20 + 0.25 / 12), 1e-15);
+
+    /* at t = 0.5, 3, 3.5: S = 1, 1/2, 1/2; at risk 6, 4, 3; events in
+     * (0, 0.5] = 0, (0.5, 3] = 3, (3, 3.5] = 0. */
+    double t[3] = {0.5, 3, 3.5}, s[3], sd[3], lo[3], hi[3], nr[3], ne[3];
+    assert_int_equal(sv_km_at(&km, SV_CONF_LOG, 0.95, t, 3, s, sd, lo, hi, nr, ne, &err), SV_OK);
+    assert_true(s[0] == 1 && s[1] == 0.5 && s[2] == 0.5);
+    assert_true(nr[0] == 6 && nr[1] == 4 && nr[2] == 3);
+    assert_true(ne[0] == 0 && ne[1] == 3 && ne[2] == 0);
+}
+
+/*
+ * Log-rank, A against B, at each event time (n_A, n_B at risk):
+ *   t=1 (3,3) d=1 in A: E_A = 3/6 = 0.5, V = d(n-d)/(n-1) pA(1-pA) = 1/4
+ *   t=2 (2,3) d=1 in B: E_A = 2/5,       V = 1 * 2/5 * 3/5 = 6/25
+ *   t=3 (2,2) d=1 in A: E_A = 1/2,       V = 1/4
+ *   t=6 (0,1) d=1 in B: E_A = 0,         V = 0 (n = 1)
+ * O_A = 2, E_A = 1.4, V = 0.74: chisq = 0.36 / 0.74 = 18/37.
+ * Peto-Peto (rho = 1), weights S(t-) = 1, 5/6, 2/3, 1/2:
+ * O_A = 1 + 2/3 = 5/3, E_A = 1/2 + 1/3 + 1/3 = 7/6,
+ * V = 1/4 + 25/36 * 6/25 + 4/9 * 1/4 = 19/36: chisq = (1/4)/(19/36) = 9/19.
+ */
+static void test_logrank_six_by_hand(void **state)
+{
+    (void)state;
+    double buf[8];
+    sv_logrank_result r = {0, 0, 0, buf, buf + 2, buf + 4};
+    sv_logrank_opts o = {0};
+    sv_err err;
+    assert_int_equal(sv_logrank(T6, E6, G6, 2, NULL, 0, 6, &o, &r, &err), SV_OK);
+    assert_rel(r.observed[0], 2, 0);
+    assert_rel(r.expected[0], 1.4, 1e-15);
+    assert_rel(r.expected[1], 2.6, 1e-15);
+    assert_rel(r.var[0], 0.74, 1e-15);
+    assert_rel(r.var[1], -0.74, 1e-15);
+    assert_rel(r.chisq, 18.0 / 37, 1e-14);
+    assert_int_equal(r.df, 1);
+    assert_rel(r.p, 4.8549880264428230e-01, 1e-14); /* R: pchisq(18/37, 1, lower = FALSE) */
+
+    o.rho = 1;
+    assert_int_equal(sv_logrank(T6, E6, G6, 2, NULL, 0, 6, &o, &r, &err), SV_OK);
+    assert_rel(r.observed[0], 5.0 / 3, 1e-15);
+    assert_rel(r.expected[0], 7.0 / 6, 1e-15);
+    assert_rel(r.chisq, 9.0 / 19, 1e-14);
+    assert_rel(r.p, 4.9129712421589311e-01, 1e-14);
+
+    /* A single group present is refused, as survdiff ("only 1 group"). */
+    int one_group[6] = {0, 0, 0, 0, 0, 0};
+    assert_int_equal(sv_logrank(T6, E6, one_group, 2, NULL, 0, 6, &o, &r, &err), SV_EINVAL);
+    assert_non_null(strstr(err.msg, "only 1 group"));
+}
+
+/* Concordance of four subjects, times 1e 2e 3c 4e, risks 4 2 3 1:
+ * comparable pairs (shorter time is an event): (1,2) 4>2 C, (1,3) 4>3 C,
+ * (1,4) 4>1 C, (2,3) 2<3 D, (2,4) 2>1 C; subject 3 is censored: no pairs
+ * from it. C = 4 / 5 = 0.8. With risks 4 2 2 2: (2,3) and (2,4) tie on
+ * risk: C = (3 + 2/2) / 5 = 0.8 as well, with 2 tied pairs. */
+static void test_concordance_by_hand(void **state)
+{
+    (void)state;
+    const double t[4] = {1, 2, 3, 4}, e[4] = {1, 1, 0, 1};
+    const double r1[4] = {4, 2, 3, 1}, r2[4] = {4, 2, 2, 2};
+    sv_concordance_result c;
+    sv_err err;
+    assert_int_equal(sv_concordance(t, e, r1, NULL, 0, 4, &c, &err), SV_OK);
+    assert_true(c.concordant == 4 && c.discordant == 1 && c.tied_risk == 0);
+    assert_rel(c.concordance, 0.8, 1e-15);
+    assert_int_equal(sv_concordance(t, e, r2, NULL, 0, 4, &c, &err), SV_OK);
+    assert_true(c.concordant == 3 && c.discordant == 0 && c.tied_risk == 2);
+    assert_rel(c.concordance, 0.8, 1e-15);
+}
+
+/* Tails against R (options(digits = 17)): relative agreement far out. */
+static void test_distributions_match_r(void **state)
+{
+    (void)state;
+    assert_rel(sv_surv_pnorm_upper(10), 7.6198530241605269e-24, 1e-13);
+    assert_rel(sv_surv_pnorm_upper(30), 4.9067139271481872e-198, 1e-12);
+    assert_rel(sv_surv_pnorm_upper(-1.5), 9.3319279873114191e-01, 1e-15);
+    assert_rel(sv_surv_pchisq_upper(100, 5), 5.2851483609432400e-20, 1e-12);
+    assert_rel(sv_surv_pchisq_upper(500, 10), 4.4147360999137316e-101, 1e-11);
+    assert_rel(sv_surv_pchisq_upper(1200, 3), 7.3316715915506790e-260, 1e-11);
+    assert_rel(sv_surv_pchisq_upper(3.5, 7), 8.3522548261034213e-01, 1e-14);
+    assert_rel(sv_surv_pchisq_upper(0.2, 3), 9.7758929776164949e-01, 1e-14);
+    assert_rel(sv_surv_qnorm(0.975), 1.9599639845400536, 1e-15);
+    assert_rel(sv_surv_qnorm(0.95), 1.6448536269514715, 1e-15);
+    assert_rel(sv_surv_qnorm(1e-10), -6.3613409024040557, 1e-14);
+    assert_true(sv_surv_pchisq_upper(0, 0) == 0);
+}
+
+/* The radix order is ascending and stable, handles negatives and -0. */
+static void test_order_stable(void **state)
+{
+    (void)state;
+    const double key[8] = {3, -1, 2, -0.0, 0.0, 3, -1e300, 1e-300};
+    const int within[8] = {1, 0, 1, 0, 0, 0, 1, 1};
+    uint32_t perm[8];
+    sv_err err;
+    assert_int_equal(sv_surv_order(key, NULL, 0, 8, perm, &err), SV_OK);
+    const uint32_t want[8] = {6, 1, 3, 4, 7, 2, 0, 5};
+    assert_memory_equal(perm, want, sizeof want);
+    assert_int_equal(sv_surv_order(key, within, 2, 8, perm, &err), SV_OK);
+    const uint32_t want2[8] = {1, 3, 4, 5, 6, 7, 2, 0};
+    assert_memory_equal(perm, want2, sizeof want2);
+}
+
+/* Bad input is refused with a message naming the element. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    const double t[3] = {1, 0, 2}, e[3] = {1, 1, 0}, e2[3] = {1, 2, 0};
+    const double t3[3] = {1, 2, 3};
+    sv_err err;
+    assert_int_equal(sv_surv_check(t, e, 3, &err), SV_EINVAL);
+    assert_non_null(strstr(err.msg, "time[2]"));
+    assert_int_equal(sv_surv_check(t3, e2, 3, &err), SV_EINVAL);
+    assert_non_null(strstr(err.msg, "event[2]"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_km_six_by_hand),
+        cmocka_unit_test(test_logrank_six_by_hand),
+        cmocka_unit_test(test_concordance_by_hand),
+        cmocka_unit_test(test_distributions_match_r),
+        cmocka_unit_test(test_order_stable),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

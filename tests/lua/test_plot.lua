@@ -1,0 +1,256 @@
+-- sv.plot: well-formed SVG, structure (curves, at-risk table, legend
+-- placement) and the numbers behind the figures, worked by hand.
+local T = require "testing"
+local sv = require "sylva"
+local P = sv.plot
+
+local tmp = T.tmp .. "/plot"
+os.execute("mkdir -p '" .. tmp .. "'")
+
+-- xmllint (libxml2-utils, installed by `make deps`) must accept the file.
+local function well_formed(svg, name)
+  local path = tmp .. "/" .. name .. ".svg"
+  P.save(svg, path)
+  local ok = os.execute("xmllint --noout '" .. path .. "' 2>" .. tmp .. "/xmllint.err")
+  if not ok then
+    error(name .. ".svg is not well-formed XML: " .. T.read_file(tmp .. "/xmllint.err"), 2)
+  end
+end
+
+local function count(s, pat)
+  local n = 0
+  for _ in s:gmatch(pat) do n = n + 1 end
+  return n
+end
+
+T.test("nice ticks follow 1-2-5 steps and cover the range", function()
+  local t, step = P.nice_ticks(0, 1, 6)
+  T.eq(step, 0.2); T.eq(t[1], 0); T.near(t[#t], 1, 1e-12)
+  t, step = P.nice_ticks(0, 87, 6)   -- range 87 -> nice 100, step 100/5 = 20
+  T.eq(step, 20); T.eq(t[#t], 100)
+  t, step = P.nice_ticks(-0.43, 1.12, 6)
+  T.eq(step, 0.5); T.eq(t[1], -0.5); T.eq(t[#t], 1.5)
+end)
+
+T.test("p-values are printed as journals do", function()
+  T.eq(P.format_p(0.0004), "< 0.001")
+  T.eq(P.format_p(0.0042), "= 0.004")
+  T.eq(P.format_p(0.234), "= 0.23")
+end)
+
+-- Two hand-made ROC curves.
+local c1 = {name = "Model A", fpr = {0, 0, 0.5, 1}, tpr = {0, 0.5, 1, 1}, auc = 0.875, lo = 0.71, hi = 0.99}
+local c2 = {name = "Model B", fpr = {0, 0.5, 1}, tpr = {0, 0.5, 1}, auc = 0.5}
+
+T.test("ROC: one curve element per model, AUC and CI in the legend, chance line", function()
+  local svg = P.roc({c1, c2})
+  well_formed(svg, "roc")
+  T.eq(count(svg, 'class="curve"'), 2)
+  T.ok(svg:find("Model A: AUC 0.875 (95% CI 0.710\u{2013}0.990)", 1, true), "legend with CI")
+  T.ok(svg:find("Model B: AUC 0.500", 1, true))
+  T.ok(svg:find(">Chance<", 1, true), "chance line in the legend")
+  T.ok(svg:find('stroke-dasharray="6 5"', 1, true), "dashed chance line")
+  T.ok(svg:find(">Sensitivity<", 1, true) and svg:find("Specificity", 1, true), "axis labels")
+end)
+
+-- Pixel coordinates of every curve path and the legend box: no curve
+-- vertex may fall inside the legend.
+local function legend_box(svg)
+  local x, y = svg:match('class="legend" transform="translate%(([%d.]+),([%d.]+)%)"')
+  local w, h = svg:match('class="legend"[^\n]*\n<rect x="0" y="0" width="([%d.]+)" height="([%d.]+)"')
+  return tonumber(x), tonumber(y), tonumber(w), tonumber(h)
+end
+
+T.test("ROC: the legend covers no part of any curve", function()
+  local svg = P.roc({c1, c2})
+  local x, y, w, h = legend_box(svg)
+  T.ok(x and w, "legend found")
+  local inside = 0
+  for g in svg:gmatch('<g class="curve".-</g>') do
+    for px, py in g:gmatch("[ML]([%d.]+),([%d.]+)") do
+      px, py = tonumber(px), tonumber(py)
+      if px > x and px < x + w and py > y and py < y + h then inside = inside + 1 end
+    end
+  end
+  T.eq(inside, 0)
+end)
+
+T.test("a legend that would cover data in every corner goes below the figure", function()
+  -- Curves through all four corners of the panel.
+  local zig = {name = "Everywhere", fpr = {0, 0.02, 0.98, 1, 1}, tpr = {0, 0.98, 0.02, 0.98, 1}}
+  local svg = P.roc({zig, {name = "Second", fpr = {0, 0.03, 0.97, 1}, tpr = {0, 0.03, 0.97, 1}}},
+                    {width = 400, height = 400})
+  well_formed(svg, "roc_crowded")
+  local _, y = legend_box(svg)
+  local H = tonumber(svg:match('<svg[^>]* height="([%d.]+)"'))
+  T.ok(H > 400, "figure grew")
+  T.ok(y > 380, "legend below the panel: y = " .. tostring(y))
+end)
+
+-- Kaplan-Meier: 4 patients, hand-worked.
+--   t=1 event (4 at risk): S = 3/4;  t=2 censored;  t=3 event (2 at risk): S = 3/8;
+--   t=4 event (1 at risk): S = 0.
+T.test("KM fit by hand: product-limit estimate and numbers at risk", function()
+  local f = P._km_fit({3, 1, 4, 2}, {1, 1, 1, 0})
+  T.eq(#f.time, 4)
+  T.near(f.surv[1], 0.75, 1e-15); T.near(f.surv[2], 0.75, 1e-15)
+  T.near(f.surv[3], 0.375, 1e-15); T.near(f.surv[4], 0, 1e-15)
+  T.eq(f.n_risk[1], 4); T.eq(f.n_risk[3], 2); T.eq(f.n_censor[2], 1)
+end)
+
+T.test("KM: curves per group, censor ticks, at-risk table under the plot, log-rank p", function()
+  local time = {1, 2, 3, 4, 5, 6, 2, 3, 5, 8, 9, 10}
+  local event = {1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1}
+  local group = {"A", "A", "A", "A", "A", "A", "B", "B", "B", "B", "B", "B"}
+  local svg = P.km({time = time, event = event, group = group}, {breaks = 2, pvalue = 0.0123, ci = true, xlab = "Months"})
+  well_formed(svg, "km")
+  T.eq(count(svg, 'class="curve"'), 2)
+  T.eq(count(svg, 'class="ci%-band"'), 2)
+  T.ok(svg:find('class="at%-risk"'), "at-risk table present")
+  T.eq(count(svg, 'class="risk%-label"'), 2)
+  -- Ticks 0, 2, 4, 6, 8, 10: rows with time >= tick. A (1..6): 6, 5, 3, 1, 0, 0;
+  -- B (2, 3, 5, 8, 9, 10): 6, 6, 4, 3, 3, 1.
+  local nums = {}
+  for v in svg:gmatch('class="risk">(%d+)<') do nums[#nums + 1] = tonumber(v) end
+  local want = {6, 5, 3, 1, 0, 0, 6, 6, 4, 3, 3, 1}
+  T.eq(#nums, #want)
+  for i = 1, #want do T.eq(nums[i], want[i], "at risk " .. i) end
+  -- censored: A at 2 and 5; B at 3, 5, 9 -> 5 ticks ("v-7" each)
+  T.eq(count(svg, "v%-7"), 5)
+  T.ok(svg:find("Log-rank p = 0.01", 1, true), "p-value shown")
+  -- the at-risk table lies below the x axis label
+  local xlab_y = tonumber(svg:match('y="([%d.]+)"[^>]*class="xlab"'))
+  local risk_y = tonumber(svg:match('y="([%d.]+)" font%-size="%d+" fill="[^"]+" font%-weight="bold" class="risk%-label"'))
+  T.ok(risk_y > xlab_y, "at-risk rows under the plot")
+end)
+
+T.test("KM accepts precomputed fits (as from sv.surv.km)", function()
+  local fit = {time = {1, 2, 3}, n_risk = {3, 2, 1}, n_event = {1, 0, 1}, n_censor = {0, 1, 0},
+               surv = {2 / 3, 2 / 3, 0}, lower = {0.3, 0.3, 0 / 0}, upper = {1, 1, 0 / 0}}
+  local svg = P.km({{name = "Only", fit = fit}}, {risk_table = false, ci = true})
+  well_formed(svg, "km_fit")
+  T.eq(count(svg, 'class="curve"'), 1)
+  T.ok(not svg:find('class="at%-risk"'), "no table when risk_table = false")
+end)
+
+-- SHAP figures on a 4 x 3 example.
+local phi = sv.matrix({{0.1, -0.2, 0.0}, {0.3, 0.1, 0.01}, {-0.2, 0.05, 0.0}, {0.0, -0.3, 0.02}}, {"a", "b", "c"})
+local X = sv.matrix({{1, 5, 0}, {2, 6, 1}, {3, 7, 0}, {4, 8, 1}}, {"a", "b", "c"})
+-- mean |SHAP|: a = 0.6/4 = 0.15, b = 0.65/4 = 0.1625, c = 0.03/4 = 0.0075 -> order b, a, c
+
+T.test("beeswarm: one dot per patient and feature, features by mean |SHAP|", function()
+  local svg = P.shap_beeswarm(phi, X)
+  well_formed(svg, "beeswarm")
+  T.eq(count(svg, "<circle"), 12)
+  local order = {}
+  for f in svg:gmatch('class="swarm" data%-feature="(%w+)"') do order[#order + 1] = f end
+  T.eq(table.concat(order, ","), "b,a,c")
+  T.ok(svg:find('class="colorbar"'), "colour bar")
+  T.eq(count(P.shap_beeswarm(phi, X, {max_display = 2}), "<circle"), 8)
+end)
+
+T.test("bar chart: bars in mean |SHAP| order with their values", function()
+  local svg = P.shap_bar(phi)
+  well_formed(svg, "shap_bar")
+  T.eq(count(svg, 'class="bar"'), 3)
+  local bars = svg:sub((svg:find('class="bar"', 1, true))) -- after the axis tick labels
+  local i_b, i_a, i_c = bars:find(">0.163<", 1, true), bars:find(">0.15<", 1, true), bars:find(">0.0075<", 1, true)
+  T.ok(i_b and i_a and i_c and i_b < i_a and i_a < i_c, "values 0.163, 0.15, 0.0075 in order")
+end)
+
+T.test("dependence plot: one point per patient, coloured by another feature", function()
+  local svg = P.shap_dependence(phi, X, "b", {color_by = "c"})
+  well_formed(svg, "dependence")
+  T.eq(count(svg, "<circle"), 4)
+  T.ok(svg:find("SHAP value for b", 1, true))
+  T.raises(function() P.shap_dependence(phi, X, "zz") end, "no feature named 'zz'")
+end)
+
+T.test("waterfall: bars add up from E[f(X)] to f(x)", function()
+  -- base 0.4; phi = 0.1, -0.2, 0.05 -> f(x) = 0.35
+  local svg = P.waterfall({0.1, -0.2, 0.05}, 0.4, {1, 2, 3}, {names = {"a", "b", "c"}})
+  well_formed(svg, "waterfall")
+  T.ok(svg:find("f(x) = 0.350", 1, true))
+  T.ok(svg:find("E[f(X)] = 0.400", 1, true))
+  T.eq(count(svg, 'class="bar"'), 3)
+  local first = svg:find("b = 2", 1, true)
+  T.ok(first and first < svg:find("a = 1", 1, true), "largest |phi| first")
+  -- with max_display the rest is one bar
+  local s2 = P.waterfall({0.1, -0.2, 0.05}, 0.4, {1, 2, 3}, {names = {"a", "b", "c"}, max_display = 1})
+  T.ok(s2:find("2 other features", 1, true))
+end)
+
+T.test("Wilson interval by hand: 5 of 10", function()
+  -- z = 1.96: centre (0.5 + z^2/20) / (1 + z^2/10) = 0.5,
+  -- half = z sqrt(0.025 + z^2/400) / (1 + z^2/10) = 0.263408
+  local lo, hi = P._wilson(5, 10, 1.959963984540054)
+  T.near(lo, 0.236593, 1e-6); T.near(hi, 0.763407, 1e-6)
+end)
+
+T.test("calibration bins: equal-size groups by predicted risk", function()
+  local y = {0, 0, 1, 0, 1, 1}
+  local p = {0.1, 0.2, 0.3, 0.6, 0.7, 0.8}
+  local b = P.calibration_bins(y, p, 2)
+  T.near(b.pred[1], 0.2, 1e-15); T.near(b.obs[1], 1 / 3, 1e-15)
+  T.near(b.pred[2], 0.7, 1e-15); T.near(b.obs[2], 2 / 3, 1e-15)
+  T.eq(b.n[1], 3)
+  local svg = P.calibration({{name = "M", y = y, p = p}}, {bins = 2})
+  well_formed(svg, "calibration")
+  T.eq(count(svg, 'class="curve"'), 1)
+  -- Brier = (0.01 + 0.04 + 0.49 + 0.36 + 0.09 + 0.04) / 6 = 0.171667
+  T.ok(svg:find("M (Brier 0.172)", 1, true))
+  T.ok(svg:find('class="histogram"'), "distribution of predictions")
+end)
+
+T.test("net benefit by hand and the decision curve", function()
+  local y, p = {1, 0, 1, 0}, {0.9, 0.6, 0.4, 0.1}
+  local nb = P.net_benefit(y, p, {0.5, 0.3})
+  -- t = 0.5: TP 1, FP 1 -> 1/4 - 1/4 * 1 = 0
+  T.near(nb[1], 0, 1e-15)
+  -- t = 0.3: TP 2, FP 1 -> 2/4 - 1/4 * 0.3/0.7 = 0.392857
+  T.near(nb[2], 0.5 - 0.25 * 0.3 / 0.7, 1e-15)
+  local svg, data = P.decision_curve({{name = "M", y = y, p = p}})
+  well_formed(svg, "decision")
+  T.eq(count(svg, 'class="curve"'), 1)
+  T.eq(count(svg, 'class="reference"'), 2)
+  T.near(data.prevalence, 0.5, 1e-15)
+  -- treat all at t: prev - (1 - prev) t / (1 - t)
+  T.near(data.treat_all[1], 0.5 - 0.5 * data.thresholds[1] / (1 - data.thresholds[1]), 1e-15)
+end)
+
+T.test("ROC from labels and scores: curve and DeLong CI from sv.roc", function()
+  local y = {0, 0, 1, 1, 0, 1, 0, 1}
+  local s = {0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.7}
+  local a = sv.roc.auc(y, s)
+  -- Mann-Whitney by hand: case scores .35 .8 .9 .7 vs controls .1 .4 .2 .6:
+  -- .35 beats 2, .8/.9/.7 beat 4 each -> 14 of 16 = 0.875
+  T.near(a.auc, 0.875, 1e-15)
+  local svg = P.roc({{name = "S", y = y, score = s}})
+  well_formed(svg, "roc_ys")
+  T.ok(svg:find(("S: AUC 0.875 (95%% CI %.3f\u{2013}%.3f)"):format(a.lo, a.hi), 1, true), "legend from sv.roc.auc")
+end)
+
+T.test("KM from raw data computes the log-rank p with sv.surv.logrank", function()
+  local time = {1, 2, 3, 4, 5, 6, 2, 3, 5, 8, 9, 10}
+  local event = {1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1}
+  local group = {"A", "A", "A", "A", "A", "A", "B", "B", "B", "B", "B", "B"}
+  local lr = sv.surv.logrank(time, event, group)
+  local svg = P.km({time = time, event = event, group = group})
+  T.ok(svg:find("Log-rank p " .. P.format_p(lr.p), 1, true), "p from sv.surv.logrank")
+  -- the drawn curve of group A reaches S = 0 at t = 6 (its last row is an event)
+  local f = P._km_fit({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1})
+  T.eq(f.surv[#f.surv], 0)
+end)
+
+T.test("unknown options and bad input are errors naming the function", function()
+  T.raises(function() P.roc({c1}, {colour = "red"}) end, "unknown option 'colour' to plot.roc")
+  T.raises(function() P.roc({}) end, "plot.roc")
+  T.raises(function() P.km({}) end, "plot.km")
+  T.raises(function() P.save(42, "x.svg") end, "plot.save")
+end)
+
+T.test("the same input gives the same SVG bytes", function()
+  T.eq(sv.sha256(P.shap_beeswarm(phi, X)), sv.sha256(P.shap_beeswarm(phi, X)))
+end)
+
+T.done()
