@@ -118,7 +118,7 @@ double sv_km_median_rule(const double *x, const double *y, size_t nrow);
  * Survival at the times t[0..m) from a fitted curve: S, std_err and
  * limits at the last curve time <= t (1, 0, 1, 1 before the first time;
  * NaN after the last curve time, as R's summary(fit, times) does not
- * extrapolate); n_risk = subjects with time >= t; n_event = events in
+ * extrapolate, and NaN for a curve without subjects); n_risk = subjects with time >= t; n_event = events in
  * (t_prev, t] where t_prev is the previous requested time (0 for the
  * first). Requested times must be ascending (SV_EINVAL otherwise).
  */
