@@ -49,6 +49,11 @@ sv_status sv_surv_check(const double *time, const double *event, size_t n,
 sv_status sv_surv_order(const double *key, const int *within, int nwithin,
                         size_t n, uint32_t *perm, sv_err *err);
 
+/* Stably re-sorts an existing permutation perm[0..n) by key[perm[i]],
+ * ascending or descending (ties keep their current order). */
+sv_status sv_surv_reorder(const double *key, int descending, size_t n,
+                          uint32_t *perm, sv_err *err);
+
 /* ---- distributions (upper tails, accurate far into the tails) -------- */
 
 /* P(Z > z) for a standard normal Z. */
@@ -239,7 +244,8 @@ typedef struct sv_concordance_result {
  * a pair is comparable when the shorter time is an event (an event and a
  * censoring at the same time count as comparable, the event first; two
  * events at the same time are tied in time and left out); pairs are only
- * formed within a stratum. O(n log n) with a Fenwick tree over risk ranks.
+ * formed within a stratum. O(n log n): a merge sort of the risk ranks in
+ * time order (surv_conc.c).
  */
 sv_status sv_concordance(const double *time, const double *event,
                          const double *risk, const int *strata, int nstrata,
