@@ -438,43 +438,13 @@ end
 -- Kaplan-Meier curves with the number at risk
 ---------------------------------------------------------------------------
 
--- A Kaplan-Meier fit in Lua for when a fit is not given: product-limit
--- estimate with Greenwood's variance and log-scale limits, as R's survfit
--- (conf.type = "log"). Only used to draw.
+-- The Kaplan-Meier fit (sv.surv.km) as plain arrays.
 local function km_fit(time, event)
-  if sv.surv and sv.surv.km then
-    local f = sv.surv.km(time, event)
-    local t = {}
-    for _, k in ipairs({"time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper"}) do t[k] = tolist(f[k]) end
-    t.median = f.median
-    return t
-  end
-  local idx = {}
-  for i = 1, #time do if not isnan(time[i]) and not isnan(event[i]) then idx[#idx + 1] = i end end
-  table.sort(idx, function(a, b) return time[a] < time[b] end)
-  local n = #idx
-  local fit = {time = {}, n_risk = {}, n_event = {}, n_censor = {}, surv = {}, lower = {}, upper = {}}
-  local s, gw, at = 1, 0, n
-  local k = 1
-  while k <= n do
-    local t = time[idx[k]]
-    local d, c = 0, 0
-    while k <= n and time[idx[k]] == t do
-      if event[idx[k]] == 1 then d = d + 1 else c = c + 1 end
-      k = k + 1
-    end
-    if d > 0 then
-      s = s * (1 - d / at)
-      if at > d then gw = gw + d / (at * (at - d)) end
-    end
-    local r = #fit.time + 1
-    fit.time[r], fit.n_risk[r], fit.n_event[r], fit.n_censor[r], fit.surv[r] = t, at, d, c, s
-    local se = math.sqrt(gw)
-    fit.lower[r] = s > 0 and s * math.exp(-1.959963984540054 * se) or 0 / 0
-    fit.upper[r] = s > 0 and min(1, s * math.exp(1.959963984540054 * se)) or 0 / 0
-    at = at - d - c
-  end
-  return fit
+  local f = sv.surv.km(time, event)
+  local t = {}
+  for _, k in ipairs({"time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper"}) do t[k] = tolist(f[k]) end
+  t.median = f.median
+  return t
 end
 M._km_fit = km_fit
 
@@ -1078,6 +1048,8 @@ function M.calibration(models, opts)
         end
       end
     end
+    out[#out + 1] = ('<text x="%s" y="%s" text-anchor="end" font-size="12" fill="#555">Predictions</text>'):format(
+      f2(left - 8), f2(hy + (hist_h - 14) / 2 + 4))
     out[#out + 1] = "</g>"
     doc:add(table.concat(out, "\n"))
   end

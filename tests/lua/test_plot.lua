@@ -218,6 +218,30 @@ T.test("net benefit by hand and the decision curve", function()
   T.near(data.treat_all[1], 0.5 - 0.5 * data.thresholds[1] / (1 - data.thresholds[1]), 1e-15)
 end)
 
+T.test("ROC from labels and scores: curve and DeLong CI from sv.roc", function()
+  local y = {0, 0, 1, 1, 0, 1, 0, 1}
+  local s = {0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.7}
+  local a = sv.roc.auc(y, s)
+  -- Mann-Whitney by hand: case scores .35 .8 .9 .7 vs controls .1 .4 .2 .6:
+  -- .35 beats 2, .8/.9/.7 beat 4 each -> 14 of 16 = 0.875
+  T.near(a.auc, 0.875, 1e-15)
+  local svg = P.roc({{name = "S", y = y, score = s}})
+  well_formed(svg, "roc_ys")
+  T.ok(svg:find(("S: AUC 0.875 (95%% CI %.3f\u{2013}%.3f)"):format(a.lo, a.hi), 1, true), "legend from sv.roc.auc")
+end)
+
+T.test("KM from raw data computes the log-rank p with sv.surv.logrank", function()
+  local time = {1, 2, 3, 4, 5, 6, 2, 3, 5, 8, 9, 10}
+  local event = {1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1}
+  local group = {"A", "A", "A", "A", "A", "A", "B", "B", "B", "B", "B", "B"}
+  local lr = sv.surv.logrank(time, event, group)
+  local svg = P.km({time = time, event = event, group = group})
+  T.ok(svg:find("Log-rank p " .. P.format_p(lr.p), 1, true), "p from sv.surv.logrank")
+  -- the drawn curve of group A reaches S = 0 at t = 6 (its last row is an event)
+  local f = P._km_fit({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1})
+  T.eq(f.surv[#f.surv], 0)
+end)
+
 T.test("unknown options and bad input are errors naming the function", function()
   T.raises(function() P.roc({c1}, {colour = "red"}) end, "unknown option 'colour' to plot.roc")
   T.raises(function() P.roc({}) end, "plot.roc")

@@ -152,6 +152,10 @@ T.test("REPL: help(sv.read_csv) prints its documentation", function()
   has(out, "RFC 4180")
   has(out, "(from docs/data.md)")
   has(out, "help(sv.read_csv)")
+  out = run(bin(), "d = sv.parse_csv('a\\n1\\n')\nhelp(d)\nhelp('d:col')\nhelp('help')\n")
+  has(out, "## Frames")
+  has(out, "### `d:col(name)`")
+  has(out, "(from docs/sylva.md)")
 end)
 
 T.test("REPL: unfinished input at the end is reported, status 0", function()
@@ -226,6 +230,39 @@ else
     local hist = read(home .. "/.sylva_history")
     has(hist, "x = 1", "history")
     has(hist, 'sv.read_csv("/nonexistent/file.csv")', "history")
+  end)
+
+  -- The progress bar: drawn on a terminal for work longer than half a
+  -- second, never after sv.progress(false), never when CI is set, never
+  -- when stderr is not a terminal.
+  local function progress_run(envset)
+    local script = TMP .. "/progress.lua"
+    write(script, table.concat({
+      'local sv = require "sylva"',
+      'local d = sv.read_csv(arg[1])',
+      'local X = d:matrix({"age", "size", "grade", "nodes", "pgr", "er", "hormon"})',
+      'local y = d:col("status")',
+      'local function train() local t0 = sv.clock()',
+      '  while sv.clock() - t0 < 1.0 do sv.forest.train(X, y, {trees = 2000, seed = 1, threads = 1}) end end',
+      'io.stderr:write("<on>") train() io.stderr:write("</on>")',
+      'sv.progress(false)',
+      'io.stderr:write("<off>") train() io.stderr:write("</off>")',
+    }, "\n") .. "\n")
+    local cmd = ("%s TERM=dumb; export TERM; timeout 60 script -qfec %q /dev/null"):format(
+      envset, ("%s %s %s"):format(BIN, script, T.root .. "/tests/fixtures/data/gbsg.csv"))
+    local out = run(cmd)
+    return out
+  end
+
+  T.test("progress bar: drawn on a terminal, off with sv.progress(false) or CI", function()
+    local out = progress_run("unset CI;")
+    local on = out:match("<on>(.-)</on>") or ""
+    local off = out:match("<off>(.-)</off>") or ""
+    T.ok(on:find("forest.train", 1, true) and on:find("%] +%d+%%"), "bar while on:\n" .. out)
+    T.ok(not off:find("[", 1, true), "no bar after sv.progress(false):\n" .. off)
+    out = progress_run("CI=1; export CI;")
+    on = out:match("<on>(.-)</on>") or "?"
+    T.ok(not on:find("[", 1, true), "no bar under CI:\n" .. on)
   end)
 end
 

@@ -180,7 +180,7 @@ T.test("the sample report with every figure is well-formed", function()
     n = n + 1
     T.ok(os.execute("xmllint --noout '" .. out .. "/figures/" .. f .. "'"), f)
   end
-  T.eq(n, 8)
+  T.eq(n, 9)
   T.ok(os.execute("xmllint --noout '" .. out .. "/report.html'"), "report.html")
 end)
 
