@@ -200,6 +200,9 @@ static void test_concordance_brute_force(void **state)
         }
         for (int use_strata = 0; use_strata < 2; use_strata++) {
             double conc = 0, disc = 0, tx = 0, ty = 0, txy = 0;
+            double dN[N], dD[N];
+            memset(dN, 0, sizeof dN);
+            memset(dD, 0, sizeof dD);
             for (int i = 0; i < N; i++) {
                 for (int j = 0; j < N; j++) {
                     if (i == j || (use_strata && s[i] != s[j])) continue;
@@ -212,9 +215,11 @@ static void test_concordance_brute_force(void **state)
                             continue;
                         }
                     }
+                    double sc = r[i] > r[j] ? 1 : r[i] < r[j] ? 0 : 0.5;
                     if (r[i] > r[j]) conc += 1;
                     else if (r[i] < r[j]) disc += 1;
                     else tx += 1;
+                    dN[i] += sc, dN[j] += sc, dD[i] += 1, dD[j] += 1;
                 }
             }
             sv_concordance_result c;
@@ -225,6 +230,10 @@ static void test_concordance_brute_force(void **state)
             assert_true(c.tied_risk == tx);
             assert_true(c.tied_time == ty);
             assert_true(c.tied_both == txy);
+            /* the infinitesimal jackknife variance, from the pair sums */
+            double D = conc + disc + tx, C = (conc + tx / 2) / D, var = 0;
+            for (int i = 0; i < N; i++) var += pow((dN[i] - C * dD[i]) / D, 2);
+            assert_rel(c.var, var, 1e-12);
         }
     }
 }
