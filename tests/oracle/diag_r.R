@@ -311,3 +311,10 @@ for (mc in mcases) {
   }
 }
 write_fix(do.call(rbind, rows), "metrics.csv")
+
+# ---- Fisher's test by simulation (Monte Carlo: compared in distribution) ------
+set.seed(7)
+big <- matrix(c(120, 80, 60, 40, 30, 20, 100, 90, 70, 50, 20, 30), 2, byrow = TRUE)
+write_fix(data.frame(case = "fisher_2x6", B = 1e5,
+                     p = fisher.test(big, simulate.p.value = TRUE, B = 1e5)$p.value),
+          "fisher_sim.csv")
