@@ -498,6 +498,11 @@ static int l_logrank(lua_State *L)
     int k = group_codes(L, 3, "group", n, codes);
     int labels = lua_gettop(L);
     if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    if (k > SV_LOGRANK_MAX_GROUPS) {
+        const char *m = lua_pushfstring(L, "%d groups (at most %d: is group a continuous variable?)",
+                                        k, SV_LOGRANK_MAX_GROUPS);
+        luaL_argerror(L, 3, m);
+    }
     int *scodes;
     int ns = strata_codes(L, 4, "surv.logrank", n, &scodes);
     double *buf = scratch(L, (size_t)k * (3 + (size_t)k), sizeof *buf);
@@ -529,6 +534,11 @@ static int l_pairwise(lua_State *L)
     int k = group_codes(L, 3, "group", n, codes);
     int labels = lua_gettop(L);
     if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    if (k > SV_PAIRWISE_MAX_GROUPS) {
+        const char *m = lua_pushfstring(L, "%d groups (at most %d for pairwise tests)", k,
+                                        SV_PAIRWISE_MAX_GROUPS);
+        luaL_argerror(L, 3, m);
+    }
     int *scodes;
     int ns = strata_codes(L, 4, "surv.pairwise", n, &scodes);
     size_t npair = (size_t)k * (size_t)(k - 1) / 2;
@@ -679,6 +689,7 @@ static int l_cox(lua_State *L)
     lua_pushinteger(L, r.df);
     lua_setfield(L, -2, "df");
     set_num(L, "concordance", r.concordance);
+    set_num(L, "concordance_se", r.concordance_se);
     lua_pushinteger(L, (lua_Integer)r.n);
     lua_setfield(L, -2, "n");
     set_num(L, "events", r.events);
@@ -771,8 +782,10 @@ static int l_concordance(lua_State *L)
     if (sv_concordance(time, event, risk, scodes, ns, n, &r, &err))
         return svL_engine_error(L, "surv.concordance", &err);
     lua_pushnumber(L, r.concordance);
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 8);
     set_num(L, "concordance", r.concordance);
+    set_num(L, "se", sqrt(r.var));
+    set_num(L, "var", r.var);
     set_num(L, "concordant", r.concordant);
     set_num(L, "discordant", r.discordant);
     set_num(L, "tied_risk", r.tied_risk);
