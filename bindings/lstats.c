@@ -277,16 +277,32 @@ static int l_chisq_test(lua_State *L)
 
 static int l_fisher_test(lua_State *L)
 {
-    static const char *const allowed[] = {"alternative", "max_tables", NULL};
+    static const char *const allowed[] = {"alternative", "max_tables", "simulate", "B",
+                                          "seed", "threads", NULL};
     size_t nr, nc;
     int oarg;
     lua_settop(L, 3); /* the options stay below what the call pushes */
     double *tab = check_table(L, 1, "fisher_test", &nr, &nc, &oarg);
     svL_checkopts(L, oarg, "stats.fisher_test", allowed);
     int alt = svL_opt_enum(L, oarg, "stats.fisher_test", "alternative", 0, alt_names);
-    double maxt = svL_opt_num(L, oarg, "stats.fisher_test", "max_tables", 1e8, 1, 1e15);
+    double maxt = svL_opt_num(L, oarg, "stats.fisher_test", "max_tables", 1e7, 1, 1e15);
+    int simulate = svL_opt_bool(L, oarg, "stats.fisher_test", "simulate", 0);
+    lua_Integer B = svL_opt_int(L, oarg, "stats.fisher_test", "B", 2000, 1, 100000000);
+    uint64_t seed = svL_opt_seed(L, oarg, "stats.fisher_test");
+    int threads = (int)svL_opt_int(L, oarg, "stats.fisher_test", "threads", 0, 0, 4096);
     sv_htest h;
     sv_err e;
+    if (simulate) {
+        if (alt != 0) svL_opt_error(L, "stats.fisher_test", "alternative", "simulation is two-sided only");
+        sv_ctx ctx;
+        svL_ctx(L, &ctx, threads);
+        if (sv_fisher_simulate(tab, nr, nc, (size_t)B, seed, &ctx, &h, &e))
+            return svL_engine_error(L, "stats.fisher_test", &e);
+        push_htest(L, &h, "Fisher's Exact Test for Count Data with simulated p-value", alt);
+        lua_pushinteger(L, B);
+        lua_setfield(L, -2, "B");
+        return 1;
+    }
     if (sv_fisher_test(tab, nr, nc, (sv_alternative)alt, maxt, &h, &e))
         return svL_engine_error(L, "stats.fisher_test", &e);
     push_htest(L, &h, "Fisher's Exact Test for Count Data", alt);

@@ -812,11 +812,16 @@ static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
     }
     size_t data_pos = pos, data_line = P->line;
 
-    /* Upper bound on the records: line ends + 1. */
+    /* Upper bound on the records: line ends + 1; also, since a record of
+     * nf fields takes nf - 1 separators and a line end, (bytes + 1) / nf.
+     * The second keeps the arrays within 8 bytes per input byte whatever
+     * the input (a fuzzer's many-column header over blank lines). */
     size_t bound = 1;
     for (const char *q = P->buf + pos, *e = P->buf + P->len;
          q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
         bound++;
+    size_t by_size = (P->len - pos + 1) / nf + 1;
+    if (by_size < bound) bound = by_size;
 
     size_t *flip = sv_malloc(nf, sizeof *flip);
     if (!flip) return sv_err_set(P->err, SV_ENOMEM, "%s: out of memory", P->name);

@@ -66,6 +66,15 @@ typedef struct sv_forest_opts {
 /* Fills o with the defaults above. */
 void sv_forest_opts_default(sv_forest_opts *o);
 
+/* A node of the packed copy used for prediction: nodes in preorder so
+ * that the left child is the next node; at a leaf feature = -1 and tv is
+ * the leaf value, else tv is the threshold. */
+typedef struct sv_forest_pnode {
+    double tv;
+    int32_t feature;
+    int32_t right;
+} sv_forest_pnode;
+
 typedef struct sv_forest {
     int32_t n_trees;
     int32_t n_features;
@@ -78,6 +87,9 @@ typedef struct sv_forest {
     uint64_t *inbag;       /* n_trees x inbag_words bitset of in-bag rows, or
                               NULL (not saved in model files) */
     size_t inbag_words;    /* 64-bit words per tree in inbag */
+    sv_forest_pnode *pnodes; /* packed copy of all trees (sv_forest_pack), or
+                                NULL: prediction then walks the sv_trees */
+    size_t *pnode_off;     /* n_trees + 1 offsets into pnodes */
 } sv_forest;
 
 /*
@@ -94,6 +106,10 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
                           sv_forest **out, sv_err *err);
 
 void sv_forest_free(sv_forest *f);
+
+/* (Re)builds the packed copy of the trees that prediction walks; train
+ * and load call it. Call it again after changing the trees by hand. */
+sv_status sv_forest_pack(sv_forest *f, sv_err *err);
 
 /* P(y = 1) for the n rows of X (n x p column-major, p == n_features,
  * finite): the mean over trees of the leaf value, summed in tree order. */

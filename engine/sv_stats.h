@@ -73,11 +73,22 @@ sv_status sv_chisq_test(const double *counts, size_t nr, size_t nc, int correct,
  * the observed one (relative tolerance 1e-7). 2 x 2 tables take
  * `alternative` (less/greater: the hypergeometric tail of cell [1,1]); larger
  * tables are enumerated exactly, failing with SV_EINVAL beyond max_tables
- * (0 = default 1e8) visited tables.
+ * (0 = default 1e7) visited tables.
  */
 sv_status sv_fisher_test(const double *counts, size_t nr, size_t nc,
                          sv_alternative alt, double max_tables, sv_htest *out,
                          sv_err *err);
+
+/*
+ * Monte Carlo p-value of Fisher's test for any r x c table (R's
+ * fisher.test(simulate.p.value = TRUE, B)): B tables drawn from the
+ * multiple hypergeometric law with the observed margins (a shuffle of the
+ * column labels dealt to the rows), replicate b from the stream (seed, b);
+ * p = (1 + #{tables no more likely than the observed}) / (B + 1).
+ */
+sv_status sv_fisher_simulate(const double *counts, size_t nr, size_t nc, size_t B,
+                             uint64_t seed, const sv_ctx *ctx, sv_htest *out,
+                             sv_err *err);
 
 /*
  * t tests - R's t.test(x, y, mu, var.equal, conf.level, alternative).

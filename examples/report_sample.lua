@@ -55,7 +55,8 @@ local tab1 = sv.table1(cols, {by = set, groups = {"Training", "Test"}, vars = {
 local base_forest = {trees = 150, threads = 0}
 local tuned = sv.tune.grid(X_train, y_train, {min_leaf = {1, 5, 10}, mtry = {2, 3}},
   {k = 5, seed = SEED, forest = base_forest, progress = false})
-local sel = sv.select.forward(X_train, y_train, {forest = tuned.best_options, k = 5, seed = SEED,
+local ranking, phi_all = sv.select.shap_rank(X_train, y_train, {forest = tuned.best_options, seed = SEED})
+local sel = sv.select.forward(X_train, y_train, {ranking = ranking, forest = tuned.best_options, k = 5, seed = SEED,
   tol = 0.005, progress = false})
 
 -- Final model on the selected features; test-set evaluation
@@ -117,9 +118,9 @@ rep:figure(sv.plot.km({time = months, event = status:totable(), group = grp},
   {name = "km", caption = "Kaplan-Meier curves of recurrence-free survival by tumour grade (95% CI bands, censoring marks, number at risk, log-rank test)."})
 
 rep:section("Explanation (training set)")
-rep:figure(sv.plot.shap_beeswarm(phi, Xs_train, {labels = labels}), {name = "beeswarm",
-  caption = "SHAP summary: each dot is a patient; colour is the feature's value."})
-rep:figure(sv.plot.shap_bar(phi, {labels = labels}), {name = "shap_bar", caption = "Mean |SHAP| per feature."})
+rep:figure(sv.plot.shap_beeswarm(phi_all, X_train, {labels = labels}), {name = "beeswarm",
+  caption = "SHAP summary of the forest on all candidate features (the ranking used for selection): each dot is a patient; colour is the feature's value."})
+rep:figure(sv.plot.shap_bar(phi_all, {labels = labels}), {name = "shap_bar", caption = "Mean |SHAP| per candidate feature: the selection order."})
 rep:figure(sv.plot.shap_dependence(phi, Xs_train, "nodes", {color_by = sel.selected[2] ~= "nodes" and sel.selected[2] or sel.selected[1], labels = labels}),
   {name = "dependence", caption = "SHAP dependence on the number of positive nodes."})
 rep:figure(sv.plot.waterfall(phi_t:row(1), base_t, Xs_test:row(which), {names = Xs_test:names(), labels = labels}),

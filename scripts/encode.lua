@@ -431,7 +431,13 @@ end
 -- category), or nil for missing; or false, message for a bad value.
 local function encode_cell(c, x)
   if x == nil then return nil end
-  if type(x) == "string" and c.na[norm(x)] then return nil end
+  -- An NA spelling matches text cells and numeric cells alike ("-99" is
+  -- missing whether the CSV reader kept it as text or parsed it).
+  if type(x) == "string" then
+    if c.na[norm(x)] then return nil end
+  elseif c.na[numstr(x)] then
+    return nil
+  end
   if c.kind == "numeric" then
     local v = parse_number(x)
     if v == nil then return false, ("value %s is not a number"):format(show(x)) end

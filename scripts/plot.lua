@@ -325,6 +325,7 @@ function Panel:legend(entries, o)
     if not best_n or n < best_n then best, best_n = {x, y}, n end
   end
   local x, y
+  if lw > self.w - 2 * pad then best_n = math.huge end -- wider than the panel
   if best_n == 0 or o.inside then
     x, y = best[1], best[2]
   else

@@ -148,6 +148,54 @@ static void test_concordance_by_hand(void **state)
     assert_rel(c.concordance, 0.8, 1e-15);
 }
 
+/* The O(n log n) counts equal an O(n^2) count of R's definition on
+ * random data with many ties in time, risk and both, with strata. */
+static void test_concordance_brute_force(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    double t[N], e[N], r[N];
+    int s[N];
+    uint64_t x = 12345;
+    for (int rep = 0; rep < 20; rep++) {
+        for (int i = 0; i < N; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            t[i] = 1 + (double)((x >> 33) % 25);
+            e[i] = (double)((x >> 20) & 1);
+            r[i] = (double)((x >> 40) % 9) - 4;
+            s[i] = (int)((x >> 50) % 3);
+        }
+        for (int use_strata = 0; use_strata < 2; use_strata++) {
+            double conc = 0, disc = 0, tx = 0, ty = 0, txy = 0;
+            for (int i = 0; i < N; i++) {
+                for (int j = 0; j < N; j++) {
+                    if (i == j || (use_strata && s[i] != s[j])) continue;
+                    if (!e[i]) continue; /* i is the event of the pair */
+                    if (t[j] < t[i]) continue;
+                    if (t[j] == t[i]) {
+                        if (e[j]) { /* both events at one time: count once */
+                            if (j < i) continue;
+                            if (r[i] == r[j]) txy += 1; else ty += 1;
+                            continue;
+                        }
+                    }
+                    if (r[i] > r[j]) conc += 1;
+                    else if (r[i] < r[j]) disc += 1;
+                    else tx += 1;
+                }
+            }
+            sv_concordance_result c;
+            sv_err err;
+            assert_int_equal(sv_concordance(t, e, r, use_strata ? s : NULL, 3, N, &c, &err), SV_OK);
+            assert_true(c.concordant == conc);
+            assert_true(c.discordant == disc);
+            assert_true(c.tied_risk == tx);
+            assert_true(c.tied_time == ty);
+            assert_true(c.tied_both == txy);
+        }
+    }
+}
+
 /* Tails against R (options(digits = 17)): relative agreement far out. */
 static void test_distributions_match_r(void **state)
 {
@@ -201,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_km_six_by_hand),
         cmocka_unit_test(test_logrank_six_by_hand),
         cmocka_unit_test(test_concordance_by_hand),
+        cmocka_unit_test(test_concordance_brute_force),
         cmocka_unit_test(test_distributions_match_r),
         cmocka_unit_test(test_order_stable),
         cmocka_unit_test(test_bad_input),

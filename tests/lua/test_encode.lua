@@ -284,6 +284,16 @@ T.test("the default rule '*' covers every feature without its own rule", functio
   T.eq(#enc_mod.complete(d), 2) -- rows 1 and 2 are complete before imputation
 end)
 
+T.test("a column's own NA spelling marks numeric cells missing too (-99)", function()
+  local spec = {centre = "C", features = {{name = "a", column = "A", kind = "numeric", na = {"-99"}, range = {0, 10}}}}
+  local e2 = enc_mod.check(spec)
+  local d2 = enc_mod.apply(e2, {A = sv.vector({1, -99, 3})})
+  T.ok(isnan(d2.X:get(2, "a")), "-99 as a number is missing, not out of range")
+  d2 = enc_mod.apply(e2, {A = {"1", "-99", "3"}})
+  T.ok(isnan(d2.X:get(2, "a")), "-99 as text is missing")
+  T.eq(d2.missing.a, 1)
+end)
+
 T.test("an unknown option to apply is an error", function()
   T.raises(function() enc_mod.apply(enc, data_with({}), {hedaer = 1}) end, "unknown option 'hedaer' to encode.apply")
 end)

@@ -87,6 +87,14 @@ T.test("a legend that would cover data in every corner goes below the figure", f
   T.ok(y > 380, "legend below the panel: y = " .. tostring(y))
 end)
 
+T.test("a legend wider than the panel goes below the figure", function()
+  local long = {name = "A model with a very long descriptive name that no panel can hold", fpr = {0, 1}, tpr = {0, 1}, auc = 0.5}
+  local svg = P.roc({long}, {width = 380, height = 380})
+  well_formed(svg, "roc_wide_legend")
+  local _, y = legend_box(svg)
+  T.ok(y > 360, "legend below the panel: y = " .. tostring(y))
+end)
+
 -- Kaplan-Meier: 4 patients, hand-worked.
 --   t=1 event (4 at risk): S = 3/4;  t=2 censored;  t=3 event (2 at risk): S = 3/8;
 --   t=4 event (1 at risk): S = 0.

@@ -145,6 +145,15 @@ T.test("paired DeLong tests agree with pROC's roc.test", function()
     T.rel(r.auc2, f.auc2, TOL)
     T.rel(r.z, f.z, TOL, f.s1 .. " vs " .. f.s2)
     T.rel(r.p, f.p, TOL, f.s1 .. " vs " .. f.s2)
+    T.rel(r.conf_int[1], f.lo, TOL, "CI of the difference")
+    T.rel(r.conf_int[2], f.hi, TOL, "CI of the difference")
+    local r90 = sv.roc.test(y, col(f.data, f.s1), col(f.data, f.s2), {level = 0.9})
+    T.rel(r90.conf_int[1], f.lo90, TOL, "90% CI of the difference")
+    T.rel(r90.conf_int[2], f.hi90, TOL, "90% CI of the difference")
+    local rl = sv.roc.test(y, col(f.data, f.s1), col(f.data, f.s2), {alternative = "less"})
+    local rg = sv.roc.test(y, col(f.data, f.s1), col(f.data, f.s2), {alternative = "greater"})
+    T.rel(rl.p, f.p_less, TOL, "less")
+    T.rel(rg.p, f.p_greater, TOL, "greater")
   end
 end)
 
@@ -165,6 +174,8 @@ T.test("unpaired DeLong tests agree with pROC's roc.test(paired = FALSE)", funct
     T.rel(r.statistic, f.d, TOL)
     T.rel(r.df, f.df, TOL)
     T.rel(r.p, f.p, TOL)
+    T.rel(sv.roc.test_unpaired(y1, s1, y2, s2, {alternative = "less"}).p, f.p_less, TOL, "less")
+    T.rel(sv.roc.test_unpaired(y1, s1, y2, s2, {alternative = "greater"}).p, f.p_greater, TOL, "greater")
   end
 end)
 

@@ -72,10 +72,14 @@ for (cs in paired) {
   r1 <- roc1(d[[cs[2]]], d[[cs[3]]])
   r2 <- roc1(d[[cs[2]]], d[[cs[4]]])
   t <- roc.test(r1, r2, method = "delong", paired = TRUE)
+  t90 <- roc.test(r1, r2, method = "delong", paired = TRUE, conf.level = 0.9)
+  tl <- roc.test(r1, r2, method = "delong", paired = TRUE, alternative = "less")
+  tg <- roc.test(r1, r2, method = "delong", paired = TRUE, alternative = "greater")
   rows[[length(rows) + 1]] <- data.frame(
     data = cs[1], y = cs[2], s1 = cs[3], s2 = cs[4],
     auc1 = as.numeric(auc(r1)), auc2 = as.numeric(auc(r2)),
-    z = unname(t$statistic), p = t$p.value)
+    z = unname(t$statistic), p = t$p.value, lo = t$conf.int[1], hi = t$conf.int[2],
+    lo90 = t90$conf.int[1], hi90 = t90$conf.int[2], p_less = tl$p.value, p_greater = tg$p.value)
 }
 write_fix(do.call(rbind, rows), "roc_paired.csv")
 
@@ -92,10 +96,13 @@ for (cs in unp) {
   r1 <- roc1(d[[cs[2]]][g], d[[cs[3]]][g])
   r2 <- roc1(d[[cs[2]]][!g], d[[cs[3]]][!g])
   t <- roc.test(r1, r2, method = "delong", paired = FALSE)
+  tl <- roc.test(r1, r2, method = "delong", paired = FALSE, alternative = "less")
+  tg <- roc.test(r1, r2, method = "delong", paired = FALSE, alternative = "greater")
   rows[[length(rows) + 1]] <- data.frame(
     data = cs[1], y = cs[2], score = cs[3], split = cs[4],
     auc1 = as.numeric(auc(r1)), auc2 = as.numeric(auc(r2)),
-    d = unname(t$statistic), df = unname(t$parameter), p = t$p.value)
+    d = unname(t$statistic), df = unname(t$parameter), p = t$p.value,
+    p_less = tl$p.value, p_greater = tg$p.value)
 }
 write_fix(do.call(rbind, rows), "roc_unpaired.csv")
 
@@ -304,3 +311,10 @@ for (mc in mcases) {
   }
 }
 write_fix(do.call(rbind, rows), "metrics.csv")
+
+# ---- Fisher's test by simulation (Monte Carlo: compared in distribution) ------
+set.seed(7)
+big <- matrix(c(120, 80, 60, 40, 30, 20, 100, 90, 70, 50, 20, 30), 2, byrow = TRUE)
+write_fix(data.frame(case = "fisher_2x6", B = 1e5,
+                     p = fisher.test(big, simulate.p.value = TRUE, B = 1e5)$p.value),
+          "fisher_sim.csv")
