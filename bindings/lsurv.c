@@ -679,6 +679,7 @@ static int l_cox(lua_State *L)
     lua_pushinteger(L, r.df);
     lua_setfield(L, -2, "df");
     set_num(L, "concordance", r.concordance);
+    set_num(L, "concordance_se", r.concordance_se);
     lua_pushinteger(L, (lua_Integer)r.n);
     lua_setfield(L, -2, "n");
     set_num(L, "events", r.events);
@@ -771,8 +772,10 @@ static int l_concordance(lua_State *L)
     if (sv_concordance(time, event, risk, scodes, ns, n, &r, &err))
         return svL_engine_error(L, "surv.concordance", &err);
     lua_pushnumber(L, r.concordance);
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 8);
     set_num(L, "concordance", r.concordance);
+    set_num(L, "se", sqrt(r.var));
+    set_num(L, "var", r.var);
     set_num(L, "concordant", r.concordant);
     set_num(L, "discordant", r.discordant);
     set_num(L, "tied_risk", r.tied_risk);

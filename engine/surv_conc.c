@@ -26,19 +26,21 @@
 #include "sv_surv.h"
 
 /*
- * below[k] = #{j < k : r[j] < r[k]} for the ranks r[0..m), by a bottom-up
- * merge sort on (rank, position) pairs. a and b are scratch of m pairs.
+ * below[k] = #{j < k : r[j] < r[k] and w[j]} for the ranks r[0..m) (w NULL:
+ * every j counts), by a bottom-up merge sort on (rank, position, weight)
+ * triples. a and b are scratch of m entries.
  */
 typedef struct rank_pos {
-    uint32_t rank, pos;
+    uint32_t rank, pos, w;
 } rank_pos;
 
-static void count_below(const uint32_t *r, size_t m, uint32_t *below,
-                        rank_pos *a, rank_pos *b)
+static void count_below(const uint32_t *r, const unsigned char *w, size_t m,
+                        uint32_t *below, rank_pos *a, rank_pos *b)
 {
     for (size_t k = 0; k < m; k++) {
         a[k].rank = r[k];
         a[k].pos = (uint32_t)k;
+        a[k].w = w ? w[k] : 1;
         below[k] = 0;
     }
     for (size_t width = 1; width < m; width *= 2) {
@@ -46,19 +48,22 @@ static void count_below(const uint32_t *r, size_t m, uint32_t *below,
             size_t mid = lo + width < m ? lo + width : m;
             size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
             size_t i = lo, j = mid, o = lo;
+            uint32_t passed = 0, left = 0;
+            for (size_t q = lo; q < mid; q++) left += a[q].w;
             /* a left element goes first only when strictly smaller: then
              * a right element has passed exactly the left ones below it */
             while (i < mid && j < hi) {
                 if (a[i].rank < a[j].rank) {
+                    passed += a[i].w;
                     b[o++] = a[i++];
                 } else {
-                    below[a[j].pos] += (uint32_t)(i - lo);
+                    below[a[j].pos] += passed;
                     b[o++] = a[j++];
                 }
             }
             while (i < mid) b[o++] = a[i++];
             while (j < hi) {
-                below[a[j].pos] += (uint32_t)(mid - lo);
+                below[a[j].pos] += left;
                 b[o++] = a[j++];
             }
         }
@@ -86,7 +91,16 @@ sv_status sv_concordance(const double *time, const double *event,
     uint32_t *at_rank = sv_calloc(cap, sizeof *at_rank);
     rank_pos *ma = sv_malloc(cap, sizeof *ma);
     rank_pos *mb = sv_malloc(cap, sizeof *mb);
-    if (!seq || !rank || !seqrank || !below || !at_rank || !ma || !mb) {
+    uint32_t *below2 = sv_malloc(cap, sizeof *below2);
+    uint32_t *same1 = sv_malloc(cap, sizeof *same1);
+    uint32_t *same2 = sv_malloc(cap, sizeof *same2);
+    uint32_t *tot2 = sv_malloc(cap, sizeof *tot2);
+    uint32_t *rev = sv_malloc(cap, sizeof *rev);
+    unsigned char *wrev = sv_malloc(cap, 1);
+    double *dN = sv_malloc(cap, sizeof *dN);
+    double *dD = sv_malloc(cap, sizeof *dD);
+    if (!seq || !rank || !seqrank || !below || !at_rank || !ma || !mb || !below2 || !same1 ||
+        !same2 || !tot2 || !rev || !wrev || !dN || !dD) {
         st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
         goto done;
     }
@@ -107,12 +121,11 @@ sv_status sv_concordance(const double *time, const double *event,
         seq[n - 1 - k] = t;
     }
     {
-        size_t nc = 0, o = 0;
+        size_t nc = 0;
         for (size_t k = 0; k < n; k++) nc += event[seq[k]] == 0;
         size_t oc = 0, oe = nc;
         for (size_t k = 0; k < n; k++) below[event[seq[k]] == 0 ? oc++ : oe++] = seq[k];
         memcpy(seq, below, n * sizeof *seq);
-        (void)o;
     }
     st = sv_surv_reorder(time, 1, n, seq, err);
     if (st) goto done;
@@ -130,6 +143,7 @@ sv_status sv_concordance(const double *time, const double *event,
     }
     for (size_t k = 0; k < n; k++) seqrank[k] = rank[seq[k]];
 
+    uint32_t maxrank = r;
     size_t start = 0;
     while (start < n) {
         size_t end = start + 1;
@@ -138,48 +152,91 @@ sv_status sv_concordance(const double *time, const double *event,
         else
             end = n;
         size_t m = end - start;
-        count_below(seqrank + start, m, below + start, ma, mb);
-        for (size_t k = start; k < end; k++) {
-            uint32_t rk = seqrank[k];
-            if (event[seq[k]] != 0) {
-                double earlier = (double)(k - start), lower = below[k], same = at_rank[rk];
-                out->concordant += lower;
-                out->tied_risk += same;
-                out->discordant += earlier - lower - same;
-            }
-            at_rank[rk]++;
+        /* forward: lower-risk subjects before each position */
+        count_below(seqrank + start, NULL, m, below + start, ma, mb);
+        for (size_t k = start; k < end; k++) same1[k] = at_rank[seqrank[k]]++;
+        for (size_t k = start; k < end; k++) at_rank[seqrank[k]] = 0;
+        /* backward: higher-risk events after each position (ranks
+         * mirrored so that "higher" becomes "lower") */
+        for (size_t k = 0; k < m; k++) {
+            size_t q = end - 1 - k;
+            rev[start + k] = maxrank - seqrank[q];
+            wrev[start + k] = event[seq[q]] != 0;
         }
-        /* the events of each time: their mutual pairs are tied in time */
-        size_t k = start;
-        while (k < end) {
-            double t = time[seq[k]];
-            size_t e0 = k;
+        count_below(rev + start, wrev + start, m, below2 + start, ma, mb);
+        uint32_t tot = 0;
+        for (size_t q = end; q-- > start;) {
+            uint32_t rk = seqrank[q];
+            same2[q] = at_rank[rk];
+            tot2[q] = tot;
+            if (event[seq[q]] != 0) {
+                at_rank[rk]++;
+                tot++;
+            }
+        }
+        for (size_t k = start; k < end; k++) at_rank[seqrank[k]] = 0;
+
+        /* per time group: censored [g0, e0), events [e0, g1) in runs of
+         * equal risk; pairs of events of one time are not comparable */
+        size_t g0 = start;
+        while (g0 < end) {
+            double t = time[seq[g0]];
+            size_t e0 = g0;
             while (e0 < end && time[seq[e0]] == t && event[seq[e0]] == 0) e0++;
-            size_t e1 = e0;
-            while (e1 < end && time[seq[e1]] == t) e1++;
-            double nd = (double)(e1 - e0), both = 0;
-            for (size_t a = e0; a < e1;) { /* runs of equal risk */
-                size_t b = a;
-                while (b < e1 && seqrank[b] == seqrank[a]) b++;
-                double run = (double)(b - a);
+            size_t g1 = e0;
+            while (g1 < end && time[seq[g1]] == t) g1++;
+            for (size_t k = g0; k < e0; k++) { /* censored: second member only */
+                double c2 = below2[start + end - 1 - k], t2 = same2[k], d2 = tot2[k] - c2 - t2;
+                dN[k] = c2 + t2 / 2;
+                dD[k] = c2 + t2 + d2;
+            }
+            double nd = (double)(g1 - e0), both = 0;
+            for (size_t ra = e0; ra < g1;) {
+                size_t rb = ra;
+                while (rb < g1 && seqrank[rb] == seqrank[ra]) rb++;
+                double run = (double)(rb - ra);
                 both += run * (run - 1) / 2;
-                a = b;
+                for (size_t k = ra; k < rb; k++) {
+                    /* as the shorter time: earlier subjects, minus the
+                     * earlier events of its time (equal: k - ra, higher:
+                     * ra - e0) */
+                    double c1 = below[k];
+                    double t1 = (double)same1[k] - (double)(k - ra);
+                    double d1 = (double)(k - start) - below[k] - same1[k] - (double)(ra - e0);
+                    /* as the longer time: later events, minus the later
+                     * events of its time (equal: rb - 1 - k, lower: g1 - rb) */
+                    double c2 = below2[start + end - 1 - k];
+                    double t2 = (double)same2[k] - (double)(rb - 1 - k);
+                    double d2 = (double)tot2[k] - c2 - same2[k] - (double)(g1 - rb);
+                    out->concordant += c1;
+                    out->tied_risk += t1;
+                    out->discordant += d1;
+                    dN[k] = c1 + t1 / 2 + c2 + t2 / 2;
+                    dD[k] = c1 + t1 + d1 + c2 + t2 + d2;
+                }
+                ra = rb;
             }
             double pairs = nd * (nd - 1) / 2;
-            out->tied_risk -= both;
-            out->discordant -= pairs - both;
             out->tied_both += both;
             out->tied_time += pairs - both;
-            k = e1;
+            g0 = g1;
         }
-        if (end < n) /* clear the counts before the next stratum */
-            for (size_t q = start; q < end; q++) at_rank[seqrank[q]] = 0;
         start = end;
     }
     double denom = out->concordant + out->discordant + out->tied_risk;
     out->concordance = denom > 0 ? (out->concordant + out->tied_risk / 2) / denom : NAN;
+    /* infinitesimal jackknife: the derivative of C with respect to each
+     * subject's weight, (dN_i - C dD_i) / D, squared and summed */
+    double var = 0;
+    if (denom > 0)
+        for (size_t k = 0; k < n; k++) {
+            double infl = (dN[k] - out->concordance * dD[k]) / denom;
+            var += infl * infl;
+        }
+    out->var = denom > 0 ? var : NAN;
 
 done:
     free(seq), free(rank), free(seqrank), free(below), free(at_rank), free(ma), free(mb);
+    free(below2), free(same1), free(same2), free(tot2), free(rev), free(wrev), free(dN), free(dD);
     return st;
 }

@@ -395,6 +395,7 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
         st = sv_concordance(time, event, lp, strata, nstrata, n, &cr, err);
         if (st) goto done;
         out->concordance = cr.concordance;
+        out->concordance_se = sqrt(cr.var);
     }
 
 done:

@@ -208,7 +208,7 @@ typedef struct sv_cox_result {
     double wald, score, lrt;
     int df;                 /* non-aliased coefficients */
     double wald_p, score_p, lrt_p;
-    double concordance;
+    double concordance, concordance_se;
     int iter;
     int converged;          /* 0: ran out of iterations */
     size_t n;
@@ -236,6 +236,10 @@ typedef struct sv_concordance_result {
     double concordant, discordant, tied_risk, tied_time, tied_both;
     double concordance; /* (concordant + tied_risk / 2) / (concordant +
                            discordant + tied_risk); NaN with no pairs */
+    double var;         /* infinitesimal-jackknife variance of C, as R's
+                           concordance()$var: sum_i ((dN_i - C dD_i) / D)^2
+                           with dN_i, dD_i the (concordant + tied/2) and
+                           comparable pairs subject i belongs to */
 } sv_concordance_result;
 
 /*

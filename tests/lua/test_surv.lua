@@ -217,6 +217,7 @@ local function cox_check(key, fit)
   rel(fit.score_p, R(key .. ".score_p"), "cox.test_p", key)
   rel(fit.lrt_p, R(key .. ".lrt_p"), "cox.test_p", key)
   rel(fit.concordance, R(key .. ".concordance"), "cox.concordance", key)
+  rel(fit.concordance_se, R(key .. ".concordance_se"), "cox.concordance_se", key)
   T.eq(#fit.warnings, 0, key .. " warnings")
 end
 
@@ -271,6 +272,8 @@ T.test("concordance agrees with concordance(reverse = TRUE): ties in risk and ti
   local t, e = gbsg:col("rfstime"), gbsg:col("status")
   local function check(key, c, counts)
     rel(c, R(key .. ".c"), "concordance", key)
+    rel(counts.var, R(key .. ".var"), "concordance.var", key)
+    T.eq(counts.se, math.sqrt(counts.var))
     rel(counts.concordant, R(key .. ".counts.1"), "concordance.counts", key)
     rel(counts.discordant, R(key .. ".counts.2"), "concordance.counts", key)
     rel(counts.tied_risk, R(key .. ".counts.3"), "concordance.counts", key)
