@@ -498,6 +498,11 @@ static int l_logrank(lua_State *L)
     int k = group_codes(L, 3, "group", n, codes);
     int labels = lua_gettop(L);
     if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    if (k > SV_LOGRANK_MAX_GROUPS) {
+        const char *m = lua_pushfstring(L, "%d groups (at most %d: is group a continuous variable?)",
+                                        k, SV_LOGRANK_MAX_GROUPS);
+        luaL_argerror(L, 3, m);
+    }
     int *scodes;
     int ns = strata_codes(L, 4, "surv.logrank", n, &scodes);
     double *buf = scratch(L, (size_t)k * (3 + (size_t)k), sizeof *buf);
@@ -529,6 +534,11 @@ static int l_pairwise(lua_State *L)
     int k = group_codes(L, 3, "group", n, codes);
     int labels = lua_gettop(L);
     if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    if (k > SV_PAIRWISE_MAX_GROUPS) {
+        const char *m = lua_pushfstring(L, "%d groups (at most %d for pairwise tests)", k,
+                                        SV_PAIRWISE_MAX_GROUPS);
+        luaL_argerror(L, 3, m);
+    }
     int *scodes;
     int ns = strata_codes(L, 4, "surv.pairwise", n, &scodes);
     size_t npair = (size_t)k * (size_t)(k - 1) / 2;

@@ -142,6 +142,12 @@ void sv_km_rmst(const sv_km *km, double tau, double *rmst, double *se);
 
 /* ---- log-rank and G-rho ---------------------------------------------- */
 
+/* The test's work is O(k^2) per event time and its variance k x k: more
+ * groups than this is refused (most likely a continuous variable passed
+ * as the group), as is a pairwise comparison of more than 100 groups. */
+#define SV_LOGRANK_MAX_GROUPS 1000
+#define SV_PAIRWISE_MAX_GROUPS 100
+
 typedef struct sv_logrank_opts {
     double rho; /* weights S(t-)^rho, S the pooled KM within the stratum */
 } sv_logrank_opts;
