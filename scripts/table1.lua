@@ -52,13 +52,18 @@ local function columns_of(data)
       if ok then return tolist(c) end
     end, data:nrow()
   end
-  if type(data) == "table" and data.X and data.names then
+  if type(data) == "table" and data.X ~= nil and data.names and data.enc then
+    -- encoded data: variables as the analyst reads them (sv.encode.columns),
+    -- raw output columns (one-hot indicators) also reachable by name
+    local cols, vars = require("sylva.encode").columns(data)
+    local defaults = {}
+    for _, v in ipairs(vars) do defaults[v.name] = v end
     return function(name)
+      if cols[name] then return cols[name] end
       for _, nm in ipairs(data.names) do
         if nm == name then return data.X:col(name):totable() end
       end
-      if data.outcomes and data.outcomes[name] ~= nil then return tolist(data.outcomes[name]) end
-    end, data.n
+    end, data.n, defaults, vars
   end
   if type(data) ~= "table" then error("bad argument #1 to 'table1' (Frame or table of columns expected)", 3) end
   local n
@@ -124,7 +129,7 @@ local OPTS = {by = 1, vars = 1, groups = 1, overall = 1, p = 1, test = 1, digits
 --- sv.table1(data, opts) -> {columns=, rows=, tests=, notes=}
 function M.build(data, opts)
   opts = check_opts(opts, OPTS, "table1")
-  local get, n = columns_of(data)
+  local get, n, defaults, default_vars = columns_of(data)
   -- groups
   local by = opts.by
   if type(by) == "string" then
@@ -185,10 +190,17 @@ function M.build(data, opts)
     rows[#rows + 1] = row
   end
 
-  local vars = opts.vars
+  local vars = opts.vars or default_vars
   if not vars then error("bad option 'vars' to table1 (a list of variables is required)", 2) end
   for vi, v in ipairs(vars) do
     if type(v) == "string" then v = {name = v} end
+    if defaults and type(v) == "table" and defaults[v.name] then
+      -- the spec's label, type and levels unless the caller says otherwise
+      local merged = {}
+      for k, x in pairs(defaults[v.name]) do merged[k] = x end
+      for k, x in pairs(v) do merged[k] = x end
+      v = merged
+    end
     if type(v) ~= "table" or type(v.name) ~= "string" then
       error(("bad option 'vars' to table1 (entry %d needs a name)"):format(vi), 2)
     end
