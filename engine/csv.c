@@ -795,6 +795,15 @@ static sv_status reader_begin(sv_csv_reader *rd, const sv_csv_opts *opts)
     else if (P->len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
         return sv_err_set(P->err, SV_EFORMAT,
                           "%s: the file is UTF-16 (byte-order mark); convert it to UTF-8", P->name);
+    else if (P->len >= 2 && u[0] == 0x1F && u[1] == 0x8B)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: a gzip-compressed file, not CSV text; decompress it first", P->name);
+    else if (P->len >= 4 && memcmp(u, "PK\x03\x04", 4) == 0)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: a ZIP archive (an .xlsx workbook?), not CSV text; export it as CSV", P->name);
+    else if (P->len >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: an OLE document (an .xls workbook?), not CSV text; export it as CSV", P->name);
     skip_blank_lines(P, &pos);
     if (pos >= P->len)
         return sv_err_set(P->err, SV_EFORMAT, "%s: empty file (no header and no data)", P->name);

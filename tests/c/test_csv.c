@@ -335,6 +335,16 @@ static void test_error_binary(void **state)
     const char u16[] = "\xFF\xFE" "a\0,\0b\0";
     assert_int_equal(sv_csv_parse_buffer(u16, sizeof u16 - 1, "t.csv", NULL, NULL, &t, &err), SV_EFORMAT);
     assert_non_null(strstr(err.msg, "UTF-16"));
+    /* Common non-CSV files get a message saying what they are. */
+    const char gz[] = "\x1F\x8B\x08\x00\x00\x00";
+    assert_int_equal(sv_csv_parse_buffer(gz, sizeof gz - 1, "t.csv.gz", NULL, NULL, &t, &err), SV_EFORMAT);
+    assert_non_null(strstr(err.msg, "gzip"));
+    const char zip[] = "PK\x03\x04\x14\x00";
+    assert_int_equal(sv_csv_parse_buffer(zip, sizeof zip - 1, "t.xlsx", NULL, NULL, &t, &err), SV_EFORMAT);
+    assert_non_null(strstr(err.msg, "xlsx"));
+    const char ole[] = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00";
+    assert_int_equal(sv_csv_parse_buffer(ole, sizeof ole - 1, "t.xls", NULL, NULL, &t, &err), SV_EFORMAT);
+    assert_non_null(strstr(err.msg, ".xls"));
 }
 
 /* A missing file names the path and the reason; a directory too. */
