@@ -278,7 +278,7 @@ static int l_chisq_test(lua_State *L)
 static int l_fisher_test(lua_State *L)
 {
     static const char *const allowed[] = {"alternative", "max_tables", "simulate", "B",
-                                          "seed", "threads", NULL};
+                                          "seed", "threads", "conf_level", NULL};
     size_t nr, nc;
     int oarg;
     lua_settop(L, 3); /* the options stay below what the call pushes */
@@ -290,6 +290,8 @@ static int l_fisher_test(lua_State *L)
     lua_Integer B = svL_opt_int(L, oarg, "stats.fisher_test", "B", 2000, 1, 100000000);
     uint64_t seed = svL_opt_seed(L, oarg, "stats.fisher_test");
     int threads = (int)svL_opt_int(L, oarg, "stats.fisher_test", "threads", 0, 0, 4096);
+    double level = svL_opt_num(L, oarg, "stats.fisher_test", "conf_level", 0.95, 0, 1);
+    if (!(level > 0 && level < 1)) svL_opt_error(L, "stats.fisher_test", "conf_level", "must be in (0, 1)");
     sv_htest h;
     sv_err e;
     if (simulate) {
@@ -306,6 +308,14 @@ static int l_fisher_test(lua_State *L)
     if (sv_fisher_test(tab, nr, nc, (sv_alternative)alt, maxt, &h, &e))
         return svL_engine_error(L, "stats.fisher_test", &e);
     push_htest(L, &h, "Fisher's Exact Test for Count Data", alt);
+    if (nr == 2 && nc == 2) {
+        double est, ci[2];
+        if (sv_fisher_odds_ratio(tab, level, (sv_alternative)alt, &est, ci, &e))
+            return svL_engine_error(L, "stats.fisher_test", &e);
+        setnum(L, "estimate", est);
+        setpair(L, "conf_int", ci[0], ci[1]);
+        setnum(L, "conf_level", level);
+    }
     return 1;
 }
 

@@ -372,6 +372,106 @@ sv_status sv_fisher_test(const double *counts, size_t nr, size_t nc,
     return SV_OK;
 }
 
+/* ---- conditional MLE odds ratio of a 2 x 2 table ------------------------------- */
+
+typedef struct nchyper {
+    double lo;        /* smallest value of the support */
+    size_t len;
+    const double *ld; /* log dhyper over the support */
+} nchyper;
+
+/* Probabilities of the support under odds ratio exp(th), into w. */
+static void nc_weights(const nchyper *H, double th, double *w)
+{
+    double mx = -INFINITY;
+    for (size_t i = 0; i < H->len; i++) {
+        w[i] = H->ld[i] + th * (H->lo + (double)i);
+        if (w[i] > mx) mx = w[i];
+    }
+    double s = 0;
+    for (size_t i = 0; i < H->len; i++) {
+        w[i] = exp(w[i] - mx);
+        s += w[i];
+    }
+    for (size_t i = 0; i < H->len; i++) w[i] /= s;
+}
+
+typedef enum nc_what { NC_MEAN, NC_LOWER_TAIL, NC_UPPER_TAIL } nc_what;
+
+/* E[X], P[X <= x] or P[X >= x] at log odds ratio th: all increasing in th
+ * except P[X <= x], which decreases. */
+static double nc_eval(const nchyper *H, double th, nc_what what, double x, double *w)
+{
+    nc_weights(H, th, w);
+    double s = 0;
+    for (size_t i = 0; i < H->len; i++) {
+        double v = H->lo + (double)i;
+        if (what == NC_MEAN)
+            s += v * w[i];
+        else if (what == NC_LOWER_TAIL ? v <= x : v >= x)
+            s += w[i];
+    }
+    return s;
+}
+
+/* Solves nc_eval(th) = target for th by bracketing and bisection. */
+static double nc_solve(const nchyper *H, nc_what what, double x, double target, double *w)
+{
+    int incr = what != NC_LOWER_TAIL;
+    double a = -1, b = 1;
+    /* widen until the root is inside [a, b] (|th| <= 745 keeps exp finite
+     * in the weights' differences) */
+    for (int k = 0; k < 12; k++) {
+        double fa = nc_eval(H, a, what, x, w) - target;
+        double fb = nc_eval(H, b, what, x, w) - target;
+        if ((incr ? fa <= 0 : fa >= 0) && (incr ? fb >= 0 : fb <= 0)) break;
+        if (incr ? fa > 0 : fa < 0) a *= 2;
+        if (incr ? fb < 0 : fb > 0) b *= 2;
+    }
+    for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (a + b);
+        if (mid == a || mid == b) break;
+        double f = nc_eval(H, mid, what, x, w) - target;
+        if (f == 0) return mid;
+        if ((f < 0) == incr)
+            a = mid;
+        else
+            b = mid;
+    }
+    return 0.5 * (a + b);
+}
+
+sv_status sv_fisher_odds_ratio(const double *counts, double level, sv_alternative alt,
+                               double *estimate, double conf_int[2], sv_err *err)
+{
+    sv_status st = check_table(counts, 2, 2, 1, err);
+    if (st) return st;
+    double x = counts[0], m = counts[0] + counts[1], n = counts[2] + counts[3];
+    double k = counts[0] + counts[2];
+    double lo = k - n > 0 ? k - n : 0, hi = k < m ? k : m;
+    size_t len = (size_t)(hi - lo) + 1;
+    double *ld = sv_malloc(2 * len, sizeof *ld);
+    if (!ld) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    double *w = ld + len;
+    for (size_t i = 0; i < len; i++) ld[i] = log(sv_dhyper(lo + (double)i, m, n, k));
+    nchyper H = {lo, len, ld};
+    /* estimate: 0 at the lower end of the support, Inf at the upper */
+    if (x == lo)
+        *estimate = 0;
+    else if (x == hi)
+        *estimate = INFINITY;
+    else
+        *estimate = exp(nc_solve(&H, NC_MEAN, x, x, w));
+    double a = alt == SV_TWO_SIDED ? (1.0 - level) / 2.0 : 1.0 - level;
+    double L = 0, U = INFINITY;
+    if (alt != SV_LESS && x != lo) L = exp(nc_solve(&H, NC_UPPER_TAIL, x, a, w));
+    if (alt != SV_GREATER && x != hi) U = exp(nc_solve(&H, NC_LOWER_TAIL, x, a, w));
+    conf_int[0] = L;
+    conf_int[1] = U;
+    free(ld);
+    return SV_OK;
+}
+
 /* ---- Fisher by simulation ------------------------------------------------------ */
 
 typedef struct fsim_job {

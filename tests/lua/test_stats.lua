@@ -182,6 +182,32 @@ T.test("Fisher by hand: the tea-tasting table", function()
   T.rel(S.fisher_test({{3, 1}, {1, 3}}, {alternative = "greater"}).p_value, 17 / 70, 1e-14)
 end)
 
+T.test("Fisher's conditional MLE odds ratio and exact interval agree with R", function()
+  local tabs = {
+    fisher_meno_status = function(o) return S.fisher_test(g.meno, g.status, o) end,
+    fisher_hormon_status_less = function(o) return S.fisher_test(g.hormon, g.status, o) end,
+    fisher_hormon_status_greater = function(o) return S.fisher_test(g.hormon, g.status, o) end,
+    fisher_tea = function(o) return S.fisher_test({{3, 1}, {1, 3}}, o) end,
+    fisher_tea_90 = function(o) return S.fisher_test({{3, 1}, {1, 3}}, o) end,
+  }
+  -- R's fisher.test solves with uniroot's default tolerance (1.2e-4 on t
+  -- or on 1/t); the fixture's reference values solve R's same equations
+  -- with tol 1e-15: those we match to 1e-9, R's printed ones to 2.5e-4 in
+  -- t or 1/t.
+  local function close(a, b)
+    if a == b then return true end
+    return math.min(math.abs(a - b), math.abs(1 / a - 1 / b)) <= 2.5e-4
+  end
+  for _, f in ipairs(rows("fisher_or.csv")) do
+    local r = tabs[f.case]({alternative = f.alternative, conf_level = f.level})
+    for k, v in pairs({estimate = r.estimate, lo = r.conf_int[1], hi = r.conf_int[2]}) do
+      if math.abs(f[k]) == math.huge or f[k] == 0 then T.eq(v, f[k], f.case .. " " .. k)
+      else T.rel(v, f[k], 1e-9, f.case .. " " .. k) end
+      T.ok(close(v, f["r_" .. k]), f.case .. " " .. k .. " vs fisher.test")
+    end
+  end
+end)
+
 T.test("Fisher by simulation: seeded, thread-invariant, agrees with exact and R's simulation", function()
   local job = {{1, 3, 10, 6}, {2, 3, 10, 7}, {1, 6, 14, 12}, {0, 1, 9, 11}}
   local a = S.fisher_test(job, {simulate = true, B = 20000, seed = 1, threads = 1})
