@@ -313,4 +313,8 @@ for _, s in ipairs(summary) do
   print(("%-6s DFS high vs low score: log-rank p = %.3g, HR %.2f (%.2f-%.2f)"):format(s.task.id,
     s.surv.logrank_p, s.surv.hr, s.surv.hr_lo, s.surv.hr_hi))
 end
-print(("\nreport: %s/report.html (%.1f s)"):format(CONFIG.out, sv.clock() - t_start))
+print(("\nreport: %s/report.html (%.1f s)"):format(
+  (function()                               -- the absolute path, when lfs can say where we are
+    local ok, dir = pcall(function() return require("lfs").currentdir() end)
+    return (CONFIG.out:sub(1, 1) ~= "/" and ok and dir) and dir .. "/" .. CONFIG.out or CONFIG.out
+  end)(), sv.clock() - t_start))
