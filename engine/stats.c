@@ -766,6 +766,111 @@ sv_status sv_wilcox_test(const double *x, size_t nx, const double *y, size_t ny,
     return SV_OK;
 }
 
+/* ---- Wilcoxon signed rank ----------------------------------------------------------- */
+
+double sv_psignrank(double q, size_t n, int lower)
+{
+    if (isnan(q)) return q;
+    q = floor(q + 1e-7);
+    double top = (double)n * ((double)n + 1.0) / 2.0;
+    if (q < 0) return lower ? 0.0 : 1.0;
+    if (q >= top) return lower ? 1.0 : 0.0;
+    if (n > 1000) return NAN;
+    /* c[v] = number of subsets of {1..k} with sum v, k = 1..n (0/1 knapsack
+     * counts, updated downwards in place) */
+    size_t L = (size_t)top + 1;
+    double *c = sv_calloc(L, sizeof *c);
+    if (!c) return NAN;
+    c[0] = 1;
+    for (size_t k = 1; k <= n; k++) {
+        size_t hi = k * (k + 1) / 2;
+        for (size_t v = hi; v >= k; v--) c[v] += c[v - k];
+    }
+    double tot = 0, s = 0;
+    for (size_t v = 0; v < L; v++) {
+        tot += c[v];
+        if (lower ? v <= (size_t)q : v > (size_t)q) s += c[v];
+    }
+    free(c);
+    return s / tot;
+}
+
+sv_status sv_signrank_test(const double *x, size_t n, double mu, int exact, int correct,
+                           sv_alternative alt, sv_htest *out, sv_err *err)
+{
+    htest_init(out);
+    double *d = sv_malloc(2 * n + 1, sizeof *d);
+    if (!d) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    double *r = d + n;
+    size_t m = 0;
+    int zeroes = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i] - mu;
+        if (v == 0)
+            zeroes = 1;
+        else
+            d[m++] = v;
+    }
+    if (m == 0) {
+        free(d);
+        return sv_err_set(err, SV_EINVAL, "not enough (non-missing, non-zero) observations");
+    }
+    double *a = sv_malloc(m, sizeof *a);
+    if (!a) {
+        free(d);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < m; i++) a[i] = fabs(d[i]);
+    double ties;
+    sv_status st = average_ranks(a, m, r, &ties, err);
+    free(a);
+    if (st) {
+        free(d);
+        return st;
+    }
+    double V = 0;
+    for (size_t i = 0; i < m; i++)
+        if (d[i] > 0) V += r[i];
+    free(d);
+    out->statistic = V;
+    double dm = (double)m, half = dm * (dm + 1.0) / 4.0;
+    if (exact < 0) exact = m < 50;
+    if (exact && ties == 0 && !zeroes) {
+        out->exact = 1;
+        double p;
+        if (alt == SV_LESS)
+            p = sv_psignrank(V, m, 1);
+        else if (alt == SV_GREATER)
+            p = sv_psignrank(V - 1, m, 0);
+        else {
+            p = V > half ? sv_psignrank(V - 1, m, 0) : sv_psignrank(V, m, 1);
+            p = 2 * p < 1 ? 2 * p : 1;
+        }
+        if (isnan(p)) return sv_err_set(err, SV_EINVAL, "exact distribution limited to 1000 values");
+        out->p_value = p;
+        return SV_OK;
+    }
+    double z = V - half;
+    double sigma = sqrt(dm * (dm + 1.0) * (2.0 * dm + 1.0) / 24.0 - ties / 48.0);
+    double corr = 0;
+    if (correct) {
+        if (alt == SV_TWO_SIDED)
+            corr = z > 0 ? 0.5 : (z < 0 ? -0.5 : 0);
+        else
+            corr = alt == SV_GREATER ? 0.5 : -0.5;
+    }
+    z = (z - corr) / sigma;
+    if (alt == SV_LESS)
+        out->p_value = sv_pnorm(z, 1);
+    else if (alt == SV_GREATER)
+        out->p_value = sv_pnorm(z, 0);
+    else {
+        double lo = sv_pnorm(z, 1), up = sv_pnorm(z, 0);
+        out->p_value = 2.0 * (lo < up ? lo : up);
+    }
+    return SV_OK;
+}
+
 /* ---- Kruskal-Wallis -------------------------------------------------------------------- */
 
 sv_status sv_kruskal_test(const double *x, const int *group, size_t n, int k,

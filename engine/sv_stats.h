@@ -123,6 +123,20 @@ sv_status sv_wilcox_test(const double *x, size_t nx, const double *y, size_t ny,
                          double mu, int exact, int correct, sv_alternative alt,
                          sv_htest *out, sv_err *err);
 
+/*
+ * Wilcoxon signed-rank test of x - mu (one sample; paired samples pass the
+ * differences) - R's wilcox.test(x, mu, exact, correct) and
+ * wilcox.test(x, y, paired = TRUE). Zeros are dropped; V = sum of the ranks
+ * of |x - mu| over the positive differences. Exact (n < 50, no ties, no
+ * zeros, or as requested) or normal with tie and continuity corrections.
+ */
+sv_status sv_signrank_test(const double *x, size_t n, double mu, int exact, int correct,
+                           sv_alternative alt, sv_htest *out, sv_err *err);
+
+/* P[V <= q] (lower) or P[V > q] for the signed-rank statistic of n
+ * observations without ties (R's psignrank); n <= 1000. */
+double sv_psignrank(double q, size_t n, int lower);
+
 /* P[W <= q] (lower) or P[W > q] for the rank-sum statistic of m and n
  * observations without ties (R's pwilcox). m, n <= 200. */
 double sv_pwilcox(double q, size_t m, size_t n, int lower);

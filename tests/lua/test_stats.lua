@@ -45,6 +45,7 @@ T.test("distribution functions agree with R to 1e-12 relative, tails included", 
     elseif f.fn == "dhyper" then v = S.dhyper(f.a1, f.a2, f.a3, f.a4)
     elseif f.fn == "phyper" then v = S.phyper(f.a1, f.a2, f.a3, f.a4, lower)
     elseif f.fn == "pnorm" or f.fn == "qnorm" then v = S[f.fn](f.a1, lower)
+    elseif f.fn == "psignrank" then v = S.psignrank(f.a1, f.a2, lower)
     elseif f.fn == "pt" or f.fn == "qt" or f.fn == "pchisq" or f.fn == "qchisq" then
       v = S[f.fn](f.a1, f.a2, lower)
     else v = S[f.fn](f.a1, f.a2, f.a3, lower) end
@@ -133,6 +134,27 @@ local cases = {
     return S.wilcox_test(where(w, "mean_smoothness", "malignant", 1, 12), where(w, "mean_smoothness", "malignant", 0, 9),
                          {mu = 0.01})
   end,
+  signrank_paired_radius = function() return S.wilcox_test(w.mean_radius, w.worst_radius, {paired = true}) end,
+  signrank_paired_exact = function()
+    local a, b = {}, {}
+    for i = 1, 15 do a[i], b[i] = w.mean_radius[i], w.worst_radius[i] end
+    return S.wilcox_test(a, b, {paired = true})
+  end,
+  signrank_one_age = function()
+    local a = {}
+    for i = 1, 40 do a[i] = g.age[i] end
+    return S.wilcox_test(a, {mu = 50})
+  end,
+  signrank_one_exact_greater = function()
+    local a = {}
+    for i = 1, 20 do a[i] = w.mean_texture[i] end
+    return S.wilcox_test(a, {mu = 18, alternative = "greater"})
+  end,
+  signrank_one_nocorrect_less = function()
+    local a = {}
+    for i = 1, 40 do a[i] = g.age[i] end
+    return S.wilcox_test(a, {mu = 50, correct = false, alternative = "less"})
+  end,
   kruskal_nodes_grade = function() return S.kruskal_test(g.nodes, g.grade) end,
   kruskal_pgr_grade = function() return S.kruskal_test(g.pgr, g.grade) end,
   kruskal_age_grade = function() return S.kruskal_test(g.age, g.grade) end,
@@ -160,7 +182,7 @@ T.test("chi-square, Fisher, t, Wilcoxon and Kruskal-Wallis tests agree with R", 
       end
     end
   end
-  T.eq(n, 29)
+  T.eq(n, 34)
 end)
 
 T.test("chi-square by hand: 2 x 2 table with and without Yates", function()

@@ -159,6 +159,8 @@ for (h in list(c(10, 7, 8), c(100, 200, 50), c(30, 30, 30), c(500, 20, 40)))
 for (mn in list(c(3, 4), c(10, 12), c(49, 49), c(1, 30)))
   for (q in unique(round(c(0, 1, mn[1] * mn[2] * c(0.1, 0.3, 0.5, 0.8)))))
     for (lo in c(TRUE, FALSE)) addd("pwilcox", c(q, mn), lo, pwilcox(q, mn[1], mn[2], lower.tail = lo))
+for (nq in list(c(10, 20), c(30, 100), c(49, 600), c(5, 0)))
+  for (lo in c(TRUE, FALSE)) addd("psignrank", nq[2:1], lo, psignrank(nq[2], nq[1], lower.tail = lo))
 write_fix(do.call(rbind, dist), "dist.csv")
 
 # ---- tests on the cohorts ---------------------------------------------------
@@ -207,6 +209,16 @@ xs <- w$mean_smoothness[w$malignant == 1][1:12]; ys <- w$mean_smoothness[w$malig
 stopifnot(anyDuplicated(c(xs, ys)) == 0)
 ww("wilcox_exact_smooth", xs, ys)
 ww("wilcox_exact_smooth_mu", xs, ys, mu = 0.01)
+# Wilcoxon signed rank (paired and one-sample)
+d15 <- w$mean_radius[1:15] - w$worst_radius[1:15]
+stopifnot(anyDuplicated(abs(d15)) == 0, all(d15 != 0))
+t20 <- w$mean_texture[1:20] - 18
+stopifnot(anyDuplicated(abs(t20)) == 0, all(t20 != 0))
+ww("signrank_paired_radius", w$mean_radius, w$worst_radius, paired = TRUE)
+ww("signrank_paired_exact", w$mean_radius[1:15], w$worst_radius[1:15], paired = TRUE)
+ww("signrank_one_age", g$age[1:40], mu = 50)
+ww("signrank_one_exact_greater", w$mean_texture[1:20], mu = 18, alternative = "greater")
+ww("signrank_one_nocorrect_less", g$age[1:40], mu = 50, correct = FALSE, alternative = "less")
 # Kruskal-Wallis
 addt("kruskal_nodes_grade", kruskal.test(g$nodes, g$grade))
 addt("kruskal_pgr_grade", kruskal.test(g$pgr, g$grade))
