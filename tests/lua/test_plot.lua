@@ -132,6 +132,16 @@ T.test("KM: curves per group, censor ticks, at-risk table under the plot, log-ra
   T.ok(risk_y > xlab_y, "at-risk rows under the plot")
 end)
 
+T.test("KM accepts a grouped fit from sv.surv.km(..., {group = g})", function()
+  local fit = sv.surv.km({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {group = {"x", "x", "x", "y", "y", "y"}})
+  local svg = P.km(fit, {pvalue = 0.5})
+  well_formed(svg, "km_grouped")
+  T.eq(count(svg, 'class="curve"'), 2)
+  T.ok(svg:find('data-name="y"', 1, true))
+  -- group y (times 4, 5, 6) at risk at tick 0 is 3, at 4 still 3
+  T.ok(svg:find('class="at%-risk"'))
+end)
+
 T.test("KM accepts precomputed fits (as from sv.surv.km)", function()
   local fit = {time = {1, 2, 3}, n_risk = {3, 2, 1}, n_event = {1, 0, 1}, n_censor = {0, 1, 0},
                surv = {2 / 3, 2 / 3, 0}, lower = {0.3, 0.3, 0 / 0}, upper = {1, 1, 0 / 0}}
