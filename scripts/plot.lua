@@ -102,6 +102,13 @@ end
 -- Ticks covering [lo, hi]: returns ticks, step, the widened lo/hi.
 local function nice_ticks(lo, hi, n)
   n = n or 5
+  if type(lo) ~= "number" or type(hi) ~= "number" or lo ~= lo or hi ~= hi
+     or lo == math.huge or lo == -math.huge or hi == math.huge or hi == -math.huge then
+    error("bad argument to 'plot.nice_ticks' (finite numbers lo, hi expected)", 2)
+  end
+  if math.type(n) ~= "integer" or n < 2 or n > 1000 then
+    error("bad argument #3 to 'plot.nice_ticks' (tick count: an integer in [2, 1000] expected)", 2)
+  end
   if not (hi > lo) then
     local d = lo == 0 and 1 or abs(lo) * 0.1
     lo, hi = lo - d, hi + d
@@ -110,7 +117,13 @@ local function nice_ticks(lo, hi, n)
   local step = nicenum(range / (n - 1), true)
   local g0, g1 = floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step
   local ticks = {}
-  for k = 0, floor((g1 - g0) / step + 0.5) do ticks[#ticks + 1] = g0 + k * step end
+  local count = floor((g1 - g0) / step + 0.5)
+  -- When hi - lo is below the precision of lo (hi = lo = 2^63) the step
+  -- underflows the spacing of doubles and the count explodes.
+  if not (count <= 10 * n) then
+    error(("bad argument to 'plot.nice_ticks' (no ticks at a resolution of %g over [%g, %g])"):format(step, lo, hi), 2)
+  end
+  for k = 0, count do ticks[#ticks + 1] = g0 + k * step end
   return ticks, step, g0, g1
 end
 M.nice_ticks = nice_ticks

@@ -46,6 +46,13 @@ T.test("E-ENC-COMPLETE: encode.complete on something not encoded says what it wa
   T.raises(function() sv.encode.complete({}) end, "bad argument #1 to 'encode.complete'")
 end)
 
+T.test("E-PLOT-TICKS: an absurd tick count is refused, not allocated until the system kills sylva", function()
+  T.raises(function() sv.plot.nice_ticks(0, 1, math.maxinteger) end, "tick count")
+  T.raises(function() sv.plot.nice_ticks(0 / 0, 1, 5) end, "finite numbers")
+  local t = sv.plot.nice_ticks(math.maxinteger, math.maxinteger, 5)
+  T.ok(#t >= 2 and #t <= 50, "degenerate range still gives a few ticks")
+end)
+
 -- ---- sizes -------------------------------------------------------------
 
 T.test("E-ALLOC: a matrix or vector beyond memory is a Lua error, not an abort", function()

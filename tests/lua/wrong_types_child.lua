@@ -13,17 +13,17 @@ io.stdout:setvbuf("no")
 
 -- A Lua-level function that allocates without bound (e.g. a row count of
 -- math.maxinteger) would be killed by the system's OOM killer, taking the
--- machine's memory with it; stop it at 2 GB of Lua heap with an error that
+-- machine's memory with it; stop it at 512 MB of Lua heap with an error that
 -- the walk reports as a bad call.
-local MEMORY_LIMIT_KB = 2 * 1024 * 1024
+local MEMORY_LIMIT_KB = 512 * 1024
 debug.sethook(function()
   if collectgarbage("count") > MEMORY_LIMIT_KB then
     collectgarbage()
     if collectgarbage("count") > MEMORY_LIMIT_KB then
-      error("unbounded allocation: the Lua heap passed 2 GB", 2)
+      error("unbounded allocation: the Lua heap passed 512 MB", 2)
     end
   end
-end, "", 100000)
+end, "", 10000)
 local tmp = os.getenv("SYLVA_TMP") or "/tmp"
 
 local calls, bad, functions = 0, 0, 0
