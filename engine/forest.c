@@ -693,7 +693,10 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
     }
     tr.o.class_weights[0] = tr.cw[0];
     tr.o.class_weights[1] = tr.cw[1];
-    double nd = floor(opts->sample_fraction * (double)n + 0.5);
+    /* rows drawn: max(1, round(fraction * n)), rounding half to even as
+     * Python's round() in scikit-learn's max_samples */
+    double x = opts->sample_fraction * (double)n, nd = floor(x);
+    if (x - nd > 0.5 || (x - nd == 0.5 && fmod(nd, 2.0) != 0.0)) nd += 1.0;
     tr.n_draw = nd < 1.0 ? 1 : (size_t)nd;
     if (tr.n_draw > n) tr.n_draw = n;
 
