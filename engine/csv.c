@@ -485,7 +485,7 @@ void sv_csv_free(sv_csv_table *t)
     if (t->cols) {
         for (size_t j = 0; j < t->ncol; j++) {
             free(t->cols[j].name);
-            free(t->cols[j].num);
+            if (!t->num_borrowed) free(t->cols[j].num);
             free(t->cols[j].text);
         }
     }
@@ -677,7 +677,7 @@ static sv_status numeric_cell(csv_parser *P, sv_csv_column *c, size_t *flip,
     }
     c->text = sv_malloc(bound, sizeof *c->text);
     if (!c->text) return sv_err_set(P->err, SV_ENOMEM, "%s: out of memory", P->name);
-    free(c->num);
+    if (!P->t->num_borrowed) free(c->num);
     c->num = NULL;
     c->type = SV_CSV_TEXT;
     *flip = r;
@@ -754,10 +754,39 @@ static sv_status data_pass(csv_parser *P, size_t pos, pass_kind kind,
     return SV_OK;
 }
 
-/* Parses P->buf (owned by the parser, then by the table). */
-static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
-                             const sv_ctx *ctx)
+/* The state between sv_csv_reader_open* and sv_csv_reader_parse. */
+struct sv_csv_reader {
+    csv_parser P;       /* P.t points to t; P.err is the current call's */
+    sv_csv_table t;     /* the buffer and the names, until parsed */
+    char *name;         /* the label of messages (a copy) */
+    size_t data_pos, data_line, bound;
+    int parsed;
+};
+
+void sv_csv_reader_free(sv_csv_reader *rd)
 {
+    if (!rd) return;
+    sv_csv_free(&rd->t);
+    if (rd->P.c_loc != (locale_t)0) freelocale(rd->P.c_loc);
+    free(rd->name);
+    free(rd);
+}
+
+size_t sv_csv_reader_ncol(const sv_csv_reader *rd)
+{
+    return rd ? rd->t.ncol : 0;
+}
+
+size_t sv_csv_reader_row_bound(const sv_csv_reader *rd)
+{
+    return rd ? rd->bound : 0;
+}
+
+/* Phase one: the byte-order mark, the first record (the names), the
+ * duplicate check and the bound on the number of records. */
+static sv_status reader_begin(sv_csv_reader *rd, const sv_csv_opts *opts)
+{
+    csv_parser *P = &rd->P;
     sv_csv_table *t = P->t;
     size_t pos = 0;
     P->line = 1;
@@ -766,6 +795,15 @@ static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
     else if (P->len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
         return sv_err_set(P->err, SV_EFORMAT,
                           "%s: the file is UTF-16 (byte-order mark); convert it to UTF-8", P->name);
+    else if (P->len >= 2 && u[0] == 0x1F && u[1] == 0x8B)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: a gzip-compressed file, not CSV text; decompress it first", P->name);
+    else if (P->len >= 4 && memcmp(u, "PK\x03\x04", 4) == 0)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: a ZIP archive (an .xlsx workbook?), not CSV text; export it as CSV", P->name);
+    else if (P->len >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: an OLE document (an .xls workbook?), not CSV text; export it as CSV", P->name);
     skip_blank_lines(P, &pos);
     if (pos >= P->len)
         return sv_err_set(P->err, SV_EFORMAT, "%s: empty file (no header and no data)", P->name);
@@ -810,40 +848,64 @@ static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
         pos = first_pos;
         P->line = first_line;
     }
-    size_t data_pos = pos, data_line = P->line;
+    rd->data_pos = pos;
+    rd->data_line = P->line;
 
-    /* Upper bound on the records: line ends + 1. */
+    /* Upper bound on the records: line ends + 1; also, since a record of
+     * nf fields takes nf - 1 separators and a line end, (bytes + 1) / nf.
+     * The second keeps the arrays within 8 bytes per input byte whatever
+     * the input (a fuzzer's many-column header over blank lines). */
     size_t bound = 1;
     for (const char *q = P->buf + pos, *e = P->buf + P->len;
          q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
         bound++;
+    size_t by_size = (P->len - pos + 1) / nf + 1;
+    if (by_size < bound) bound = by_size;
+    rd->bound = bound;
+    return SV_OK;
+}
 
+sv_status sv_csv_reader_parse(sv_csv_reader *rd, double *const *dest,
+                              const sv_ctx *ctx, sv_csv_table *out,
+                              sv_err *err)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!rd || !out) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_parse: NULL argument");
+    if (rd->parsed) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_parse: already parsed");
+    rd->parsed = 1;
+    csv_parser *P = &rd->P;
+    sv_csv_table *t = &rd->t;
+    P->err = err;
+    size_t nf = t->ncol, bound = rd->bound;
+    t->num_borrowed = dest != NULL;
+    sv_status st = SV_OK;
     size_t *flip = sv_malloc(nf, sizeof *flip);
-    if (!flip) return sv_err_set(P->err, SV_ENOMEM, "%s: out of memory", P->name);
-    for (size_t j = 0; j < nf; j++) {
+    if (!flip) st = sv_err_set(err, SV_ENOMEM, "%s: out of memory", P->name);
+    for (size_t j = 0; j < nf && st == SV_OK; j++) {
         flip[j] = NOT_FLIPPED;
         t->cols[j].type = SV_CSV_NUMERIC;
-        t->cols[j].num = sv_malloc(bound, sizeof(double));
-        if (!t->cols[j].num) {
-            free(flip);
-            return sv_err_set(P->err, SV_ENOMEM, "%s: out of memory (%zu columns of up to %zu rows)",
-                              P->name, nf, bound);
-        }
+        t->cols[j].num = dest ? dest[j] : sv_malloc(bound, sizeof(double));
+        if (!t->cols[j].num)
+            st = sv_err_set(err, SV_ENOMEM, "%s: out of memory (%zu columns of up to %zu rows)",
+                            P->name, nf, bound);
     }
     size_t nrow = 0;
-    st = data_pass(P, data_pos, PASS_MAIN, flip, 0, bound, ctx, &nrow);
+    if (st == SV_OK) st = data_pass(P, rd->data_pos, PASS_MAIN, flip, 0, bound, ctx, &nrow);
     if (st == SV_OK) {
         size_t refill = 0;
         for (size_t j = 0; j < nf; j++)
             if (flip[j] != NOT_FLIPPED && flip[j] > refill) refill = flip[j];
         if (refill > 0) {
             size_t ignored;
-            P->line = data_line;
-            st = data_pass(P, data_pos, PASS_REFILL, flip, refill, bound, ctx, &ignored);
+            P->line = rd->data_line;
+            st = data_pass(P, rd->data_pos, PASS_REFILL, flip, refill, bound, ctx, &ignored);
         }
     }
     free(flip);
-    if (st != SV_OK) return st;
+    if (st != SV_OK) {
+        sv_csv_free(t);
+        return st;
+    }
     t->nrow = nrow;
 
     /* Unescape the quoted text cells that hold doubled quotes. */
@@ -857,55 +919,56 @@ static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
         }
     }
     if (ctx && ctx->progress) ctx->progress(ctx->progress_ud, "read_csv", P->len, P->len);
+    *out = *t;
+    memset(t, 0, sizeof *t);
     return SV_OK;
 }
 
-/* Sets up the parser around an owned buffer and runs it; on failure the
- * table (and the buffer) are released. */
-static sv_status parse_buffer_owned(char *buf, size_t len, const char *name,
-                                    const sv_csv_opts *opts, const sv_ctx *ctx,
-                                    sv_csv_table *out, sv_err *err)
+/* Sets up a reader around an owned buffer (taken over even on failure)
+ * and runs phase one. */
+static sv_status reader_open_owned(char *buf, size_t len, const char *name,
+                                   const sv_csv_opts *opts, sv_csv_reader **out,
+                                   sv_err *err)
 {
+    *out = NULL;
     sv_csv_opts def;
     if (!opts) {
         sv_csv_opts_default(&def);
         opts = &def;
     }
-    memset(out, 0, sizeof *out);
-    out->buf = buf;
-    out->buf_len = len;
-    char sep = opts->sep ? opts->sep : SV_CSV_DEFAULT_SEP;
-    if (sep == '"' || sep == '\n' || sep == '\r') {
-        sv_csv_free(out);
-        return sv_err_set(err, SV_EINVAL, "separator must not be a quote or a line end");
+    sv_csv_reader *rd = calloc(1, sizeof *rd);
+    if (!rd) {
+        free(buf);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
     }
-    if (opts->n_na > SV_CSV_MAX_NA || (opts->n_na > 0 && !opts->na)) {
-        sv_csv_free(out);
-        return sv_err_set(err, SV_EINVAL, "at most %d NA strings", SV_CSV_MAX_NA);
-    }
-    csv_parser *P = calloc(1, sizeof *P);
-    if (!P) {
-        sv_csv_free(out);
-        return sv_err_set(err, SV_ENOMEM, "%s: out of memory", name);
-    }
+    rd->t.buf = buf;
+    rd->t.buf_len = len;
+    rd->name = dup_range(name ? name : "(buffer)", strlen(name ? name : "(buffer)"));
+    csv_parser *P = &rd->P;
     P->buf = buf;
     P->len = len;
-    P->name = name ? name : "(buffer)";
+    P->name = rd->name;
+    P->t = &rd->t;
+    P->err = err;
+    char sep = opts->sep ? opts->sep : SV_CSV_DEFAULT_SEP;
+    sv_status st = SV_OK;
+    if (!rd->name)
+        st = sv_err_set(err, SV_ENOMEM, "out of memory");
+    else if (sep == '"' || sep == '\n' || sep == '\r')
+        st = sv_err_set(err, SV_EINVAL, "separator must not be a quote or a line end");
+    else if (opts->n_na > SV_CSV_MAX_NA || (opts->n_na > 0 && !opts->na))
+        st = sv_err_set(err, SV_EINVAL, "at most %d NA strings", SV_CSV_MAX_NA);
     P->sep = sep;
     P->na = opts->na;
-    P->n_na = opts->n_na;
-    for (size_t k = 0; k < P->n_na; k++) {
-        if (!P->na[k]) {
-            free(P);
-            sv_csv_free(out);
-            return sv_err_set(err, SV_EINVAL, "NA string %zu is NULL", k + 1);
-        }
-        P->na_len[k] = strlen(P->na[k]);
+    P->n_na = st == SV_OK ? opts->n_na : 0;
+    for (size_t k = 0; k < P->n_na && st == SV_OK; k++) {
+        if (!P->na[k]) st = sv_err_set(err, SV_EINVAL, "NA string %zu is NULL", k + 1);
+        else P->na_len[k] = strlen(P->na[k]);
     }
     /* fast_cell skips the NA check, which only matters when an NA string
      * is itself a number ("-999"). */
     P->fast_numbers = 1;
-    for (size_t k = 0; k < P->n_na; k++) {
+    for (size_t k = 0; k < P->n_na && st == SV_OK; k++) {
         double ignored;
         if (parse_number_loc(P->na[k], P->na_len[k], &ignored, (locale_t)0)) P->fast_numbers = 0;
     }
@@ -913,33 +976,33 @@ static sv_status parse_buffer_owned(char *buf, size_t len, const char *name,
     P->special['\n'] = 1;
     P->special['\r'] = 1;
     P->special[0] = 1;
-    P->t = out;
-    P->err = err;
-    P->c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    sv_status st;
-    if (P->c_loc == (locale_t)0)
-        st = sv_err_set(err, SV_ENOMEM, "%s: cannot create the C locale", P->name);
-    else
-        st = parse_owned(P, opts, ctx);
-    if (P->c_loc != (locale_t)0) freelocale(P->c_loc);
-    free(P);
-    if (st != SV_OK) sv_csv_free(out);
-    return st;
+    if (st == SV_OK) {
+        P->c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+        if (P->c_loc == (locale_t)0)
+            st = sv_err_set(err, SV_ENOMEM, "%s: cannot create the C locale", P->name);
+    }
+    if (st == SV_OK) st = reader_begin(rd, opts);
+    if (st != SV_OK) {
+        sv_csv_reader_free(rd);
+        return st;
+    }
+    *out = rd;
+    return SV_OK;
 }
 
-sv_status sv_csv_parse_buffer(const char *data, size_t len, const char *name,
-                              const sv_csv_opts *opts, const sv_ctx *ctx,
-                              sv_csv_table *out, sv_err *err)
+sv_status sv_csv_reader_open_buffer(const char *data, size_t len,
+                                    const char *name, const sv_csv_opts *opts,
+                                    sv_csv_reader **out, sv_err *err)
 {
-    if (out) memset(out, 0, sizeof *out);
-    if (!out || (!data && len > 0))
-        return sv_err_set(err, SV_EINVAL, "sv_csv_parse_buffer: NULL argument");
+    if (!out) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open_buffer: NULL argument");
+    *out = NULL;
+    if (!data && len > 0) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open_buffer: NULL argument");
     char *buf = malloc(len + 1);
     if (!buf) return sv_err_set(err, SV_ENOMEM, "%s: out of memory (%zu bytes)",
                                 name ? name : "(buffer)", len);
     if (len) memcpy(buf, data, len);
     buf[len] = '\0';
-    return parse_buffer_owned(buf, len, name, opts, ctx, out, err);
+    return reader_open_owned(buf, len, name, opts, out, err);
 }
 
 /* Reads a whole file (or pipe) into a malloc'd buffer. */
@@ -991,16 +1054,45 @@ static sv_status slurp(const char *path, char **buf_out, size_t *len_out,
     return SV_OK;
 }
 
+sv_status sv_csv_reader_open(const char *path, const sv_csv_opts *opts,
+                             sv_csv_reader **out, sv_err *err)
+{
+    if (!out) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open: NULL argument");
+    *out = NULL;
+    if (!path) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open: NULL argument");
+    char *buf = NULL;
+    size_t len = 0;
+    sv_status st = slurp(path, &buf, &len, err);
+    if (st != SV_OK) return st;
+    return reader_open_owned(buf, len, path, opts, out, err);
+}
+
 sv_status sv_csv_read(const char *path, const sv_csv_opts *opts,
                       const sv_ctx *ctx, sv_csv_table *out, sv_err *err)
 {
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out) return sv_err_set(err, SV_EINVAL, "sv_csv_read: NULL argument");
-    char *buf = NULL;
-    size_t len = 0;
-    sv_status st = slurp(path, &buf, &len, err);
+    sv_csv_reader *rd;
+    sv_status st = sv_csv_reader_open(path, opts, &rd, err);
     if (st != SV_OK) return st;
-    return parse_buffer_owned(buf, len, path, opts, ctx, out, err);
+    st = sv_csv_reader_parse(rd, NULL, ctx, out, err);
+    sv_csv_reader_free(rd);
+    return st;
+}
+
+sv_status sv_csv_parse_buffer(const char *data, size_t len, const char *name,
+                              const sv_csv_opts *opts, const sv_ctx *ctx,
+                              sv_csv_table *out, sv_err *err)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!out || (!data && len > 0))
+        return sv_err_set(err, SV_EINVAL, "sv_csv_parse_buffer: NULL argument");
+    sv_csv_reader *rd;
+    sv_status st = sv_csv_reader_open_buffer(data, len, name, opts, &rd, err);
+    if (st != SV_OK) return st;
+    st = sv_csv_reader_parse(rd, NULL, ctx, out, err);
+    sv_csv_reader_free(rd);
+    return st;
 }
 
 /* ---- the writer ------------------------------------------------------- */

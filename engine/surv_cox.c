@@ -385,16 +385,17 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
      * concordance, as coxph reports it. */
     {
         double *lp = out->lp ? out->lp : ts; /* ts is free now: reuse */
-        for (size_t i = 0; i < n; i++) {
-            double e = 0;
-            for (size_t j = 0; j < p; j++)
-                if (!out->aliased[j]) e += beta[j] * (X[j * n + i] - means[j]);
-            lp[i] = e;
+        memset(lp, 0, n * sizeof *lp);
+        for (size_t j = 0; j < p; j++) {
+            if (out->aliased[j]) continue;
+            const double *xj = X + j * n;
+            for (size_t i = 0; i < n; i++) lp[i] += beta[j] * (xj[i] - means[j]);
         }
         sv_concordance_result cr;
         st = sv_concordance(time, event, lp, strata, nstrata, n, &cr, err);
         if (st) goto done;
         out->concordance = cr.concordance;
+        out->concordance_se = sqrt(cr.var);
     }
 
 done:

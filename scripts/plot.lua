@@ -325,6 +325,7 @@ function Panel:legend(entries, o)
     if not best_n or n < best_n then best, best_n = {x, y}, n end
   end
   local x, y
+  if lw > self.w - 2 * pad then best_n = math.huge end -- wider than the panel
   if best_n == 0 or o.inside then
     x, y = best[1], best[2]
   else
@@ -462,8 +463,13 @@ function M.km(groups, opts)
   opts = check_opts(opts, with_common({ci = 1, pvalue = 1, risk_table = 1, xmax = 1, breaks = 1,
     censor_marks = 1, ylim = 1, median = 1}), "plot.km")
   if type(groups) ~= "table" then error("bad argument #1 to 'plot.km' (table expected)", 2) end
+  -- A grouped fit from sv.surv.km(time, event, {group = g}).
+  if groups.curves and groups.groups then
+    local list = {}
+    for i, c in ipairs(groups.curves) do list[i] = {name = tostring(groups.groups[i]), fit = c} end
+    groups = list
   -- One data table with a group column: split it.
-  if groups.time and groups.group then
+  elseif groups.time and groups.group then
     local t, e, g = tolist(groups.time), tolist(groups.event), tolist(groups.group)
     local by, keys = {}, {}
     for i = 1, #t do

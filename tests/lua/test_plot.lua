@@ -87,6 +87,14 @@ T.test("a legend that would cover data in every corner goes below the figure", f
   T.ok(y > 380, "legend below the panel: y = " .. tostring(y))
 end)
 
+T.test("a legend wider than the panel goes below the figure", function()
+  local long = {name = "A model with a very long descriptive name that no panel can hold", fpr = {0, 1}, tpr = {0, 1}, auc = 0.5}
+  local svg = P.roc({long}, {width = 380, height = 380})
+  well_formed(svg, "roc_wide_legend")
+  local _, y = legend_box(svg)
+  T.ok(y > 360, "legend below the panel: y = " .. tostring(y))
+end)
+
 -- Kaplan-Meier: 4 patients, hand-worked.
 --   t=1 event (4 at risk): S = 3/4;  t=2 censored;  t=3 event (2 at risk): S = 3/8;
 --   t=4 event (1 at risk): S = 0.
@@ -122,6 +130,16 @@ T.test("KM: curves per group, censor ticks, at-risk table under the plot, log-ra
   local xlab_y = tonumber(svg:match('y="([%d.]+)"[^>]*class="xlab"'))
   local risk_y = tonumber(svg:match('y="([%d.]+)" font%-size="%d+" fill="[^"]+" font%-weight="bold" class="risk%-label"'))
   T.ok(risk_y > xlab_y, "at-risk rows under the plot")
+end)
+
+T.test("KM accepts a grouped fit from sv.surv.km(..., {group = g})", function()
+  local fit = sv.surv.km({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {group = {"x", "x", "x", "y", "y", "y"}})
+  local svg = P.km(fit, {pvalue = 0.5})
+  well_formed(svg, "km_grouped")
+  T.eq(count(svg, 'class="curve"'), 2)
+  T.ok(svg:find('data-name="y"', 1, true))
+  -- group y (times 4, 5, 6) at risk at tick 0 is 3, at 4 still 3
+  T.ok(svg:find('class="at%-risk"'))
 end)
 
 T.test("KM accepts precomputed fits (as from sv.surv.km)", function()
