@@ -450,6 +450,9 @@ table { border-collapse: collapse; margin: 0.6em 0 0.3em; font-size: 0.92em; }
 thead th { border-top: 2px solid #222; border-bottom: 1px solid #222; }
 tbody tr:last-child td { border-bottom: 2px solid #222; }
 th, td { padding: 0.25em 0.8em; text-align: right; vertical-align: top; }
+td:not(:first-child) { white-space: nowrap; }
+.tablewrap { overflow-x: auto; max-width: 100%; }
+.nw { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 td.indent { padding-left: 2em; }
 .tnote { font-size: 0.85em; color: #444; margin: 0 0 1.2em; }
@@ -494,9 +497,14 @@ function Report:html(prov)
     elseif b.type == "table" then
       ntab = ntab + 1
       out[#out + 1] = ('<p class="tcap"><b>Table %d.</b> %s</p>'):format(ntab, xml_escape(b.caption or b.name))
+      out[#out + 1] = '<div class="tablewrap">'
       out[#out + 1] = ('<table id="%s">'):format(xml_escape(b.name))
       local head = {}
-      for j, c in ipairs(b.columns) do head[j] = "<th>" .. xml_escape(c) .. "</th>" end
+      for j, c in ipairs(b.columns) do
+        -- a group size "(n = 336)" stays on one line when a header wraps
+        local h = xml_escape(c):gsub("%((n = %d+)%)", '<span class="nw">(%1)</span>')
+        head[j] = "<th>" .. h .. "</th>"
+      end
       out[#out + 1] = "<thead><tr>" .. table.concat(head) .. "</tr></thead>"
       out[#out + 1] = "<tbody>"
       local dec = column_decimals(b.rows, #b.columns, b.digits)
@@ -514,7 +522,7 @@ function Report:html(prov)
         end
         out[#out + 1] = "<tr>" .. table.concat(cells) .. "</tr>"
       end
-      out[#out + 1] = "</tbody></table>"
+      out[#out + 1] = "</tbody></table></div>"
       if b.notes then out[#out + 1] = '<p class="tnote">' .. xml_escape(b.notes) .. '</p>' end
       out[#out + 1] = ('<p class="csv">CSV: tables/%s.csv</p>'):format(xml_escape(b.name))
     elseif b.type == "figure" then

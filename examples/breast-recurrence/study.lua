@@ -219,4 +219,8 @@ for _, d in ipairs(disc) do
   print(("%-9s n=%4d  AUC %.3f (%.3f-%.3f)"):format(d.set, d.n, d.auc, d.auc_lo, d.auc_hi))
 end
 print(("GBSG RFS high vs low risk: log-rank p = %.3g, HR %.2f (%.2f-%.2f)"):format(lr.p, surv_row.hr, surv_row.hr_lo, surv_row.hr_hi))
-print(("report: %s/report.html (%.1f s)"):format(CONFIG.out, sv.clock() - t_start))
+print(("report: %s/report.html (%.1f s)"):format(
+  (function()                               -- the absolute path, when lfs can say where we are
+    local ok, dir = pcall(function() return require("lfs").currentdir() end)
+    return (CONFIG.out:sub(1, 1) ~= "/" and ok and dir) and dir .. "/" .. CONFIG.out or CONFIG.out
+  end)(), sv.clock() - t_start))

@@ -304,13 +304,19 @@ report:write(CONFIG.out)
 
 -- ---- the paper's key figures, on the terminal ---------------------------
 print()
-print(("%-6s %-9s %5s  %-15s %6s %6s %6s"):format("task", "set", "n", "AUC (95% CI)", "sens", "spec", "acc"))
+local w = 9
+for _, s in ipairs(summary) do for _, d in ipairs(s.disc) do w = math.max(w, #d.set) end end
+print(("%-6s %-" .. w .. "s %5s  %-16s %6s %6s %6s"):format("task", "set", "n", "AUC (95% CI)", "sens", "spec", "acc"))
 for _, s in ipairs(summary) do
   for _, d in ipairs(s.disc) do
-    print(("%-6s %-9s %5d  %.2f (%.2f-%.2f) %6.2f %6.2f %6.2f"):format(s.task.id, d.set, d.n,
+    print(("%-6s %-" .. w .. "s %5d  %.2f (%.2f-%.2f) %6.2f %6.2f %6.2f"):format(s.task.id, d.set, d.n,
       d.auc, d.auc_lo, d.auc_hi, d.sensitivity, d.specificity, d.accuracy))
   end
   print(("%-6s DFS high vs low score: log-rank p = %.3g, HR %.2f (%.2f-%.2f)"):format(s.task.id,
     s.surv.logrank_p, s.surv.hr, s.surv.hr_lo, s.surv.hr_hi))
 end
-print(("\nreport: %s/report.html (%.1f s)"):format(CONFIG.out, sv.clock() - t_start))
+print(("\nreport: %s/report.html (%.1f s)"):format(
+  (function()                               -- the absolute path, when lfs can say where we are
+    local ok, dir = pcall(function() return require("lfs").currentdir() end)
+    return (CONFIG.out:sub(1, 1) ~= "/" and ok and dir) and dir .. "/" .. CONFIG.out or CONFIG.out
+  end)(), sv.clock() - t_start))

@@ -172,8 +172,9 @@ T.test("bar chart: bars in mean |SHAP| order with their values", function()
   well_formed(svg, "shap_bar")
   T.eq(count(svg, 'class="bar"'), 3)
   local bars = svg:sub((svg:find('class="bar"', 1, true))) -- after the axis tick labels
-  local i_b, i_a, i_c = bars:find(">0.163<", 1, true), bars:find(">0.15<", 1, true), bars:find(">0.0075<", 1, true)
-  T.ok(i_b and i_a and i_c and i_b < i_a and i_a < i_c, "values 0.163, 0.15, 0.0075 in order")
+  -- one precision for all bars (3 significant digits of the largest: 3 decimals)
+  local i_b, i_a, i_c = bars:find(">0.163<", 1, true), bars:find(">0.150<", 1, true), bars:find(">0.007<", 1, true)
+  T.ok(i_b and i_a and i_c and i_b < i_a and i_a < i_c, "values 0.163, 0.150, 0.007 in order")
 end)
 
 T.test("dependence plot: one point per patient, coloured by another feature", function()
@@ -182,6 +183,37 @@ T.test("dependence plot: one point per patient, coloured by another feature", fu
   T.eq(count(svg, "<circle"), 4)
   T.ok(svg:find("SHAP value for b", 1, true))
   T.raises(function() P.shap_dependence(phi, X, "zz") end, "no feature named 'zz'")
+end)
+
+T.test("dependence plot of a binary feature: ticks at 0 and 1, points jittered around them", function()
+  local svg = P.shap_dependence(phi, X, "c")
+  well_formed(svg, "dependence_binary")
+  local xs = {}
+  for cx in svg:gmatch('<circle cx="([%d.]+)"') do xs[#xs + 1] = tonumber(cx) end
+  T.eq(#xs, 4)
+  local distinct = {}
+  for _, x in ipairs(xs) do distinct[x] = true end
+  local nd = 0
+  for _ in pairs(distinct) do nd = nd + 1 end
+  T.eq(nd, 4, "no two points at the same x")
+  -- tick labels are exactly the values 0 and 1
+  local ticks = {}
+  for t in svg:gmatch('text%-anchor="middle" font%-size="14">([^<]+)</text>') do ticks[#ticks + 1] = t end
+  T.eq(table.concat(ticks, ","), "0,1")
+end)
+
+T.test("decision curve: one 'treat all' line per distinct outcome set", function()
+  local y1, p1 = {1, 0, 1, 0}, {0.9, 0.6, 0.4, 0.1}
+  local y2, p2 = {1, 0, 0, 0, 0}, {0.8, 0.3, 0.2, 0.1, 0.4}
+  local svg, data = P.decision_curve({{name = "A", y = y1, p = p1}, {name = "B", y = y1, p = p2 and {0.5, 0.5, 0.5, 0.5}}})
+  T.eq(count(svg, 'class="reference"'), 2, "same patients: one treat-all and treat-none")
+  svg, data = P.decision_curve({{name = "Internal", y = y1, p = p1}, {name = "External", y = y2, p = p2}})
+  well_formed(svg, "decision_two_sets")
+  T.eq(count(svg, 'class="reference"'), 3, "two treat-all lines and treat-none")
+  T.ok(svg:find("Treat all (External)", 1, true))
+  T.near(data.prevalence_by_model[2], 0.2, 1e-15)
+  local t = data.thresholds[10]
+  T.near(data.treat_all_by_model[2][10], 0.2 - 0.8 * t / (1 - t), 1e-15)
 end)
 
 T.test("waterfall: bars add up from E[f(X)] to f(x)", function()
