@@ -624,7 +624,9 @@ static int l_cox(lua_State *L)
             luaL_argerror(L, 3, m);
         }
     svL_checkopts(L, 4, "surv.cox", allowed);
-    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0};
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, 1);
+    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, &ctx};
     o.ties = (sv_cox_ties)svL_opt_enum(L, 4, "surv.cox", "ties", 0, ties_names);
     o.conf_level = svL_opt_num(L, 4, "surv.cox", "conf_level", 0.95, 0, 1);
     if (!(o.conf_level > 0 && o.conf_level < 1))

@@ -270,6 +270,10 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
     for (size_t j = 0; j < p; j++) newbeta[j] = beta[j] + step[j];
     int halving = 0, converged = 0, iter;
     for (iter = 1; iter <= max_iter; iter++) {
+        if (opts && sv_ctx_cancelled(opts->ctx)) {
+            st = sv_err_set(err, SV_EINTR, "interrupted");
+            goto done;
+        }
         double lnew = cox_iter(&w, newbeta, u, imat);
         memcpy(fac, imat, p * p * sizeof *fac);
         ldl_factor(fac, p, SV_COX_TOLER_CHOL);

@@ -201,6 +201,8 @@ typedef struct sv_cox_opts {
     int max_iter;      /* 0 = SV_COX_MAX_ITER */
     double eps;        /* 0 = SV_COX_EPS */
     double conf_level; /* 0 = 0.95 */
+    const sv_ctx *ctx; /* may be NULL; its cancel flag is checked at every
+                          Newton step (SV_EINTR) */
 } sv_cox_opts;
 
 /* Caller-owned arrays: p or p*p entries. NaN where R reports NA. */

@@ -167,7 +167,7 @@ static void test_cox_three_by_hand(void **state)
     memset(&r, 0, sizeof r);
     r.coef = &coef, r.se = &se, r.hr = &hr, r.hr_lo = &lo, r.hr_hi = &hi, r.z = &z, r.p = &p;
     r.var = &var, r.aliased = &aliased, r.infinite = &infinite;
-    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0};
+    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, NULL};
     sv_err err;
     assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, &r, &err), SV_OK);
     assert_true(r.converged);
@@ -179,6 +179,12 @@ static void test_cox_three_by_hand(void **state)
     assert_int_equal(aliased, 0);
     assert_int_equal(infinite, 0);
     assert_int_equal(r.df, 1);
+
+    /* a raised cancel flag stops the iteration with SV_EINTR */
+    int cancel = 1;
+    sv_ctx ctx = {.cancel = &cancel};
+    o.ctx = &ctx;
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, &r, &err), SV_EINTR);
 }
 
 /* The O(n log n) counts equal an O(n^2) count of R's definition on
