@@ -202,6 +202,25 @@ T.test("dependence plot of a binary feature: ticks at 0 and 1, points jittered a
   T.eq(table.concat(ticks, ","), "0,1")
 end)
 
+T.test("net benefit agrees with sv.calib.dca (an independent implementation checked against R)", function()
+  local r = sv.rng(5)
+  local y, p = {}, {}
+  for i = 1, 300 do
+    p[i] = math.floor(r:uniform() * 1000) / 1000      -- ties on purpose
+    y[i] = (r:uniform() < p[i]) and 1 or 0
+  end
+  local th = {}
+  for k = 1, 99 do th[k] = k / 100 end
+  local mine = P.net_benefit(y, p, th)
+  local ref = sv.calib.dca(y, p, {thresholds = th})
+  for k = 1, 99 do T.near(mine[k], ref.model[k], 1e-12, "t = " .. th[k]) end
+  local _, data = P.decision_curve({{name = "M", y = y, p = p}}, {thresholds = th})
+  for k = 1, 99 do T.near(data.treat_all[k], ref.all[k], 1e-12) end
+  -- and the Brier score in the calibration legend is sv.calib.brier's
+  local svg = P.calibration({{name = "M", y = y, p = p}})
+  T.ok(svg:find(("M (Brier %.3f)"):format(sv.calib.brier(y, p)), 1, true))
+end)
+
 T.test("decision curve: one 'treat all' line per distinct outcome set", function()
   local y1, p1 = {1, 0, 1, 0}, {0.9, 0.6, 0.4, 0.1}
   local y2, p2 = {1, 0, 0, 0, 0}, {0.8, 0.3, 0.2, 0.1, 0.4}
