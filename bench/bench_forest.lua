@@ -162,7 +162,7 @@ for _, s in ipairs(sets) do
   write_csv(trp, X, y)
   write_csv(tep, T, t)
   print(("\n(%s) %s, test %d rows"):format(key, label, #T))
-  print(("%-8s %3s %9s %9s %9s %7s %8s %8s"):format("tool", "thr", "train", "train_cpu", "predict", "AUC", "RSS", "dRSS"))
+  print(("%-8s %3s %9s %9s %9s %9s %7s %8s %8s"):format("tool", "thr", "train", "train_cpu", "predict", "pred_cpu", "AUC", "RSS", "dRSS"))
   local base = {}
   for _, tool in ipairs(tools) do
     if tool[3] then
@@ -178,8 +178,8 @@ for _, s in ipairs(sets) do
         res[tool[1]] = r
         if r then
           local d = r.rss and base[tool[1]] and (r.rss - base[tool[1]]) or nil
-          print(("%-8s %3d %9.3f %9.3f %9.3f %7.4f %s %s"):format(tool[1], thr, r.train, r.train_cpu,
-                r.predict, r.auc, mb(r.rss), mb(d)))
+          print(("%-8s %3d %9.3f %9.3f %9.3f %9.3f %7.4f %s %s"):format(tool[1], thr, r.train, r.train_cpu,
+                r.predict, r.predict_cpu, r.auc, mb(r.rss), mb(d)))
         else
           print(("%-8s %3d failed"):format(tool[1], thr))
         end
@@ -191,9 +191,9 @@ for _, s in ipairs(sets) do
       if me and o then
         local dm = me.rss and base.sylva and me.rss - base.sylva
         local dp = o.rss and base[peer] and o.rss - base[peer]
-        print(("  %s/sylva at %d thread%s: train %.2fx (cpu %.2fx), predict %.2fx, dRSS %s, AUC %+.4f"):format(
+        print(("  %s/sylva at %d thread%s: train %.2fx (cpu %.2fx), predict %.2fx (cpu %.2fx), dRSS %s, AUC %+.4f"):format(
           peer, thr, thr > 1 and "s" or "", o.train / me.train, o.train_cpu / me.train_cpu,
-          o.predict / me.predict, (dm and dp and dm > 0) and ("%.2fx"):format(dp / dm) or "-",
+          o.predict / me.predict, o.predict_cpu / me.predict_cpu, (dm and dp and dm > 0) and ("%.2fx"):format(dp / dm) or "-",
           me.auc - o.auc))
       end
     end

@@ -104,7 +104,7 @@ static int l_hosmer_lemeshow(lua_State *L)
 
 static int l_curve(lua_State *L)
 {
-    static const char *const allowed[] = {"bins", "strategy", NULL};
+    static const char *const allowed[] = {"bins", "strategy", "level", NULL};
     static const char *const strategies[] = {"uniform", "quantile", NULL};
     size_t n;
     const double *y = check_y(L, 1, &n);
@@ -112,6 +112,8 @@ static int l_curve(lua_State *L)
     svL_checkopts(L, 3, "calib.curve", allowed);
     lua_Integer bins = svL_opt_int(L, 3, "calib.curve", "bins", 10, 1, 100000);
     int strat = svL_opt_enum(L, 3, "calib.curve", "strategy", 0, strategies);
+    double level = svL_opt_num(L, 3, "calib.curve", "level", 0.95, 0, 1);
+    if (!(level > 0 && level < 1)) svL_opt_error(L, "calib.curve", "level", "must be in (0, 1)");
     double *buf = malloc(3 * (size_t)bins * sizeof *buf);
     if (!buf) return luaL_error(L, "calib.curve: out of memory");
     size_t nb;
@@ -126,6 +128,15 @@ static int l_curve(lua_State *L)
         double *v = svL_newvector(L, nb);
         for (size_t i = 0; i < nb; i++) v[i] = buf[(size_t)k * (size_t)bins + i];
         lua_setfield(L, -2, names[k]);
+    }
+    /* Wilson interval of each bin's observed rate */
+    double *lo = svL_newvector(L, nb);
+    lua_setfield(L, -2, "lo");
+    double *hi = svL_newvector(L, nb);
+    lua_setfield(L, -2, "hi");
+    for (size_t i = 0; i < nb; i++) {
+        double cnt = buf[2 * (size_t)bins + i];
+        sv_ci_wilson(nearbyint(buf[(size_t)bins + i] * cnt), cnt, level, &lo[i], &hi[i]);
     }
     free(buf);
     return 1;

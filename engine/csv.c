@@ -18,6 +18,7 @@
 #include "sv_csv.h"
 
 #include <errno.h>
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +76,63 @@ static int word_eq(const char *s, size_t n, const char *w)
 }
 
 /*
+ * Exact conversion of w * 10^e10 (w < 2^64, |e10| <= 27) through the x87
+ * 64-bit-mantissa format, for the 16-19 digit decimals that Clinger's fast
+ * path cannot take (what "%.17g" and pandas' to_csv write). Both operands
+ * are exact (10^27 = 2^27 * 5^27 and 5^27 < 2^64), so the one
+ * multiplication or division is correctly rounded to 64 bits: q is within
+ * half a 64-bit ulp of the true value. Rounding q to double then gives the
+ * correctly rounded double unless the 11 bits it drops lie within one unit
+ * of the halfway pattern 0x400, where the true value might sit on the
+ * other side of a rounding boundary: then 0 is returned and the caller
+ * uses strtod_l. Available only when long double has a 64-bit mantissa and
+ * the x87 unit really computes with it (not under a 53-bit precision
+ * control or an emulator): ext_available() checks that at run time.
+ */
+#if defined(LDBL_MANT_DIG) && LDBL_MANT_DIG == 64
+static const long double ext_pow10[28] = {
+    1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+
+static int ext_available(void)
+{
+    volatile long double one = 1.0L, tiny = 0x1p-63L;
+    volatile long double sum = one + tiny;
+    return sum != one;
+}
+
+static int ext_convert(uint64_t w, long e10, int neg, double *out)
+{
+    if (e10 < -27 || e10 > 27 || w == 0) return 0;
+    long double q = e10 >= 0 ? (long double)w * ext_pow10[e10]
+                             : (long double)w / ext_pow10[-e10];
+    int ex;
+    long double fr = frexpl(q, &ex);
+    uint64_t m = (uint64_t)ldexpl(fr, 64);
+    unsigned low = (unsigned)(m & 0x7FF);
+    if (low >= 0x3FF && low <= 0x401) return 0;
+    double v = (double)q;
+    *out = neg ? -v : v;
+    return 1;
+}
+#else
+static int ext_available(void)
+{
+    return 0;
+}
+
+static int ext_convert(uint64_t w, long e10, int neg, double *out)
+{
+    (void)w;
+    (void)e10;
+    (void)neg;
+    (void)out;
+    return 0;
+}
+#endif
+
+/*
  * The number parser. Syntax first (digits, point, exponent), gathering up
  * to 19 significant digits in a 64-bit integer w and the decimal exponent
  * e, so that the value is w * 10^e when no nonzero digit was dropped.
@@ -85,7 +143,7 @@ static int word_eq(const char *s, size_t n, const char *w)
  * c_loc may be (locale_t)0: one is then made for the slow path.
  */
 static int parse_number_loc(const char *s, size_t len, double *out,
-                            locale_t c_loc)
+                            locale_t c_loc, int ext_ok)
 {
     const char *p = s, *end = s + len;
     while (p < end && is_blank(*p)) p++;
@@ -203,6 +261,8 @@ static int parse_number_loc(const char *s, size_t len, double *out,
         }
     }
 
+    if (ext_ok && !dropped_nonzero && ext_convert(w, e10, neg, out)) return 1;
+
     /* Slow path: strtod_l on a bounded, NUL-terminated copy. */
     size_t n = (size_t)(end - start);
     char stackbuf[NUM_STACK];
@@ -229,7 +289,7 @@ static int parse_number_loc(const char *s, size_t len, double *out,
 int sv_csv_parse_number(const char *s, size_t len, double *out)
 {
     if (!s) return 0;
-    return parse_number_loc(s, len, out, (locale_t)0);
+    return parse_number_loc(s, len, out, (locale_t)0, ext_available());
 }
 
 /* Shortest of %.15g, %.16g, %.17g that reads back to the same bits; the
@@ -291,6 +351,7 @@ typedef struct csv_parser {
     size_t line;                /* 1-based line of the current position */
     locale_t c_loc;
     int fast_numbers;           /* no NA string is a number: fast_cell is safe */
+    int ext_ok;                 /* ext_convert may be used (ext_available) */
     sv_csv_table *t;            /* column names for messages */
     sv_err *err;
 } csv_parser;
@@ -599,8 +660,8 @@ typedef enum pass_kind {
  * that Clinger's fast path is exact; else 0, and the caller takes the
  * general path (scan the field, then parse_number_loc) from p again.
  */
-static int fast_cell(const char *b, size_t len, size_t p, char sep, double *x,
-                     size_t *next)
+static int fast_cell(const char *b, size_t len, size_t p, char sep, int ext_ok,
+                     double *x, size_t *next)
 {
     size_t q = p;
     int neg = 0;
@@ -651,7 +712,13 @@ static int fast_cell(const char *b, size_t len, size_t p, char sep, double *x,
         if (c != sep && c != '\n' && !(c == '\r' && (q + 1 == len || b[q + 1] == '\n')))
             return 0;
     }
-    if (w > ((uint64_t)1 << 53) || e < -22 || e > 22) return 0;
+    if (w > ((uint64_t)1 << 53) || e < -22 || e > 22) {
+        if (ext_ok && ext_convert(w, e, neg, x)) {
+            *next = q;
+            return 1;
+        }
+        return 0;
+    }
     double v = (double)w;
     if (e < 0) v /= exact_pow10[-e];
     else if (e > 0) v *= exact_pow10[e];
@@ -671,7 +738,7 @@ static sv_status numeric_cell(csv_parser *P, sv_csv_column *c, size_t *flip,
         return SV_OK;
     }
     if (!f->escaped &&
-        parse_number_loc(P->buf + f->start, f->end - f->start, &x, P->c_loc)) {
+        parse_number_loc(P->buf + f->start, f->end - f->start, &x, P->c_loc, P->ext_ok)) {
         c->num[r] = x;
         return SV_OK;
     }
@@ -710,7 +777,7 @@ static sv_status data_pass(csv_parser *P, size_t pos, pass_kind kind,
             size_t next;
             if (kind == PASS_MAIN && P->fast_numbers && j < ncol &&
                 t->cols[j].type == SV_CSV_NUMERIC &&
-                fast_cell(P->buf, P->len, pos, P->sep, &x, &next)) {
+                fast_cell(P->buf, P->len, pos, P->sep, P->ext_ok, &x, &next)) {
                 t->cols[j].num[row] = x;
                 pos = next;
                 goto field_done;
@@ -970,8 +1037,9 @@ static sv_status reader_open_owned(char *buf, size_t len, const char *name,
     P->fast_numbers = 1;
     for (size_t k = 0; k < P->n_na && st == SV_OK; k++) {
         double ignored;
-        if (parse_number_loc(P->na[k], P->na_len[k], &ignored, (locale_t)0)) P->fast_numbers = 0;
+        if (parse_number_loc(P->na[k], P->na_len[k], &ignored, (locale_t)0, 0)) P->fast_numbers = 0;
     }
+    P->ext_ok = ext_available();
     P->special[(unsigned char)sep] = 1;
     P->special['\n'] = 1;
     P->special['\r'] = 1;

@@ -36,9 +36,16 @@
 #define SV_FOREST_COUNT_RATIO 8
 /* Nodes of at least this many rows sort by radix, smaller ones by
  * quicksort. */
-#define SV_FOREST_RADIX_MIN 512
-/* Rows per task when predicting. */
-#define SV_FOREST_PREDICT_BLOCK 64
+#define SV_FOREST_RADIX_MIN 64
+/* ... with 11-bit digits from this many rows, 8-bit below. */
+#define SV_FOREST_RADIX_WIDE 4096
+/* Rows per prediction task, at most: a block is copied to row-major order
+ * and every tree walks the whole block before the next tree, so a larger
+ * block reuses each tree's nodes from cache for more rows (measured on
+ * 50 features: 64 rows 0.135 s, 1024 rows 0.051 s, 2048 rows 0.047 s per
+ * 5000 rows x 100 trees). Smaller blocks are used when there are too few
+ * rows to keep every thread busy; the result does not depend on it. */
+#define SV_FOREST_PREDICT_BLOCK 2048
 #define SV_LN2 0.69314718055994530942
 
 void sv_forest_opts_default(sv_forest_opts *o)
@@ -125,20 +132,19 @@ static void sort_u64(uint64_t *a, size_t n)
 
 /* Sorts keys code << 32 | position by their code (the high 32 bits,
  * code_bits of them used) with a least-significant-digit radix sort of
- * 11-bit digits; tmp holds n keys. Keys of one code end up together,
- * which is all the split search needs. */
-#define SV_RADIX_BITS 11
-static void radix_sort_codes(uint64_t *a, uint64_t *tmp, size_t n, int code_bits)
+ * `digit`-bit digits (8 or 11); tmp holds n keys. Keys of one code end up
+ * together, which is all the split search needs. */
+static void radix_sort_codes(uint64_t *a, uint64_t *tmp, size_t n, int code_bits, int digit)
 {
     uint64_t *src = a, *dst = tmp;
-    size_t cnt[1u << SV_RADIX_BITS];
-    for (int shift = 32; shift < 32 + code_bits; shift += SV_RADIX_BITS) {
-        memset(cnt, 0, sizeof cnt);
-        const uint64_t mask = (1u << SV_RADIX_BITS) - 1;
+    uint32_t cnt[1u << 11];
+    const uint64_t mask = ((uint64_t)1 << digit) - 1;
+    for (int shift = 32; shift < 32 + code_bits; shift += digit) {
+        memset(cnt, 0, (mask + 1) * sizeof cnt[0]);
         for (size_t i = 0; i < n; i++) cnt[(src[i] >> shift) & mask]++;
-        size_t sum = 0;
+        uint32_t sum = 0;
         for (size_t d = 0; d <= mask; d++) {
-            size_t c = cnt[d];
+            uint32_t c = cnt[d];
             cnt[d] = sum;
             sum += c;
         }
@@ -404,7 +410,7 @@ static int eval_feature(const trainer *tr, scratch *s, int32_t f,
     if (nnode >= SV_FOREST_RADIX_MIN) {
         int bits = 1;
         while (bits < 32 && (L - 1) >> bits) bits++;
-        radix_sort_codes(keys, s->keys2, nnode, bits);
+        radix_sort_codes(keys, s->keys2, nnode, bits, nnode >= SV_FOREST_RADIX_WIDE ? 11 : 8);
     } else {
         sort_u64(keys, nnode);
     }
@@ -687,7 +693,10 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
     }
     tr.o.class_weights[0] = tr.cw[0];
     tr.o.class_weights[1] = tr.cw[1];
-    double nd = floor(opts->sample_fraction * (double)n + 0.5);
+    /* rows drawn: max(1, round(fraction * n)), rounding half to even as
+     * Python's round() in scikit-learn's max_samples */
+    double x = opts->sample_fraction * (double)n, nd = floor(x);
+    if (x - nd > 0.5 || (x - nd == 0.5 && fmod(nd, 2.0) != 0.0)) nd += 1.0;
     tr.n_draw = nd < 1.0 ? 1 : (size_t)nd;
     if (tr.n_draw > n) tr.n_draw = n;
 
@@ -855,7 +864,8 @@ typedef struct predictor {
     size_t n, p;
     double *out;
     int oob;        /* average only the trees for which the row was OOB */
-    double *rows;   /* per worker: SV_FOREST_PREDICT_BLOCK x p, row-major */
+    size_t block;   /* rows per task */
+    double *rows;   /* per worker: block x p row-major, then 2 x block sums */
 } predictor;
 
 static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
@@ -864,14 +874,15 @@ static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
     predictor *pr = ud;
     const sv_forest *f = pr->f;
     size_t p = pr->p, n = pr->n;
-    size_t i0 = b * SV_FOREST_PREDICT_BLOCK;
-    size_t i1 = i0 + SV_FOREST_PREDICT_BLOCK;
+    size_t B = pr->block;
+    size_t i0 = b * B;
+    size_t i1 = i0 + B;
     if (i1 > n) i1 = n;
     size_t m = i1 - i0;
-    double sum[SV_FOREST_PREDICT_BLOCK] = {0};
-    double cnt[SV_FOREST_PREDICT_BLOCK] = {0};
     /* the block's rows, row-major, so a traversal reads one small buffer */
-    double *xb = pr->rows + (size_t)worker * SV_FOREST_PREDICT_BLOCK * p;
+    double *xb = pr->rows + (size_t)worker * B * (p + 2);
+    double *sum = xb + B * p, *cnt = sum + B;
+    for (size_t i = 0; i < m; i++) sum[i] = cnt[i] = 0.0;
     if (f->pnodes)
         for (size_t j = 0; j < p; j++)
             for (size_t i = 0; i < m; i++) xb[i * p + j] = pr->X[j * n + i0 + i];
@@ -907,10 +918,12 @@ static sv_status run_predict(const sv_forest *f, const double *X, size_t n, int 
 {
     size_t p = (size_t)f->n_features;
     int nw = sv_ctx_threads(ctx);
-    double *rows = sv_malloc((size_t)nw * SV_FOREST_PREDICT_BLOCK, p * sizeof *rows);
+    size_t B = SV_FOREST_PREDICT_BLOCK;
+    while (B > 64 && (n + B - 1) / B < 2 * (size_t)nw) B /= 2;
+    double *rows = sv_malloc((size_t)nw * B, (p + 2) * sizeof *rows);
     if (!rows) return sv_err_set(err, SV_ENOMEM, "out of memory predicting");
-    predictor pr = {f, X, n, p, out, oob, rows};
-    size_t blocks = (n + SV_FOREST_PREDICT_BLOCK - 1) / SV_FOREST_PREDICT_BLOCK;
+    predictor pr = {f, X, n, p, out, oob, B, rows};
+    size_t blocks = (n + B - 1) / B;
     sv_status st = sv_parallel_for(ctx, oob ? "forest.oob" : "forest.predict", blocks, nw,
                                    predict_block, &pr, err);
     free(rows);

@@ -4,9 +4,10 @@
  * Reading: the whole input is held in one buffer and tokenised in a single
  * pass. Each column is numeric when every non-missing cell parses as a
  * number (missing cells become NaN), else text. Numbers are converted
- * exactly (correctly rounded, as strtod in the "C" locale), with an exact
- * fast path for the common case of at most 19 significant digits and a
- * small decimal exponent (Clinger 1990). Text cells are spans into the
+ * exactly (correctly rounded, as strtod in the "C" locale): Clinger's
+ * (1990) exact fast path for mantissas up to 2^53 and exponents within 22,
+ * an x87 extended-precision path with a double-rounding guard for 16-19
+ * digit mantissas (what "%.17g" writes), else strtod_l. Text cells are spans into the
  * buffer; no memory is allocated per cell.
  *
  * Dialect (what R's read.csv and pandas' read_csv accept, strict where

@@ -205,7 +205,7 @@ local lr = sv.surv.logrank(years, ext.event, group)
 local cox = sv.surv.cox(years, ext.event, sv.matrix(rows, {"high_risk"}))
 report:figure(sv.plot.km({time = years, event = ext.event, group = group},
   {title = "GBSG: recurrence-free survival by model risk group", pvalue = lr.p, xlab = "Years since surgery",
-   ylab = "Recurrence-free survival", breaks = 1}),
+   ylab = "Recurrence-free survival", breaks = 1, xmax = 7}),
   {name = "km_gbsg", caption = "Kaplan-Meier curves of RFS in GBSG (all 686 patients) by model risk group"})
 local surv_row = {n = cox.n, events = cox.events, logrank_p = lr.p, hr = cox.hr[1], hr_lo = cox.hr_lo[1], hr_hi = cox.hr_hi[1]}
 report:table({surv_row}, {name = "survival", columns = {"n", "events", "logrank_p", "hr", "hr_lo", "hr_hi"},

@@ -429,6 +429,61 @@ static void test_number_exact_vs_strtod(void **state)
     }
 }
 
+/* 16-19 digit decimals with exponents near zero (the extended-precision
+ * path), and decimals within a few units of the 19th digit of the exact
+ * midpoint between two neighbouring doubles (where a double rounding
+ * would go wrong), agree with strtod bit for bit: through
+ * sv_csv_parse_number and through a whole CSV file (the fused path). */
+static void test_number_long_mantissas_and_midpoints(void **state)
+{
+    (void)state;
+    enum { N = 120000 };
+    sv_rng r;
+    sv_rng_init(&r, 4242, 0);
+    char *csv = malloc((size_t)N * 32 + 8);
+    double *ref = malloc(N * sizeof *ref);
+    size_t n = (size_t)snprintf(csv, 8, "x\n");
+    char s[64];
+    for (int k = 0; k < N; k++) {
+        if (k % 2 == 0) {
+            /* 16 to 19 significant digits, decimal exponent in [-27, 27] */
+            int ndig = 16 + (int)sv_rng_below(&r, 4);
+            uint64_t w = 1 + sv_rng_below(&r, 9);
+            for (int d = 1; d < ndig; d++) w = w * 10 + sv_rng_below(&r, 10);
+            int e = (int)sv_rng_below(&r, 55) - 27;
+            snprintf(s, sizeof s, "%s%llue%d", sv_rng_below(&r, 2) ? "-" : "",
+                     (unsigned long long)w, e);
+        } else {
+            /* near the midpoint of d and the next double up */
+            double d = (sv_rng_uniform(&r) + 0.5) * ldexp(1.0, (int)sv_rng_below(&r, 120) - 60);
+            long double mid = ((long double)d + (long double)nextafter(d, INFINITY)) / 2;
+            snprintf(s, sizeof s, "%.18Le", mid);
+            /* nudge the last digit by -2..2 */
+            char *ep = strchr(s, 'e');
+            int nudge = (int)sv_rng_below(&r, 5) - 2;
+            char *last = ep - 1;
+            int dig = *last - '0' + nudge;
+            if (dig >= 0 && dig <= 9) *last = (char)('0' + dig);
+        }
+        size_t len = strlen(s);
+        ref[k] = strtod(s, NULL);
+        double mine;
+        if (!sv_csv_parse_number(s, len, &mine)) fail_msg("'%s' refused", s);
+        if (memcmp(&mine, &ref[k], sizeof mine) != 0) fail_msg("'%s': %.17g vs strtod %.17g", s, mine, ref[k]);
+        memcpy(csv + n, s, len);
+        n += len;
+        csv[n++] = '\n';
+    }
+    sv_csv_table t;
+    sv_err err;
+    assert_int_equal(sv_csv_parse_buffer(csv, n, "long", NULL, NULL, &t, &err), SV_OK);
+    assert_int_equal(t.nrow, N);
+    assert_memory_equal(t.cols[0].num, ref, N * sizeof *ref);
+    sv_csv_free(&t);
+    free(csv);
+    free(ref);
+}
+
 /* The conversion does not depend on the process locale. */
 static void test_number_locale_independent(void **state)
 {
@@ -751,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_error_io),
         cmocka_unit_test(test_number_syntax),
         cmocka_unit_test(test_number_exact_vs_strtod),
+        cmocka_unit_test(test_number_long_mantissas_and_midpoints),
         cmocka_unit_test(test_number_locale_independent),
         cmocka_unit_test(test_format_number),
         cmocka_unit_test(test_round_trip),

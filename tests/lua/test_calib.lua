@@ -151,6 +151,10 @@ T.test("binned calibration curves agree with R's cut (uniform and quantile bins)
       T.rel(c.mean_predicted[i], f.mean_predicted, 1e-13, key)
       T.rel(c.observed[i], f.observed, 1e-13, key)
       T.eq(c.n[i], f.n, key)
+      -- the bin's Wilson interval is that of its events out of its count
+      local lo, hi = sv.metrics.ci_proportion(math.floor(f.observed * f.n + 0.5), f.n, "wilson")
+      T.eq(c.lo[i], lo, key)
+      T.eq(c.hi[i], hi, key)
     end
   end
 end)
