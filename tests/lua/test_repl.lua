@@ -204,11 +204,13 @@ else
       ("wait_for %q"):format(looping), "sleep 0.3",
       "printf '\\003'", "sleep 0.3",
       ("printf 'print(x + 41) io.open(\"%s\", \"w\"):close()\\n'"):format(done42),
-      ("wait_for %q"):format(done42), "sleep 0.3",
-      "printf 'garbage that is not Lua'", "sleep 0.2",
+      -- a Ctrl-C must reach readline, not the moment between two lines:
+      -- generous pauses, the machine may be loaded
+      ("wait_for %q"):format(done42), "sleep 1",
+      "printf 'garbage that is not Lua'", "sleep 0.3",
       "printf '\\003'", "sleep 0.3",
       "printf 'print(\"after\" .. \"ctrl-c\")\\n'", "sleep 0.3",
-      "printf 'for i = 1, 2 do\\n'", "sleep 0.3",
+      "printf 'for i = 1, 2 do\\n'", "sleep 1",
       "printf '\\003'", "sleep 0.3",
       "printf 'print(\"fresh\" .. \"chunk\")\\n'", "sleep 0.3",
       -- engine work (a forest far too big to finish) stops on Ctrl-C
@@ -256,11 +258,16 @@ else
       'local d = sv.read_csv(arg[1])',
       'local X = d:matrix({"age", "size", "grade", "nodes", "pgr", "er", "hormon"})',
       'local y = d:col("status")',
-      'local function train() local t0 = sv.clock()',
-      '  while sv.clock() - t0 < 1.0 do sv.forest.train(X, y, {trees = 2000, seed = 1, threads = 1}) end end',
-      'io.stderr:write("<on>") train() io.stderr:write("</on>")',
+      -- one call must last over half a second: double the trees until one
+      -- takes a second (whatever the speed of the machine)
+      'local trees = 250',
+      'local function train(n) local t0 = sv.clock()',
+      '  sv.forest.train(X, y, {trees = n, seed = 1, threads = 1}) return sv.clock() - t0 end',
+      'io.stderr:write("<on>")',
+      'while train(trees) < 1.0 do trees = trees * 2 end',
+      'io.stderr:write("</on>")',
       'sv.progress(false)',
-      'io.stderr:write("<off>") train() io.stderr:write("</off>")',
+      'io.stderr:write("<off>") train(trees) io.stderr:write("</off>")',
     }, "\n") .. "\n")
     local cmd = ("%s TERM=dumb; export TERM; timeout 60 script -qfec %q /dev/null"):format(
       envset, ("%s %s %s"):format(BIN, script, T.root .. "/tests/fixtures/data/gbsg.csv"))
