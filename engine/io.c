@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *dup_str(const char *s)
@@ -36,6 +37,19 @@ sv_status sv_atomic_open(sv_atomic_file *af, const char *path, sv_err *err)
         sv_atomic_abort(af);
         return sv_err_set(err, SV_EIO, "cannot write '%s': %s", path, strerror(e));
     }
+    /* mkstemp creates the file 0600; the output is an ordinary file, so
+     * give it the mode it would have had: the previous file's, or what
+     * fopen gives (0666 less the umask). */
+    struct stat st;
+    mode_t mode;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        mode = st.st_mode & 07777;
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        mode = 0666 & ~um;
+    }
+    (void)fchmod(fd, mode);
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         int e = errno;
