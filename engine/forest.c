@@ -645,9 +645,6 @@ static char *dup_string(const char *s)
     return d;
 }
 
-static sv_status compute_oob(sv_forest *f, const double *X, size_t n,
-                             const sv_ctx *ctx, sv_err *err);
-
 sv_status sv_forest_train(const double *X, size_t n, size_t p,
                           const double *y, const char *const *names,
                           const sv_forest_opts *opts, const sv_ctx *ctx,
@@ -767,8 +764,6 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
     st = sv_parallel_for(ctx, "forest.train", (size_t)opts->n_trees, nw, grow_tree, &tr, err);
     if (st != SV_OK) goto done;
     st = sv_forest_pack(f, err);
-    if (st != SV_OK) goto done;
-    st = compute_oob(f, X, n, &quiet, err);
 
 done:
     if (pairs)
@@ -942,12 +937,22 @@ sv_status sv_forest_predict(const sv_forest *f, const double *X, size_t n,
     return run_predict(f, X, n, 0, ctx, out, err);
 }
 
-static sv_status compute_oob(sv_forest *f, const double *X, size_t n,
-                             const sv_ctx *ctx, sv_err *err)
+sv_status sv_forest_compute_oob(sv_forest *f, const double *X, size_t n,
+                                size_t p, const sv_ctx *ctx, sv_err *err)
 {
-    f->oob = sv_malloc(n, sizeof *f->oob);
-    if (!f->oob) return sv_err_set(err, SV_ENOMEM, "out of memory for OOB predictions");
-    return run_predict(f, X, n, 1, ctx, f->oob, err);
+    if (f->oob) return SV_OK;
+    if (!f->inbag || n != f->n_train || p != (size_t)f->n_features)
+        return sv_err_set(err, SV_EINVAL, "OOB predictions need the %zu x %d training data and the "
+                                          "in-bag record of training", f->n_train, (int)f->n_features);
+    double *oob = sv_malloc(n ? n : 1, sizeof *oob);
+    if (!oob) return sv_err_set(err, SV_ENOMEM, "out of memory for OOB predictions");
+    sv_status st = run_predict(f, X, n, 1, ctx, oob, err);
+    if (st != SV_OK) {
+        free(oob);
+        return st;
+    }
+    f->oob = oob;
+    return SV_OK;
 }
 
 /* ---- importance and statistics ---------------------------------------------- */

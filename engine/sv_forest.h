@@ -97,8 +97,9 @@ typedef struct sv_forest {
  * both present). names: p strings copied into the forest, or NULL. The
  * result (*out) is freed with sv_forest_free. Trees are grown in parallel
  * over ctx's threads; tree t uses the RNG stream (opts->seed, t) only, so
- * the forest is bitwise identical for any thread count. OOB predictions
- * and in-bag sets are recorded. Progress is reported as "forest.train".
+ * the forest is bitwise identical for any thread count. The in-bag sets
+ * are recorded; OOB predictions are made on demand by
+ * sv_forest_compute_oob. Progress is reported as "forest.train".
  */
 sv_status sv_forest_train(const double *X, size_t n, size_t p,
                           const double *y, const char *const *names,
@@ -110,6 +111,13 @@ void sv_forest_free(sv_forest *f);
 /* (Re)builds the packed copy of the trees that prediction walks; train
  * and load call it. Call it again after changing the trees by hand. */
 sv_status sv_forest_pack(sv_forest *f, sv_err *err);
+
+/* Fills f->oob (if not yet done) from the training data X (n x p, the
+ * same as given to sv_forest_train): each row's mean leaf value over the
+ * trees for which it was out of bag, NaN when it never was. Needs the
+ * in-bag record (a forest trained in this process). */
+sv_status sv_forest_compute_oob(sv_forest *f, const double *X, size_t n,
+                                size_t p, const sv_ctx *ctx, sv_err *err);
 
 /* P(y = 1) for the n rows of X (n x p column-major, p == n_features,
  * finite): the mean over trees of the leaf value, summed in tree order. */
