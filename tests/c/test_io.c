@@ -155,29 +155,6 @@ static void test_full_device(void **state)
     free(tmp);
 }
 
-/* Outputs get an ordinary file's mode, not mkstemp's 0600: a new file
- * 0666 less the umask, a replaced file keeps its mode. */
-static void test_mode_is_ordinary(void **state)
-{
-    (void)state;
-    char path[300];
-    snprintf(path, sizeof path, "%s/mode.txt", dir);
-    mode_t old = umask(022);
-    sv_atomic_file af;
-    sv_err err;
-    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
-    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0644);
-    chmod(path, 0640);
-    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
-    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
-    assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0640);
-    umask(old);
-}
-
 /* A target that is a directory: the rename fails with the path named,
  * the directory is untouched and no temporary file is left. */
 static void test_target_is_directory(void **state)
@@ -208,7 +185,6 @@ int main(void)
         cmocka_unit_test(test_unwritable_dir_is_clear_error),
         cmocka_unit_test(test_mode_like_open),
         cmocka_unit_test(test_full_device),
-        cmocka_unit_test(test_mode_is_ordinary),
         cmocka_unit_test(test_target_is_directory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
