@@ -42,9 +42,11 @@ test: deps
 	$(MAKE) build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The HER2 study of docs/tutorial.md on the bundled two-centre cohort;
+# the report goes to out/her2/ (report.html, report.md, tables, figures).
 demo: deps
 	$(MAKE) build
-	$(SYLVA) examples/demo.lua
+	$(SYLVA) examples/her2/study.lua
 
 # The peers measured beside sylva (R, ranger, pROC, survival, pandas,
 # scikit-learn, xgboost) are installed by `make bench` only.

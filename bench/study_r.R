@@ -1,14 +1,14 @@
 # study_r.R - the HER2 study of examples/her2/study.lua written with R's
 # usual packages (ranger, pROC, survival), as the peer of bench/bench_study.lua.
 # Same data, same encoding, same 7:3 split rule, same grid and 5-fold CV, same
-# number of trees, same evaluation and survival analysis; no SHAP (R has no
+# number of trees (500), same evaluation and survival analysis; no SHAP (R has no
 # exact TreeSHAP for ranger forests in Debian), so feature selection uses
 # ranger's permutation importance in its place.
 #   Rscript bench/study_r.R [datadir] [trees] [threads]
 suppressMessages({library(ranger); library(pROC); library(survival)})
 args <- commandArgs(TRUE)
 dir <- if (length(args) >= 1) args[1] else "examples/her2/data"
-trees <- if (length(args) >= 2) as.integer(args[2]) else 300L
+trees <- if (length(args) >= 2) as.integer(args[2]) else 500L
 threads <- if (length(args) >= 3) as.integer(args[3]) else 2L
 t0 <- Sys.time()
 
@@ -20,9 +20,10 @@ onehot <- function(x, lv, prefix) {
   m <- sapply(lv, function(l) as.numeric(tolower(x) == l)); colnames(m) <- paste0(prefix, "_", lv); m }
 enc <- function(age, post, size, fgt, bpe, nonmass, shape, margin, enh, tic, t2, adc, edema,
                 multi, ln, skin, nipple) {
+  shape[tolower(shape) == "non-mass"] <- "nme"; margin[tolower(margin) == "non-mass"] <- "nme"
   data.frame(age = age, postmenopausal = post, size_mm = size, fgt = fgt, bpe = bpe,
-             nonmass = nonmass, onehot(shape, c("oval", "round", "irregular"), "shape"),
-             onehot(margin, c("circumscribed", "irregular", "spiculated"), "margin"),
+             onehot(shape, c("oval", "round", "irregular", "nme"), "shape"),
+             onehot(margin, c("circumscribed", "irregular", "spiculated", "nme"), "margin"),
              onehot(enh, c("homogeneous", "heterogeneous", "rim"), "enhancement"),
              tic = tic, t2 = t2, adc = adc, edema = edema, multifocal = multi,
              lymph_nodes = ln, skin = skin, nipple = nipple)
@@ -61,7 +62,7 @@ cv_auc <- function(X, y, o, folds) {
   s <- numeric(length(y))
   for (k in sort(unique(folds))) { m <- fit(X[folds != k, , drop = FALSE], y[folds != k], o); s[folds == k] <- pred(m, X[folds == k, , drop = FALSE]) }
   as.numeric(auc(y, s, direction = "<", quiet = TRUE)) }
-grid <- expand.grid(mtry = c(2, 4, 6), min_leaf = c(1, 5, 10))
+grid <- expand.grid(mtry = c(2, 4, 6), min_leaf = c(5, 10, 20))
 
 run_task <- function(name, keep1, y1, keep2, y2) {
   Xa <- X1[keep1, ]; ya <- y1[keep1]; Xe <- X2[keep2, ]; ye <- y2[keep2]
@@ -71,22 +72,30 @@ run_task <- function(name, keep1, y1, keep2, y2) {
   cv <- sapply(seq_len(nrow(grid)), function(g) cv_auc(Xa[tr, ], ya[tr], list(mtry = grid$mtry[g], min_leaf = grid$min_leaf[g]), folds))
   best <- as.list(grid[which.max(cv), ])
   full <- fit(Xa[tr, ], ya[tr], c(best, imp = TRUE))
-  rank <- names(sort(full$variable.importance, decreasing = TRUE))
-  curve <- sapply(seq_along(rank), function(k) cv_auc(Xa[tr, rank[1:k], drop = FALSE], ya[tr], list(mtry = min(best$mtry, k), min_leaf = best$min_leaf), folds))
-  nsel <- which.max(curve); sel <- rank[1:nsel]
+  rank <- names(sort(full$variable.importance, decreasing = TRUE))[1:12]
+  # forward selection along the ranking, 3 x repeated 5-fold CV, keep adding
+  # while the CV AUC improves by more than 0.005 (sv.select.forward, rule "tol")
+  rfolds <- lapply(1:3, function(r) folds_of(ya[tr], 5, 100 + r))
+  curve <- sapply(seq_along(rank), function(k) mean(sapply(rfolds, function(f)
+    cv_auc(Xa[tr, rank[1:k], drop = FALSE], ya[tr], list(mtry = min(best$mtry, k), min_leaf = best$min_leaf), f))))
+  steps <- which(diff(curve) <= 0.005)
+  nsel <- if (length(steps)) steps[1] else length(curve); sel <- rank[1:nsel]
   final <- fit(Xa[tr, sel, drop = FALSE], ya[tr], list(mtry = min(best$mtry, nsel), min_leaf = best$min_leaf))
   sets <- list(training = list(X = Xa[tr, ], y = ya[tr]), internal = list(X = Xa[te, ], y = ya[te]), external = list(X = Xe, y = ye))
-  s_tr <- pred(final, Xa[tr, sel, drop = FALSE])
+  s_tr <- final$predictions[, "1"]      # out-of-bag, as the sylva study
   cut <- coords(roc(ya[tr], s_tr, direction = "<", quiet = TRUE), "best", ret = "threshold")$threshold[1]
   res <- lapply(names(sets), function(s) {
-    X <- sets[[s]]$X; y <- sets[[s]]$y; p <- pred(final, X[, sel, drop = FALSE]); pa <- pred(full, X)
+    X <- sets[[s]]$X; y <- sets[[s]]$y
+    if (s == "training") { p <- s_tr; pa <- full$predictions[, "1"] }
+    else { p <- pred(final, X[, sel, drop = FALSE]); pa <- pred(full, X) }
     r <- roc(y, p, direction = "<", quiet = TRUE); ci <- ci.auc(r)
     t <- roc.test(r, roc(y, pa, direction = "<", quiet = TRUE))
     data.frame(task = name, set = s, auc = ci[2], lo = ci[1], hi = ci[3],
       sens = mean(p[y == 1] >= cut), spec = mean(p[y == 0] < cut), acc = mean((p >= cut) == (y == 1)), delong_p = t$p.value) })
   # survival: all patients of the task, split by the training cut-off
-  sc <- c(pred(final, Xa[, sel, drop = FALSE]), pred(final, Xe[, sel, drop = FALSE]))
-  tm <- c(dfs1[keep1], dfs2[keep2]); ev <- c(ev1[keep1], ev2[keep2]); g <- as.numeric(sc >= cut)
+  sc <- c(s_tr, pred(final, Xa[te, sel, drop = FALSE]), pred(final, Xe[, sel, drop = FALSE]))
+  d1 <- dfs1[keep1]; e1 <- ev1[keep1]
+  tm <- c(d1[tr], d1[te], dfs2[keep2]); ev <- c(e1[tr], e1[te], ev2[keep2]); g <- as.numeric(sc >= cut)
   km <- survfit(Surv(tm, ev) ~ g); lr <- survdiff(Surv(tm, ev) ~ g); cx <- coxph(Surv(tm, ev) ~ g)
   list(table = do.call(rbind, res), logrank_p = 1 - pchisq(lr$chisq, 1), hr = exp(coef(cx)), selected = sel)
 }

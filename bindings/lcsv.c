@@ -224,9 +224,55 @@ static void get_read_opts(lua_State *L, int arg, const char *fname,
     lua_pop(L, 1);
 }
 
-/* Turns the engine table (in its box at box_idx) into a Frame. */
-static int push_frame_from_table(lua_State *L, const sv_csv_table *t)
+#define SV_CSVREADER_MT "sylva.CsvReader" /* engine reader, freed by __gc */
+
+static int csvreader_gc(lua_State *L)
 {
+    sv_csv_reader **box = luaL_checkudata(L, 1, SV_CSVREADER_MT);
+    sv_csv_reader_free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/*
+ * Reads with the two-step engine API so that numeric columns are parsed
+ * straight into Vectors: the reader (boxed, collected on any error) tells
+ * the number of columns and a bound on the rows; one Vector of that many
+ * doubles per column receives the numbers; afterwards each numeric
+ * column's Vector is shortened to the real row count, and text columns
+ * become Lua arrays. Returns the Frame.
+ */
+static int read_into_frame(lua_State *L, const char *fname, const char *path,
+                           const char *text, size_t len, const sv_csv_opts *o)
+{
+    sv_csv_reader **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, SV_CSVREADER_MT);
+    sv_err err;
+    sv_err_clear(&err);
+    sv_status st = path ? sv_csv_reader_open(path, o, box, &err)
+                        : sv_csv_reader_open_buffer(text, len, "(string)", o, box, &err);
+    if (st != SV_OK) return svL_engine_error(L, fname, &err);
+    size_t ncol = sv_csv_reader_ncol(*box), bound = sv_csv_reader_row_bound(*box);
+
+    luaL_checkstack(L, 8, "read_csv");
+    double **dest = lua_newuserdatauv(L, (ncol ? ncol : 1) * sizeof *dest, 0);
+    lua_createtable(L, (int)ncol, 0); /* the Vectors, kept alive here */
+    int vecs = lua_gettop(L);
+    for (size_t j = 0; j < ncol; j++) {
+        dest[j] = svL_newvector(L, bound);
+        lua_rawseti(L, vecs, (lua_Integer)j + 1);
+    }
+    sv_csv_table *t = lua_newuserdatauv(L, sizeof *t, 0);
+    memset(t, 0, sizeof *t);
+    luaL_setmetatable(L, SV_CSVTABLE_MT);
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, 1);
+    st = sv_csv_reader_parse(*box, dest, &ctx, t, &err);
+    sv_csv_reader_free(*box);
+    *box = NULL;
+    if (st != SV_OK) return svL_engine_error(L, fname, &err);
+
     lua_createtable(L, (int)t->ncol, 0); /* names */
     lua_createtable(L, (int)t->ncol, 0); /* columns */
     for (size_t j = 0; j < t->ncol; j++) {
@@ -234,14 +280,15 @@ static int push_frame_from_table(lua_State *L, const sv_csv_table *t)
         lua_pushlstring(L, c->name, c->name_len);
         lua_rawseti(L, -3, (lua_Integer)j + 1);
         if (c->type == SV_CSV_NUMERIC) {
-            double *d = svL_newvector(L, t->nrow);
-            if (t->nrow) memcpy(d, c->num, t->nrow * sizeof *d);
+            lua_rawgeti(L, vecs, (lua_Integer)j + 1);
+            svL_vector *v = svL_testvector(L, -1);
+            v->n = t->nrow; /* the userdata keeps its (bound) size */
         } else {
             lua_createtable(L, (int)t->nrow, 0);
             for (size_t i = 0; i < t->nrow; i++) {
-                size_t len;
-                const char *s = sv_csv_text(t, j, i, &len);
-                if (s) lua_pushlstring(L, s, len);
+                size_t n;
+                const char *s = sv_csv_text(t, j, i, &n);
+                if (s) lua_pushlstring(L, s, n);
                 else lua_pushboolean(L, 0);
                 lua_rawseti(L, -2, (lua_Integer)i + 1);
             }
@@ -249,6 +296,7 @@ static int push_frame_from_table(lua_State *L, const sv_csv_table *t)
         lua_rawseti(L, -2, (lua_Integer)j + 1);
     }
     push_frame(L, -2, -1, t->nrow, t->ncol);
+    sv_csv_free(t); /* early release; the box's __gc is then a no-op */
     return 1;
 }
 
@@ -259,17 +307,7 @@ static int l_read_csv(lua_State *L)
     sv_csv_opts o;
     const char *na_buf[SV_CSV_MAX_NA];
     get_read_opts(L, 2, "read_csv", &o, na_buf);
-    sv_csv_table *t = lua_newuserdatauv(L, sizeof *t, 0);
-    memset(t, 0, sizeof *t);
-    luaL_setmetatable(L, SV_CSVTABLE_MT);
-    sv_ctx ctx;
-    svL_ctx(L, &ctx, 1);
-    sv_err err;
-    sv_err_clear(&err);
-    if (sv_csv_read(path, &o, &ctx, t, &err) != SV_OK) return svL_engine_error(L, "read_csv", &err);
-    push_frame_from_table(L, t);
-    sv_csv_free(t); /* early release; the box's __gc is then a no-op */
-    return 1;
+    return read_into_frame(L, "read_csv", path, NULL, 0, &o);
 }
 
 /* sv.parse_csv(text [, opts]) -> Frame: the same reader on a string. */
@@ -280,18 +318,7 @@ static int l_parse_csv(lua_State *L)
     sv_csv_opts o;
     const char *na_buf[SV_CSV_MAX_NA];
     get_read_opts(L, 2, "parse_csv", &o, na_buf);
-    sv_csv_table *t = lua_newuserdatauv(L, sizeof *t, 0);
-    memset(t, 0, sizeof *t);
-    luaL_setmetatable(L, SV_CSVTABLE_MT);
-    sv_ctx ctx;
-    svL_ctx(L, &ctx, 1);
-    sv_err err;
-    sv_err_clear(&err);
-    if (sv_csv_parse_buffer(text, len, "(string)", &o, &ctx, t, &err) != SV_OK)
-        return svL_engine_error(L, "parse_csv", &err);
-    push_frame_from_table(L, t);
-    sv_csv_free(t);
-    return 1;
+    return read_into_frame(L, "parse_csv", NULL, text, len, &o);
 }
 
 /* ---- sv.frame --------------------------------------------------------- */
@@ -887,6 +914,11 @@ int svL_open_csv(lua_State *L)
 
     luaL_newmetatable(L, SV_CSVTABLE_MT);
     lua_pushcfunction(L, csvtable_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, SV_CSVREADER_MT);
+    lua_pushcfunction(L, csvreader_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
 

@@ -231,11 +231,31 @@ static int f_predict(lua_State *L)
     return 1;
 }
 
+/* Makes the OOB predictions of a forest trained in this session from the
+ * training X kept as its first user value (a no-op when they exist).
+ * Returns 0 when they cannot be made (a loaded forest without them). */
+static int ensure_oob(lua_State *L, int idx, const char *fname)
+{
+    svL_forest *u = checkforest(L, idx);
+    if (u->f->oob) return 1;
+    lua_getiuservalue(L, idx, 1);
+    svL_matrix *X = svL_testmatrix(L, -1);
+    lua_pop(L, 1); /* X stays referenced by the forest */
+    if (!X || !u->f->inbag) return 0;
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, 0);
+    sv_err err;
+    if (sv_forest_compute_oob(u->f, X->data, X->nrow, X->ncol, &ctx, &err) != SV_OK)
+        return svL_engine_error(L, fname, &err);
+    return 1;
+}
+
 /* f:oob_predict() -> Vector (NaN where a row was never out of bag) */
 static int f_oob_predict(lua_State *L)
 {
     svL_forest *u = checkforest(L, 1);
-    if (!u->f->oob) return luaL_error(L, "forest.oob_predict: this forest has no OOB predictions");
+    if (!ensure_oob(L, 1, "forest.oob_predict"))
+        return luaL_error(L, "forest.oob_predict: this forest has no OOB predictions");
     double *out = svL_newvector(L, u->f->n_train);
     memcpy(out, u->f->oob, u->f->n_train * sizeof *out);
     return 1;
@@ -321,6 +341,7 @@ static int f_save(lua_State *L)
 {
     svL_forest *u = checkforest(L, 1);
     const char *path = luaL_checkstring(L, 2);
+    ensure_oob(L, 1, "forest.save"); /* the file keeps the OOB predictions */
     sv_err err;
     if (sv_forest_save(u->f, path, &err) != SV_OK) return svL_engine_error(L, "forest.save", &err);
     return 0;

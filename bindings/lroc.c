@@ -123,54 +123,77 @@ static int l_auc(lua_State *L)
     return 1;
 }
 
+static const char *const alt_names[] = {"two.sided", "less", "greater", NULL};
+
 static int l_test(lua_State *L)
 {
-    static const char *const allowed[] = {NULL};
+    static const char *const allowed[] = {"alternative", "level", NULL};
     size_t n;
     const double *y = check_y(L, 1, &n);
     const double *s1 = check_score(L, 2, n);
     const double *s2 = check_score(L, 3, n);
     svL_checkopts(L, 4, "roc.test", allowed);
+    int alt = svL_opt_enum(L, 4, "roc.test", "alternative", 0, alt_names);
+    double level = svL_opt_num(L, 4, "roc.test", "level", ROC_DEFAULT_LEVEL, 0, 1);
+    if (!(level > 0 && level < 1)) svL_opt_error(L, "roc.test", "level", "must be in (0, 1)");
     sv_err e;
     sv_roc_test_result r;
     if (sv_roc_test_paired(y, s1, s2, n, &r, &e)) return svL_engine_error(L, "roc.test", &e);
-    lua_createtable(L, 0, 10);
+    /* pROC: one-sided p from the same z; CI of the difference d +- z sd */
+    double p = alt == 0 ? r.p : (alt == 1 ? sv_pnorm(r.z, 1) : sv_pnorm(-r.z, 1));
+    double vd = r.var1 + r.var2 - 2.0 * r.cov;
+    double sd = sqrt(vd > 0 ? vd : 0);
+    double d = r.auc1 - r.auc2, zc = sv_qnorm((1.0 - level) / 2.0, 0);
+    lua_createtable(L, 0, 14);
     setnum(L, "auc1", r.auc1);
     setnum(L, "auc2", r.auc2);
     setnum(L, "z", r.z);
-    setnum(L, "p", r.p);
+    setnum(L, "p", p);
     setnum(L, "statistic", r.z);
-    setnum(L, "p_value", r.p);
+    setnum(L, "p_value", p);
     setnum(L, "var1", r.var1);
     setnum(L, "var2", r.var2);
     setnum(L, "cov", r.cov);
+    setnum(L, "diff", d);
+    setnum(L, "se_diff", sd);
+    lua_createtable(L, 2, 0);
+    lua_pushnumber(L, d - zc * sd);
+    lua_rawseti(L, -2, 1);
+    lua_pushnumber(L, d + zc * sd);
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, "conf_int");
+    setstr(L, "alternative", alt_names[alt]);
     setstr(L, "method", "DeLong's test for two correlated ROC curves");
     return 1;
 }
 
 static int l_test_unpaired(lua_State *L)
 {
-    static const char *const allowed[] = {NULL};
+    static const char *const allowed[] = {"alternative", NULL};
     size_t n1, n2;
     const double *y1 = check_y(L, 1, &n1);
     const double *s1 = check_score(L, 2, n1);
     const double *y2 = check_y(L, 3, &n2);
     const double *s2 = check_score(L, 4, n2);
     svL_checkopts(L, 5, "roc.test_unpaired", allowed);
+    int alt = svL_opt_enum(L, 5, "roc.test_unpaired", "alternative", 0, alt_names);
     sv_err e;
     sv_roc_unpaired_result r;
     if (sv_roc_test_unpaired(y1, s1, n1, y2, s2, n2, &r, &e))
         return svL_engine_error(L, "roc.test_unpaired", &e);
-    lua_createtable(L, 0, 10);
+    double p = alt == 0 ? r.p : (alt == 1 ? sv_pt(r.d, r.df, 1) : sv_pt(-r.d, r.df, 1));
+    lua_createtable(L, 0, 11);
     setnum(L, "auc1", r.auc1);
     setnum(L, "auc2", r.auc2);
     setnum(L, "statistic", r.d);
     setnum(L, "d", r.d);
     setnum(L, "df", r.df);
-    setnum(L, "p", r.p);
-    setnum(L, "p_value", r.p);
+    setnum(L, "parameter", r.df);
+    setnum(L, "p", p);
+    setnum(L, "p_value", p);
     setnum(L, "var1", r.var1);
     setnum(L, "var2", r.var2);
+    setstr(L, "alternative", alt_names[alt]);
     setstr(L, "method", "DeLong's test for two ROC curves");
     return 1;
 }

@@ -277,19 +277,45 @@ static int l_chisq_test(lua_State *L)
 
 static int l_fisher_test(lua_State *L)
 {
-    static const char *const allowed[] = {"alternative", "max_tables", NULL};
+    static const char *const allowed[] = {"alternative", "max_tables", "simulate", "B",
+                                          "seed", "threads", "conf_level", NULL};
     size_t nr, nc;
     int oarg;
     lua_settop(L, 3); /* the options stay below what the call pushes */
     double *tab = check_table(L, 1, "fisher_test", &nr, &nc, &oarg);
     svL_checkopts(L, oarg, "stats.fisher_test", allowed);
     int alt = svL_opt_enum(L, oarg, "stats.fisher_test", "alternative", 0, alt_names);
-    double maxt = svL_opt_num(L, oarg, "stats.fisher_test", "max_tables", 1e8, 1, 1e15);
+    double maxt = svL_opt_num(L, oarg, "stats.fisher_test", "max_tables", 1e7, 1, 1e15);
+    int simulate = svL_opt_bool(L, oarg, "stats.fisher_test", "simulate", 0);
+    lua_Integer B = svL_opt_int(L, oarg, "stats.fisher_test", "B", 2000, 1, 100000000);
+    uint64_t seed = svL_opt_seed(L, oarg, "stats.fisher_test");
+    int threads = (int)svL_opt_int(L, oarg, "stats.fisher_test", "threads", 0, 0, 4096);
+    double level = svL_opt_num(L, oarg, "stats.fisher_test", "conf_level", 0.95, 0, 1);
+    if (!(level > 0 && level < 1)) svL_opt_error(L, "stats.fisher_test", "conf_level", "must be in (0, 1)");
     sv_htest h;
     sv_err e;
+    if (simulate) {
+        if (alt != 0) svL_opt_error(L, "stats.fisher_test", "alternative", "simulation is two-sided only");
+        sv_ctx ctx;
+        svL_ctx(L, &ctx, threads);
+        if (sv_fisher_simulate(tab, nr, nc, (size_t)B, seed, &ctx, &h, &e))
+            return svL_engine_error(L, "stats.fisher_test", &e);
+        push_htest(L, &h, "Fisher's Exact Test for Count Data with simulated p-value", alt);
+        lua_pushinteger(L, B);
+        lua_setfield(L, -2, "B");
+        return 1;
+    }
     if (sv_fisher_test(tab, nr, nc, (sv_alternative)alt, maxt, &h, &e))
         return svL_engine_error(L, "stats.fisher_test", &e);
     push_htest(L, &h, "Fisher's Exact Test for Count Data", alt);
+    if (nr == 2 && nc == 2) {
+        double est, ci[2];
+        if (sv_fisher_odds_ratio(tab, level, (sv_alternative)alt, &est, ci, &e))
+            return svL_engine_error(L, "stats.fisher_test", &e);
+        setnum(L, "estimate", est);
+        setpair(L, "conf_int", ci[0], ci[1]);
+        setnum(L, "conf_level", level);
+    }
     return 1;
 }
 
@@ -346,24 +372,56 @@ static int l_t_test(lua_State *L)
 
 static int l_wilcox_test(lua_State *L)
 {
-    static const char *const allowed[] = {"mu", "exact", "correct", "alternative", NULL};
-    size_t nx, ny;
-    const double *x = check_sample(L, 1, &nx);
-    const double *y = check_sample(L, 2, &ny);
-    svL_checkopts(L, 3, "stats.wilcox_test", allowed);
-    double mu = svL_opt_num(L, 3, "stats.wilcox_test", "mu", 0, -HUGE_VAL, HUGE_VAL);
+    static const char *const allowed[] = {"mu", "exact", "correct", "alternative", "paired", NULL};
+    int two = is_sample(L, 2);
+    int oarg = two ? 3 : 2;
+    svL_checkopts(L, oarg, "stats.wilcox_test", allowed);
+    double mu = svL_opt_num(L, oarg, "stats.wilcox_test", "mu", 0, -HUGE_VAL, HUGE_VAL);
     int exact = -1;
-    if (svL_opt_get(L, 3, "exact") != LUA_TNIL) exact = svL_opt_bool(L, 3, "stats.wilcox_test", "exact", 0);
+    if (svL_opt_get(L, oarg, "exact") != LUA_TNIL)
+        exact = svL_opt_bool(L, oarg, "stats.wilcox_test", "exact", 0);
     lua_pop(L, 1);
-    int correct = svL_opt_bool(L, 3, "stats.wilcox_test", "correct", 1);
-    int alt = svL_opt_enum(L, 3, "stats.wilcox_test", "alternative", 0, alt_names);
+    int correct = svL_opt_bool(L, oarg, "stats.wilcox_test", "correct", 1);
+    int alt = svL_opt_enum(L, oarg, "stats.wilcox_test", "alternative", 0, alt_names);
+    int paired = svL_opt_bool(L, oarg, "stats.wilcox_test", "paired", 0);
     sv_htest h;
     sv_err e;
-    if (sv_wilcox_test(x, nx, y, ny, mu, exact, correct, (sv_alternative)alt, &h, &e))
-        return svL_engine_error(L, "stats.wilcox_test", &e);
-    push_htest(L, &h, h.exact ? "Wilcoxon rank sum exact test"
-                              : (correct ? "Wilcoxon rank sum test with continuity correction"
-                                         : "Wilcoxon rank sum test"), alt);
+    const char *method;
+    if (two && !paired) {
+        size_t nx, ny;
+        const double *x = check_sample(L, 1, &nx);
+        const double *y = check_sample(L, 2, &ny);
+        if (sv_wilcox_test(x, nx, y, ny, mu, exact, correct, (sv_alternative)alt, &h, &e))
+            return svL_engine_error(L, "stats.wilcox_test", &e);
+        method = h.exact ? "Wilcoxon rank sum exact test"
+                         : (correct ? "Wilcoxon rank sum test with continuity correction"
+                                    : "Wilcoxon rank sum test");
+    } else {
+        const double *d;
+        size_t nd;
+        if (paired) {
+            if (!two) return luaL_error(L, "stats.wilcox_test: paired = true needs two samples");
+            size_t n1, n2;
+            const double *x = svL_checkvector(L, 1, &n1);
+            const double *y = svL_checkvector(L, 2, &n2);
+            if (n1 != n2)
+                return luaL_error(L, "stats.wilcox_test: paired samples differ in length (%d and %d)",
+                                  (int)n1, (int)n2);
+            double *dd = svL_newvector(L, n1);
+            nd = 0;
+            for (size_t i = 0; i < n1; i++)
+                if (!isnan(x[i]) && !isnan(y[i])) dd[nd++] = x[i] - y[i];
+            d = dd;
+        } else {
+            d = check_sample(L, 1, &nd);
+        }
+        if (sv_signrank_test(d, nd, mu, exact, correct, (sv_alternative)alt, &h, &e))
+            return svL_engine_error(L, "stats.wilcox_test", &e);
+        method = h.exact ? "Wilcoxon signed rank exact test"
+                         : (correct ? "Wilcoxon signed rank test with continuity correction"
+                                    : "Wilcoxon signed rank test");
+    }
+    push_htest(L, &h, method, alt);
     lua_pushboolean(L, h.exact);
     lua_setfield(L, -2, "exact");
     return 1;
@@ -637,6 +695,14 @@ static int l_phyper(lua_State *L)
     lua_pushnumber(L, sv_phyper(x, m, n, k, opt_lower(L, 5)));
     return 1;
 }
+static int l_psignrank(lua_State *L)
+{
+    double q = luaL_checknumber(L, 1), n = checkcount(L, 2);
+    luaL_argcheck(L, n >= 1 && n <= 1000, 2, "between 1 and 1000 expected");
+    lua_pushnumber(L, sv_psignrank(q, (size_t)n, opt_lower(L, 3)));
+    return 1;
+}
+
 static int l_pwilcox(lua_State *L)
 {
     double q = luaL_checknumber(L, 1), m = checkcount(L, 2), n = checkcount(L, 3);
@@ -669,6 +735,7 @@ static const luaL_Reg funcs[] = {{"chisq_test", l_chisq_test},
                                  {"dhyper", l_dhyper},
                                  {"phyper", l_phyper},
                                  {"pwilcox", l_pwilcox},
+                                 {"psignrank", l_psignrank},
                                  {NULL, NULL}};
 
 int luaopen_sylva_stats(lua_State *L)

@@ -43,7 +43,7 @@ static void set_vec(lua_State *L, const char *k, const double *x, size_t n)
 
 /* Reads time and event (args 1 and 2), checks lengths, values and
  * reports errors naming the function and the argument. */
-static size_t check_time_event(lua_State *L, const char *fname,
+static size_t check_time_event(lua_State *L,
                                const double **time, const double **event)
 {
     size_t n, ne;
@@ -68,7 +68,6 @@ static size_t check_time_event(lua_State *L, const char *fname,
             luaL_argerror(L, 2, m);
         }
     }
-    (void)fname;
     return n;
 }
 
@@ -226,7 +225,7 @@ static int l_km(lua_State *L)
 {
     static const char *const allowed[] = {"conf_type", "conf_level", "group", NULL};
     const double *time, *event;
-    size_t n = check_time_event(L, "surv.km", &time, &event);
+    size_t n = check_time_event(L, &time, &event);
     svL_checkopts(L, 3, "surv.km", allowed);
     sv_km_opts o;
     o.conf_type = (sv_conf_type)svL_opt_enum(L, 3, "surv.km", "conf_type", 0, conf_types);
@@ -399,7 +398,7 @@ static int l_rmst(lua_State *L)
     }
     lua_settop(L, 4);
     const double *time, *event;
-    size_t n = check_time_event(L, "surv.rmst", &time, &event);
+    size_t n = check_time_event(L, &time, &event);
     double tau = luaL_checknumber(L, 3);
     if (!(tau > 0) || !isfinite(tau)) luaL_argerror(L, 3, "tau must be finite and > 0");
     static const char *const allowed[] = {"conf_level", "group", NULL};
@@ -490,7 +489,7 @@ static int l_logrank(lua_State *L)
     static const char *const allowed[] = {"rho", "strata", NULL};
     lua_settop(L, 4);
     const double *time, *event;
-    size_t n = check_time_event(L, "surv.logrank", &time, &event);
+    size_t n = check_time_event(L, &time, &event);
     svL_checkopts(L, 4, "surv.logrank", allowed);
     sv_logrank_opts o;
     o.rho = svL_opt_num(L, 4, "surv.logrank", "rho", 0, 0, HUGE_VAL);
@@ -498,6 +497,11 @@ static int l_logrank(lua_State *L)
     int k = group_codes(L, 3, "group", n, codes);
     int labels = lua_gettop(L);
     if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    if (k > SV_LOGRANK_MAX_GROUPS) {
+        const char *m = lua_pushfstring(L, "%d groups (at most %d: is group a continuous variable?)",
+                                        k, SV_LOGRANK_MAX_GROUPS);
+        luaL_argerror(L, 3, m);
+    }
     int *scodes;
     int ns = strata_codes(L, 4, "surv.logrank", n, &scodes);
     double *buf = scratch(L, (size_t)k * (3 + (size_t)k), sizeof *buf);
@@ -520,7 +524,7 @@ static int l_pairwise(lua_State *L)
     static const char *const allowed[] = {"rho", "strata", "adjust", NULL};
     lua_settop(L, 4);
     const double *time, *event;
-    size_t n = check_time_event(L, "surv.pairwise", &time, &event);
+    size_t n = check_time_event(L, &time, &event);
     svL_checkopts(L, 4, "surv.pairwise", allowed);
     sv_logrank_opts o;
     o.rho = svL_opt_num(L, 4, "surv.pairwise", "rho", 0, 0, HUGE_VAL);
@@ -529,6 +533,11 @@ static int l_pairwise(lua_State *L)
     int k = group_codes(L, 3, "group", n, codes);
     int labels = lua_gettop(L);
     if (k < 2) luaL_argerror(L, 3, "there is only 1 group");
+    if (k > SV_PAIRWISE_MAX_GROUPS) {
+        const char *m = lua_pushfstring(L, "%d groups (at most %d for pairwise tests)", k,
+                                        SV_PAIRWISE_MAX_GROUPS);
+        luaL_argerror(L, 3, m);
+    }
     int *scodes;
     int ns = strata_codes(L, 4, "surv.pairwise", n, &scodes);
     size_t npair = (size_t)k * (size_t)(k - 1) / 2;
@@ -600,7 +609,7 @@ static int l_cox(lua_State *L)
     static const char *const allowed[] = {"ties", "strata", "conf_level", "max_iter", NULL};
     lua_settop(L, 4);
     const double *time, *event;
-    size_t n = check_time_event(L, "surv.cox", &time, &event);
+    size_t n = check_time_event(L, &time, &event);
     svL_matrix *X = svL_checkmatrix(L, 3);
     if (X->nrow != n) {
         const char *m = lua_pushfstring(L, "X has %d rows, time has %d", (int)X->nrow, (int)n);
@@ -615,7 +624,9 @@ static int l_cox(lua_State *L)
             luaL_argerror(L, 3, m);
         }
     svL_checkopts(L, 4, "surv.cox", allowed);
-    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0};
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, 1);
+    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, &ctx};
     o.ties = (sv_cox_ties)svL_opt_enum(L, 4, "surv.cox", "ties", 0, ties_names);
     o.conf_level = svL_opt_num(L, 4, "surv.cox", "conf_level", 0.95, 0, 1);
     if (!(o.conf_level > 0 && o.conf_level < 1))
@@ -679,6 +690,7 @@ static int l_cox(lua_State *L)
     lua_pushinteger(L, r.df);
     lua_setfield(L, -2, "df");
     set_num(L, "concordance", r.concordance);
+    set_num(L, "concordance_se", r.concordance_se);
     lua_pushinteger(L, (lua_Integer)r.n);
     lua_setfield(L, -2, "n");
     set_num(L, "events", r.events);
@@ -751,7 +763,7 @@ static int l_concordance(lua_State *L)
     static const char *const allowed[] = {"strata", NULL};
     lua_settop(L, 4);
     const double *time, *event;
-    size_t n = check_time_event(L, "surv.concordance", &time, &event);
+    size_t n = check_time_event(L, &time, &event);
     size_t nr;
     const double *risk = svL_checkvector(L, 3, &nr);
     if (nr != n) {
@@ -771,8 +783,10 @@ static int l_concordance(lua_State *L)
     if (sv_concordance(time, event, risk, scodes, ns, n, &r, &err))
         return svL_engine_error(L, "surv.concordance", &err);
     lua_pushnumber(L, r.concordance);
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 8);
     set_num(L, "concordance", r.concordance);
+    set_num(L, "se", sqrt(r.var));
+    set_num(L, "var", r.var);
     set_num(L, "concordant", r.concordant);
     set_num(L, "discordant", r.discordant);
     set_num(L, "tied_risk", r.tied_risk);

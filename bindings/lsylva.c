@@ -21,6 +21,8 @@ static const c_module c_modules[] = {
     {"surv", luaopen_sylva_surv},
     {"roc", luaopen_sylva_roc},
     {"stats", luaopen_sylva_stats},
+    {"metrics", luaopen_sylva_metrics},
+    {"calib", luaopen_sylva_calib},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)

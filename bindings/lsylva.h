@@ -133,5 +133,7 @@ int luaopen_sylva_shap(lua_State *L);
 int luaopen_sylva_surv(lua_State *L);
 int luaopen_sylva_roc(lua_State *L);
 int luaopen_sylva_stats(lua_State *L);
+int luaopen_sylva_metrics(lua_State *L);
+int luaopen_sylva_calib(lua_State *L);
 
 #endif

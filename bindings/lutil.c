@@ -286,8 +286,9 @@ static void draw_bar(void *ud, const char *what, size_t done, size_t total)
     bar_state *bs = ud;
     if (total == 0) return;
     double now = sv_clock();
-    /* Quiet for short runs: only draw after half a second. */
-    if (!bs->drawn && now - bs->start < 0.5 && done < total) return;
+    /* Quiet for short runs: nothing is drawn (not even the final 100%)
+     * unless the work has run for half a second. */
+    if (!bs->drawn && now - bs->start < 0.5) return;
     int width = 30;
     int fill = (int)((double)width * (double)done / (double)total);
     char bar[64];

@@ -18,6 +18,7 @@
 #include "sv_csv.h"
 
 #include <errno.h>
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +76,63 @@ static int word_eq(const char *s, size_t n, const char *w)
 }
 
 /*
+ * Exact conversion of w * 10^e10 (w < 2^64, |e10| <= 27) through the x87
+ * 64-bit-mantissa format, for the 16-19 digit decimals that Clinger's fast
+ * path cannot take (what "%.17g" and pandas' to_csv write). Both operands
+ * are exact (10^27 = 2^27 * 5^27 and 5^27 < 2^64), so the one
+ * multiplication or division is correctly rounded to 64 bits: q is within
+ * half a 64-bit ulp of the true value. Rounding q to double then gives the
+ * correctly rounded double unless the 11 bits it drops lie within one unit
+ * of the halfway pattern 0x400, where the true value might sit on the
+ * other side of a rounding boundary: then 0 is returned and the caller
+ * uses strtod_l. Available only when long double has a 64-bit mantissa and
+ * the x87 unit really computes with it (not under a 53-bit precision
+ * control or an emulator): ext_available() checks that at run time.
+ */
+#if defined(LDBL_MANT_DIG) && LDBL_MANT_DIG == 64
+static const long double ext_pow10[28] = {
+    1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+
+static int ext_available(void)
+{
+    volatile long double one = 1.0L, tiny = 0x1p-63L;
+    volatile long double sum = one + tiny;
+    return sum != one;
+}
+
+static int ext_convert(uint64_t w, long e10, int neg, double *out)
+{
+    if (e10 < -27 || e10 > 27 || w == 0) return 0;
+    long double q = e10 >= 0 ? (long double)w * ext_pow10[e10]
+                             : (long double)w / ext_pow10[-e10];
+    int ex;
+    long double fr = frexpl(q, &ex);
+    uint64_t m = (uint64_t)ldexpl(fr, 64);
+    unsigned low = (unsigned)(m & 0x7FF);
+    if (low >= 0x3FF && low <= 0x401) return 0;
+    double v = (double)q;
+    *out = neg ? -v : v;
+    return 1;
+}
+#else
+static int ext_available(void)
+{
+    return 0;
+}
+
+static int ext_convert(uint64_t w, long e10, int neg, double *out)
+{
+    (void)w;
+    (void)e10;
+    (void)neg;
+    (void)out;
+    return 0;
+}
+#endif
+
+/*
  * The number parser. Syntax first (digits, point, exponent), gathering up
  * to 19 significant digits in a 64-bit integer w and the decimal exponent
  * e, so that the value is w * 10^e when no nonzero digit was dropped.
@@ -85,7 +143,7 @@ static int word_eq(const char *s, size_t n, const char *w)
  * c_loc may be (locale_t)0: one is then made for the slow path.
  */
 static int parse_number_loc(const char *s, size_t len, double *out,
-                            locale_t c_loc)
+                            locale_t c_loc, int ext_ok)
 {
     const char *p = s, *end = s + len;
     while (p < end && is_blank(*p)) p++;
@@ -203,6 +261,8 @@ static int parse_number_loc(const char *s, size_t len, double *out,
         }
     }
 
+    if (ext_ok && !dropped_nonzero && ext_convert(w, e10, neg, out)) return 1;
+
     /* Slow path: strtod_l on a bounded, NUL-terminated copy. */
     size_t n = (size_t)(end - start);
     char stackbuf[NUM_STACK];
@@ -229,7 +289,7 @@ static int parse_number_loc(const char *s, size_t len, double *out,
 int sv_csv_parse_number(const char *s, size_t len, double *out)
 {
     if (!s) return 0;
-    return parse_number_loc(s, len, out, (locale_t)0);
+    return parse_number_loc(s, len, out, (locale_t)0, ext_available());
 }
 
 /* Shortest of %.15g, %.16g, %.17g that reads back to the same bits; the
@@ -291,6 +351,7 @@ typedef struct csv_parser {
     size_t line;                /* 1-based line of the current position */
     locale_t c_loc;
     int fast_numbers;           /* no NA string is a number: fast_cell is safe */
+    int ext_ok;                 /* ext_convert may be used (ext_available) */
     sv_csv_table *t;            /* column names for messages */
     sv_err *err;
 } csv_parser;
@@ -485,7 +546,7 @@ void sv_csv_free(sv_csv_table *t)
     if (t->cols) {
         for (size_t j = 0; j < t->ncol; j++) {
             free(t->cols[j].name);
-            free(t->cols[j].num);
+            if (!t->num_borrowed) free(t->cols[j].num);
             free(t->cols[j].text);
         }
     }
@@ -599,8 +660,8 @@ typedef enum pass_kind {
  * that Clinger's fast path is exact; else 0, and the caller takes the
  * general path (scan the field, then parse_number_loc) from p again.
  */
-static int fast_cell(const char *b, size_t len, size_t p, char sep, double *x,
-                     size_t *next)
+static int fast_cell(const char *b, size_t len, size_t p, char sep, int ext_ok,
+                     double *x, size_t *next)
 {
     size_t q = p;
     int neg = 0;
@@ -651,7 +712,13 @@ static int fast_cell(const char *b, size_t len, size_t p, char sep, double *x,
         if (c != sep && c != '\n' && !(c == '\r' && (q + 1 == len || b[q + 1] == '\n')))
             return 0;
     }
-    if (w > ((uint64_t)1 << 53) || e < -22 || e > 22) return 0;
+    if (w > ((uint64_t)1 << 53) || e < -22 || e > 22) {
+        if (ext_ok && ext_convert(w, e, neg, x)) {
+            *next = q;
+            return 1;
+        }
+        return 0;
+    }
     double v = (double)w;
     if (e < 0) v /= exact_pow10[-e];
     else if (e > 0) v *= exact_pow10[e];
@@ -671,13 +738,13 @@ static sv_status numeric_cell(csv_parser *P, sv_csv_column *c, size_t *flip,
         return SV_OK;
     }
     if (!f->escaped &&
-        parse_number_loc(P->buf + f->start, f->end - f->start, &x, P->c_loc)) {
+        parse_number_loc(P->buf + f->start, f->end - f->start, &x, P->c_loc, P->ext_ok)) {
         c->num[r] = x;
         return SV_OK;
     }
     c->text = sv_malloc(bound, sizeof *c->text);
     if (!c->text) return sv_err_set(P->err, SV_ENOMEM, "%s: out of memory", P->name);
-    free(c->num);
+    if (!P->t->num_borrowed) free(c->num);
     c->num = NULL;
     c->type = SV_CSV_TEXT;
     *flip = r;
@@ -710,7 +777,7 @@ static sv_status data_pass(csv_parser *P, size_t pos, pass_kind kind,
             size_t next;
             if (kind == PASS_MAIN && P->fast_numbers && j < ncol &&
                 t->cols[j].type == SV_CSV_NUMERIC &&
-                fast_cell(P->buf, P->len, pos, P->sep, &x, &next)) {
+                fast_cell(P->buf, P->len, pos, P->sep, P->ext_ok, &x, &next)) {
                 t->cols[j].num[row] = x;
                 pos = next;
                 goto field_done;
@@ -754,10 +821,39 @@ static sv_status data_pass(csv_parser *P, size_t pos, pass_kind kind,
     return SV_OK;
 }
 
-/* Parses P->buf (owned by the parser, then by the table). */
-static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
-                             const sv_ctx *ctx)
+/* The state between sv_csv_reader_open* and sv_csv_reader_parse. */
+struct sv_csv_reader {
+    csv_parser P;       /* P.t points to t; P.err is the current call's */
+    sv_csv_table t;     /* the buffer and the names, until parsed */
+    char *name;         /* the label of messages (a copy) */
+    size_t data_pos, data_line, bound;
+    int parsed;
+};
+
+void sv_csv_reader_free(sv_csv_reader *rd)
 {
+    if (!rd) return;
+    sv_csv_free(&rd->t);
+    if (rd->P.c_loc != (locale_t)0) freelocale(rd->P.c_loc);
+    free(rd->name);
+    free(rd);
+}
+
+size_t sv_csv_reader_ncol(const sv_csv_reader *rd)
+{
+    return rd ? rd->t.ncol : 0;
+}
+
+size_t sv_csv_reader_row_bound(const sv_csv_reader *rd)
+{
+    return rd ? rd->bound : 0;
+}
+
+/* Phase one: the byte-order mark, the first record (the names), the
+ * duplicate check and the bound on the number of records. */
+static sv_status reader_begin(sv_csv_reader *rd, const sv_csv_opts *opts)
+{
+    csv_parser *P = &rd->P;
     sv_csv_table *t = P->t;
     size_t pos = 0;
     P->line = 1;
@@ -766,6 +862,15 @@ static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
     else if (P->len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
         return sv_err_set(P->err, SV_EFORMAT,
                           "%s: the file is UTF-16 (byte-order mark); convert it to UTF-8", P->name);
+    else if (P->len >= 2 && u[0] == 0x1F && u[1] == 0x8B)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: a gzip-compressed file, not CSV text; decompress it first", P->name);
+    else if (P->len >= 4 && memcmp(u, "PK\x03\x04", 4) == 0)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: a ZIP archive (an .xlsx workbook?), not CSV text; export it as CSV", P->name);
+    else if (P->len >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+        return sv_err_set(P->err, SV_EFORMAT,
+                          "%s: an OLE document (an .xls workbook?), not CSV text; export it as CSV", P->name);
     skip_blank_lines(P, &pos);
     if (pos >= P->len)
         return sv_err_set(P->err, SV_EFORMAT, "%s: empty file (no header and no data)", P->name);
@@ -810,40 +915,64 @@ static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
         pos = first_pos;
         P->line = first_line;
     }
-    size_t data_pos = pos, data_line = P->line;
+    rd->data_pos = pos;
+    rd->data_line = P->line;
 
-    /* Upper bound on the records: line ends + 1. */
+    /* Upper bound on the records: line ends + 1; also, since a record of
+     * nf fields takes nf - 1 separators and a line end, (bytes + 1) / nf.
+     * The second keeps the arrays within 8 bytes per input byte whatever
+     * the input (a fuzzer's many-column header over blank lines). */
     size_t bound = 1;
     for (const char *q = P->buf + pos, *e = P->buf + P->len;
          q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
         bound++;
+    size_t by_size = (P->len - pos + 1) / nf + 1;
+    if (by_size < bound) bound = by_size;
+    rd->bound = bound;
+    return SV_OK;
+}
 
+sv_status sv_csv_reader_parse(sv_csv_reader *rd, double *const *dest,
+                              const sv_ctx *ctx, sv_csv_table *out,
+                              sv_err *err)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!rd || !out) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_parse: NULL argument");
+    if (rd->parsed) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_parse: already parsed");
+    rd->parsed = 1;
+    csv_parser *P = &rd->P;
+    sv_csv_table *t = &rd->t;
+    P->err = err;
+    size_t nf = t->ncol, bound = rd->bound;
+    t->num_borrowed = dest != NULL;
+    sv_status st = SV_OK;
     size_t *flip = sv_malloc(nf, sizeof *flip);
-    if (!flip) return sv_err_set(P->err, SV_ENOMEM, "%s: out of memory", P->name);
-    for (size_t j = 0; j < nf; j++) {
+    if (!flip) st = sv_err_set(err, SV_ENOMEM, "%s: out of memory", P->name);
+    for (size_t j = 0; j < nf && st == SV_OK; j++) {
         flip[j] = NOT_FLIPPED;
         t->cols[j].type = SV_CSV_NUMERIC;
-        t->cols[j].num = sv_malloc(bound, sizeof(double));
-        if (!t->cols[j].num) {
-            free(flip);
-            return sv_err_set(P->err, SV_ENOMEM, "%s: out of memory (%zu columns of up to %zu rows)",
-                              P->name, nf, bound);
-        }
+        t->cols[j].num = dest ? dest[j] : sv_malloc(bound, sizeof(double));
+        if (!t->cols[j].num)
+            st = sv_err_set(err, SV_ENOMEM, "%s: out of memory (%zu columns of up to %zu rows)",
+                            P->name, nf, bound);
     }
     size_t nrow = 0;
-    st = data_pass(P, data_pos, PASS_MAIN, flip, 0, bound, ctx, &nrow);
+    if (st == SV_OK) st = data_pass(P, rd->data_pos, PASS_MAIN, flip, 0, bound, ctx, &nrow);
     if (st == SV_OK) {
         size_t refill = 0;
         for (size_t j = 0; j < nf; j++)
             if (flip[j] != NOT_FLIPPED && flip[j] > refill) refill = flip[j];
         if (refill > 0) {
             size_t ignored;
-            P->line = data_line;
-            st = data_pass(P, data_pos, PASS_REFILL, flip, refill, bound, ctx, &ignored);
+            P->line = rd->data_line;
+            st = data_pass(P, rd->data_pos, PASS_REFILL, flip, refill, bound, ctx, &ignored);
         }
     }
     free(flip);
-    if (st != SV_OK) return st;
+    if (st != SV_OK) {
+        sv_csv_free(t);
+        return st;
+    }
     t->nrow = nrow;
 
     /* Unescape the quoted text cells that hold doubled quotes. */
@@ -857,89 +986,91 @@ static sv_status parse_owned(csv_parser *P, const sv_csv_opts *opts,
         }
     }
     if (ctx && ctx->progress) ctx->progress(ctx->progress_ud, "read_csv", P->len, P->len);
+    *out = *t;
+    memset(t, 0, sizeof *t);
     return SV_OK;
 }
 
-/* Sets up the parser around an owned buffer and runs it; on failure the
- * table (and the buffer) are released. */
-static sv_status parse_buffer_owned(char *buf, size_t len, const char *name,
-                                    const sv_csv_opts *opts, const sv_ctx *ctx,
-                                    sv_csv_table *out, sv_err *err)
+/* Sets up a reader around an owned buffer (taken over even on failure)
+ * and runs phase one. */
+static sv_status reader_open_owned(char *buf, size_t len, const char *name,
+                                   const sv_csv_opts *opts, sv_csv_reader **out,
+                                   sv_err *err)
 {
+    *out = NULL;
     sv_csv_opts def;
     if (!opts) {
         sv_csv_opts_default(&def);
         opts = &def;
     }
-    memset(out, 0, sizeof *out);
-    out->buf = buf;
-    out->buf_len = len;
-    char sep = opts->sep ? opts->sep : SV_CSV_DEFAULT_SEP;
-    if (sep == '"' || sep == '\n' || sep == '\r') {
-        sv_csv_free(out);
-        return sv_err_set(err, SV_EINVAL, "separator must not be a quote or a line end");
+    sv_csv_reader *rd = calloc(1, sizeof *rd);
+    if (!rd) {
+        free(buf);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
     }
-    if (opts->n_na > SV_CSV_MAX_NA || (opts->n_na > 0 && !opts->na)) {
-        sv_csv_free(out);
-        return sv_err_set(err, SV_EINVAL, "at most %d NA strings", SV_CSV_MAX_NA);
-    }
-    csv_parser *P = calloc(1, sizeof *P);
-    if (!P) {
-        sv_csv_free(out);
-        return sv_err_set(err, SV_ENOMEM, "%s: out of memory", name);
-    }
+    rd->t.buf = buf;
+    rd->t.buf_len = len;
+    rd->name = dup_range(name ? name : "(buffer)", strlen(name ? name : "(buffer)"));
+    csv_parser *P = &rd->P;
     P->buf = buf;
     P->len = len;
-    P->name = name ? name : "(buffer)";
+    P->name = rd->name;
+    P->t = &rd->t;
+    P->err = err;
+    char sep = opts->sep ? opts->sep : SV_CSV_DEFAULT_SEP;
+    sv_status st = SV_OK;
+    if (!rd->name)
+        st = sv_err_set(err, SV_ENOMEM, "out of memory");
+    else if (sep == '"' || sep == '\n' || sep == '\r')
+        st = sv_err_set(err, SV_EINVAL, "separator must not be a quote or a line end");
+    else if (opts->n_na > SV_CSV_MAX_NA || (opts->n_na > 0 && !opts->na))
+        st = sv_err_set(err, SV_EINVAL, "at most %d NA strings", SV_CSV_MAX_NA);
     P->sep = sep;
     P->na = opts->na;
-    P->n_na = opts->n_na;
-    for (size_t k = 0; k < P->n_na; k++) {
-        if (!P->na[k]) {
-            free(P);
-            sv_csv_free(out);
-            return sv_err_set(err, SV_EINVAL, "NA string %zu is NULL", k + 1);
-        }
-        P->na_len[k] = strlen(P->na[k]);
+    P->n_na = st == SV_OK ? opts->n_na : 0;
+    for (size_t k = 0; k < P->n_na && st == SV_OK; k++) {
+        if (!P->na[k]) st = sv_err_set(err, SV_EINVAL, "NA string %zu is NULL", k + 1);
+        else P->na_len[k] = strlen(P->na[k]);
     }
     /* fast_cell skips the NA check, which only matters when an NA string
      * is itself a number ("-999"). */
     P->fast_numbers = 1;
-    for (size_t k = 0; k < P->n_na; k++) {
+    for (size_t k = 0; k < P->n_na && st == SV_OK; k++) {
         double ignored;
-        if (parse_number_loc(P->na[k], P->na_len[k], &ignored, (locale_t)0)) P->fast_numbers = 0;
+        if (parse_number_loc(P->na[k], P->na_len[k], &ignored, (locale_t)0, 0)) P->fast_numbers = 0;
     }
+    P->ext_ok = ext_available();
     P->special[(unsigned char)sep] = 1;
     P->special['\n'] = 1;
     P->special['\r'] = 1;
     P->special[0] = 1;
-    P->t = out;
-    P->err = err;
-    P->c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    sv_status st;
-    if (P->c_loc == (locale_t)0)
-        st = sv_err_set(err, SV_ENOMEM, "%s: cannot create the C locale", P->name);
-    else
-        st = parse_owned(P, opts, ctx);
-    if (P->c_loc != (locale_t)0) freelocale(P->c_loc);
-    free(P);
-    if (st != SV_OK) sv_csv_free(out);
-    return st;
+    if (st == SV_OK) {
+        P->c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+        if (P->c_loc == (locale_t)0)
+            st = sv_err_set(err, SV_ENOMEM, "%s: cannot create the C locale", P->name);
+    }
+    if (st == SV_OK) st = reader_begin(rd, opts);
+    if (st != SV_OK) {
+        sv_csv_reader_free(rd);
+        return st;
+    }
+    *out = rd;
+    return SV_OK;
 }
 
-sv_status sv_csv_parse_buffer(const char *data, size_t len, const char *name,
-                              const sv_csv_opts *opts, const sv_ctx *ctx,
-                              sv_csv_table *out, sv_err *err)
+sv_status sv_csv_reader_open_buffer(const char *data, size_t len,
+                                    const char *name, const sv_csv_opts *opts,
+                                    sv_csv_reader **out, sv_err *err)
 {
-    if (out) memset(out, 0, sizeof *out);
-    if (!out || (!data && len > 0))
-        return sv_err_set(err, SV_EINVAL, "sv_csv_parse_buffer: NULL argument");
+    if (!out) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open_buffer: NULL argument");
+    *out = NULL;
+    if (!data && len > 0) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open_buffer: NULL argument");
     char *buf = malloc(len + 1);
     if (!buf) return sv_err_set(err, SV_ENOMEM, "%s: out of memory (%zu bytes)",
                                 name ? name : "(buffer)", len);
     if (len) memcpy(buf, data, len);
     buf[len] = '\0';
-    return parse_buffer_owned(buf, len, name, opts, ctx, out, err);
+    return reader_open_owned(buf, len, name, opts, out, err);
 }
 
 /* Reads a whole file (or pipe) into a malloc'd buffer. */
@@ -991,16 +1122,45 @@ static sv_status slurp(const char *path, char **buf_out, size_t *len_out,
     return SV_OK;
 }
 
+sv_status sv_csv_reader_open(const char *path, const sv_csv_opts *opts,
+                             sv_csv_reader **out, sv_err *err)
+{
+    if (!out) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open: NULL argument");
+    *out = NULL;
+    if (!path) return sv_err_set(err, SV_EINVAL, "sv_csv_reader_open: NULL argument");
+    char *buf = NULL;
+    size_t len = 0;
+    sv_status st = slurp(path, &buf, &len, err);
+    if (st != SV_OK) return st;
+    return reader_open_owned(buf, len, path, opts, out, err);
+}
+
 sv_status sv_csv_read(const char *path, const sv_csv_opts *opts,
                       const sv_ctx *ctx, sv_csv_table *out, sv_err *err)
 {
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out) return sv_err_set(err, SV_EINVAL, "sv_csv_read: NULL argument");
-    char *buf = NULL;
-    size_t len = 0;
-    sv_status st = slurp(path, &buf, &len, err);
+    sv_csv_reader *rd;
+    sv_status st = sv_csv_reader_open(path, opts, &rd, err);
     if (st != SV_OK) return st;
-    return parse_buffer_owned(buf, len, path, opts, ctx, out, err);
+    st = sv_csv_reader_parse(rd, NULL, ctx, out, err);
+    sv_csv_reader_free(rd);
+    return st;
+}
+
+sv_status sv_csv_parse_buffer(const char *data, size_t len, const char *name,
+                              const sv_csv_opts *opts, const sv_ctx *ctx,
+                              sv_csv_table *out, sv_err *err)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!out || (!data && len > 0))
+        return sv_err_set(err, SV_EINVAL, "sv_csv_parse_buffer: NULL argument");
+    sv_csv_reader *rd;
+    sv_status st = sv_csv_reader_open_buffer(data, len, name, opts, &rd, err);
+    if (st != SV_OK) return st;
+    st = sv_csv_reader_parse(rd, NULL, ctx, out, err);
+    sv_csv_reader_free(rd);
+    return st;
 }
 
 /* ---- the writer ------------------------------------------------------- */

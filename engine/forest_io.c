@@ -379,6 +379,8 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
         if (st != SV_OK) goto fail;
     }
     if (r.pos != r.len) BAD("%zu unexpected bytes after the trees", r.len - r.pos);
+    st = sv_forest_pack(f, err);
+    if (st != SV_OK) goto fail;
     free(refs);
     *out = f;
     return SV_OK;

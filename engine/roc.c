@@ -38,7 +38,10 @@ static int cmp_key_idx(const void *a, const void *b)
     return x[1] < y[1] ? -1 : (x[1] > y[1]);
 }
 
-sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *err)
+/* The ordering, and when sorted is not NULL the keys in sorted order
+ * (equal keys <=> equal scores). */
+static sv_status order_keys(const double *x, size_t n, uint32_t *order, uint64_t *sorted,
+                            sv_err *err)
 {
     if (n >= (size_t)UINT32_MAX) return sv_err_set(err, SV_EINVAL, "too many rows (%zu)", n);
     if (n < 2048) {
@@ -50,7 +53,10 @@ sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *e
             kv[2 * i + 1] = i;
         }
         qsort(kv, n, 2 * sizeof *kv, cmp_key_idx);
-        for (size_t i = 0; i < n; i++) order[i] = (uint32_t)kv[2 * i + 1];
+        for (size_t i = 0; i < n; i++) {
+            order[i] = (uint32_t)kv[2 * i + 1];
+            if (sorted) sorted[i] = kv[2 * i];
+        }
         free(kv);
         return SV_OK;
     }
@@ -66,7 +72,8 @@ sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *e
         key[i] = sort_key(x[i]);
         order[i] = (uint32_t)i;
     }
-    for (int pass = 0; pass < 64 / RADIX_BITS; pass++) {
+    uint32_t *ord = order, *ord2 = tmp;
+    for (int pass = 0; pass * RADIX_BITS < 64; pass++) {
         int shift = pass * RADIX_BITS;
         memset(count, 0, RADIX_SIZE * sizeof *count);
         for (size_t i = 0; i < n; i++) count[(key[i] >> shift) & (RADIX_SIZE - 1)]++;
@@ -82,15 +89,24 @@ sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *e
             size_t b = (key[i] >> shift) & (RADIX_SIZE - 1);
             size_t dst = count[b]++;
             key2[dst] = key[i];
-            tmp[dst] = order[i];
+            ord2[dst] = ord[i];
         }
         uint64_t *tk = key;
         key = key2;
         key2 = tk;
-        memcpy(order, tmp, n * sizeof *order);
+        uint32_t *to = ord;
+        ord = ord2;
+        ord2 = to;
     }
+    if (ord != order) memcpy(order, ord, n * sizeof *order);
+    if (sorted) memcpy(sorted, key, n * sizeof *sorted);
     free(key), free(key2), free(tmp), free(count);
     return SV_OK;
+}
+
+sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *err)
+{
+    return order_keys(x, n, order, NULL, err);
 }
 
 /* ---- AUC and placements --------------------------------------------------- */
@@ -116,50 +132,53 @@ sv_status sv_roc_auc(const double *y, const double *score, size_t n,
     sv_status st = count_classes(y, n, &m, &nc, err);
     if (st) return st;
     uint32_t *order = sv_malloc(n, sizeof *order);
-    double *pl = placement ? placement : sv_malloc(n, sizeof *pl);
-    if (!order || !pl) {
-        free(order);
-        if (!placement) free(pl);
+    uint64_t *key = sv_malloc(n, sizeof *key);
+    unsigned char *lab = sv_malloc(n, 1);
+    if (!order || !key || !lab) {
+        free(order), free(key), free(lab);
         return sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", n);
     }
-    st = sv_order_doubles(score, n, order, err);
+    st = order_keys(score, n, order, key, err);
     if (st) {
-        free(order);
-        if (!placement) free(pl);
+        free(order), free(key), free(lab);
         return st;
     }
-    /* Pass over tie groups in ascending order: controls below and cases
-     * above each group give the placements of its members. */
-    double sum_pairs = 0; /* case-control pairs won, ties counting 1/2, x2 */
-    size_t ctrl_below = 0, case_below = 0;
+    /* labels in score order: the one gather; the walks below are
+     * sequential */
+    for (size_t k = 0; k < n; k++) lab[k] = y[order[k]] == 1.0;
+    /* First walk: pairs won by the cases (ties 1/2), over the tie groups
+     * in ascending order. */
+    double sum_pairs = 0; /* x2, exact in doubles up to 2^53 */
+    size_t ctrl_below = 0;
     for (size_t k = 0; k < n;) {
-        size_t e = k;
-        double v = score[order[k]];
-        size_t gc = 0, gn = 0;
-        while (e < n && score[order[e]] == v) {
-            if (y[order[e]] == 1.0)
-                gc++;
-            else
-                gn++;
-            e++;
-        }
-        double v10 = ((double)ctrl_below + 0.5 * (double)gn) / (double)nc;
-        size_t case_above = m - case_below - gc;
-        double v01 = ((double)case_above + 0.5 * (double)gc) / (double)m;
-        for (size_t j = k; j < e; j++) pl[order[j]] = y[order[j]] == 1.0 ? v10 : v01;
+        size_t e = k, gc = 0;
+        while (e < n && key[e] == key[k]) gc += lab[e++];
+        size_t gn = (e - k) - gc;
         sum_pairs += (double)gc * (2.0 * (double)ctrl_below + (double)gn);
         ctrl_below += gn;
-        case_below += gc;
         k = e;
     }
     double auc = sum_pairs / 2.0 / ((double)m * (double)nc);
+    /* Second walk: placement values (Sun & Xu's midrank differences) and
+     * their squared deviations from the AUC; every member of a tie group
+     * of one class shares its placement. */
     double s10 = 0, s01 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = pl[i] - auc;
-        if (y[i] == 1.0)
-            s10 += d * d;
-        else
-            s01 += d * d;
+    size_t case_below = 0;
+    ctrl_below = 0;
+    for (size_t k = 0; k < n;) {
+        size_t e = k, gc = 0;
+        while (e < n && key[e] == key[k]) gc += lab[e++];
+        size_t gn = (e - k) - gc;
+        double v10 = ((double)ctrl_below + 0.5 * (double)gn) / (double)nc;
+        size_t case_above = m - case_below - gc;
+        double v01 = ((double)case_above + 0.5 * (double)gc) / (double)m;
+        s10 += (double)gc * (v10 - auc) * (v10 - auc);
+        s01 += (double)gn * (v01 - auc) * (v01 - auc);
+        if (placement)
+            for (size_t j = k; j < e; j++) placement[order[j]] = lab[j] ? v10 : v01;
+        ctrl_below += gn;
+        case_below += gc;
+        k = e;
     }
     out->auc = auc;
     out->n_case = m;
@@ -167,8 +186,7 @@ sv_status sv_roc_auc(const double *y, const double *score, size_t n,
     out->var = (m < 2 || nc < 2) ? NAN
                                  : s10 / (double)(m - 1) / (double)m +
                                        s01 / (double)(nc - 1) / (double)nc;
-    free(order);
-    if (!placement) free(pl);
+    free(order), free(key), free(lab);
     return SV_OK;
 }
 
@@ -334,26 +352,36 @@ typedef struct boot_job {
     uint64_t seed;
     uint32_t *scratch; /* per worker: 2 * ngroups counters */
     double *aucs;
+    size_t boot;
 } boot_job;
 
-static sv_status boot_task(void *ud, size_t r, int worker, sv_err *err)
+/* Replicates per parallel task: a replicate on a few thousand rows takes
+ * microseconds, less than claiming a task costs. Each replicate still has
+ * its own stream, so the chunking does not change any result. */
+#define BOOT_CHUNK 16
+
+static sv_status boot_task(void *ud, size_t chunk, int worker, sv_err *err)
 {
     (void)err;
     boot_job *J = ud;
     uint32_t *cc = J->scratch + (size_t)worker * 2 * J->ngroups;
     uint32_t *cn = cc + J->ngroups;
-    memset(cc, 0, 2 * J->ngroups * sizeof *cc);
-    sv_rng rng;
-    sv_rng_init(&rng, J->seed, (uint64_t)r);
-    /* cases first, then controls, from one stream per replicate */
-    for (size_t i = 0; i < J->m; i++) cc[J->case_group[sv_rng_below(&rng, J->m)]]++;
-    for (size_t i = 0; i < J->nc; i++) cn[J->control_group[sv_rng_below(&rng, J->nc)]]++;
-    double pairs2 = 0, below = 0;
-    for (size_t g = 0; g < J->ngroups; g++) {
-        pairs2 += (double)cc[g] * (2.0 * below + (double)cn[g]);
-        below += (double)cn[g];
+    size_t r0 = chunk * BOOT_CHUNK;
+    size_t r1 = r0 + BOOT_CHUNK < J->boot ? r0 + BOOT_CHUNK : J->boot;
+    for (size_t r = r0; r < r1; r++) {
+        memset(cc, 0, 2 * J->ngroups * sizeof *cc);
+        sv_rng rng;
+        sv_rng_init(&rng, J->seed, (uint64_t)r);
+        /* cases first, then controls, from one stream per replicate */
+        for (size_t i = 0; i < J->m; i++) cc[J->case_group[sv_rng_below(&rng, J->m)]]++;
+        for (size_t i = 0; i < J->nc; i++) cn[J->control_group[sv_rng_below(&rng, J->nc)]]++;
+        double pairs2 = 0, below = 0;
+        for (size_t g = 0; g < J->ngroups; g++) {
+            pairs2 += (double)cc[g] * (2.0 * below + (double)cn[g]);
+            below += (double)cn[g];
+        }
+        J->aucs[r] = pairs2 / 2.0 / ((double)J->m * (double)J->nc);
     }
-    J->aucs[r] = pairs2 / 2.0 / ((double)J->m * (double)J->nc);
     return SV_OK;
 }
 
@@ -398,13 +426,14 @@ sv_status sv_roc_boot_auc(const double *y, const double *score, size_t n,
     free(rank);
     free(order);
     int threads = sv_ctx_threads(ctx);
-    boot_job J = {groups, groups + m, m, nc, ngroups, seed, NULL, aucs};
+    boot_job J = {groups, groups + m, m, nc, ngroups, seed, NULL, aucs, boot};
     J.scratch = sv_malloc((size_t)threads * 2 * ngroups, sizeof *J.scratch);
     if (!J.scratch) {
         free(groups);
         return sv_err_set(err, SV_ENOMEM, "out of memory for the bootstrap");
     }
-    st = sv_parallel_for(ctx, "roc.auc bootstrap", boot, threads, boot_task, &J, err);
+    size_t nchunks = (boot + BOOT_CHUNK - 1) / BOOT_CHUNK;
+    st = sv_parallel_for(ctx, "roc.auc bootstrap", nchunks, threads, boot_task, &J, err);
     free(J.scratch);
     free(groups);
     return st;

@@ -7,8 +7,10 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sv_dist.h"
+#include "sv_rng.h"
 #include "sv_roc.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -356,7 +358,7 @@ sv_status sv_fisher_test(const double *counts, size_t nr, size_t nc,
         rest_min[j] = rest_min[j + 1] - lfact[c];
     }
     fisher_enum F = {nr, nc, rowrem, colsum, lfact, base, 0, 0, 0,
-                     max_tables > 0 ? max_tables : 1e8, rest_max, rest_min};
+                     max_tables > 0 ? max_tables : 1e7, rest_max, rest_min};
     /* relative tolerance 1e-7 on the probability, as R */
     F.limit = base + lobs + log1p(1e-7);
     int stopped = fisher_col(&F, 0, 0.0);
@@ -368,6 +370,185 @@ sv_status sv_fisher_test(const double *counts, size_t nr, size_t nc,
                           nr, nc, F.max_visited);
     out->p_value = F.psum > 1 ? 1 : F.psum;
     return SV_OK;
+}
+
+/* ---- conditional MLE odds ratio of a 2 x 2 table ------------------------------- */
+
+typedef struct nchyper {
+    double lo;        /* smallest value of the support */
+    size_t len;
+    const double *ld; /* log dhyper over the support */
+} nchyper;
+
+/* Probabilities of the support under odds ratio exp(th), into w. */
+static void nc_weights(const nchyper *H, double th, double *w)
+{
+    double mx = -INFINITY;
+    for (size_t i = 0; i < H->len; i++) {
+        w[i] = H->ld[i] + th * (H->lo + (double)i);
+        if (w[i] > mx) mx = w[i];
+    }
+    double s = 0;
+    for (size_t i = 0; i < H->len; i++) {
+        w[i] = exp(w[i] - mx);
+        s += w[i];
+    }
+    for (size_t i = 0; i < H->len; i++) w[i] /= s;
+}
+
+typedef enum nc_what { NC_MEAN, NC_LOWER_TAIL, NC_UPPER_TAIL } nc_what;
+
+/* E[X], P[X <= x] or P[X >= x] at log odds ratio th: all increasing in th
+ * except P[X <= x], which decreases. */
+static double nc_eval(const nchyper *H, double th, nc_what what, double x, double *w)
+{
+    nc_weights(H, th, w);
+    double s = 0;
+    for (size_t i = 0; i < H->len; i++) {
+        double v = H->lo + (double)i;
+        if (what == NC_MEAN)
+            s += v * w[i];
+        else if (what == NC_LOWER_TAIL ? v <= x : v >= x)
+            s += w[i];
+    }
+    return s;
+}
+
+/* Solves nc_eval(th) = target for th by bracketing and bisection. */
+static double nc_solve(const nchyper *H, nc_what what, double x, double target, double *w)
+{
+    int incr = what != NC_LOWER_TAIL;
+    double a = -1, b = 1;
+    /* widen until the root is inside [a, b] (|th| <= 745 keeps exp finite
+     * in the weights' differences) */
+    for (int k = 0; k < 12; k++) {
+        double fa = nc_eval(H, a, what, x, w) - target;
+        double fb = nc_eval(H, b, what, x, w) - target;
+        if ((incr ? fa <= 0 : fa >= 0) && (incr ? fb >= 0 : fb <= 0)) break;
+        if (incr ? fa > 0 : fa < 0) a *= 2;
+        if (incr ? fb < 0 : fb > 0) b *= 2;
+    }
+    for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (a + b);
+        if (mid == a || mid == b) break;
+        double f = nc_eval(H, mid, what, x, w) - target;
+        if (f == 0) return mid;
+        if ((f < 0) == incr)
+            a = mid;
+        else
+            b = mid;
+    }
+    return 0.5 * (a + b);
+}
+
+sv_status sv_fisher_odds_ratio(const double *counts, double level, sv_alternative alt,
+                               double *estimate, double conf_int[2], sv_err *err)
+{
+    sv_status st = check_table(counts, 2, 2, 1, err);
+    if (st) return st;
+    double x = counts[0], m = counts[0] + counts[1], n = counts[2] + counts[3];
+    double k = counts[0] + counts[2];
+    double lo = k - n > 0 ? k - n : 0, hi = k < m ? k : m;
+    size_t len = (size_t)(hi - lo) + 1;
+    double *ld = sv_malloc(2 * len, sizeof *ld);
+    if (!ld) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    double *w = ld + len;
+    for (size_t i = 0; i < len; i++) ld[i] = log(sv_dhyper(lo + (double)i, m, n, k));
+    nchyper H = {lo, len, ld};
+    /* estimate: 0 at the lower end of the support, Inf at the upper */
+    if (x == lo)
+        *estimate = 0;
+    else if (x == hi)
+        *estimate = INFINITY;
+    else
+        *estimate = exp(nc_solve(&H, NC_MEAN, x, x, w));
+    double a = alt == SV_TWO_SIDED ? (1.0 - level) / 2.0 : 1.0 - level;
+    double L = 0, U = INFINITY;
+    if (alt != SV_LESS && x != lo) L = exp(nc_solve(&H, NC_UPPER_TAIL, x, a, w));
+    if (alt != SV_GREATER && x != hi) U = exp(nc_solve(&H, NC_LOWER_TAIL, x, a, w));
+    conf_int[0] = L;
+    conf_int[1] = U;
+    free(ld);
+    return SV_OK;
+}
+
+/* ---- Fisher by simulation ------------------------------------------------------ */
+
+typedef struct fsim_job {
+    size_t nr, nc, N;
+    const double *rowsum;
+    const uint32_t *labels; /* column of each of the N units, in column order */
+    const double *lfact;
+    uint64_t seed;
+    uint32_t *scratch; /* per worker: N labels + nr*nc counts */
+    double *stat;
+} fsim_job;
+
+static sv_status fsim_task(void *ud, size_t b, int worker, sv_err *err)
+{
+    (void)err;
+    fsim_job *J = ud;
+    uint32_t *lab = J->scratch + (size_t)worker * (J->N + J->nr * J->nc);
+    uint32_t *cnt = lab + J->N;
+    memcpy(lab, J->labels, J->N * sizeof *lab);
+    memset(cnt, 0, J->nr * J->nc * sizeof *cnt);
+    sv_rng rng;
+    sv_rng_init(&rng, J->seed, (uint64_t)b);
+    sv_rng_shuffle_u32(&rng, lab, J->N);
+    size_t pos = 0;
+    for (size_t i = 0; i < J->nr; i++)
+        for (size_t k = 0; k < (size_t)J->rowsum[i]; k++) cnt[i * J->nc + lab[pos++]]++;
+    double st = 0;
+    for (size_t c = 0; c < J->nr * J->nc; c++) st -= J->lfact[cnt[c]];
+    J->stat[b] = st;
+    return SV_OK;
+}
+
+sv_status sv_fisher_simulate(const double *counts, size_t nr, size_t nc, size_t B,
+                             uint64_t seed, const sv_ctx *ctx, sv_htest *out,
+                             sv_err *err)
+{
+    htest_init(out);
+    sv_status st = check_table(counts, nr, nc, 1, err);
+    if (st) return st;
+    if (B == 0) return sv_err_set(err, SV_EINVAL, "B must be positive");
+    double N = 0;
+    for (size_t c = 0; c < nr * nc; c++) N += counts[c];
+    if (N >= 4294967295.0) return sv_err_set(err, SV_EINVAL, "too many counts (%g)", N);
+    size_t n = (size_t)N;
+    int threads = sv_ctx_threads(ctx);
+    double *rowsum = sv_calloc(nr, sizeof *rowsum);
+    double *lfact = sv_malloc(n + 1, sizeof *lfact);
+    uint32_t *labels = sv_malloc(n + 1, sizeof *labels);
+    double *stat = sv_malloc(B, sizeof *stat);
+    uint32_t *scratch = sv_malloc((size_t)threads * (n + nr * nc), sizeof *scratch);
+    if (!rowsum || !lfact || !labels || !stat || !scratch) {
+        free(rowsum), free(lfact), free(labels), free(stat), free(scratch);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k <= n; k++) lfact[k] = lgamma((double)k + 1.0);
+    size_t pos = 0;
+    double obs = 0;
+    for (size_t j = 0; j < nc; j++)
+        for (size_t i = 0; i < nr; i++)
+            for (size_t k = 0; k < (size_t)counts[i * nc + j]; k++) labels[pos++] = (uint32_t)j;
+    for (size_t i = 0; i < nr; i++)
+        for (size_t j = 0; j < nc; j++) {
+            rowsum[i] += counts[i * nc + j];
+            obs -= lfact[(size_t)counts[i * nc + j]];
+        }
+    fsim_job J = {nr, nc, n, rowsum, labels, lfact, seed, scratch, stat};
+    st = sv_parallel_for(ctx, "fisher_test simulation", B, threads, fsim_task, &J, err);
+    if (!st) {
+        /* R: tables with statistic <= observed / (1 + 64 eps) */
+        double lim = obs / (1.0 + 64.0 * DBL_EPSILON);
+        double k = 0;
+        for (size_t b = 0; b < B; b++) k += stat[b] <= lim;
+        out->p_value = (1.0 + k) / ((double)B + 1.0);
+        out->statistic = obs;
+    }
+    free(rowsum), free(lfact), free(labels), free(stat), free(scratch);
+    return st;
 }
 
 /* ---- t tests ---------------------------------------------------------------------- */
@@ -405,7 +586,10 @@ sv_status sv_t_test(const double *x, size_t nx, const double *y, size_t ny,
         out->estimate[0] = mx;
         out->estimate[1] = my;
     }
-    if (!(se > 10 * DBL_EPSILON * fabs(est)) && !(se > 0))
+    /* R: stderr < 10 eps max(|mx|, |my|) */
+    double scale = fabs(out->estimate[0]);
+    if (y && fabs(out->estimate[1]) > scale) scale = fabs(out->estimate[1]);
+    if (!(se >= 10 * DBL_EPSILON * scale))
         return sv_err_set(err, SV_EINVAL, "data are essentially constant");
     double t = (est - mu) / se;
     out->statistic = t;
@@ -578,6 +762,111 @@ sv_status sv_wilcox_test(const double *x, size_t nx, const double *y, size_t ny,
     else {
         double a = sv_pnorm(z, 1), b = sv_pnorm(z, 0);
         out->p_value = 2.0 * (a < b ? a : b);
+    }
+    return SV_OK;
+}
+
+/* ---- Wilcoxon signed rank ----------------------------------------------------------- */
+
+double sv_psignrank(double q, size_t n, int lower)
+{
+    if (isnan(q)) return q;
+    q = floor(q + 1e-7);
+    double top = (double)n * ((double)n + 1.0) / 2.0;
+    if (q < 0) return lower ? 0.0 : 1.0;
+    if (q >= top) return lower ? 1.0 : 0.0;
+    if (n > 1000) return NAN;
+    /* c[v] = number of subsets of {1..k} with sum v, k = 1..n (0/1 knapsack
+     * counts, updated downwards in place) */
+    size_t L = (size_t)top + 1;
+    double *c = sv_calloc(L, sizeof *c);
+    if (!c) return NAN;
+    c[0] = 1;
+    for (size_t k = 1; k <= n; k++) {
+        size_t hi = k * (k + 1) / 2;
+        for (size_t v = hi; v >= k; v--) c[v] += c[v - k];
+    }
+    double tot = 0, s = 0;
+    for (size_t v = 0; v < L; v++) {
+        tot += c[v];
+        if (lower ? v <= (size_t)q : v > (size_t)q) s += c[v];
+    }
+    free(c);
+    return s / tot;
+}
+
+sv_status sv_signrank_test(const double *x, size_t n, double mu, int exact, int correct,
+                           sv_alternative alt, sv_htest *out, sv_err *err)
+{
+    htest_init(out);
+    double *d = sv_malloc(2 * n + 1, sizeof *d);
+    if (!d) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    double *r = d + n;
+    size_t m = 0;
+    int zeroes = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i] - mu;
+        if (v == 0)
+            zeroes = 1;
+        else
+            d[m++] = v;
+    }
+    if (m == 0) {
+        free(d);
+        return sv_err_set(err, SV_EINVAL, "not enough (non-missing, non-zero) observations");
+    }
+    double *a = sv_malloc(m, sizeof *a);
+    if (!a) {
+        free(d);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < m; i++) a[i] = fabs(d[i]);
+    double ties;
+    sv_status st = average_ranks(a, m, r, &ties, err);
+    free(a);
+    if (st) {
+        free(d);
+        return st;
+    }
+    double V = 0;
+    for (size_t i = 0; i < m; i++)
+        if (d[i] > 0) V += r[i];
+    free(d);
+    out->statistic = V;
+    double dm = (double)m, half = dm * (dm + 1.0) / 4.0;
+    if (exact < 0) exact = m < 50;
+    if (exact && ties == 0 && !zeroes) {
+        out->exact = 1;
+        double p;
+        if (alt == SV_LESS)
+            p = sv_psignrank(V, m, 1);
+        else if (alt == SV_GREATER)
+            p = sv_psignrank(V - 1, m, 0);
+        else {
+            p = V > half ? sv_psignrank(V - 1, m, 0) : sv_psignrank(V, m, 1);
+            p = 2 * p < 1 ? 2 * p : 1;
+        }
+        if (isnan(p)) return sv_err_set(err, SV_EINVAL, "exact distribution limited to 1000 values");
+        out->p_value = p;
+        return SV_OK;
+    }
+    double z = V - half;
+    double sigma = sqrt(dm * (dm + 1.0) * (2.0 * dm + 1.0) / 24.0 - ties / 48.0);
+    double corr = 0;
+    if (correct) {
+        if (alt == SV_TWO_SIDED)
+            corr = z > 0 ? 0.5 : (z < 0 ? -0.5 : 0);
+        else
+            corr = alt == SV_GREATER ? 0.5 : -0.5;
+    }
+    z = (z - corr) / sigma;
+    if (alt == SV_LESS)
+        out->p_value = sv_pnorm(z, 1);
+    else if (alt == SV_GREATER)
+        out->p_value = sv_pnorm(z, 0);
+    else {
+        double lo = sv_pnorm(z, 1), up = sv_pnorm(z, 0);
+        out->p_value = 2.0 * (lo < up ? lo : up);
     }
     return SV_OK;
 }

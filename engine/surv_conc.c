@@ -4,10 +4,20 @@
  * tied risks count 1/2, pairs with tied event times are left out, and a
  * censoring tied with an event time counts as the longer survival.
  *
- * O(n log n): subjects are visited by decreasing time; a Fenwick tree over
- * the ranks of the risk score holds everyone with a longer time (and the
- * censorings at the current time), so each event reads how many of them
- * have a lower, equal or higher risk in O(log n).
+ * O(n log n) with sequential memory access (a Fenwick tree over a million
+ * ranks is bound by cache misses): the subjects of a stratum are put in
+ * the sequence
+ *     time descending; at equal times censored first, then the events by
+ *     risk descending,
+ * so that for an event, the subjects before it in the sequence are exactly
+ * those it is compared with (longer times, and censorings at its time),
+ * plus the earlier events of its own time. The number of earlier subjects
+ * with a lower risk (concordant pairs) comes from a bottom-up merge sort
+ * of the risk ranks (Knight 1966's way of counting inversions); the number
+ * with an equal risk from a running count per rank. Because the events of
+ * one time are in decreasing risk, none of their mutual pairs counts as
+ * concordant: they sit in the tied-risk (equal risks) and discordant
+ * (others) counts, from which they are moved to tied_both and tied_time.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,17 +25,52 @@
 
 #include "sv_surv.h"
 
-static void fenwick_add(double *tree, size_t size, size_t pos, double v)
-{
-    for (size_t i = pos + 1; i <= size; i += i & (~i + 1)) tree[i - 1] += v;
-}
+/*
+ * below[k] = #{j < k : r[j] < r[k] and w[j]} for the ranks r[0..m) (w NULL:
+ * every j counts), by a bottom-up merge sort on (rank, position, weight)
+ * triples. a and b are scratch of m entries.
+ */
+typedef struct rank_pos {
+    uint32_t rank, pos, w;
+} rank_pos;
 
-/* Sum of entries [0, pos). */
-static double fenwick_prefix(const double *tree, size_t pos)
+static void count_below(const uint32_t *r, const unsigned char *w, size_t m,
+                        uint32_t *below, rank_pos *a, rank_pos *b)
 {
-    double s = 0;
-    for (size_t i = pos; i > 0; i -= i & (~i + 1)) s += tree[i - 1];
-    return s;
+    for (size_t k = 0; k < m; k++) {
+        a[k].rank = r[k];
+        a[k].pos = (uint32_t)k;
+        a[k].w = w ? w[k] : 1;
+        below[k] = 0;
+    }
+    for (size_t width = 1; width < m; width *= 2) {
+        for (size_t lo = 0; lo < m; lo += 2 * width) {
+            size_t mid = lo + width < m ? lo + width : m;
+            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
+            size_t i = lo, j = mid, o = lo;
+            uint32_t passed = 0, left = 0;
+            for (size_t q = lo; q < mid; q++) left += a[q].w;
+            /* a left element goes first only when strictly smaller: then
+             * a right element has passed exactly the left ones below it */
+            while (i < mid && j < hi) {
+                if (a[i].rank < a[j].rank) {
+                    passed += a[i].w;
+                    b[o++] = a[i++];
+                } else {
+                    below[a[j].pos] += passed;
+                    b[o++] = a[j++];
+                }
+            }
+            while (i < mid) b[o++] = a[i++];
+            while (j < hi) {
+                below[a[j].pos] += left;
+                b[o++] = a[j++];
+            }
+        }
+        rank_pos *t = a;
+        a = b;
+        b = t;
+    }
 }
 
 sv_status sv_concordance(const double *time, const double *event,
@@ -39,81 +84,159 @@ sv_status sv_concordance(const double *time, const double *event,
             return sv_err_set(err, SV_EINVAL, "risk[%zu] is NaN", i + 1);
     memset(out, 0, sizeof *out);
     size_t cap = n ? n : 1;
-    uint32_t *order = sv_malloc(cap, sizeof *order);
-    uint32_t *rorder = sv_malloc(cap, sizeof *rorder);
+    uint32_t *seq = sv_malloc(cap, sizeof *seq);
     uint32_t *rank = sv_malloc(cap, sizeof *rank);
-    double *tree = sv_calloc(cap, sizeof *tree);
-    double *tied_base = sv_malloc(cap, sizeof *tied_base);
-    if (!order || !rorder || !rank || !tree || !tied_base) {
+    uint32_t *seqrank = sv_malloc(cap, sizeof *seqrank);
+    uint32_t *below = sv_malloc(cap, sizeof *below);
+    uint32_t *at_rank = sv_calloc(cap, sizeof *at_rank);
+    rank_pos *ma = sv_malloc(cap, sizeof *ma);
+    rank_pos *mb = sv_malloc(cap, sizeof *mb);
+    uint32_t *below2 = sv_malloc(cap, sizeof *below2);
+    uint32_t *same1 = sv_malloc(cap, sizeof *same1);
+    uint32_t *same2 = sv_malloc(cap, sizeof *same2);
+    uint32_t *tot2 = sv_malloc(cap, sizeof *tot2);
+    uint32_t *rev = sv_malloc(cap, sizeof *rev);
+    unsigned char *wrev = sv_malloc(cap, 1);
+    double *dN = sv_malloc(cap, sizeof *dN);
+    double *dD = sv_malloc(cap, sizeof *dD);
+    if (!seq || !rank || !seqrank || !below || !at_rank || !ma || !mb || !below2 || !same1 ||
+        !same2 || !tot2 || !rev || !wrev || !dN || !dD) {
         st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
         goto done;
     }
     /* Dense ranks of the risk score (equal scores share a rank). */
-    st = sv_surv_order(risk, NULL, 0, n, rorder, err);
+    st = sv_surv_order(risk, NULL, 0, n, seq, err);
     if (st) goto done;
-    size_t nrank = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && risk[rorder[i]] != risk[rorder[i - 1]]) nrank++;
-        rank[rorder[i]] = (uint32_t)nrank;
+    uint32_t r = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0 && risk[seq[k]] != risk[seq[k - 1]]) r++;
+        rank[seq[k]] = r;
     }
-    nrank = n ? nrank + 1 : 0;
-    st = sv_surv_order(time, strata, nstrata, n, order, err);
+    /* The sequence, built by stable passes from the last key to the
+     * first: risk descending (reverse of the ascending order), censored
+     * first, time descending, stratum. */
+    for (size_t k = 0; k < n / 2; k++) {
+        uint32_t t = seq[k];
+        seq[k] = seq[n - 1 - k];
+        seq[n - 1 - k] = t;
+    }
+    {
+        size_t nc = 0;
+        for (size_t k = 0; k < n; k++) nc += event[seq[k]] == 0;
+        size_t oc = 0, oe = nc;
+        for (size_t k = 0; k < n; k++) below[event[seq[k]] == 0 ? oc++ : oe++] = seq[k];
+        memcpy(seq, below, n * sizeof *seq);
+    }
+    st = sv_surv_reorder(time, 1, n, seq, err);
     if (st) goto done;
-
-    size_t end = n;
-    while (end > 0) {
-        /* One stratum: order[start, end), visited backwards. */
-        size_t start = end - 1;
-        if (strata)
-            while (start > 0 && strata[order[start - 1]] == strata[order[end - 1]]) start--;
-        else
-            start = 0;
-        double inserted = 0;
-        size_t j = end;
-        while (j > start) {
-            double t = time[order[j - 1]];
-            size_t lo = j;
-            while (lo > start && time[order[lo - 1]] == t) lo--;
-            /* censorings at t are comparable to the events at t */
-            for (size_t r = lo; r < j; r++)
-                if (event[order[r]] == 0) {
-                    fenwick_add(tree, nrank, rank[order[r]], 1.0);
-                    inserted += 1;
-                }
-            double nevent = 0;
-            for (size_t r = lo; r < j; r++) {
-                if (event[order[r]] == 0) continue;
-                size_t rk = rank[order[r]];
-                double below = fenwick_prefix(tree, rk);
-                double upto = fenwick_prefix(tree, rk + 1);
-                out->concordant += below;
-                out->tied_risk += upto - below;
-                out->discordant += inserted - upto;
-                tied_base[r] = upto - below;
-                nevent += 1;
-            }
-            /* the events at t, inserted one by one: each sees the earlier
-             * ones of its time; equal ranks among them are tied in both */
-            double tied_both = 0;
-            for (size_t r = lo; r < j; r++)
-                if (event[order[r]] != 0) {
-                    size_t rk = rank[order[r]];
-                    tied_both += fenwick_prefix(tree, rk + 1) - fenwick_prefix(tree, rk) - tied_base[r];
-                    fenwick_add(tree, nrank, rk, 1.0);
-                    inserted += 1;
-                }
-            out->tied_both += tied_both;
-            out->tied_time += nevent * (nevent - 1) / 2 - tied_both;
-            j = lo;
+    if (strata) {
+        size_t *count = sv_calloc((size_t)nstrata + 1, sizeof *count);
+        if (!count) {
+            st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
+            goto done;
         }
-        /* empty the tree for the next stratum, touching only what was set */
-        for (size_t r = start; r < end; r++) fenwick_add(tree, nrank, rank[order[r]], -1.0);
-        end = start;
+        for (size_t k = 0; k < n; k++) count[strata[k] + 1]++;
+        for (int g = 0; g < nstrata; g++) count[g + 1] += count[g];
+        for (size_t k = 0; k < n; k++) below[count[strata[seq[k]]]++] = seq[k];
+        memcpy(seq, below, n * sizeof *seq);
+        free(count);
+    }
+    for (size_t k = 0; k < n; k++) seqrank[k] = rank[seq[k]];
+
+    uint32_t maxrank = r;
+    size_t start = 0;
+    while (start < n) {
+        size_t end = start + 1;
+        if (strata)
+            while (end < n && strata[seq[end]] == strata[seq[start]]) end++;
+        else
+            end = n;
+        size_t m = end - start;
+        /* forward: lower-risk subjects before each position */
+        count_below(seqrank + start, NULL, m, below + start, ma, mb);
+        for (size_t k = start; k < end; k++) same1[k] = at_rank[seqrank[k]]++;
+        for (size_t k = start; k < end; k++) at_rank[seqrank[k]] = 0;
+        /* backward: higher-risk events after each position (ranks
+         * mirrored so that "higher" becomes "lower") */
+        for (size_t k = 0; k < m; k++) {
+            size_t q = end - 1 - k;
+            rev[start + k] = maxrank - seqrank[q];
+            wrev[start + k] = event[seq[q]] != 0;
+        }
+        count_below(rev + start, wrev + start, m, below2 + start, ma, mb);
+        uint32_t tot = 0;
+        for (size_t q = end; q-- > start;) {
+            uint32_t rk = seqrank[q];
+            same2[q] = at_rank[rk];
+            tot2[q] = tot;
+            if (event[seq[q]] != 0) {
+                at_rank[rk]++;
+                tot++;
+            }
+        }
+        for (size_t k = start; k < end; k++) at_rank[seqrank[k]] = 0;
+
+        /* per time group: censored [g0, e0), events [e0, g1) in runs of
+         * equal risk; pairs of events of one time are not comparable */
+        size_t g0 = start;
+        while (g0 < end) {
+            double t = time[seq[g0]];
+            size_t e0 = g0;
+            while (e0 < end && time[seq[e0]] == t && event[seq[e0]] == 0) e0++;
+            size_t g1 = e0;
+            while (g1 < end && time[seq[g1]] == t) g1++;
+            for (size_t k = g0; k < e0; k++) { /* censored: second member only */
+                double c2 = below2[start + end - 1 - k], t2 = same2[k], d2 = tot2[k] - c2 - t2;
+                dN[k] = c2 + t2 / 2;
+                dD[k] = c2 + t2 + d2;
+            }
+            double nd = (double)(g1 - e0), both = 0;
+            for (size_t ra = e0; ra < g1;) {
+                size_t rb = ra;
+                while (rb < g1 && seqrank[rb] == seqrank[ra]) rb++;
+                double run = (double)(rb - ra);
+                both += run * (run - 1) / 2;
+                for (size_t k = ra; k < rb; k++) {
+                    /* as the shorter time: earlier subjects, minus the
+                     * earlier events of its time (equal: k - ra, higher:
+                     * ra - e0) */
+                    double c1 = below[k];
+                    double t1 = (double)same1[k] - (double)(k - ra);
+                    double d1 = (double)(k - start) - below[k] - same1[k] - (double)(ra - e0);
+                    /* as the longer time: later events, minus the later
+                     * events of its time (equal: rb - 1 - k, lower: g1 - rb) */
+                    double c2 = below2[start + end - 1 - k];
+                    double t2 = (double)same2[k] - (double)(rb - 1 - k);
+                    double d2 = (double)tot2[k] - c2 - same2[k] - (double)(g1 - rb);
+                    out->concordant += c1;
+                    out->tied_risk += t1;
+                    out->discordant += d1;
+                    dN[k] = c1 + t1 / 2 + c2 + t2 / 2;
+                    dD[k] = c1 + t1 + d1 + c2 + t2 + d2;
+                }
+                ra = rb;
+            }
+            double pairs = nd * (nd - 1) / 2;
+            out->tied_both += both;
+            out->tied_time += pairs - both;
+            g0 = g1;
+        }
+        start = end;
     }
     double denom = out->concordant + out->discordant + out->tied_risk;
     out->concordance = denom > 0 ? (out->concordant + out->tied_risk / 2) / denom : NAN;
+    /* infinitesimal jackknife: the derivative of C with respect to each
+     * subject's weight, (dN_i - C dD_i) / D, squared and summed */
+    double var = 0;
+    if (denom > 0)
+        for (size_t k = 0; k < n; k++) {
+            double infl = (dN[k] - out->concordance * dD[k]) / denom;
+            var += infl * infl;
+        }
+    out->var = denom > 0 ? var : NAN;
 
 done:
-    free(order), free(rorder), free(rank), free(tree), free(tied_base);
+    free(seq), free(rank), free(seqrank), free(below), free(at_rank), free(ma), free(mb);
+    free(below2), free(same1), free(same2), free(tot2), free(rev), free(wrev), free(dN), free(dD);
     return st;
 }

@@ -270,6 +270,10 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
     for (size_t j = 0; j < p; j++) newbeta[j] = beta[j] + step[j];
     int halving = 0, converged = 0, iter;
     for (iter = 1; iter <= max_iter; iter++) {
+        if (opts && sv_ctx_cancelled(opts->ctx)) {
+            st = sv_err_set(err, SV_EINTR, "interrupted");
+            goto done;
+        }
         double lnew = cox_iter(&w, newbeta, u, imat);
         memcpy(fac, imat, p * p * sizeof *fac);
         ldl_factor(fac, p, SV_COX_TOLER_CHOL);
@@ -385,16 +389,17 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
      * concordance, as coxph reports it. */
     {
         double *lp = out->lp ? out->lp : ts; /* ts is free now: reuse */
-        for (size_t i = 0; i < n; i++) {
-            double e = 0;
-            for (size_t j = 0; j < p; j++)
-                if (!out->aliased[j]) e += beta[j] * (X[j * n + i] - means[j]);
-            lp[i] = e;
+        memset(lp, 0, n * sizeof *lp);
+        for (size_t j = 0; j < p; j++) {
+            if (out->aliased[j]) continue;
+            const double *xj = X + j * n;
+            for (size_t i = 0; i < n; i++) lp[i] += beta[j] * (xj[i] - means[j]);
         }
         sv_concordance_result cr;
         st = sv_concordance(time, event, lp, strata, nstrata, n, &cr, err);
         if (st) goto done;
         out->concordance = cr.concordance;
+        out->concordance_se = sqrt(cr.var);
     }
 
 done:

@@ -171,7 +171,9 @@ sv_status sv_km_at(const sv_km *km, sv_conf_type type, double conf_level,
          * at or after t */
         size_t first_ge = (k >= 0 && km->time[k] == t[j]) ? (size_t)k : (size_t)(k + 1);
         n_risk[j] = first_ge < nrow ? km->n_risk[first_ge] : 0;
-        if (k < 0) {
+        if (nrow == 0) { /* an empty curve estimates nothing */
+            surv[j] = std_err[j] = lower[j] = upper[j] = NAN;
+        } else if (k < 0) {
             surv[j] = 1;
             std_err[j] = 0;
             lower[j] = upper[j] = 1;

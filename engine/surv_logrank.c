@@ -72,6 +72,8 @@ sv_status sv_logrank(const double *time, const double *event,
     sv_status st = sv_surv_check(time, event, n, err);
     if (st) return st;
     if (k < 1) return sv_err_set(err, SV_EINVAL, "no groups");
+    if (k > SV_LOGRANK_MAX_GROUPS)
+        return sv_err_set(err, SV_EINVAL, "%d groups (at most %d)", k, SV_LOGRANK_MAX_GROUPS);
     for (size_t i = 0; i < n; i++) {
         if (group[i] < 0 || group[i] >= k)
             return sv_err_set(err, SV_EINVAL, "group[%zu] code out of range", i + 1);

@@ -38,8 +38,9 @@ static uint64_t sortable_bits(double x)
     return (u & UINT64_C(0x8000000000000000)) ? ~u : (u | UINT64_C(0x8000000000000000));
 }
 
-sv_status sv_surv_order(const double *key, const int *within, int nwithin,
-                        size_t n, uint32_t *perm, sv_err *err)
+static sv_status order_impl(const double *key, int descending,
+                            const int *within, int nwithin, size_t n,
+                            uint32_t *perm, int identity, sv_err *err)
 {
     if (n > UINT32_MAX)
         return sv_err_set(err, SV_EINVAL, "too many subjects (%zu)", n);
@@ -52,9 +53,10 @@ sv_status sv_surv_order(const double *key, const int *within, int nwithin,
         return sv_err_set(err, SV_ENOMEM, "out of memory sorting %zu times", n);
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t u = sortable_bits(key[i]);
+        if (identity) perm[i] = (uint32_t)i;
+        uint64_t u = sortable_bits(key[perm[i]]);
+        if (descending) u = ~u;
         k0[i] = u;
-        perm[i] = (uint32_t)i;
         for (int b = 0; b < 8; b++) hist[b][(u >> (8 * b)) & 0xff]++;
     }
     uint64_t *ks = k0, *kd = k1;
@@ -94,4 +96,16 @@ sv_status sv_surv_order(const double *key, const int *within, int nwithin,
     if (ps != perm) memcpy(perm, ps, n * sizeof *perm);
     free(k0), free(k1), free(p1), free(hist);
     return SV_OK;
+}
+
+sv_status sv_surv_order(const double *key, const int *within, int nwithin,
+                        size_t n, uint32_t *perm, sv_err *err)
+{
+    return order_impl(key, 0, within, nwithin, n, perm, 1, err);
+}
+
+sv_status sv_surv_reorder(const double *key, int descending, size_t n,
+                          uint32_t *perm, sv_err *err)
+{
+    return order_impl(key, descending, NULL, 0, n, perm, 0, err);
 }

@@ -4,9 +4,10 @@
  * Reading: the whole input is held in one buffer and tokenised in a single
  * pass. Each column is numeric when every non-missing cell parses as a
  * number (missing cells become NaN), else text. Numbers are converted
- * exactly (correctly rounded, as strtod in the "C" locale), with an exact
- * fast path for the common case of at most 19 significant digits and a
- * small decimal exponent (Clinger 1990). Text cells are spans into the
+ * exactly (correctly rounded, as strtod in the "C" locale): Clinger's
+ * (1990) exact fast path for mantissas up to 2^53 and exponents within 22,
+ * an x87 extended-precision path with a double-rounding guard for 16-19
+ * digit mantissas (what "%.17g" writes), else strtod_l. Text cells are spans into the
  * buffer; no memory is allocated per cell.
  *
  * Dialect (what R's read.csv and pandas' read_csv accept, strict where
@@ -86,6 +87,7 @@ typedef struct sv_csv_table {
     sv_csv_column *cols;
     char *buf;          /* owns the text cells' bytes */
     size_t buf_len;
+    int num_borrowed;   /* the numeric arrays belong to the caller */
 } sv_csv_table;
 
 /*
@@ -105,6 +107,32 @@ sv_status sv_csv_read(const char *path, const sv_csv_opts *opts,
 sv_status sv_csv_parse_buffer(const char *data, size_t len, const char *name,
                               const sv_csv_opts *opts, const sv_ctx *ctx,
                               sv_csv_table *out, sv_err *err);
+
+/*
+ * The same in two steps, for a caller that wants the numbers written
+ * straight into its own arrays (the Lua binding writes into Vectors, saving
+ * a copy of every numeric column). sv_csv_reader_open reads the input and
+ * its first record; then sv_csv_reader_ncol and sv_csv_reader_row_bound
+ * tell how many columns and at most how many rows there are.
+ * sv_csv_reader_parse (once) fills *out; with dest non-NULL, dest[j] must
+ * point to row_bound doubles where column j's numbers go (the table then
+ * refers to them and does not free them; a column that turns out to be
+ * text leaves its array partly written and unused). The options and their
+ * NA strings must stay valid until the parse. sv_csv_reader_free releases
+ * the reader (always, after open succeeded).
+ */
+typedef struct sv_csv_reader sv_csv_reader;
+sv_status sv_csv_reader_open(const char *path, const sv_csv_opts *opts,
+                             sv_csv_reader **rd, sv_err *err);
+sv_status sv_csv_reader_open_buffer(const char *data, size_t len,
+                                    const char *name, const sv_csv_opts *opts,
+                                    sv_csv_reader **rd, sv_err *err);
+size_t sv_csv_reader_ncol(const sv_csv_reader *rd);
+size_t sv_csv_reader_row_bound(const sv_csv_reader *rd);
+sv_status sv_csv_reader_parse(sv_csv_reader *rd, double *const *dest,
+                              const sv_ctx *ctx, sv_csv_table *out,
+                              sv_err *err);
+void sv_csv_reader_free(sv_csv_reader *rd);
 
 /* Releases everything a table owns (idempotent; zero-filled is valid). */
 void sv_csv_free(sv_csv_table *t);

@@ -66,6 +66,15 @@ typedef struct sv_forest_opts {
 /* Fills o with the defaults above. */
 void sv_forest_opts_default(sv_forest_opts *o);
 
+/* A node of the packed copy used for prediction: nodes in preorder so
+ * that the left child is the next node; at a leaf feature = -1 and tv is
+ * the leaf value, else tv is the threshold. */
+typedef struct sv_forest_pnode {
+    double tv;
+    int32_t feature;
+    int32_t right;
+} sv_forest_pnode;
+
 typedef struct sv_forest {
     int32_t n_trees;
     int32_t n_features;
@@ -78,6 +87,9 @@ typedef struct sv_forest {
     uint64_t *inbag;       /* n_trees x inbag_words bitset of in-bag rows, or
                               NULL (not saved in model files) */
     size_t inbag_words;    /* 64-bit words per tree in inbag */
+    sv_forest_pnode *pnodes; /* packed copy of all trees (sv_forest_pack), or
+                                NULL: prediction then walks the sv_trees */
+    size_t *pnode_off;     /* n_trees + 1 offsets into pnodes */
 } sv_forest;
 
 /*
@@ -85,8 +97,9 @@ typedef struct sv_forest {
  * both present). names: p strings copied into the forest, or NULL. The
  * result (*out) is freed with sv_forest_free. Trees are grown in parallel
  * over ctx's threads; tree t uses the RNG stream (opts->seed, t) only, so
- * the forest is bitwise identical for any thread count. OOB predictions
- * and in-bag sets are recorded. Progress is reported as "forest.train".
+ * the forest is bitwise identical for any thread count. The in-bag sets
+ * are recorded; OOB predictions are made on demand by
+ * sv_forest_compute_oob. Progress is reported as "forest.train".
  */
 sv_status sv_forest_train(const double *X, size_t n, size_t p,
                           const double *y, const char *const *names,
@@ -94,6 +107,17 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
                           sv_forest **out, sv_err *err);
 
 void sv_forest_free(sv_forest *f);
+
+/* (Re)builds the packed copy of the trees that prediction walks; train
+ * and load call it. Call it again after changing the trees by hand. */
+sv_status sv_forest_pack(sv_forest *f, sv_err *err);
+
+/* Fills f->oob (if not yet done) from the training data X (n x p, the
+ * same as given to sv_forest_train): each row's mean leaf value over the
+ * trees for which it was out of bag, NaN when it never was. Needs the
+ * in-bag record (a forest trained in this process). */
+sv_status sv_forest_compute_oob(sv_forest *f, const double *X, size_t n,
+                                size_t p, const sv_ctx *ctx, sv_err *err);
 
 /* P(y = 1) for the n rows of X (n x p column-major, p == n_features,
  * finite): the mean over trees of the leaf value, summed in tree order. */

@@ -73,11 +73,33 @@ sv_status sv_chisq_test(const double *counts, size_t nr, size_t nc, int correct,
  * the observed one (relative tolerance 1e-7). 2 x 2 tables take
  * `alternative` (less/greater: the hypergeometric tail of cell [1,1]); larger
  * tables are enumerated exactly, failing with SV_EINVAL beyond max_tables
- * (0 = default 1e8) visited tables.
+ * (0 = default 1e7) visited tables.
  */
 sv_status sv_fisher_test(const double *counts, size_t nr, size_t nc,
                          sv_alternative alt, double max_tables, sv_htest *out,
                          sv_err *err);
+
+/*
+ * The conditional maximum-likelihood odds ratio of a 2 x 2 table and its
+ * exact interval (R's fisher.test(m)$estimate and $conf.int): under the
+ * non-central hypergeometric law of cell [1,1] with odds ratio t, the
+ * estimate solves E_t[X] = x; two-sided limits solve P_L[X >= x] = a/2 and
+ * P_U[X <= x] = a/2 (one-sided: a, the other limit 0 or Inf). Solved to
+ * full precision (R's uniroot stops near 1e-4 relative).
+ */
+sv_status sv_fisher_odds_ratio(const double *counts, double level, sv_alternative alt,
+                               double *estimate, double conf_int[2], sv_err *err);
+
+/*
+ * Monte Carlo p-value of Fisher's test for any r x c table (R's
+ * fisher.test(simulate.p.value = TRUE, B)): B tables drawn from the
+ * multiple hypergeometric law with the observed margins (a shuffle of the
+ * column labels dealt to the rows), replicate b from the stream (seed, b);
+ * p = (1 + #{tables no more likely than the observed}) / (B + 1).
+ */
+sv_status sv_fisher_simulate(const double *counts, size_t nr, size_t nc, size_t B,
+                             uint64_t seed, const sv_ctx *ctx, sv_htest *out,
+                             sv_err *err);
 
 /*
  * t tests - R's t.test(x, y, mu, var.equal, conf.level, alternative).
@@ -100,6 +122,20 @@ sv_status sv_t_test(const double *x, size_t nx, const double *y, size_t ny,
 sv_status sv_wilcox_test(const double *x, size_t nx, const double *y, size_t ny,
                          double mu, int exact, int correct, sv_alternative alt,
                          sv_htest *out, sv_err *err);
+
+/*
+ * Wilcoxon signed-rank test of x - mu (one sample; paired samples pass the
+ * differences) - R's wilcox.test(x, mu, exact, correct) and
+ * wilcox.test(x, y, paired = TRUE). Zeros are dropped; V = sum of the ranks
+ * of |x - mu| over the positive differences. Exact (n < 50, no ties, no
+ * zeros, or as requested) or normal with tie and continuity corrections.
+ */
+sv_status sv_signrank_test(const double *x, size_t n, double mu, int exact, int correct,
+                           sv_alternative alt, sv_htest *out, sv_err *err);
+
+/* P[V <= q] (lower) or P[V > q] for the signed-rank statistic of n
+ * observations without ties (R's psignrank); n <= 1000. */
+double sv_psignrank(double q, size_t n, int lower);
 
 /* P[W <= q] (lower) or P[W > q] for the rank-sum statistic of m and n
  * observations without ties (R's pwilcox). m, n <= 200. */

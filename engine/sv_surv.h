@@ -49,6 +49,11 @@ sv_status sv_surv_check(const double *time, const double *event, size_t n,
 sv_status sv_surv_order(const double *key, const int *within, int nwithin,
                         size_t n, uint32_t *perm, sv_err *err);
 
+/* Stably re-sorts an existing permutation perm[0..n) by key[perm[i]],
+ * ascending or descending (ties keep their current order). */
+sv_status sv_surv_reorder(const double *key, int descending, size_t n,
+                          uint32_t *perm, sv_err *err);
+
 /* ---- distributions (upper tails, accurate far into the tails) -------- */
 
 /* P(Z > z) for a standard normal Z. */
@@ -118,7 +123,7 @@ double sv_km_median_rule(const double *x, const double *y, size_t nrow);
  * Survival at the times t[0..m) from a fitted curve: S, std_err and
  * limits at the last curve time <= t (1, 0, 1, 1 before the first time;
  * NaN after the last curve time, as R's summary(fit, times) does not
- * extrapolate); n_risk = subjects with time >= t; n_event = events in
+ * extrapolate, and NaN for a curve without subjects); n_risk = subjects with time >= t; n_event = events in
  * (t_prev, t] where t_prev is the previous requested time (0 for the
  * first). Requested times must be ascending (SV_EINVAL otherwise).
  */
@@ -136,6 +141,12 @@ sv_status sv_km_at(const sv_km *km, sv_conf_type type, double conf_level,
 void sv_km_rmst(const sv_km *km, double tau, double *rmst, double *se);
 
 /* ---- log-rank and G-rho ---------------------------------------------- */
+
+/* The test's work is O(k^2) per event time and its variance k x k: more
+ * groups than this is refused (most likely a continuous variable passed
+ * as the group), as is a pairwise comparison of more than 100 groups. */
+#define SV_LOGRANK_MAX_GROUPS 1000
+#define SV_PAIRWISE_MAX_GROUPS 100
 
 typedef struct sv_logrank_opts {
     double rho; /* weights S(t-)^rho, S the pooled KM within the stratum */
@@ -190,6 +201,8 @@ typedef struct sv_cox_opts {
     int max_iter;      /* 0 = SV_COX_MAX_ITER */
     double eps;        /* 0 = SV_COX_EPS */
     double conf_level; /* 0 = 0.95 */
+    const sv_ctx *ctx; /* may be NULL; its cancel flag is checked at every
+                          Newton step (SV_EINTR) */
 } sv_cox_opts;
 
 /* Caller-owned arrays: p or p*p entries. NaN where R reports NA. */
@@ -203,7 +216,7 @@ typedef struct sv_cox_result {
     double wald, score, lrt;
     int df;                 /* non-aliased coefficients */
     double wald_p, score_p, lrt_p;
-    double concordance;
+    double concordance, concordance_se;
     int iter;
     int converged;          /* 0: ran out of iterations */
     size_t n;
@@ -231,6 +244,10 @@ typedef struct sv_concordance_result {
     double concordant, discordant, tied_risk, tied_time, tied_both;
     double concordance; /* (concordant + tied_risk / 2) / (concordant +
                            discordant + tied_risk); NaN with no pairs */
+    double var;         /* infinitesimal-jackknife variance of C, as R's
+                           concordance()$var: sum_i ((dN_i - C dD_i) / D)^2
+                           with dN_i, dD_i the (concordant + tied/2) and
+                           comparable pairs subject i belongs to */
 } sv_concordance_result;
 
 /*
@@ -239,7 +256,8 @@ typedef struct sv_concordance_result {
  * a pair is comparable when the shorter time is an event (an event and a
  * censoring at the same time count as comparable, the event first; two
  * events at the same time are tied in time and left out); pairs are only
- * formed within a stratum. O(n log n) with a Fenwick tree over risk ranks.
+ * formed within a stratum. O(n log n): a merge sort of the risk ranks in
+ * time order (surv_conc.c).
  */
 sv_status sv_concordance(const double *time, const double *event,
                          const double *risk, const int *strata, int nstrata,

@@ -431,7 +431,13 @@ end
 -- category), or nil for missing; or false, message for a bad value.
 local function encode_cell(c, x)
   if x == nil then return nil end
-  if type(x) == "string" and c.na[norm(x)] then return nil end
+  -- An NA spelling matches text cells and numeric cells alike ("-99" is
+  -- missing whether the CSV reader kept it as text or parsed it).
+  if type(x) == "string" then
+    if c.na[norm(x)] then return nil end
+  elseif c.na[numstr(x)] then
+    return nil
+  end
   if c.kind == "numeric" then
     local v = parse_number(x)
     if v == nil then return false, ("value %s is not a number"):format(show(x)) end
@@ -678,6 +684,70 @@ function M.complete(d, names)
     if ok then idx[#idx + 1] = i end
   end
   return idx
+end
+
+--- sv.encode.columns(d) -> cols, vars
+-- The encoded data as the analyst reads it, for tables: one column per
+-- feature (one-hot folded back into one variable; ordinal levels, yes/no
+-- and one-hot levels by name; numbers as numbers; missing false/NaN) and
+-- per outcome, plus `vars`, the matching variable list for sv.table1
+-- (feature order, then outcomes; label, type and levels from the spec).
+function M.columns(d)
+  local enc = d.enc
+  local cols, vars = {}, {}
+  for _, f in ipairs(enc.features) do
+    local out = {}
+    if f.kind == "onehot" then
+      local blocks = {}
+      for k, o in ipairs(f.outputs) do blocks[k] = d.X and d.X:col(o) end
+      for i = 1, d.n do
+        local v = false
+        for k = 1, #f.outputs do
+          local x = blocks[k][i]
+          if x == 1 then v = f.level_names[k] end
+        end
+        out[i] = v
+      end
+      vars[#vars + 1] = {name = f.name, label = f.label, type = "categorical", levels = f.level_names}
+    else
+      local col = d.X and d.X:col(f.name)
+      for i = 1, d.n do
+        local x = col[i]
+        if f.kind ~= "binary" and f.kind ~= "ordinal" then out[i] = x
+        elseif isnan(x) then out[i] = false
+        elseif f.kind == "binary" then out[i] = (x == 1) and "yes" or "no"
+        else out[i] = f.level_names[math.tointeger(x)] end
+      end
+      if f.kind == "binary" then
+        vars[#vars + 1] = {name = f.name, label = f.label, type = "categorical", levels = {"no", "yes"}}
+      elseif f.kind == "ordinal" then
+        vars[#vars + 1] = {name = f.name, label = f.label, type = "categorical", levels = f.level_names}
+      else
+        vars[#vars + 1] = {name = f.name, label = f.label}
+      end
+    end
+    cols[f.name] = out
+  end
+  for _, name in ipairs(enc.outcome_names) do
+    local c = enc.outcomes[name]
+    local v = d.outcomes[name]
+    local out = {}
+    for i = 1, d.n do
+      local x = v[i]
+      if c.kind ~= "binary" then out[i] = x
+      elseif isnan(x) then out[i] = false
+      else out[i] = (x == 1) and "yes" or "no" end
+    end
+    cols[name] = out
+    if c.kind == "category" then
+      vars[#vars + 1] = {name = name, label = c.label, type = "categorical", levels = c.level_names}
+    elseif c.kind == "binary" then
+      vars[#vars + 1] = {name = name, label = c.label, type = "categorical", levels = {"no", "yes"}}
+    else
+      vars[#vars + 1] = {name = name, label = c.label}
+    end
+  end
+  return cols, vars
 end
 
 ---------------------------------------------------------------------------

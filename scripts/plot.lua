@@ -325,6 +325,7 @@ function Panel:legend(entries, o)
     if not best_n or n < best_n then best, best_n = {x, y}, n end
   end
   local x, y
+  if lw > self.w - 2 * pad then best_n = math.huge end -- wider than the panel
   if best_n == 0 or o.inside then
     x, y = best[1], best[2]
   else
@@ -438,43 +439,13 @@ end
 -- Kaplan-Meier curves with the number at risk
 ---------------------------------------------------------------------------
 
--- A Kaplan-Meier fit in Lua for when a fit is not given: product-limit
--- estimate with Greenwood's variance and log-scale limits, as R's survfit
--- (conf.type = "log"). Only used to draw.
+-- The Kaplan-Meier fit (sv.surv.km) as plain arrays.
 local function km_fit(time, event)
-  if sv.surv and sv.surv.km then
-    local f = sv.surv.km(time, event)
-    local t = {}
-    for _, k in ipairs({"time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper"}) do t[k] = tolist(f[k]) end
-    t.median = f.median
-    return t
-  end
-  local idx = {}
-  for i = 1, #time do if not isnan(time[i]) and not isnan(event[i]) then idx[#idx + 1] = i end end
-  table.sort(idx, function(a, b) return time[a] < time[b] end)
-  local n = #idx
-  local fit = {time = {}, n_risk = {}, n_event = {}, n_censor = {}, surv = {}, lower = {}, upper = {}}
-  local s, gw, at = 1, 0, n
-  local k = 1
-  while k <= n do
-    local t = time[idx[k]]
-    local d, c = 0, 0
-    while k <= n and time[idx[k]] == t do
-      if event[idx[k]] == 1 then d = d + 1 else c = c + 1 end
-      k = k + 1
-    end
-    if d > 0 then
-      s = s * (1 - d / at)
-      if at > d then gw = gw + d / (at * (at - d)) end
-    end
-    local r = #fit.time + 1
-    fit.time[r], fit.n_risk[r], fit.n_event[r], fit.n_censor[r], fit.surv[r] = t, at, d, c, s
-    local se = math.sqrt(gw)
-    fit.lower[r] = s > 0 and s * math.exp(-1.959963984540054 * se) or 0 / 0
-    fit.upper[r] = s > 0 and min(1, s * math.exp(1.959963984540054 * se)) or 0 / 0
-    at = at - d - c
-  end
-  return fit
+  local f = sv.surv.km(time, event)
+  local t = {}
+  for _, k in ipairs({"time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper"}) do t[k] = tolist(f[k]) end
+  t.median = f.median
+  return t
 end
 M._km_fit = km_fit
 
@@ -492,8 +463,13 @@ function M.km(groups, opts)
   opts = check_opts(opts, with_common({ci = 1, pvalue = 1, risk_table = 1, xmax = 1, breaks = 1,
     censor_marks = 1, ylim = 1, median = 1}), "plot.km")
   if type(groups) ~= "table" then error("bad argument #1 to 'plot.km' (table expected)", 2) end
+  -- A grouped fit from sv.surv.km(time, event, {group = g}).
+  if groups.curves and groups.groups then
+    local list = {}
+    for i, c in ipairs(groups.curves) do list[i] = {name = tostring(groups.groups[i]), fit = c} end
+    groups = list
   -- One data table with a group column: split it.
-  if groups.time and groups.group then
+  elseif groups.time and groups.group then
     local t, e, g = tolist(groups.time), tolist(groups.event), tolist(groups.group)
     local by, keys = {}, {}
     for i = 1, #t do
@@ -795,13 +771,15 @@ function M.shap_bar(phi, opts)
   local panel = new_panel(doc, left, top, W - left - 30, k * row_h, {0, g1}, {0, k})
   panel:axes({xticks = xticks, xstep = xstep, xlab = opts.xlab or "mean(|SHAP value|)"})
   local col = opts.color or M.palette[1]
+  -- one precision for all bars: 3 significant digits of the largest
+  local bar_dec = vmax > 0 and max(0, 2 - floor(log10(vmax))) or 3
   for a = 1, k do
     local j = order[a]
     local y = top + (a - 1) * row_h + 5
     local x1 = panel:sx(imp[j])
     doc:add(('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"/>'):format(
       f2(left), f2(y), f2(x1 - left), f2(row_h - 10), col))
-    local label = string.format("%.3g", imp[j])
+    local label = string.format("%." .. bar_dec .. "f", imp[j])
     doc:text(x1 + 5, y + (row_h - 10) / 2 + FS_TICK * 0.35, label, {size = 13, fill = "#333"})
     doc:text(left - 10, y + (row_h - 10) / 2 + FS_TICK * 0.35, names[j], {anchor = "end", class = "feature"})
   end
@@ -836,6 +814,27 @@ function M.shap_dependence(phi, X, feature, opts)
   local xpad, ypad = (xmax - xmin) * 0.04, (ymax - ymin) * 0.06
   local xt, xstep, x0, x1 = data_ticks(xmin - xpad, xmax + xpad, 6)
   local yt, ystep, y0, y1 = data_ticks(ymin - ypad, ymax + ypad, 6)
+  -- A feature with few integer values (binary, ordinal, counts): ticks at
+  -- its values and a small deterministic horizontal jitter, so that the
+  -- patients stacked on one value can be seen.
+  local distinct, nd, ints = {}, 0, true
+  for i = 1, #xs do
+    local v = xs[i]
+    if not isnan(v) and not distinct[v] then
+      distinct[v] = true; nd = nd + 1
+      if v ~= floor(v) then ints = false end
+    end
+  end
+  local jitter = 0
+  if ints and nd <= 10 and nd >= 1 then
+    local vals = {}
+    for v in pairs(distinct) do vals[#vals + 1] = v end
+    table.sort(vals)
+    local gap = 1
+    for a = 2, #vals do gap = min(gap, vals[a] - vals[a - 1]) end
+    xt, xstep, x0, x1 = vals, 1, vals[1] - 0.6 * gap, vals[#vals] + 0.6 * gap
+    jitter = 0.35 * gap
+  end
   local panel = new_panel(doc, left, top, W - left - right, H - top - bottom, {x0, x1}, {y0, y1})
   panel:axes({xticks = xt, yticks = yt, xstep = xstep, ystep = ystep, grid = true,
               xlab = opts.xlab or label(names[j] or ("x" .. j)),
@@ -853,8 +852,10 @@ function M.shap_dependence(phi, X, feature, opts)
   for i = 1, #xs do
     if not isnan(xs[i]) then
       local c = cj and value_color((xc[cj][i] - q05) / (q95 - q05)) or M.palette[1]
+      -- golden-ratio sequence: evenly spread, the same every run
+      local jx = jitter > 0 and ((i * 0.6180339887498949) % 1 - 0.5) * 2 * jitter or 0
       out[#out + 1] = ('<circle cx="%s" cy="%s" r="3.4" fill="%s" fill-opacity="0.75"/>'):format(
-        f2(panel:sx(xs[i])), f2(panel:sy(ys[i])), isnan(cj and xc[cj][i] or 0) and "#b0b0b0" or c)
+        f2(panel:sx(xs[i] + jx)), f2(panel:sy(ys[i])), isnan(cj and xc[cj][i] or 0) and "#b0b0b0" or c)
     end
   end
   out[#out + 1] = "</g>"
@@ -1078,6 +1079,8 @@ function M.calibration(models, opts)
         end
       end
     end
+    out[#out + 1] = ('<text x="%s" y="%s" text-anchor="end" font-size="12" fill="#555">Predictions</text>'):format(
+      f2(left - 8), f2(hy + (hist_h - 14) / 2 + 4))
     out[#out + 1] = "</g>"
     doc:add(table.concat(out, "\n"))
   end
@@ -1122,13 +1125,32 @@ function M.decision_curve(models, opts)
       if t > 0 and t < 1 then th[#th + 1] = t end
     end
   end
-  local y1 = tolist(models[1].y)
-  local prev, n = 0, 0
-  for i = 1, #y1 do if not isnan(y1[i]) then prev = prev + y1[i]; n = n + 1 end end
-  prev = prev / n
-  local all = {}
-  for a, t in ipairs(th) do all[a] = prev - (1 - prev) * t / (1 - t) end
-  local curves, ymax = {}, prev
+  -- "Treat all" depends on the prevalence, so there is one such line per
+  -- distinct outcome vector (models on the same patients share it; test
+  -- sets of different cohorts each get theirs).
+  local function same_y(a, b)
+    if #a ~= #b then return false end
+    for i = 1, #a do if a[i] ~= b[i] and not (isnan(a[i]) and isnan(b[i])) then return false end end
+    return true
+  end
+  local outcome_sets, set_of = {}, {}
+  for m, md in ipairs(models) do
+    local y = tolist(md.y)
+    for k, o in ipairs(outcome_sets) do
+      if same_y(o.y, y) then set_of[m] = k; break end
+    end
+    if not set_of[m] then
+      local prev, n = 0, 0
+      for i = 1, #y do if not isnan(y[i]) then prev = prev + y[i]; n = n + 1 end end
+      prev = prev / n
+      local all = {}
+      for a, t in ipairs(th) do all[a] = prev - (1 - prev) * t / (1 - t) end
+      outcome_sets[#outcome_sets + 1] = {y = y, prev = prev, all = all, first = m}
+      set_of[m] = #outcome_sets
+    end
+  end
+  local curves, ymax = {}, 0
+  for _, o in ipairs(outcome_sets) do ymax = max(ymax, o.prev) end
   for m, md in ipairs(models) do
     curves[m] = M.net_benefit(md.y, md.p, th)
     for _, v in ipairs(curves[m]) do ymax = max(ymax, v) end
@@ -1144,9 +1166,16 @@ function M.decision_curve(models, opts)
   panel:axes({xticks = xt, yticks = yt, xstep = xstep, ystep = ystep, grid = true,
               xlab = opts.xlab or "Threshold probability", ylab = opts.ylab or "Net benefit", ylab_offset = 62})
   local entries = {}
-  doc:add('<g class="reference" data-name="Treat all">')
-  doc:add(panel:path(th, all, {stroke = "#7a7a7a", width = 1.6}))
-  doc:add("</g>")
+  local several = #outcome_sets > 1
+  for k, o in ipairs(outcome_sets) do
+    -- one set: a grey line; several: each in its (first) model's colour, thin
+    local col = several and color(opts, o.first) or "#7a7a7a"
+    local label = several and ("Treat all (" .. (models[o.first].name or ("set " .. k)) .. ")") or "Treat all"
+    doc:add(('<g class="reference" data-name="%s">'):format(esc(label)))
+    doc:add(panel:path(th, o.all, {stroke = col, width = several and 1.2 or 1.6, dash = several and "2 3" or nil}))
+    doc:add("</g>")
+    o.label, o.color = label, col
+  end
   doc:add('<g class="reference" data-name="Treat none">')
   doc:add(panel:path({xlim[1], xlim[2]}, {0, 0}, {stroke = "#000000", width = 1.4, dash = "6 4"}))
   doc:add("</g>")
@@ -1157,11 +1186,16 @@ function M.decision_curve(models, opts)
     doc:add("</g>")
     entries[#entries + 1] = {label = md.name or ("Model " .. m), color = col}
   end
-  entries[#entries + 1] = {label = "Treat all", color = "#7a7a7a", width = 1.6}
+  for _, o in ipairs(outcome_sets) do
+    entries[#entries + 1] = {label = o.label, color = o.color, width = several and 1.2 or 1.6, dash = several and "2 3" or nil}
+  end
   entries[#entries + 1] = {label = "Treat none", color = "#000000", dash = "6 4", width = 1.4}
   if opts.legend ~= false then panel:legend(entries, {corners = {"tr", "bl", "br", "tl"}}) end
   title(doc, opts)
-  return doc:render(), {thresholds = th, net_benefit = curves, treat_all = all, prevalence = prev}
+  local treat_all, prevalence = {}, {}
+  for m = 1, #models do treat_all[m] = outcome_sets[set_of[m]].all; prevalence[m] = outcome_sets[set_of[m]].prev end
+  return doc:render(), {thresholds = th, net_benefit = curves, treat_all = treat_all[1], prevalence = prevalence[1],
+                        treat_all_by_model = treat_all, prevalence_by_model = prevalence}
 end
 
 --- sv.plot.cv_curve(sel [, opts]) -> svg

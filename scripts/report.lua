@@ -173,6 +173,36 @@ local function fmt_cell(v, digits)
 end
 M.format = fmt_cell
 
+-- Per column: the decimals that give `digits` significant digits to its
+-- largest non-integer number, so that a column reads with one precision
+-- (0.706, 0.730 rather than 0.706, 0.73). nil for columns without such
+-- numbers.
+local function column_decimals(rows, ncol, digits)
+  local dec = {}
+  for j = 1, ncol do
+    local maxabs
+    for _, r in ipairs(rows) do
+      local v = r[j]
+      if type(v) == "number" and not isnan(v) and v ~= math.floor(v) then
+        maxabs = math.max(maxabs or 0, math.abs(v))
+      end
+    end
+    if maxabs and maxabs > 0 and maxabs < 10 ^ digits then
+      dec[j] = math.max(0, digits - 1 - math.floor(math.log(maxabs, 10)))
+    end
+  end
+  return dec
+end
+
+local function table_cell(v, digits, decimals)
+  if decimals and type(v) == "number" and not isnan(v) and (v ~= math.floor(v) or math.abs(v) < 1e15) then
+    local s = string.format("%." .. decimals .. "f", v)
+    if s:match("^%-0%.?0*$") then s = s:sub(2) end
+    return s
+  end
+  return fmt_cell(v, digits)
+end
+
 local function csv_cell(v)
   if v == nil then return "" end
   if type(v) == "number" then
@@ -379,9 +409,10 @@ function Report:markdown(prov)
       for j, c in ipairs(b.columns) do head[j] = md_escape_cell(c); sep[j] = j == 1 and "---" or "---:" end
       out[#out + 1] = "| " .. table.concat(head, " | ") .. " |"
       out[#out + 1] = "|" .. table.concat(sep, "|") .. "|"
+      local dec = column_decimals(b.rows, #b.columns, b.digits)
       for _, r in ipairs(b.rows) do
         local cells = {}
-        for j = 1, #b.columns do cells[j] = md_escape_cell(fmt_cell(r[j], b.digits)) end
+        for j = 1, #b.columns do cells[j] = md_escape_cell(table_cell(r[j], b.digits, dec[j])) end
         out[#out + 1] = "| " .. table.concat(cells, " | ") .. " |"
       end
       out[#out + 1] = ""
@@ -415,10 +446,13 @@ h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ccc; padding
 h3 { font-size: 1.1em; margin-top: 1.4em; }
 .subtitle { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.6em 0 0.3em; font-size: 0.92em; }
-caption { caption-side: top; text-align: left; padding-bottom: 0.4em; }
+.tcap { margin: 1.2em 0 0.2em; }
 thead th { border-top: 2px solid #222; border-bottom: 1px solid #222; }
 tbody tr:last-child td { border-bottom: 2px solid #222; }
 th, td { padding: 0.25em 0.8em; text-align: right; vertical-align: top; }
+td:not(:first-child) { white-space: nowrap; }
+.tablewrap { overflow-x: auto; max-width: 100%; }
+.nw { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 td.indent { padding-left: 2em; }
 .tnote { font-size: 0.85em; color: #444; margin: 0 0 1.2em; }
@@ -427,6 +461,8 @@ figure { margin: 1.2em 0 1.8em; }
 figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.95em; margin-top: 0.4em; }
 table.prov td { font-family: "DejaVu Sans Mono", monospace; font-size: 0.8em; text-align: left; word-break: break-all; }
+table.prov th { text-align: left; white-space: nowrap; vertical-align: top; padding-right: 1.5em; }
+table.prov td, table.prov th, table.prov tbody tr:last-child td { border: none; }
 ]]
 
 -- An SVG for inline use: without its XML declaration.
@@ -460,16 +496,22 @@ function Report:html(prov)
       end
     elseif b.type == "table" then
       ntab = ntab + 1
+      out[#out + 1] = ('<p class="tcap"><b>Table %d.</b> %s</p>'):format(ntab, xml_escape(b.caption or b.name))
+      out[#out + 1] = '<div class="tablewrap">'
       out[#out + 1] = ('<table id="%s">'):format(xml_escape(b.name))
-      out[#out + 1] = ("<caption><b>Table %d.</b> %s</caption>"):format(ntab, xml_escape(b.caption or b.name))
       local head = {}
-      for j, c in ipairs(b.columns) do head[j] = "<th>" .. xml_escape(c) .. "</th>" end
+      for j, c in ipairs(b.columns) do
+        -- a group size "(n = 336)" stays on one line when a header wraps
+        local h = xml_escape(c):gsub("%((n = %d+)%)", '<span class="nw">(%1)</span>')
+        head[j] = "<th>" .. h .. "</th>"
+      end
       out[#out + 1] = "<thead><tr>" .. table.concat(head) .. "</tr></thead>"
       out[#out + 1] = "<tbody>"
+      local dec = column_decimals(b.rows, #b.columns, b.digits)
       for _, r in ipairs(b.rows) do
         local cells = {}
         for j = 1, #b.columns do
-          local s = fmt_cell(r[j], b.digits)
+          local s = table_cell(r[j], b.digits, dec[j])
           -- A first cell starting with spaces is a sub-row (a level under
           -- a variable): indented.
           if j == 1 and s:match("^%s+%S") then
@@ -480,7 +522,7 @@ function Report:html(prov)
         end
         out[#out + 1] = "<tr>" .. table.concat(cells) .. "</tr>"
       end
-      out[#out + 1] = "</tbody></table>"
+      out[#out + 1] = "</tbody></table></div>"
       if b.notes then out[#out + 1] = '<p class="tnote">' .. xml_escape(b.notes) .. '</p>' end
       out[#out + 1] = ('<p class="csv">CSV: tables/%s.csv</p>'):format(xml_escape(b.name))
     elseif b.type == "figure" then

@@ -60,6 +60,7 @@ local function strata(lab, n, stratify)
     g[#g + 1] = i
   end
   table.sort(keys, function(a, b)
+    if a == "\0NA" or b == "\0NA" then return b == "\0NA" and a ~= b end -- missing last
     local ta, tb = type(a), type(b)
     if ta ~= tb then return ta < tb end
     return a < b
@@ -185,7 +186,9 @@ function M.by_group(groups, opts)
     for _, i in ipairs(s.idx) do in_test[i] = true end
     local train = {}
     for i = 1, n do if not in_test[i] then train[#train + 1] = i end end
-    out[#out + 1] = {group = s.key == "\0NA" and false or s.key, train = train, test = s.idx}
+    local group = s.key
+    if group == "\0NA" then group = false end -- the rows with a missing label
+    out[#out + 1] = {group = group, train = train, test = s.idx}
   end
   return out
 end

@@ -52,13 +52,18 @@ local function columns_of(data)
       if ok then return tolist(c) end
     end, data:nrow()
   end
-  if type(data) == "table" and data.X and data.names then
+  if type(data) == "table" and data.X ~= nil and data.names and data.enc then
+    -- encoded data: variables as the analyst reads them (sv.encode.columns),
+    -- raw output columns (one-hot indicators) also reachable by name
+    local cols, vars = require("sylva.encode").columns(data)
+    local defaults = {}
+    for _, v in ipairs(vars) do defaults[v.name] = v end
     return function(name)
+      if cols[name] then return cols[name] end
       for _, nm in ipairs(data.names) do
         if nm == name then return data.X:col(name):totable() end
       end
-      if data.outcomes and data.outcomes[name] ~= nil then return tolist(data.outcomes[name]) end
-    end, data.n
+    end, data.n, defaults, vars
   end
   if type(data) ~= "table" then error("bad argument #1 to 'table1' (Frame or table of columns expected)", 3) end
   local n
@@ -118,13 +123,145 @@ function M.format_p(p)
   return string.format("%.3f", p)
 end
 
+local function count_of(s, lv)
+  local c = 0
+  for _, x in ipairs(s) do if x == lv then c = c + 1 end end
+  return c
+end
+
+-- A variable entry as a record, with the encoding's defaults (label, type,
+-- levels) under what the caller wrote.
+local function resolve_var(v, vi, defaults)
+  if type(v) == "string" then v = {name = v} end
+  if type(v) ~= "table" or type(v.name) ~= "string" then
+    error(("bad option 'vars' to table1 (entry %d needs a name)"):format(vi), 3)
+  end
+  if defaults and defaults[v.name] then
+    local merged = {}
+    for k, x in pairs(defaults[v.name]) do merged[k] = x end
+    for k, x in pairs(v) do merged[k] = x end
+    v = merged
+  end
+  return v
+end
+
+-- "categorical", "continuous", "normal" or "nonnormal", and the set of
+-- distinct non-missing values. By default text columns and integer columns
+-- with at most 5 distinct values are categorical.
+local function variable_kind(col, n, v)
+  local numeric, distinct, nd = true, {}, 0
+  for i = 1, n do
+    local x = col[i]
+    if not is_missing(x) then
+      if type(x) ~= "number" then numeric = false end
+      if not distinct[x] then distinct[x] = true; nd = nd + 1 end
+    end
+  end
+  local kind = v.type or "auto"
+  if kind == "auto" then
+    if not numeric or v.levels then kind = "categorical"
+    else
+      local ints = true
+      for x in pairs(distinct) do if x ~= math.floor(x) then ints = false; break end end
+      kind = (ints and nd <= 5) and "categorical" or "continuous"
+    end
+  end
+  if kind ~= "categorical" and kind ~= "continuous" and kind ~= "normal" and kind ~= "nonnormal" then
+    error(("bad option 'vars' to table1 (variable '%s': type must be categorical, continuous, normal or nonnormal)"):format(v.name), 3)
+  end
+  if kind ~= "categorical" and not numeric then
+    error(("table1: variable '%s' is not numeric but declared %s"):format(v.name, kind), 3)
+  end
+  return kind, distinct
+end
+
+-- Non-missing values per group and overall, and the missing counts.
+local function by_group(col, n, group_of, group_index, G)
+  local samples, miss_by = {}, {}
+  for k = 1, G do samples[k] = {}; miss_by[k] = 0 end
+  local all, n_missing = {}, 0
+  for i = 1, n do
+    local x = col[i]
+    local k = group_index[group_of[i]]
+    if is_missing(x) then
+      n_missing = n_missing + 1
+      if k then miss_by[k] = miss_by[k] + 1 end
+    else
+      all[#all + 1] = x
+      if k then local s = samples[k]; s[#s + 1] = x end
+    end
+  end
+  return samples, all, n_missing, miss_by
+end
+
+local CHISQ = "\u{03C7}\u{00B2}"
+
+-- The test of a categorical variable across groups: chi-square, or Fisher
+-- when an expected count is below 5 (`forced` = "fisher"/"chisq" decides
+-- instead). Empty levels and groups are dropped first (they carry no
+-- information and would make expected counts zero). nil when fewer than
+-- two levels or groups remain.
+local function categorical_test(samples, levels, forced)
+  local tab = {}
+  for _, lv in ipairs(levels) do
+    local r, s = {}, 0
+    for k = 1, #samples do r[k] = count_of(samples[k], lv); s = s + r[k] end
+    if s > 0 then tab[#tab + 1] = r end
+  end
+  local keep = {}
+  for k = 1, #samples do
+    local s = 0
+    for _, r in ipairs(tab) do s = s + r[k] end
+    if s > 0 then keep[#keep + 1] = k end
+  end
+  if #tab < 2 or #keep < 2 then return nil end
+  local t = {}
+  for a, r in ipairs(tab) do
+    t[a] = {}
+    for b, k in ipairs(keep) do t[a][b] = r[k] end
+  end
+  local chi = sv.stats.chisq_test(t)
+  local min_exp = math.huge
+  for _, r in ipairs(chi.expected) do for _, e in ipairs(r) do min_exp = math.min(min_exp, e) end end
+  local want = forced or (min_exp < 5 and "fisher" or "chisq")
+  if want == "fisher" then
+    local ok, f = pcall(sv.stats.fisher_test, t)
+    if ok then return {p = f.p_value, method = "Fisher's exact test", test = "Fisher"} end
+    return {p = chi.p_value, method = chi.method, test = CHISQ, statistic = chi.statistic, df = chi.df,
+            note = "Fisher's test too large; chi-square used"}
+  end
+  return {p = chi.p_value, method = chi.method, test = CHISQ, statistic = chi.statistic, df = chi.df}
+end
+
+-- The test of a continuous variable: Welch t / ANOVA for "normal"
+-- variables, Wilcoxon / Kruskal-Wallis otherwise; empty groups left out.
+local function continuous_test(samples, normal)
+  local present = {}
+  for _, s in ipairs(samples) do if #s > 0 then present[#present + 1] = s end end
+  if #present < 2 then return nil end
+  if #present == 2 then
+    if normal then
+      local t = sv.stats.t_test(present[1], present[2])
+      return {p = t.p_value, statistic = t.statistic, df = t.df, method = t.method, test = "Welch t"}
+    end
+    local w = sv.stats.wilcox_test(present[1], present[2])
+    return {p = w.p_value, statistic = w.statistic, method = w.method, test = "Wilcoxon"}
+  end
+  if normal then
+    local a = M.anova(present)
+    return {p = a.p, statistic = a.statistic, df = a.df, method = a.method, test = "ANOVA"}
+  end
+  local kw = sv.stats.kruskal_test(present)
+  return {p = kw.p_value, statistic = kw.statistic, df = kw.df, method = kw.method, test = "Kruskal\u{2013}Wallis"}
+end
+
 local OPTS = {by = 1, vars = 1, groups = 1, overall = 1, p = 1, test = 1, digits = 1, pct_digits = 1,
               skew = 1, missing = 1, group_labels = 1, title = 1}
 
 --- sv.table1(data, opts) -> {columns=, rows=, tests=, notes=}
 function M.build(data, opts)
   opts = check_opts(opts, OPTS, "table1")
-  local get, n = columns_of(data)
+  local get, n, defaults, default_vars = columns_of(data)
   -- groups
   local by = opts.by
   if type(by) == "string" then
@@ -185,65 +322,22 @@ function M.build(data, opts)
     rows[#rows + 1] = row
   end
 
-  local vars = opts.vars
+  local vars = opts.vars or default_vars
   if not vars then error("bad option 'vars' to table1 (a list of variables is required)", 2) end
+  local function blank_cells()
+    local c = {}
+    for _ = 1, G + (show_overall and 1 or 0) do c[#c + 1] = "" end
+    return c
+  end
   for vi, v in ipairs(vars) do
-    if type(v) == "string" then v = {name = v} end
-    if type(v) ~= "table" or type(v.name) ~= "string" then
-      error(("bad option 'vars' to table1 (entry %d needs a name)"):format(vi), 2)
-    end
+    v = resolve_var(v, vi, defaults)
     local col = get(v.name)
     if not col then error(("table1: no variable '%s' in the data"):format(v.name), 2) end
     local label = v.label or v.name
-    -- the kind of variable
-    local kind = v.type or "auto"
-    local numeric = true
-    local distinct, nd = {}, 0
-    for i = 1, n do
-      local x = col[i]
-      if not is_missing(x) then
-        if type(x) ~= "number" then numeric = false end
-        if not distinct[x] then distinct[x] = true; nd = nd + 1 end
-      end
-    end
-    if kind == "auto" then
-      if not numeric or v.levels then kind = "categorical"
-      else
-        local ints = true
-        for x in pairs(distinct) do if x ~= math.floor(x) then ints = false; break end end
-        kind = (ints and nd <= 5) and "categorical" or "continuous"
-      end
-    end
-    if kind ~= "categorical" and kind ~= "continuous" and kind ~= "normal" and kind ~= "nonnormal" then
-      error(("bad option 'vars' to table1 (variable '%s': type must be categorical, continuous, normal or nonnormal)"):format(v.name), 2)
-    end
-    if kind ~= "categorical" and not numeric then
-      error(("table1: variable '%s' is not numeric but declared %s"):format(v.name, kind), 2)
-    end
+    local kind, distinct = variable_kind(col, n, v)
     local d = v.digits or digits
-
-    -- samples per group (and overall)
-    local samples = {}
-    for k = 1, G do samples[k] = {} end
-    local all, n_missing, miss_by = {}, 0, {}
-    for k = 1, G do miss_by[k] = 0 end
-    local labels_for_test, groups_for_test = {}, {}
-    for i = 1, n do
-      local x = col[i]
-      local k = group_index[group_of[i]]
-      if is_missing(x) then
-        n_missing = n_missing + 1
-        if k then miss_by[k] = miss_by[k] + 1 end
-      else
-        all[#all + 1] = x
-        if k then
-          local s = samples[k]
-          s[#s + 1] = x
-          labels_for_test[#labels_for_test + 1] = x
-          groups_for_test[#groups_for_test + 1] = groups[k]
-        end
-      end
-    end
+    local samples, all, n_missing, miss_by = by_group(col, n, group_of, group_index, G)
+    local rec
 
     if kind == "categorical" then
       local levels = v.levels
@@ -252,130 +346,43 @@ function M.build(data, opts)
         for x in pairs(distinct) do levels[#levels + 1] = x end
         table.sort(levels, level_less)
       end
-      local p_str, test_name, rec
-      if show_p then
-        -- r x c counts, levels as rows, groups as columns
-        local tab = {}
-        for li, lv in ipairs(levels) do
-          tab[li] = {}
-          for k = 1, G do
-            local c = 0
-            for _, x in ipairs(samples[k]) do if x == lv then c = c + 1 end end
-            tab[li][k] = c
-          end
-        end
-        -- drop empty rows/columns (they carry no information and make the
-        -- expected counts zero)
-        local t2 = {}
-        for _, r in ipairs(tab) do
-          local s = 0
-          for _, c in ipairs(r) do s = s + c end
-          if s > 0 then t2[#t2 + 1] = r end
-        end
-        local keep = {}
-        for k = 1, G do
-          local s = 0
-          for _, r in ipairs(t2) do s = s + r[k] end
-          if s > 0 then keep[#keep + 1] = k end
-        end
-        local t3 = {}
-        for a, r in ipairs(t2) do
-          t3[a] = {}
-          for b, k in ipairs(keep) do t3[a][b] = r[k] end
-        end
-        if #t3 >= 2 and #keep >= 2 then
-          local chi = sv.stats.chisq_test(t3)
-          local min_exp = math.huge
-          for _, r in ipairs(chi.expected) do for _, e in ipairs(r) do min_exp = math.min(min_exp, e) end end
-          local want = v.test
-          if want == nil then want = min_exp < 5 and "fisher" or "chisq" end
-          if want == "fisher" then
-            local ok, f = pcall(sv.stats.fisher_test, t3)
-            if ok then rec = {p = f.p_value, method = "Fisher's exact test", test = "Fisher"}
-            else rec = {p = chi.p_value, method = chi.method, test = "\u{03C7}\u{00B2}", statistic = chi.statistic,
-                        note = "Fisher's test too large; chi-square used"} end
-          else
-            rec = {p = chi.p_value, method = chi.method, test = "\u{03C7}\u{00B2}", statistic = chi.statistic, df = chi.df}
-          end
-          p_str, test_name = M.format_p(rec.p), rec.test
-        end
+      if show_p then rec = categorical_test(samples, levels, v.test) end
+      add_row(label .. ", n (%)", blank_cells(), rec and M.format_p(rec.p), rec and rec.test)
+      local function n_pct(s, lv)
+        if #s == 0 then return "0" end
+        local c = count_of(s, lv)
+        return ("%d (%s)"):format(c, fmt_num(100 * c / #s, pdig))
       end
-      add_row(label .. ", n (%)", (function()
-        local c = {}
-        for _ = 1, G do c[#c + 1] = "" end
-        if show_overall then c[#c + 1] = "" end
-        return c
-      end)(), p_str, test_name)
       for _, lv in ipairs(levels) do
         local cells = {}
-        for k = 1, G do
-          local c = 0
-          for _, x in ipairs(samples[k]) do if x == lv then c = c + 1 end end
-          local tot = #samples[k]
-          cells[#cells + 1] = tot > 0 and ("%d (%s)"):format(c, fmt_num(100 * c / tot, pdig)) or "0"
-        end
-        if show_overall then
-          local c = 0
-          for _, x in ipairs(all) do if x == lv then c = c + 1 end end
-          cells[#cells + 1] = #all > 0 and ("%d (%s)"):format(c, fmt_num(100 * c / #all, pdig)) or "0"
-        end
+        for k = 1, G do cells[#cells + 1] = n_pct(samples[k], lv) end
+        if show_overall then cells[#cells + 1] = n_pct(all, lv) end
         local name = (v.level_labels and v.level_labels[lv]) or
-          (type(lv) == "number" and lv == math.floor(lv) and string.format("%d", lv)) or tostring(lv)
+          (math.type(lv) == "float" and lv == math.floor(lv) and string.format("%d", lv)) or tostring(lv)
         add_row("  " .. name, cells)
       end
-      if rec then tests[v.name] = rec; used_tests[rec.test] = rec.method end
     else
-      -- continuous: normal or not
-      local normal
-      if kind == "normal" then normal = true
-      elseif kind == "nonnormal" then normal = false
-      else
+      local normal = kind == "normal"
+      if kind == "continuous" then
         normal = true
-        local sets = G > 0 and samples or {all}
-        for _, s in ipairs(sets) do
-          if math.abs(skewness(s)) > skew_limit then normal = false end
+        for _, smp in ipairs(G > 0 and samples or {all}) do
+          if math.abs(skewness(smp)) > skew_limit then normal = false end
         end
       end
-      local function summary(s)
-        if #s == 0 then return "NA" end
-        local st = sv.stats.summary(s)
-        if normal then
-          return ("%s \u{00B1} %s"):format(fmt_num(st.mean, d), fmt_num(st.sd, d))
-        end
+      local function summary(smp)
+        if #smp == 0 then return "NA" end
+        local st = sv.stats.summary(smp)
+        if normal then return ("%s \u{00B1} %s"):format(fmt_num(st.mean, d), fmt_num(st.sd, d)) end
         return ("%s [%s, %s]"):format(fmt_num(st.median, d), fmt_num(st.q1, d), fmt_num(st.q3, d))
       end
       local cells = {}
       for k = 1, G do cells[#cells + 1] = summary(samples[k]) end
       if show_overall then cells[#cells + 1] = summary(all) end
-      local p_str, test_name, rec
-      local nonempty = 0
-      for k = 1, G do if #samples[k] > 0 then nonempty = nonempty + 1 end end
-      if show_p and nonempty >= 2 then
-        local present = {}
-        for k = 1, G do if #samples[k] > 0 then present[#present + 1] = samples[k] end end
-        if #present == 2 then
-          if normal then
-            local t = sv.stats.t_test(present[1], present[2])
-            rec = {p = t.p_value, statistic = t.statistic, df = t.df, method = t.method, test = "Welch t"}
-          else
-            local w = sv.stats.wilcox_test(present[1], present[2])
-            rec = {p = w.p_value, statistic = w.statistic, method = w.method, test = "Wilcoxon"}
-          end
-        else
-          if normal then
-            local a = M.anova(present)
-            rec = {p = a.p, statistic = a.statistic, df = a.df, method = a.method, test = "ANOVA"}
-          else
-            local kw = sv.stats.kruskal_test(present)
-            rec = {p = kw.p_value, statistic = kw.statistic, df = kw.df, method = kw.method, test = "Kruskal\u{2013}Wallis"}
-          end
-        end
-        p_str, test_name = M.format_p(rec.p), rec.test
-        tests[v.name] = rec
-        used_tests[rec.test] = rec.method
-      end
-      add_row(label .. (normal and ", mean \u{00B1} SD" or ", median [IQR]"), cells, p_str, test_name)
+      if show_p then rec = continuous_test(samples, normal) end
+      add_row(label .. (normal and ", mean \u{00B1} SD" or ", median [IQR]"), cells,
+              rec and M.format_p(rec.p), rec and rec.test)
     end
+    if rec then tests[v.name] = rec; used_tests[rec.test] = rec.method end
     if n_missing > 0 and opts.missing ~= false then
       local cells = {}
       for k = 1, G do cells[#cells + 1] = tostring(miss_by[k]) end

@@ -16,7 +16,7 @@ shot() { # file width height png
         --user-data-dir="$WORK/profile" --screenshot="$4" --window-size="$2,$3" "file://$1" >/dev/null 2>&1
 }
 
-for f in roc km beeswarm shap_bar dependence waterfall calibration decision; do
+for f in roc km beeswarm shap_bar dependence waterfall calibration decision cv_curve; do
     svg="$WORK/report/figures/$f.svg"
     w=$(sed -n 's/.*<svg[^>]* width="\([0-9.]*\)".*/\1/p' "$svg" | head -1)
     h=$(sed -n 's/.*<svg[^>]* height="\([0-9.]*\)".*/\1/p' "$svg" | head -1)

@@ -173,6 +173,8 @@ static void test_threads_bitwise_identical(void **state)
     sv_forest *f1 = train(X, N, P, y, &o, 1);
     sv_ctx c1 = {.threads = 1};
     sv_err err;
+    assert_null(f1->oob); /* made on demand */
+    assert_int_equal(sv_forest_compute_oob(f1, X, N, P, &c1, &err), SV_OK);
     assert_int_equal(sv_forest_predict(f1, X, N, P, &c1, p1, &err), SV_OK);
     int threads[] = {2, 7};
     for (int k = 0; k < 2; k++) {
@@ -180,6 +182,7 @@ static void test_threads_bitwise_identical(void **state)
         sv_ctx c = {.threads = threads[k]};
         assert_int_equal(sv_forest_predict(f, X, N, P, &c, pk, &err), SV_OK);
         assert_memory_equal(p1, pk, sizeof p1);
+        assert_int_equal(sv_forest_compute_oob(f, X, N, P, &c, &err), SV_OK);
         assert_memory_equal(f1->oob, f->oob, sizeof p1);
         for (int32_t t = 0; t < o.n_trees; t++) {
             assert_int_equal(f->trees[t].n_nodes, f1->trees[t].n_nodes);
@@ -240,6 +243,8 @@ static void test_loader_refuses_damage(void **state)
     unsigned char *buf;
     size_t len;
     sv_err err;
+    sv_ctx c1 = {.threads = 1};
+    assert_int_equal(sv_forest_compute_oob(f, X, N, P, &c1, &err), SV_OK);
     assert_int_equal(sv_forest_save_mem(f, &buf, &len, &err), SV_OK);
     sv_forest *g = NULL;
     assert_int_equal(sv_forest_load_mem(buf, len, &g, &err), SV_OK);
@@ -248,6 +253,7 @@ static void test_loader_refuses_damage(void **state)
         assert_memory_equal(g->trees[t].value, f->trees[t].value,
                             (size_t)f->trees[t].n_nodes * sizeof(double));
     }
+    assert_memory_equal(g->oob, f->oob, N * sizeof(double));
     sv_forest_free(g);
     for (size_t cut = 0; cut < len; cut++) {
         assert_int_equal(sv_forest_load_mem(buf, cut, &g, &err), SV_EFORMAT);

@@ -148,6 +148,102 @@ static void test_concordance_by_hand(void **state)
     assert_rel(c.concordance, 0.8, 1e-15);
 }
 
+/*
+ * Cox by hand: three subjects, all events, x = 1, 0, 1 at t = 1, 2, 3.
+ * l(b) = log(u / (2u + 1)) + log(1 / (1 + u)) + log(1), u = e^b.
+ * l'(b) = 1 - 2u/(2u + 1) - u/(1 + u) = 0  <=>  2u^2 = 1: u = 1/sqrt 2,
+ * b = -log(2)/2. Information: the weighted variance of x in each risk set,
+ * 2u/(2u + 1)^2 + u/(1 + u)^2 = 2 sqrt2 / (3 + 2 sqrt2), so
+ * var = (3 + 2 sqrt2) / (2 sqrt2) = 1 + 3 / (2 sqrt2).
+ * l(0) = log(1/3) + log(1/2) = -log 6.
+ */
+static void test_cox_three_by_hand(void **state)
+{
+    (void)state;
+    const double t[3] = {1, 2, 3}, e[3] = {1, 1, 1}, X[3] = {1, 0, 1};
+    double coef, se, hr, lo, hi, z, p, var;
+    int aliased, infinite;
+    sv_cox_result r;
+    memset(&r, 0, sizeof r);
+    r.coef = &coef, r.se = &se, r.hr = &hr, r.hr_lo = &lo, r.hr_hi = &hi, r.z = &z, r.p = &p;
+    r.var = &var, r.aliased = &aliased, r.infinite = &infinite;
+    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, NULL};
+    sv_err err;
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, &r, &err), SV_OK);
+    assert_true(r.converged);
+    assert_rel(coef, -log(2.0) / 2, 1e-9);
+    assert_rel(var, 1 + 3 / (2 * sqrt(2.0)), 1e-9);
+    assert_rel(r.loglik_null, -log(6.0), 1e-15);
+    double u = 1 / sqrt(2.0);
+    assert_rel(r.loglik, log(u / (2 * u + 1)) - log(1 + u), 1e-12);
+    assert_int_equal(aliased, 0);
+    assert_int_equal(infinite, 0);
+    assert_int_equal(r.df, 1);
+
+    /* a raised cancel flag stops the iteration with SV_EINTR */
+    int cancel = 1;
+    sv_ctx ctx = {.cancel = &cancel};
+    o.ctx = &ctx;
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, &r, &err), SV_EINTR);
+}
+
+/* The O(n log n) counts equal an O(n^2) count of R's definition on
+ * random data with many ties in time, risk and both, with strata. */
+static void test_concordance_brute_force(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    double t[N], e[N], r[N];
+    int s[N];
+    uint64_t x = 12345;
+    for (int rep = 0; rep < 20; rep++) {
+        for (int i = 0; i < N; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            t[i] = 1 + (double)((x >> 33) % 25);
+            e[i] = (double)((x >> 20) & 1);
+            r[i] = (double)((x >> 40) % 9) - 4;
+            s[i] = (int)((x >> 50) % 3);
+        }
+        for (int use_strata = 0; use_strata < 2; use_strata++) {
+            double conc = 0, disc = 0, tx = 0, ty = 0, txy = 0;
+            double dN[N], dD[N];
+            memset(dN, 0, sizeof dN);
+            memset(dD, 0, sizeof dD);
+            for (int i = 0; i < N; i++) {
+                for (int j = 0; j < N; j++) {
+                    if (i == j || (use_strata && s[i] != s[j])) continue;
+                    if (!e[i]) continue; /* i is the event of the pair */
+                    if (t[j] < t[i]) continue;
+                    if (t[j] == t[i]) {
+                        if (e[j]) { /* both events at one time: count once */
+                            if (j < i) continue;
+                            if (r[i] == r[j]) txy += 1; else ty += 1;
+                            continue;
+                        }
+                    }
+                    double sc = r[i] > r[j] ? 1 : r[i] < r[j] ? 0 : 0.5;
+                    if (r[i] > r[j]) conc += 1;
+                    else if (r[i] < r[j]) disc += 1;
+                    else tx += 1;
+                    dN[i] += sc, dN[j] += sc, dD[i] += 1, dD[j] += 1;
+                }
+            }
+            sv_concordance_result c;
+            sv_err err;
+            assert_int_equal(sv_concordance(t, e, r, use_strata ? s : NULL, 3, N, &c, &err), SV_OK);
+            assert_true(c.concordant == conc);
+            assert_true(c.discordant == disc);
+            assert_true(c.tied_risk == tx);
+            assert_true(c.tied_time == ty);
+            assert_true(c.tied_both == txy);
+            /* the infinitesimal jackknife variance, from the pair sums */
+            double D = conc + disc + tx, C = (conc + tx / 2) / D, var = 0;
+            for (int i = 0; i < N; i++) var += pow((dN[i] - C * dD[i]) / D, 2);
+            assert_rel(c.var, var, 1e-12);
+        }
+    }
+}
+
 /* Tails against R (options(digits = 17)): relative agreement far out. */
 static void test_distributions_match_r(void **state)
 {
@@ -201,6 +297,8 @@ int main(void)
         cmocka_unit_test(test_km_six_by_hand),
         cmocka_unit_test(test_logrank_six_by_hand),
         cmocka_unit_test(test_concordance_by_hand),
+        cmocka_unit_test(test_cox_three_by_hand),
+        cmocka_unit_test(test_concordance_brute_force),
         cmocka_unit_test(test_distributions_match_r),
         cmocka_unit_test(test_order_stable),
         cmocka_unit_test(test_bad_input),

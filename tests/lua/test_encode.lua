@@ -284,6 +284,29 @@ T.test("the default rule '*' covers every feature without its own rule", functio
   T.eq(#enc_mod.complete(d), 2) -- rows 1 and 2 are complete before imputation
 end)
 
+T.test("a column's own NA spelling marks numeric cells missing too (-99)", function()
+  local spec = {centre = "C", features = {{name = "a", column = "A", kind = "numeric", na = {"-99"}, range = {0, 10}}}}
+  local e2 = enc_mod.check(spec)
+  local d2 = enc_mod.apply(e2, {A = sv.vector({1, -99, 3})})
+  T.ok(isnan(d2.X:get(2, "a")), "-99 as a number is missing, not out of range")
+  d2 = enc_mod.apply(e2, {A = {"1", "-99", "3"}})
+  T.ok(isnan(d2.X:get(2, "a")), "-99 as text is missing")
+  T.eq(d2.missing.a, 1)
+end)
+
+T.test("columns: the encoded data as the analyst reads it, with table1 variables", function()
+  local cols, vars = enc_mod.columns(d)
+  -- ordinal by its level name (first spelling), binary yes/no, one-hot folded
+  T.eq(cols.fgt[1], "a"); T.eq(cols.fgt[4], "d"); T.eq(cols.fgt[5], false)
+  T.eq(cols.edema[1], "yes"); T.eq(cols.edema[2], "no"); T.eq(cols.edema[4], false)
+  T.eq(cols.shape[2], "round"); T.eq(cols.shape[5], false)
+  T.eq(cols.size_mm[1], 25); T.ok(isnan(cols.size_mm[4]))
+  T.eq(cols.her2[1], "positive"); T.eq(cols.dfs_event[2], "yes")
+  T.eq(vars[3].name, "fgt"); T.eq(vars[3].type, "categorical"); T.eq(vars[3].levels[2], "b")
+  T.eq(vars[5].name, "shape"); T.eq(vars[5].levels[3], "irregular")
+  T.eq(#vars, 6 + 3)
+end)
+
 T.test("an unknown option to apply is an error", function()
   T.raises(function() enc_mod.apply(enc, data_with({}), {hedaer = 1}) end, "unknown option 'hedaer' to encode.apply")
 end)

@@ -116,6 +116,20 @@ T.test("OOB predictions: NaN only for rows always in bag, else a mean of leaf va
   for i = 1, #o2 do T.ok(o2[i] == o2[i], "every row out of bag at least once in 200 trees") end
 end)
 
+T.test("subsampling without replacement: sample_fraction rows, each once", function()
+  -- 0.5 x 569 = 284.5 rounds half to even (Python's round, as
+  -- scikit-learn's max_samples): 284 rows, each of weight 1, so the root's
+  -- cover is 284 and the OOB rows are the other 285 in a 1-tree forest.
+  local f = sv.forest.train(X, y, {trees = 1, bootstrap = false, sample_fraction = 0.5, seed = 8})
+  T.eq(f:tree(1).cover[1], 284)
+  local o, k = f:oob_predict(), 0
+  for i = 1, #o do if o[i] == o[i] then k = k + 1 end end
+  T.eq(k, 285)
+  -- 0.3 x 569 = 170.7 -> 171 with replacement: the counts add up to 171
+  local g = sv.forest.train(X, y, {trees = 1, sample_fraction = 0.3, seed = 8})
+  T.eq(g:tree(1).cover[1], 171)
+end)
+
 T.test("save / load / predict is bitwise identical; damaged files are refused", function()
   local f = sv.forest.train(X, y, {trees = 40, seed = 2})
   local path = T.tmp .. "/forest_test.svf"

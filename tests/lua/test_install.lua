@@ -41,6 +41,15 @@ end)
 local env = ("LUA_CPATH=%q LUA_PATH=%q"):format(
   prefix .. "/lib/lua/5.4/?.so;;", prefix .. "/share/lua/5.4/?.lua;;")
 
+-- A sanitizer build (make test SANITIZE=1): an uninstrumented lua5.4 can
+-- only load the instrumented sylva.so with the ASan runtime preloaded.
+local needed = sh(("readelf -d %q"):format(build .. "/sylva.so"))
+if needed:find("libasan", 1, true) then
+  local asan = sh("gcc -print-file-name=libasan.so"):gsub("%s+$", "")
+  local ubsan = sh("gcc -print-file-name=libubsan.so"):gsub("%s+$", "")
+  env = ("LD_PRELOAD=%q ASAN_OPTIONS=detect_leaks=0 %s"):format(asan .. ":" .. ubsan, env)
+end
+
 local has_lua = sh("command -v lua5.4") ~= ""
 if not has_lua then
   print("skipping the stock lua5.4 tests: lua5.4 not found")

@@ -87,6 +87,14 @@ T.test("a legend that would cover data in every corner goes below the figure", f
   T.ok(y > 380, "legend below the panel: y = " .. tostring(y))
 end)
 
+T.test("a legend wider than the panel goes below the figure", function()
+  local long = {name = "A model with a very long descriptive name that no panel can hold", fpr = {0, 1}, tpr = {0, 1}, auc = 0.5}
+  local svg = P.roc({long}, {width = 380, height = 380})
+  well_formed(svg, "roc_wide_legend")
+  local _, y = legend_box(svg)
+  T.ok(y > 360, "legend below the panel: y = " .. tostring(y))
+end)
+
 -- Kaplan-Meier: 4 patients, hand-worked.
 --   t=1 event (4 at risk): S = 3/4;  t=2 censored;  t=3 event (2 at risk): S = 3/8;
 --   t=4 event (1 at risk): S = 0.
@@ -124,6 +132,16 @@ T.test("KM: curves per group, censor ticks, at-risk table under the plot, log-ra
   T.ok(risk_y > xlab_y, "at-risk rows under the plot")
 end)
 
+T.test("KM accepts a grouped fit from sv.surv.km(..., {group = g})", function()
+  local fit = sv.surv.km({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {group = {"x", "x", "x", "y", "y", "y"}})
+  local svg = P.km(fit, {pvalue = 0.5})
+  well_formed(svg, "km_grouped")
+  T.eq(count(svg, 'class="curve"'), 2)
+  T.ok(svg:find('data-name="y"', 1, true))
+  -- group y (times 4, 5, 6) at risk at tick 0 is 3, at 4 still 3
+  T.ok(svg:find('class="at%-risk"'))
+end)
+
 T.test("KM accepts precomputed fits (as from sv.surv.km)", function()
   local fit = {time = {1, 2, 3}, n_risk = {3, 2, 1}, n_event = {1, 0, 1}, n_censor = {0, 1, 0},
                surv = {2 / 3, 2 / 3, 0}, lower = {0.3, 0.3, 0 / 0}, upper = {1, 1, 0 / 0}}
@@ -154,8 +172,9 @@ T.test("bar chart: bars in mean |SHAP| order with their values", function()
   well_formed(svg, "shap_bar")
   T.eq(count(svg, 'class="bar"'), 3)
   local bars = svg:sub((svg:find('class="bar"', 1, true))) -- after the axis tick labels
-  local i_b, i_a, i_c = bars:find(">0.163<", 1, true), bars:find(">0.15<", 1, true), bars:find(">0.0075<", 1, true)
-  T.ok(i_b and i_a and i_c and i_b < i_a and i_a < i_c, "values 0.163, 0.15, 0.0075 in order")
+  -- one precision for all bars (3 significant digits of the largest: 3 decimals)
+  local i_b, i_a, i_c = bars:find(">0.163<", 1, true), bars:find(">0.150<", 1, true), bars:find(">0.007<", 1, true)
+  T.ok(i_b and i_a and i_c and i_b < i_a and i_a < i_c, "values 0.163, 0.150, 0.007 in order")
 end)
 
 T.test("dependence plot: one point per patient, coloured by another feature", function()
@@ -164,6 +183,56 @@ T.test("dependence plot: one point per patient, coloured by another feature", fu
   T.eq(count(svg, "<circle"), 4)
   T.ok(svg:find("SHAP value for b", 1, true))
   T.raises(function() P.shap_dependence(phi, X, "zz") end, "no feature named 'zz'")
+end)
+
+T.test("dependence plot of a binary feature: ticks at 0 and 1, points jittered around them", function()
+  local svg = P.shap_dependence(phi, X, "c")
+  well_formed(svg, "dependence_binary")
+  local xs = {}
+  for cx in svg:gmatch('<circle cx="([%d.]+)"') do xs[#xs + 1] = tonumber(cx) end
+  T.eq(#xs, 4)
+  local distinct = {}
+  for _, x in ipairs(xs) do distinct[x] = true end
+  local nd = 0
+  for _ in pairs(distinct) do nd = nd + 1 end
+  T.eq(nd, 4, "no two points at the same x")
+  -- tick labels are exactly the values 0 and 1
+  local ticks = {}
+  for t in svg:gmatch('text%-anchor="middle" font%-size="14">([^<]+)</text>') do ticks[#ticks + 1] = t end
+  T.eq(table.concat(ticks, ","), "0,1")
+end)
+
+T.test("net benefit agrees with sv.calib.dca (an independent implementation checked against R)", function()
+  local r = sv.rng(5)
+  local y, p = {}, {}
+  for i = 1, 300 do
+    p[i] = math.floor(r:uniform() * 1000) / 1000      -- ties on purpose
+    y[i] = (r:uniform() < p[i]) and 1 or 0
+  end
+  local th = {}
+  for k = 1, 99 do th[k] = k / 100 end
+  local mine = P.net_benefit(y, p, th)
+  local ref = sv.calib.dca(y, p, {thresholds = th})
+  for k = 1, 99 do T.near(mine[k], ref.model[k], 1e-12, "t = " .. th[k]) end
+  local _, data = P.decision_curve({{name = "M", y = y, p = p}}, {thresholds = th})
+  for k = 1, 99 do T.near(data.treat_all[k], ref.all[k], 1e-12) end
+  -- and the Brier score in the calibration legend is sv.calib.brier's
+  local svg = P.calibration({{name = "M", y = y, p = p}})
+  T.ok(svg:find(("M (Brier %.3f)"):format(sv.calib.brier(y, p)), 1, true))
+end)
+
+T.test("decision curve: one 'treat all' line per distinct outcome set", function()
+  local y1, p1 = {1, 0, 1, 0}, {0.9, 0.6, 0.4, 0.1}
+  local y2, p2 = {1, 0, 0, 0, 0}, {0.8, 0.3, 0.2, 0.1, 0.4}
+  local svg, data = P.decision_curve({{name = "A", y = y1, p = p1}, {name = "B", y = y1, p = p2 and {0.5, 0.5, 0.5, 0.5}}})
+  T.eq(count(svg, 'class="reference"'), 2, "same patients: one treat-all and treat-none")
+  svg, data = P.decision_curve({{name = "Internal", y = y1, p = p1}, {name = "External", y = y2, p = p2}})
+  well_formed(svg, "decision_two_sets")
+  T.eq(count(svg, 'class="reference"'), 3, "two treat-all lines and treat-none")
+  T.ok(svg:find("Treat all (External)", 1, true))
+  T.near(data.prevalence_by_model[2], 0.2, 1e-15)
+  local t = data.thresholds[10]
+  T.near(data.treat_all_by_model[2][10], 0.2 - 0.8 * t / (1 - t), 1e-15)
 end)
 
 T.test("waterfall: bars add up from E[f(X)] to f(x)", function()
@@ -216,6 +285,30 @@ T.test("net benefit by hand and the decision curve", function()
   T.near(data.prevalence, 0.5, 1e-15)
   -- treat all at t: prev - (1 - prev) t / (1 - t)
   T.near(data.treat_all[1], 0.5 - 0.5 * data.thresholds[1] / (1 - data.thresholds[1]), 1e-15)
+end)
+
+T.test("ROC from labels and scores: curve and DeLong CI from sv.roc", function()
+  local y = {0, 0, 1, 1, 0, 1, 0, 1}
+  local s = {0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.7}
+  local a = sv.roc.auc(y, s)
+  -- Mann-Whitney by hand: case scores .35 .8 .9 .7 vs controls .1 .4 .2 .6:
+  -- .35 beats 2, .8/.9/.7 beat 4 each -> 14 of 16 = 0.875
+  T.near(a.auc, 0.875, 1e-15)
+  local svg = P.roc({{name = "S", y = y, score = s}})
+  well_formed(svg, "roc_ys")
+  T.ok(svg:find(("S: AUC 0.875 (95%% CI %.3f\u{2013}%.3f)"):format(a.lo, a.hi), 1, true), "legend from sv.roc.auc")
+end)
+
+T.test("KM from raw data computes the log-rank p with sv.surv.logrank", function()
+  local time = {1, 2, 3, 4, 5, 6, 2, 3, 5, 8, 9, 10}
+  local event = {1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1}
+  local group = {"A", "A", "A", "A", "A", "A", "B", "B", "B", "B", "B", "B"}
+  local lr = sv.surv.logrank(time, event, group)
+  local svg = P.km({time = time, event = event, group = group})
+  T.ok(svg:find("Log-rank p " .. P.format_p(lr.p), 1, true), "p from sv.surv.logrank")
+  -- the drawn curve of group A reaches S = 0 at t = 6 (its last row is an event)
+  local f = P._km_fit({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1})
+  T.eq(f.surv[#f.surv], 0)
 end)
 
 T.test("unknown options and bad input are errors naming the function", function()

@@ -152,6 +152,10 @@ T.test("REPL: help(sv.read_csv) prints its documentation", function()
   has(out, "RFC 4180")
   has(out, "(from docs/data.md)")
   has(out, "help(sv.read_csv)")
+  out = run(bin(), "d = sv.parse_csv('a\\n1\\n')\nhelp(d)\nhelp('d:col')\nhelp('help')\n")
+  has(out, "## Frames")
+  has(out, "### `d:col(name)`")
+  has(out, "(from docs/sylva.md)")
 end)
 
 T.test("REPL: unfinished input at the end is reported, status 0", function()
@@ -183,9 +187,10 @@ else
   T.test("REPL on a terminal: completion, Ctrl-C in a loop and at the prompt, history", function()
     local home = TMP .. "/home"
     os.execute(("rm -rf %q; mkdir -p %q"):format(home, home))
-    local looping, done42 = TMP .. "/looping", TMP .. "/done42"
+    local looping, done42, training = TMP .. "/looping", TMP .. "/done42", TMP .. "/training"
     os.remove(looping)
     os.remove(done42)
+    os.remove(training)
     -- The driver types lines into the terminal; it waits for marker files
     -- before sending Ctrl-C so that the signal lands where it should.
     local driver = TMP .. "/drive.sh"
@@ -199,13 +204,22 @@ else
       ("wait_for %q"):format(looping), "sleep 0.3",
       "printf '\\003'", "sleep 0.3",
       ("printf 'print(x + 41) io.open(\"%s\", \"w\"):close()\\n'"):format(done42),
-      ("wait_for %q"):format(done42), "sleep 0.3",
-      "printf 'garbage that is not Lua'", "sleep 0.2",
+      -- a Ctrl-C must reach readline, not the moment between two lines:
+      -- generous pauses, the machine may be loaded
+      ("wait_for %q"):format(done42), "sleep 1",
+      "printf 'garbage that is not Lua'", "sleep 0.3",
       "printf '\\003'", "sleep 0.3",
       "printf 'print(\"after\" .. \"ctrl-c\")\\n'", "sleep 0.3",
-      "printf 'for i = 1, 2 do\\n'", "sleep 0.3",
+      "printf 'for i = 1, 2 do\\n'", "sleep 1",
       "printf '\\003'", "sleep 0.3",
       "printf 'print(\"fresh\" .. \"chunk\")\\n'", "sleep 0.3",
+      -- engine work (a forest far too big to finish) stops on Ctrl-C
+      ("printf 'd = sv.read_csv(\"%s\") X = d:matrix({\"age\", \"size\", \"nodes\"})\\n'"):format(
+        T.root .. "/tests/fixtures/data/gbsg.csv"),
+      ("printf 'io.open(\"%s\", \"w\"):close() f = sv.forest.train(X, d:col(\"status\"), {trees = 1000000, threads = 1})\\n'"):format(training),
+      ("wait_for %q"):format(training), "sleep 1",
+      "printf '\\003'", "sleep 0.5",
+      "printf 'print(f == nil, \"engine\" .. \"stopped\")\\n'", "sleep 0.3",
       "printf '\\004'",
     }, "\n") .. "\n")
     local cmd = ("HOME=%q; TERM=dumb; export HOME TERM; sh %q | timeout 30 script -qfec %q /dev/null"):format(
@@ -223,9 +237,53 @@ else
     T.ok(not out:find("syntax error", 1, true), "the cleared line was not run:\n" .. out)
     -- Ctrl-C in a continuation line dropped the unfinished chunk
     has(out, "freshchunk")
+    -- Ctrl-C stopped the engine (between trees; the error comes either
+    -- from the engine's check or from the Lua hook at the binding's next
+    -- call) and the session went on
+    local at = out:find("trees = 1000000", 1, true)
+    T.ok(at and out:find("interrupted", at, true), "engine work interrupted:\n" .. out)
+    has(out, "true\tenginestopped")
     local hist = read(home .. "/.sylva_history")
     has(hist, "x = 1", "history")
     has(hist, 'sv.read_csv("/nonexistent/file.csv")', "history")
+  end)
+
+  -- The progress bar: drawn on a terminal for work longer than half a
+  -- second, never after sv.progress(false), never when CI is set, never
+  -- when stderr is not a terminal.
+  local function progress_run(envset)
+    local script = TMP .. "/progress.lua"
+    write(script, table.concat({
+      'local sv = require "sylva"',
+      'local d = sv.read_csv(arg[1])',
+      'local X = d:matrix({"age", "size", "grade", "nodes", "pgr", "er", "hormon"})',
+      'local y = d:col("status")',
+      -- one call must last over half a second: double the trees until one
+      -- takes a second (whatever the speed of the machine)
+      'local trees = 250',
+      'local function train(n) local t0 = sv.clock()',
+      '  sv.forest.train(X, y, {trees = n, seed = 1, threads = 1}) return sv.clock() - t0 end',
+      'io.stderr:write("<on>")',
+      'while train(trees) < 1.0 do trees = trees * 2 end',
+      'io.stderr:write("</on>")',
+      'sv.progress(false)',
+      'io.stderr:write("<off>") train(trees) io.stderr:write("</off>")',
+    }, "\n") .. "\n")
+    local cmd = ("%s TERM=dumb; export TERM; timeout 60 script -qfec %q /dev/null"):format(
+      envset, ("%s %s %s"):format(BIN, script, T.root .. "/tests/fixtures/data/gbsg.csv"))
+    local out = run(cmd)
+    return out
+  end
+
+  T.test("progress bar: drawn on a terminal, off with sv.progress(false) or CI", function()
+    local out = progress_run("unset CI;")
+    local on = out:match("<on>(.-)</on>") or ""
+    local off = out:match("<off>(.-)</off>") or ""
+    T.ok(on:find("forest.train", 1, true) and on:find("%] +%d+%%"), "bar while on:\n" .. out)
+    T.ok(not off:find("[", 1, true), "no bar after sv.progress(false):\n" .. off)
+    out = progress_run("CI=1; export CI;")
+    on = out:match("<on>(.-)</on>") or "?"
+    T.ok(not on:find("[", 1, true), "no bar under CI:\n" .. on)
   end)
 end
 

@@ -44,6 +44,16 @@ T.test("table cells are formatted for reading in md/html", function()
   T.eq(R.format(0 / 0, 3), "NA")
 end)
 
+T.test("a table column reads with one precision in md and html", function()
+  local rep = R.new({title = "t", date = "2026-01-01T00:00:00Z"})
+  -- largest non-integer 0.737 -> 3 significant digits = 3 decimals; 0.0740 column -> 4
+  rep:table({columns = {"k", "AUC", "SD"}, rows = {{1, 0.706, 0.074}, {2, 0.73, 0.0618}}}, {name = "t"})
+  local md = rep:markdown(rep:provenance())
+  T.ok(md:find("| 2 | 0.730 | 0.0618 |", 1, true), md)
+  T.ok(md:find("| 1 | 0.706 | 0.0740 |", 1, true), md)
+  T.ok(rep:html(rep:provenance()):find("<td>0.730</td>", 1, true))
+end)
+
 -- A small report with every kind of block.
 local function build(date, extra_text)
   local rep = R.new({title = "Test <report> & co", date = date, script = T.root .. "/tests/lua/test_report.lua"})
@@ -180,7 +190,7 @@ T.test("the sample report with every figure is well-formed", function()
     n = n + 1
     T.ok(os.execute("xmllint --noout '" .. out .. "/figures/" .. f .. "'"), f)
   end
-  T.eq(n, 8)
+  T.eq(n, 9)
   T.ok(os.execute("xmllint --noout '" .. out .. "/report.html'"), "report.html")
 end)
 

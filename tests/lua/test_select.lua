@@ -64,6 +64,15 @@ T.test("a given ranking (names) is followed; the 1-SE rule picks no more than th
   T.ok(sel.curve[sel.k].mean >= sel.curve[best].mean - sel.curve[best].se)
 end)
 
+T.test("stop_early ends the curve at the first step that does not improve by tol", function()
+  local sel = sv.select.forward(X, y, {ranking = {"a", "c", "d", "b"}, forest = {trees = 30}, k = 3, seed = 2,
+                                       tol = 0.5, stop_early = true, progress = false})
+  -- no step improves the CV AUC by 0.5: stop after the second size, keep one feature
+  T.eq(#sel.curve, 2)
+  T.eq(sel.k, 1)
+  T.eq(sel.selected[1], "a")
+end)
+
 T.test("bad options are errors naming the function", function()
   T.raises(function() sv.select.forward(X, y, {rul = "1se"}) end, "unknown option 'rul' to select.forward")
   T.raises(function() sv.select.forward(X, y, {rule = "aic", ranking = {"a"}}) end, "bad option 'rule'")

@@ -82,6 +82,9 @@ T.test("by group: leave one centre out, or name the test centres", function()
   local train, test = sv.split.by_group(g, {test = {"B", "C"}})
   T.ok(same(train, {1, 3, 6})); T.ok(same(test, {2, 4, 5}))
   T.raises(function() sv.split.by_group(g, {test = "D"}) end, "no row in group 'D'")
+  -- rows without a group form a fold of their own, named false
+  local f2 = sv.split.by_group({"A", false, "A"})
+  T.eq(#f2, 2); T.eq(f2[2].group, false); T.ok(same(f2[2].test, {2}))
 end)
 
 T.test("bootstrap: n draws with replacement, out-of-bag is the complement", function()

@@ -45,6 +45,7 @@ T.test("distribution functions agree with R to 1e-12 relative, tails included", 
     elseif f.fn == "dhyper" then v = S.dhyper(f.a1, f.a2, f.a3, f.a4)
     elseif f.fn == "phyper" then v = S.phyper(f.a1, f.a2, f.a3, f.a4, lower)
     elseif f.fn == "pnorm" or f.fn == "qnorm" then v = S[f.fn](f.a1, lower)
+    elseif f.fn == "psignrank" then v = S.psignrank(f.a1, f.a2, lower)
     elseif f.fn == "pt" or f.fn == "qt" or f.fn == "pchisq" or f.fn == "qchisq" then
       v = S[f.fn](f.a1, f.a2, lower)
     else v = S[f.fn](f.a1, f.a2, f.a3, lower) end
@@ -133,6 +134,27 @@ local cases = {
     return S.wilcox_test(where(w, "mean_smoothness", "malignant", 1, 12), where(w, "mean_smoothness", "malignant", 0, 9),
                          {mu = 0.01})
   end,
+  signrank_paired_radius = function() return S.wilcox_test(w.mean_radius, w.worst_radius, {paired = true}) end,
+  signrank_paired_exact = function()
+    local a, b = {}, {}
+    for i = 1, 15 do a[i], b[i] = w.mean_radius[i], w.worst_radius[i] end
+    return S.wilcox_test(a, b, {paired = true})
+  end,
+  signrank_one_age = function()
+    local a = {}
+    for i = 1, 40 do a[i] = g.age[i] end
+    return S.wilcox_test(a, {mu = 50})
+  end,
+  signrank_one_exact_greater = function()
+    local a = {}
+    for i = 1, 20 do a[i] = w.mean_texture[i] end
+    return S.wilcox_test(a, {mu = 18, alternative = "greater"})
+  end,
+  signrank_one_nocorrect_less = function()
+    local a = {}
+    for i = 1, 40 do a[i] = g.age[i] end
+    return S.wilcox_test(a, {mu = 50, correct = false, alternative = "less"})
+  end,
   kruskal_nodes_grade = function() return S.kruskal_test(g.nodes, g.grade) end,
   kruskal_pgr_grade = function() return S.kruskal_test(g.pgr, g.grade) end,
   kruskal_age_grade = function() return S.kruskal_test(g.age, g.grade) end,
@@ -160,7 +182,7 @@ T.test("chi-square, Fisher, t, Wilcoxon and Kruskal-Wallis tests agree with R", 
       end
     end
   end
-  T.eq(n, 29)
+  T.eq(n, 34)
 end)
 
 T.test("chi-square by hand: 2 x 2 table with and without Yates", function()
@@ -180,6 +202,48 @@ T.test("Fisher by hand: the tea-tasting table", function()
   -- tables as likely or less than 16/70: k = 0, 1, 3, 4 -> 34/70
   T.rel(S.fisher_test({{3, 1}, {1, 3}}).p_value, 34 / 70, 1e-14)
   T.rel(S.fisher_test({{3, 1}, {1, 3}}, {alternative = "greater"}).p_value, 17 / 70, 1e-14)
+end)
+
+T.test("Fisher's conditional MLE odds ratio and exact interval agree with R", function()
+  local tabs = {
+    fisher_meno_status = function(o) return S.fisher_test(g.meno, g.status, o) end,
+    fisher_hormon_status_less = function(o) return S.fisher_test(g.hormon, g.status, o) end,
+    fisher_hormon_status_greater = function(o) return S.fisher_test(g.hormon, g.status, o) end,
+    fisher_tea = function(o) return S.fisher_test({{3, 1}, {1, 3}}, o) end,
+    fisher_tea_90 = function(o) return S.fisher_test({{3, 1}, {1, 3}}, o) end,
+  }
+  -- R's fisher.test solves with uniroot's default tolerance (1.2e-4 on t
+  -- or on 1/t); the fixture's reference values solve R's same equations
+  -- with tol 1e-15: those we match to 1e-9, R's printed ones to 2.5e-4 in
+  -- t or 1/t.
+  local function close(a, b)
+    if a == b then return true end
+    return math.min(math.abs(a - b), math.abs(1 / a - 1 / b)) <= 2.5e-4
+  end
+  for _, f in ipairs(rows("fisher_or.csv")) do
+    local r = tabs[f.case]({alternative = f.alternative, conf_level = f.level})
+    for k, v in pairs({estimate = r.estimate, lo = r.conf_int[1], hi = r.conf_int[2]}) do
+      if math.abs(f[k]) == math.huge or f[k] == 0 then T.eq(v, f[k], f.case .. " " .. k)
+      else T.rel(v, f[k], 1e-9, f.case .. " " .. k) end
+      T.ok(close(v, f["r_" .. k]), f.case .. " " .. k .. " vs fisher.test")
+    end
+  end
+end)
+
+T.test("Fisher by simulation: seeded, thread-invariant, agrees with exact and R's simulation", function()
+  local job = {{1, 3, 10, 6}, {2, 3, 10, 7}, {1, 6, 14, 12}, {0, 1, 9, 11}}
+  local a = S.fisher_test(job, {simulate = true, B = 20000, seed = 1, threads = 1})
+  local b = S.fisher_test(job, {simulate = true, B = 20000, seed = 1, threads = 2})
+  T.eq(a.p_value, b.p_value)
+  -- exact p = 0.78268 (R); Monte Carlo SE sqrt(.78 * .22 / 20000) = 0.0029
+  T.near(a.p_value, 0.78268493896563884, 4 * 0.0029)
+  -- a 2 x 6 table that R cannot enumerate with its default workspace (and
+  -- neither can sylva within max_tables): R's simulated p with B = 1e5 has
+  -- SE 0.0011, ours with B = 20000 0.0025; 4 combined SEs = 0.011
+  local f = rows("fisher_sim.csv")[1]
+  local big = {{120, 80, 60, 40, 30, 20}, {100, 90, 70, 50, 20, 30}}
+  T.raises(function() S.fisher_test(big) end, "too many to enumerate")
+  T.near(S.fisher_test(big, {simulate = true, B = 20000, seed = 3}).p_value, f.p, 0.011)
 end)
 
 T.test("Wilcoxon by hand: exact with no ties, normal with ties", function()

@@ -217,6 +217,7 @@ local function cox_check(key, fit)
   rel(fit.score_p, R(key .. ".score_p"), "cox.test_p", key)
   rel(fit.lrt_p, R(key .. ".lrt_p"), "cox.test_p", key)
   rel(fit.concordance, R(key .. ".concordance"), "cox.concordance", key)
+  rel(fit.concordance_se, R(key .. ".concordance_se"), "cox.concordance_se", key)
   T.eq(#fit.warnings, 0, key .. " warnings")
 end
 
@@ -271,6 +272,8 @@ T.test("concordance agrees with concordance(reverse = TRUE): ties in risk and ti
   local t, e = gbsg:col("rfstime"), gbsg:col("status")
   local function check(key, c, counts)
     rel(c, R(key .. ".c"), "concordance", key)
+    rel(counts.var, R(key .. ".var"), "concordance.var", key)
+    T.eq(counts.se, math.sqrt(counts.var))
     rel(counts.concordant, R(key .. ".counts.1"), "concordance.counts", key)
     rel(counts.discordant, R(key .. ".counts.2"), "concordance.counts", key)
     rel(counts.tied_risk, R(key .. ".counts.3"), "concordance.counts", key)
@@ -316,6 +319,10 @@ T.test("bad input raises errors naming the function and argument", function()
   T.raises(function() km({1, 2}, {1, 1}, {group = {1, "a"}}) end, "mixes numbers and strings")
   T.raises(function() sv.surv.logrank({1, 2, 3}, {1, 1, 0}, {1, 1, 1}) end, "only 1 group")
   T.raises(function() sv.surv.logrank({1, 2}, {1, 1}, {1, 2}, {rho = -1}) end, "rho")
+  local many, ones, lab = {}, {}, {}
+  for i = 1, 1001 do many[i], ones[i], lab[i] = i, 1, i / 7 end
+  T.raises(function() sv.surv.logrank(many, ones, lab) end, "is group a continuous variable?")
+  T.raises(function() sv.surv.pairwise(many, ones, lab) end, "at most 100 for pairwise")
   T.raises(function() sv.surv.cox({1, 2}, {1, 1}, {{1}, {2}, {3}}) end, "X has 3 rows, time has 2")
   T.raises(function() sv.surv.cox({1, 2}, {1, 1}, {{1}, {0 / 0}}) end, "X[2, 1] is not finite")
   T.raises(function() sv.surv.cox({1, 2}, {1, 1}, {{1}, {2}}, {ties = "exact"}) end, "ties")

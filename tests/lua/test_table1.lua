@@ -118,6 +118,22 @@ T.test("by set: labels given as an array, groups in a chosen order, encoded data
   T.eq(t.columns[3], "Test (n = 206)")
 end)
 
+T.test("encoded data: variables by name, categorical levels from the spec", function()
+  local enc = sv.encode.load(T.root .. "/tests/fixtures/encode/centre_a.lua")
+  local ed = sv.encode.apply(enc, sv.read_csv(T.root .. "/tests/fixtures/encode/centre_a.csv"))
+  local t = sv.table1(ed, {vars = {"fgt", "edema", {name = "age", type = "normal"}}})
+  -- fgt: a, 2 -> b, FATTY -> a, d, missing -> levels a..d over 4 non-missing
+  T.eq(row_of(t, "  a")[2], "2 (50.0)")
+  T.eq(row_of(t, "  c")[2], "0 (0.0)")
+  T.eq(row_of(t, "  yes")[2], "2 (50.0)")  -- edema: yes, no, n, missing, y
+  -- ages 50, 60, 45, 70: mean 56.25, SD 11.09
+  T.eq(row_of(t, "age, mean \u{00B1} SD")[2], "56.2 \u{00B1} 11.1")
+  -- without vars: every feature and outcome
+  local all = sv.table1(ed, {})
+  T.ok(row_of(all, "her2, n (%)"), "outcomes included")
+  T.ok(row_of(all, "shape, n (%)"), "one-hot folded back")
+end)
+
 T.test("errors name the option or the variable", function()
   T.raises(function() sv.table1(d, {vars = {"nope"}}) end, "no variable 'nope'")
   T.raises(function() sv.table1(d, {by = "nope", vars = {"age"}}) end, "bad option 'by'")

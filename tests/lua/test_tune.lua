@@ -89,6 +89,13 @@ T.test("random search draws from lists and ranges, reproducibly", function()
   end
 end)
 
+T.test("repeated k-fold: k x repeats scores, the first k those of plain k-fold", function()
+  local r2 = sv.tune.cv(X, y, {trees = 10, seed = 2}, {k = 3, repeats = 2, seed = 4})
+  T.eq(#r2.scores, 6)
+  local r1 = sv.tune.cv(X, y, {trees = 10, seed = 2}, {k = 3, seed = 4})
+  for f = 1, 3 do T.eq(r2.scores[f], r1.scores[f]) end
+end)
+
 T.test("bad options are errors naming the function", function()
   T.raises(function() sv.tune.grid(X, y, {trees = {10}}, {folds_k = 3}) end, "unknown option 'folds_k' to tune.grid")
   T.raises(function() sv.tune.grid(X, y, {trees = {}}, {progress = false}) end, "grid.trees must be a non-empty array")

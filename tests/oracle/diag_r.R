@@ -72,10 +72,14 @@ for (cs in paired) {
   r1 <- roc1(d[[cs[2]]], d[[cs[3]]])
   r2 <- roc1(d[[cs[2]]], d[[cs[4]]])
   t <- roc.test(r1, r2, method = "delong", paired = TRUE)
+  t90 <- roc.test(r1, r2, method = "delong", paired = TRUE, conf.level = 0.9)
+  tl <- roc.test(r1, r2, method = "delong", paired = TRUE, alternative = "less")
+  tg <- roc.test(r1, r2, method = "delong", paired = TRUE, alternative = "greater")
   rows[[length(rows) + 1]] <- data.frame(
     data = cs[1], y = cs[2], s1 = cs[3], s2 = cs[4],
     auc1 = as.numeric(auc(r1)), auc2 = as.numeric(auc(r2)),
-    z = unname(t$statistic), p = t$p.value)
+    z = unname(t$statistic), p = t$p.value, lo = t$conf.int[1], hi = t$conf.int[2],
+    lo90 = t90$conf.int[1], hi90 = t90$conf.int[2], p_less = tl$p.value, p_greater = tg$p.value)
 }
 write_fix(do.call(rbind, rows), "roc_paired.csv")
 
@@ -92,10 +96,13 @@ for (cs in unp) {
   r1 <- roc1(d[[cs[2]]][g], d[[cs[3]]][g])
   r2 <- roc1(d[[cs[2]]][!g], d[[cs[3]]][!g])
   t <- roc.test(r1, r2, method = "delong", paired = FALSE)
+  tl <- roc.test(r1, r2, method = "delong", paired = FALSE, alternative = "less")
+  tg <- roc.test(r1, r2, method = "delong", paired = FALSE, alternative = "greater")
   rows[[length(rows) + 1]] <- data.frame(
     data = cs[1], y = cs[2], score = cs[3], split = cs[4],
     auc1 = as.numeric(auc(r1)), auc2 = as.numeric(auc(r2)),
-    d = unname(t$statistic), df = unname(t$parameter), p = t$p.value)
+    d = unname(t$statistic), df = unname(t$parameter), p = t$p.value,
+    p_less = tl$p.value, p_greater = tg$p.value)
 }
 write_fix(do.call(rbind, rows), "roc_unpaired.csv")
 
@@ -152,6 +159,8 @@ for (h in list(c(10, 7, 8), c(100, 200, 50), c(30, 30, 30), c(500, 20, 40)))
 for (mn in list(c(3, 4), c(10, 12), c(49, 49), c(1, 30)))
   for (q in unique(round(c(0, 1, mn[1] * mn[2] * c(0.1, 0.3, 0.5, 0.8)))))
     for (lo in c(TRUE, FALSE)) addd("pwilcox", c(q, mn), lo, pwilcox(q, mn[1], mn[2], lower.tail = lo))
+for (nq in list(c(10, 20), c(30, 100), c(49, 600), c(5, 0)))
+  for (lo in c(TRUE, FALSE)) addd("psignrank", nq[2:1], lo, psignrank(nq[2], nq[1], lower.tail = lo))
 write_fix(do.call(rbind, dist), "dist.csv")
 
 # ---- tests on the cohorts ---------------------------------------------------
@@ -200,6 +209,16 @@ xs <- w$mean_smoothness[w$malignant == 1][1:12]; ys <- w$mean_smoothness[w$malig
 stopifnot(anyDuplicated(c(xs, ys)) == 0)
 ww("wilcox_exact_smooth", xs, ys)
 ww("wilcox_exact_smooth_mu", xs, ys, mu = 0.01)
+# Wilcoxon signed rank (paired and one-sample)
+d15 <- w$mean_radius[1:15] - w$worst_radius[1:15]
+stopifnot(anyDuplicated(abs(d15)) == 0, all(d15 != 0))
+t20 <- w$mean_texture[1:20] - 18
+stopifnot(anyDuplicated(abs(t20)) == 0, all(t20 != 0))
+ww("signrank_paired_radius", w$mean_radius, w$worst_radius, paired = TRUE)
+ww("signrank_paired_exact", w$mean_radius[1:15], w$worst_radius[1:15], paired = TRUE)
+ww("signrank_one_age", g$age[1:40], mu = 50)
+ww("signrank_one_exact_greater", w$mean_texture[1:20], mu = 18, alternative = "greater")
+ww("signrank_one_nocorrect_less", g$age[1:40], mu = 50, correct = FALSE, alternative = "less")
 # Kruskal-Wallis
 addt("kruskal_nodes_grade", kruskal.test(g$nodes, g$grade))
 addt("kruskal_pgr_grade", kruskal.test(g$pgr, g$grade))
@@ -222,3 +241,123 @@ for (cs in list(c("wdbc", "mean_radius"), c("wdbc", "mean_concave_points"), c("g
     sd = sd(x), median = median(x), q1 = q[[1]], q3 = q[[3]], iqr = IQR(x), min = min(x), max = max(x))
 }
 write_fix(do.call(rbind, rows), "summary.csv")
+
+# ---- threshold metrics, calibration, decision curves ---------------------------
+# Predictions of logistic models fitted on a random half of a cohort and
+# applied to the other half (so that calibration is not perfect by
+# construction); the predictions are saved, Lua reads them:
+#   wdbc: malignant ~ mean_radius + mean_texture;
+#   gbsg: status ~ nodes + size + pgr.
+suppressMessages(library(rms))
+fitpred <- function(d, f, dev) {
+  m <- glm(f, binomial, data = d[dev, ])
+  val <- d[-dev, ]
+  data.frame(y = val[[all.vars(f)[1]]], p = unname(predict(m, val, type = "response")))
+}
+set.seed(2024)
+preds <- list(
+  wdbc = fitpred(wdbc, malignant ~ mean_radius + mean_texture, sample(nrow(wdbc), 285)),
+  gbsg = fitpred(gbsg, status ~ nodes + size + pgr, sample(nrow(gbsg), 343)))
+for (nm in names(preds)) write_fix(preds[[nm]], sprintf("calib_pred_%s.csv", nm))
+
+tight <- glm.control(epsilon = 1e-15, maxit = 100)
+rows <- list(); hl <- list(); curves <- list(); dcas <- list()
+for (nm in names(preds)) {
+  y <- preds[[nm]]$y; p <- preds[[nm]]$p; lp <- qlogis(p)
+  j <- glm(y ~ lp, binomial, control = tight)
+  o <- glm(y ~ offset(lp), binomial, control = tight)
+  vp <- val.prob(p, y, pl = FALSE)
+  rows[[nm]] <- data.frame(data = nm, brier = mean((p - y)^2), brier_rms = unname(vp["Brier"]),
+    intercept = coef(j)[[1]], slope = coef(j)[[2]],
+    se_intercept = sqrt(diag(vcov(j)))[[1]], se_slope = sqrt(diag(vcov(j)))[[2]],
+    intercept_rms = unname(vp["Intercept"]), slope_rms = unname(vp["Slope"]),
+    citl = coef(o)[[1]], se_citl = sqrt(vcov(o))[[1]])
+  # Hosmer-Lemeshow as ResourceSelection::hoslem.test(y, p, g): groups cut at
+  # the quantiles of p (unique breaks), include.lowest = TRUE
+  for (g in c(10, 5)) {
+    br <- unique(quantile(p, probs = seq(0, 1, 1 / g)))
+    grp <- cut(p, breaks = br, include.lowest = TRUE)
+    obs <- xtabs(cbind(1 - y, y) ~ grp); ex <- xtabs(cbind(1 - p, p) ~ grp)
+    chi <- sum((obs - ex)^2 / ex); df <- length(br) - 1 - 2
+    hl[[length(hl) + 1]] <- data.frame(data = nm, g = g, statistic = chi, df = df,
+                                       p = pchisq(chi, df, lower.tail = FALSE))
+  }
+  # binned curves: equal-width and quantile bins, right-closed, empty bins dropped
+  for (strategy in c("uniform", "quantile")) {
+    br <- if (strategy == "uniform") seq(0, 1, length.out = 11) else unique(quantile(p, seq(0, 1, 0.1)))
+    grp <- cut(p, br, include.lowest = TRUE)
+    k <- table(grp); k <- names(k)[k > 0]
+    curves[[length(curves) + 1]] <- data.frame(data = nm, strategy = strategy,
+      mean_predicted = as.numeric(tapply(p, grp, mean)[k]),
+      observed = as.numeric(tapply(y, grp, mean)[k]), n = as.numeric(table(grp)[k]))
+  }
+  # decision curve: net benefit (Vickers & Elkin 2006), treated when p >= t
+  th <- seq(0.01, 0.99, by = 0.01); n <- length(y); prev <- mean(y)
+  nb <- sapply(th, function(t) sum(p >= t & y == 1) / n - sum(p >= t & y == 0) / n * t / (1 - t))
+  dcas[[length(dcas) + 1]] <- data.frame(data = nm, threshold = th, model = nb,
+                                         all = prev - (1 - prev) * th / (1 - th))
+}
+write_fix(do.call(rbind, rows), "calib.csv")
+write_fix(do.call(rbind, hl), "hosmer_lemeshow.csv")
+write_fix(do.call(rbind, curves), "calib_curve.csv")
+write_fix(do.call(rbind, dcas), "dca.csv")
+
+# threshold metrics with Clopper-Pearson (binom.test) and Wilson
+# (prop.test(correct = FALSE)) intervals; positive when score >= cutoff
+rows <- list()
+mcases <- list(list("wdbc_pred", preds$wdbc$y, preds$wdbc$p, 0.5),
+               list("gbsg_pred", preds$gbsg$y, preds$gbsg$p, 0.4),
+               list("wdbc_concave", wdbc$malignant, wdbc$mean_concave_points, 0.05),
+               list("gbsg_nodes", gbsg$status, gbsg$nodes, 4))
+for (mc in mcases) {
+  y <- mc[[2]]; s <- mc[[3]]; pos <- s >= mc[[4]]
+  tp <- sum(pos & y == 1); fp <- sum(pos & y == 0); tn <- sum(!pos & y == 0); fn <- sum(!pos & y == 1)
+  props <- list(sens = c(tp, tp + fn), spec = c(tn, tn + fp), ppv = c(tp, tp + fp),
+                npv = c(tn, tn + fn), accuracy = c(tp + tn, length(y)))
+  for (k in names(props)) {
+    x <- props[[k]][1]; n <- props[[k]][2]
+    cp <- binom.test(x, n)$conf.int; wi <- prop.test(x, n, correct = FALSE)$conf.int
+    rows[[length(rows) + 1]] <- data.frame(case = mc[[1]], cutoff = mc[[4]], metric = k,
+      estimate = x / n, cp_lo = cp[1], cp_hi = cp[2], wilson_lo = wi[1], wilson_hi = wi[2],
+      tp = tp, fp = fp, tn = tn, fn = fn, f1 = 2 * tp / (2 * tp + fp + fn))
+  }
+}
+write_fix(do.call(rbind, rows), "metrics.csv")
+
+# ---- Fisher's test by simulation (Monte Carlo: compared in distribution) ------
+set.seed(7)
+big <- matrix(c(120, 80, 60, 40, 30, 20, 100, 90, 70, 50, 20, 30), 2, byrow = TRUE)
+write_fix(data.frame(case = "fisher_2x6", B = 1e5,
+                     p = fisher.test(big, simulate.p.value = TRUE, B = 1e5)$p.value),
+          "fisher_sim.csv")
+
+# ---- Fisher's conditional MLE odds ratio and its interval (2 x 2) -------------
+# fisher.test's own estimate and limits come from uniroot with its default
+# tolerance (about 1e-4 on t or 1/t); the same definitions solved with
+# tol = 1e-15 in the log odds ratio give reference values at full precision.
+or_tight <- function(tab, alternative = "two.sided", conf.level = 0.95) {
+  x <- tab[1, 1]; m <- sum(tab[1, ]); n <- sum(tab[2, ]); k <- sum(tab[, 1])
+  lo <- max(0, k - n); hi <- min(k, m); support <- lo:hi
+  logdc <- dhyper(support, m, n, k, log = TRUE)
+  dn <- function(th) { d <- logdc + th * support; d <- exp(d - max(d)); d / sum(d) }
+  solve <- function(f) uniroot(f, c(-60, 60), tol = 1e-15, maxiter = 1e4)$root
+  est <- if (x == lo) 0 else if (x == hi) Inf else exp(solve(function(th) sum(support * dn(th)) - x))
+  a <- if (alternative == "two.sided") (1 - conf.level) / 2 else 1 - conf.level
+  L <- if (alternative == "less" || x == lo) 0 else exp(solve(function(th) sum(dn(th)[support >= x]) - a))
+  U <- if (alternative == "greater" || x == hi) Inf else exp(solve(function(th) sum(dn(th)[support <= x]) - a))
+  c(est, L, U)
+}
+rows <- list()
+orc <- list(list("fisher_meno_status", table(gbsg$meno, gbsg$status), "two.sided", 0.95),
+            list("fisher_hormon_status_less", table(gbsg$hormon, gbsg$status), "less", 0.95),
+            list("fisher_hormon_status_greater", table(gbsg$hormon, gbsg$status), "greater", 0.95),
+            list("fisher_tea", matrix(c(3, 1, 1, 3), 2), "two.sided", 0.95),
+            list("fisher_tea_90", matrix(c(3, 1, 1, 3), 2), "two.sided", 0.90))
+for (oc in orc) {
+  t <- fisher.test(oc[[2]], alternative = oc[[3]], conf.level = oc[[4]])
+  tt <- or_tight(oc[[2]], oc[[3]], oc[[4]])
+  rows[[length(rows) + 1]] <- data.frame(case = oc[[1]], alternative = oc[[3]], level = oc[[4]],
+    estimate = tt[1], lo = tt[2], hi = tt[3],
+    r_estimate = unname(t$estimate), r_lo = t$conf.int[1], r_hi = t$conf.int[2])
+}
+write_fix(do.call(rbind, rows), "fisher_or.csv")

@@ -128,6 +128,7 @@ cx <- function(key, fml, data, ties) {
   put(paste0(key, ".score_p"), s$sctest["pvalue"])
   put(paste0(key, ".lrt_p"), s$logtest["pvalue"])
   put(paste0(key, ".concordance"), f$concordance["concordance"])
+  put(paste0(key, ".concordance_se"), f$concordance["std"])
   put(paste0(key, ".iter"), f$iter)
 }
 gv <- Surv(rfstime, status) ~ age + meno + size + grade + nodes + pgr + er + hormon
@@ -157,6 +158,7 @@ writeLines(w, file.path(out, "cox_mono_warning.txt"))
 cc <- function(key, fml, data) {
   k <- concordance(fml, data = data, reverse = TRUE)
   put(paste0(key, ".c"), k$concordance)
+  put(paste0(key, ".var"), k$var)
   counts <- if (is.matrix(k$count)) colSums(k$count) else k$count  # per stratum
   put(paste0(key, ".counts"), counts[c("concordant", "discordant", "tied.x", "tied.y", "tied.xy")])
 }

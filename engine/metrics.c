@@ -1,0 +1,355 @@
+/*
+ * metrics.c - threshold metrics, proportion intervals, calibration and
+ * decision curves; see sv_metrics.h.
+ */
+#include "sv_metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sv_dist.h"
+#include "sv_rng.h"
+#include "sv_stats.h"
+
+/* ---- confusion counts and metrics ------------------------------------- */
+
+void sv_confusion_at(const double *y, const double *score, size_t n, double cutoff,
+                     sv_confusion *out)
+{
+    size_t tp = 0, fp = 0, tn = 0, fn = 0;
+    for (size_t i = 0; i < n; i++) {
+        int pos = score[i] >= cutoff;
+        if (y[i] == 1.0) {
+            if (pos) tp++; else fn++;
+        } else {
+            if (pos) fp++; else tn++;
+        }
+    }
+    out->tp = (double)tp;
+    out->fp = (double)fp;
+    out->tn = (double)tn;
+    out->fn = (double)fn;
+}
+
+static double ratio(double a, double b)
+{
+    return b > 0 ? a / b : NAN;
+}
+
+void sv_metrics_from_confusion(const sv_confusion *c, double out[SV_MET_COUNT])
+{
+    out[SV_MET_SENS] = ratio(c->tp, c->tp + c->fn);
+    out[SV_MET_SPEC] = ratio(c->tn, c->tn + c->fp);
+    out[SV_MET_PPV] = ratio(c->tp, c->tp + c->fp);
+    out[SV_MET_NPV] = ratio(c->tn, c->tn + c->fn);
+    out[SV_MET_ACC] = ratio(c->tp + c->tn, c->tp + c->tn + c->fp + c->fn);
+    out[SV_MET_F1] = ratio(2 * c->tp, 2 * c->tp + c->fp + c->fn);
+}
+
+void sv_ci_clopper_pearson(double x, double n, double level, double *lo, double *hi)
+{
+    if (!(n > 0)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double a = (1.0 - level) / 2.0;
+    *lo = x == 0 ? 0.0 : sv_qbeta(a, x, n - x + 1.0, 1);
+    *hi = x == n ? 1.0 : sv_qbeta(a, x + 1.0, n - x, 0);
+}
+
+void sv_ci_wilson(double x, double n, double level, double *lo, double *hi)
+{
+    if (!(n > 0)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double z = sv_qnorm((1.0 - level) / 2.0, 0);
+    double p = x / n;
+    double z22n = z * z / (2.0 * n);
+    double half = z * sqrt(p * (1.0 - p) / n + z22n / (2.0 * n));
+    *hi = p >= 1 ? 1.0 : (p + z22n + half) / (1.0 + 2.0 * z22n);
+    *lo = p <= 0 ? 0.0 : (p + z22n - half) / (1.0 + 2.0 * z22n);
+    if (*lo < 0) *lo = 0;
+    if (*hi > 1) *hi = 1;
+}
+
+typedef struct mboot_job {
+    const double *y, *score;
+    size_t n;
+    double cutoff;
+    uint64_t seed;
+    double *out;
+} mboot_job;
+
+static sv_status mboot_task(void *ud, size_t b, int worker, sv_err *err)
+{
+    (void)worker;
+    (void)err;
+    mboot_job *J = ud;
+    sv_rng rng;
+    sv_rng_init(&rng, J->seed, (uint64_t)b);
+    sv_confusion c = {0, 0, 0, 0};
+    for (size_t k = 0; k < J->n; k++) {
+        size_t i = (size_t)sv_rng_below(&rng, J->n);
+        int pos = J->score[i] >= J->cutoff;
+        if (J->y[i] == 1.0) {
+            if (pos) c.tp++; else c.fn++;
+        } else {
+            if (pos) c.fp++; else c.tn++;
+        }
+    }
+    sv_metrics_from_confusion(&c, J->out + b * SV_MET_COUNT);
+    return SV_OK;
+}
+
+sv_status sv_metrics_boot(const double *y, const double *score, size_t n, double cutoff,
+                          size_t boot, uint64_t seed, const sv_ctx *ctx, double *out,
+                          sv_err *err)
+{
+    if (n == 0) return sv_err_set(err, SV_EINVAL, "no rows");
+    mboot_job J = {y, score, n, cutoff, seed, out};
+    return sv_parallel_for(ctx, "metrics bootstrap", boot, 0, mboot_task, &J, err);
+}
+
+/* ---- calibration ------------------------------------------------------------ */
+
+double sv_brier(const double *y, const double *p, size_t n)
+{
+    if (n == 0) return NAN;
+    long double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = p[i] - y[i];
+        s += d * d;
+    }
+    return (double)(s / (long double)n);
+}
+
+/* log(1 + exp(x)) without overflow */
+static double log1pexp(double x)
+{
+    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+/* Binomial deviance of the logistic model with linear predictor
+ * a + b x (offset fit: b fixed at 1). */
+static double deviance(const double *y, const double *x, size_t n, double a, double b)
+{
+    double d = 0;
+    for (size_t i = 0; i < n; i++) {
+        double eta = a + b * x[i];
+        d += y[i] == 1.0 ? log1pexp(-eta) : log1pexp(eta);
+    }
+    return 2.0 * d;
+}
+
+#define RECAL_MAXIT 100
+
+/* Newton-Raphson with step halving; fit_slope = 0 keeps b = 1 (offset).
+ * On return, cov receives the inverse information (a, b entries). */
+static sv_status logistic_fit(const double *y, const double *x, size_t n, int fit_slope,
+                              double *a, double *b, double cov[3], sv_err *err)
+{
+    double dev = deviance(y, x, n, *a, *b);
+    for (int it = 0; it < RECAL_MAXIT; it++) {
+        double g0 = 0, g1 = 0, h00 = 0, h01 = 0, h11 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double eta = *a + *b * x[i];
+            double mu = 1.0 / (1.0 + exp(-eta));
+            double w = mu * (1.0 - mu);
+            double r = y[i] - mu;
+            g0 += r;
+            g1 += r * x[i];
+            h00 += w;
+            h01 += w * x[i];
+            h11 += w * x[i] * x[i];
+        }
+        double da, db;
+        if (fit_slope) {
+            double det = h00 * h11 - h01 * h01;
+            if (!(det > 0)) return sv_err_set(err, SV_ENUM, "logistic recalibration: singular "
+                                                            "information (constant predictions?)");
+            da = (h11 * g0 - h01 * g1) / det;
+            db = (h00 * g1 - h01 * g0) / det;
+            cov[0] = h11 / det;
+            cov[1] = -h01 / det;
+            cov[2] = h00 / det;
+        } else {
+            if (!(h00 > 0)) return sv_err_set(err, SV_ENUM, "logistic recalibration: zero information");
+            da = g0 / h00;
+            db = 0;
+            cov[0] = 1.0 / h00;
+            cov[1] = cov[2] = NAN;
+        }
+        double na = *a + da, nb = *b + db, nd = deviance(y, x, n, na, nb);
+        for (int h = 0; h < 30 && nd > dev * (1 + 1e-15) + 1e-300; h++) {
+            da /= 2, db /= 2;
+            na = *a + da, nb = *b + db;
+            nd = deviance(y, x, n, na, nb);
+        }
+        *a = na, *b = nb;
+        double step = fmax(fabs(da) / (1 + fabs(na)), fabs(db) / (1 + fabs(nb)));
+        dev = nd;
+        if (step < 1e-13) return SV_OK;
+    }
+    return sv_err_set(err, SV_ENUM, "logistic recalibration did not converge in %d iterations "
+                                    "(perfect separation?)", RECAL_MAXIT);
+}
+
+sv_status sv_calib_recalibrate(const double *y, const double *p, size_t n,
+                               sv_recal_result *out, sv_err *err)
+{
+    double events = 0;
+    for (size_t i = 0; i < n; i++) events += y[i];
+    if (events == 0 || events == (double)n)
+        return sv_err_set(err, SV_EINVAL, "y has a single class: recalibration needs both");
+    double *x = sv_malloc(n + 1, sizeof *x);
+    if (!x) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) x[i] = log(p[i] / (1.0 - p[i])); /* R's qlogis */
+    double a = 0, b = 1, cov[3];
+    sv_status st = logistic_fit(y, x, n, 1, &a, &b, cov, err);
+    if (!st) {
+        out->intercept = a;
+        out->slope = b;
+        out->se_intercept = sqrt(cov[0]);
+        out->se_slope = sqrt(cov[2]);
+        double c = 0, one = 1;
+        st = logistic_fit(y, x, n, 0, &c, &one, cov, err);
+        out->citl = c;
+        out->se_citl = sqrt(cov[0]);
+    }
+    free(x);
+    return st;
+}
+
+size_t sv_calib_quantile_edges(const double *p, size_t n, size_t g, double *edges, sv_err *err)
+{
+    double *s = sv_malloc(n + 1, sizeof *s);
+    if (!s) {
+        sv_err_set(err, SV_ENOMEM, "out of memory");
+        return 0;
+    }
+    memcpy(s, p, n * sizeof *s);
+    sv_sort_doubles(s, n);
+    size_t k = 0;
+    for (size_t j = 0; j <= g; j++) {
+        double q = sv_quantile_sorted(s, n, (double)j / (double)g);
+        if (k == 0 || q > edges[k - 1]) edges[k++] = q;
+    }
+    free(s);
+    return k > 1 ? k - 1 : 1; /* all equal: one group [e0, e0] */
+}
+
+size_t sv_calib_group(const double *edges, size_t ngroups, double v)
+{
+    /* first k with v <= edges[k + 1] (right-closed), by bisection */
+    size_t lo = 0, hi = ngroups - 1;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v <= edges[mid + 1])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+sv_status sv_calib_hosmer_lemeshow(const double *y, const double *p, size_t n, size_t g,
+                                   sv_hl_result *out, sv_err *err)
+{
+    double *edges = sv_malloc(g + 2, sizeof *edges);
+    double *acc = sv_calloc(3 * (g + 1), sizeof *acc);
+    if (!edges || !acc) {
+        free(edges), free(acc);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
+    }
+    sv_err_clear(err);
+    size_t G = sv_calib_quantile_edges(p, n, g, edges, err);
+    if (err && err->status) {
+        free(edges), free(acc);
+        return err->status;
+    }
+    double *cnt = acc, *o1 = acc + g + 1, *e1 = acc + 2 * (g + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = sv_calib_group(edges, G, p[i]);
+        cnt[k] += 1;
+        o1[k] += y[i];
+        e1[k] += p[i];
+    }
+    double chisq = 0;
+    for (size_t k = 0; k < G; k++) {
+        double o0 = cnt[k] - o1[k], e0 = cnt[k] - e1[k];
+        chisq += (o1[k] - e1[k]) * (o1[k] - e1[k]) / e1[k] + (o0 - e0) * (o0 - e0) / e0;
+    }
+    free(edges), free(acc);
+    if (G < 3)
+        return sv_err_set(err, SV_EINVAL, "the Hosmer-Lemeshow test needs at least 3 distinct "
+                                          "risk groups (got %zu)", G);
+    out->statistic = chisq;
+    out->groups = G;
+    out->df = (double)G - 2.0;
+    out->p_value = sv_pchisq(chisq, out->df, 0);
+    return SV_OK;
+}
+
+sv_status sv_calib_curve(const double *y, const double *p, size_t n, size_t g,
+                         int quantile_bins, double *mean_pred, double *obs_rate,
+                         double *count, size_t *nbins, sv_err *err)
+{
+    double *edges = sv_malloc(g + 2, sizeof *edges);
+    double *acc = sv_calloc(3 * (g + 1), sizeof *acc);
+    if (!edges || !acc) {
+        free(edges), free(acc);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
+    }
+    size_t G = g;
+    if (quantile_bins) {
+        sv_err_clear(err);
+        G = sv_calib_quantile_edges(p, n, g, edges, err);
+        if (err && err->status) {
+            free(edges), free(acc);
+            return err->status;
+        }
+    } else {
+        for (size_t k = 0; k <= g; k++) edges[k] = (double)k / (double)g;
+    }
+    double *cnt = acc, *sy = acc + g + 1, *sp = acc + 2 * (g + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = sv_calib_group(edges, G, p[i]);
+        cnt[k] += 1;
+        sy[k] += y[i];
+        sp[k] += p[i];
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < G; k++) {
+        if (cnt[k] == 0) continue;
+        mean_pred[m] = sp[k] / cnt[k];
+        obs_rate[m] = sy[k] / cnt[k];
+        count[m] = cnt[k];
+        m++;
+    }
+    *nbins = m;
+    free(edges), free(acc);
+    return SV_OK;
+}
+
+sv_status sv_calib_dca(const double *y, const double *p, size_t n, const double *thr,
+                       size_t nt, double *nb_model, double *nb_all, sv_err *err)
+{
+    if (n == 0) return sv_err_set(err, SV_EINVAL, "no rows");
+    double events = 0;
+    for (size_t i = 0; i < n; i++) events += y[i];
+    double dn = (double)n, prev = events / dn;
+    for (size_t k = 0; k < nt; k++) {
+        double t = thr[k];
+        if (!(t > 0 && t < 1))
+            return sv_err_set(err, SV_EINVAL, "threshold %zu is %g: thresholds must be in (0, 1)",
+                              k + 1, t);
+        sv_confusion c;
+        sv_confusion_at(y, p, n, t, &c);
+        double w = t / (1.0 - t);
+        nb_model[k] = c.tp / dn - c.fp / dn * w;
+        nb_all[k] = prev - (1.0 - prev) * w;
+    }
+    return SV_OK;
+}
