@@ -9,6 +9,8 @@
 #   make bench      benchmarks against the peers, ratios in the same run
 #   make cohort     regenerate the bundled HER2 cohort (examples/her2/data)
 #   make install PREFIX=/usr/local
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (60)
+#   make memcheck   the Lua tests under valgrind memcheck (leaks = failure)
 SANITIZE ?= 0
 PREFIX ?= /usr/local
 JOBS ?= 2
@@ -23,7 +25,7 @@ endif
 
 SYLVA = $(BUILD)/sylva
 
-.PHONY: all build deps configure test demo bench install clean cohort fuzz
+.PHONY: all build deps configure test demo bench install clean cohort fuzz memcheck
 
 all: build
 
@@ -65,5 +67,25 @@ cohort:
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# Fuzzing: clang's libFuzzer with ASan + UBSan, build dir build-fuzz/.
+# Each harness tests/fuzz/fuzz_<name>.c runs FUZZ_SECONDS from its seed
+# corpus tests/fuzz/corpus/<name>/; new inputs go to build-fuzz/corpus/,
+# crashes to build-fuzz/crashes/ (and fail the target).
+FUZZ_SECONDS ?= 60
+FUZZ_PKGS = clang libclang-rt-14-dev
+
+fuzz: deps
+	@sh tools/deps.sh $(FUZZ_PKGS)
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DSYLVA_FUZZ=ON \
+	  -DSYLVA_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz --target fuzzers -j $(JOBS)
+	sh tools/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
+# The Lua and C tests of the ordinary build under valgrind memcheck.
+memcheck: deps
+	@sh tools/deps.sh valgrind
+	$(MAKE) build
+	sh tools/memcheck.sh build
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

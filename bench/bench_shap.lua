@@ -153,7 +153,7 @@ local function bench(label, n_train, rows)
   f:close()
 end
 
-bench("study-size forest", 678, {values = 678, reference = 678, inter = 678, xgb_values = 678,
+bench("study-size forest", 678, {values = 678, reference = 200, inter = 678, xgb_values = 678,
                                  xgb_inter = XGB_INTER})
-bench("large forest", BIG, {values = 100, reference = 20, inter = 20, xgb_values = 20,
-                            xgb_inter = 2})
+bench("large forest", BIG, {values = 50, reference = 10, inter = 10, xgb_values = 10,
+                            xgb_inter = 1})

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *dup_str(const char *s)
@@ -36,6 +37,20 @@ sv_status sv_atomic_open(sv_atomic_file *af, const char *path, sv_err *err)
         sv_atomic_abort(af);
         return sv_err_set(err, SV_EIO, "cannot write '%s': %s", path, strerror(e));
     }
+    /* mkstemp creates the file private (0600); give the result the mode
+     * an ordinary open would: the target's mode when it exists, else
+     * 0666 less the umask. (umask can only be read by setting it; the
+     * engine's worker threads create no files in that instant.) */
+    struct stat st;
+    mode_t mode;
+    if (stat(path, &st) == 0) {
+        mode = st.st_mode & 07777;
+    } else {
+        mode_t mask = umask(077);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    (void)fchmod(fd, mode); /* on failure the file just stays private */
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         int e = errno;

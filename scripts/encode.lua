@@ -674,6 +674,12 @@ end
 
 --- sv.encode.complete(d [, names]) -> indices of rows with no missing feature
 function M.complete(d, names)
+  if type(d) ~= "table" or type(d.X) ~= "userdata" or math.type(d.n) ~= "integer" then
+    error("bad argument #1 to 'encode.complete' (an encoded data set from sv.encode.apply expected)", 2)
+  end
+  if names ~= nil and type(names) ~= "table" then
+    error("bad argument #2 to 'encode.complete' (array of feature names expected)", 2)
+  end
   names = names or d.names
   local idx = {}
   local cols = {}

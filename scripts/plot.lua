@@ -58,6 +58,23 @@ local function tolist(v)
   return v
 end
 
+-- A numeric argument as a list: an array or Vector of numbers (NaN allowed),
+-- else an error naming the function and the argument.
+local function numbers(v, fname, argn)
+  if type(v) ~= "table" and not (type(v) == "userdata" and v.totable) then
+    error(("bad argument #%d to '%s' (array or Vector of numbers expected, got %s)"):format(
+      argn, fname, type(v)), 3)
+  end
+  local t = tolist(v)
+  for i = 1, #t do
+    if type(t[i]) ~= "number" then
+      error(("bad argument #%d to '%s' (element %d is %s, number expected)"):format(
+        argn, fname, i, type(t[i])), 3)
+    end
+  end
+  return t
+end
+
 local function check_opts(opts, allowed, fname)
   opts = opts or {}
   for k in pairs(opts) do
@@ -85,6 +102,13 @@ end
 -- Ticks covering [lo, hi]: returns ticks, step, the widened lo/hi.
 local function nice_ticks(lo, hi, n)
   n = n or 5
+  if type(lo) ~= "number" or type(hi) ~= "number" or lo ~= lo or hi ~= hi
+     or lo == math.huge or lo == -math.huge or hi == math.huge or hi == -math.huge then
+    error("bad argument to 'plot.nice_ticks' (finite numbers lo, hi expected)", 2)
+  end
+  if math.type(n) ~= "integer" or n < 2 or n > 1000 then
+    error("bad argument #3 to 'plot.nice_ticks' (tick count: an integer in [2, 1000] expected)", 2)
+  end
   if not (hi > lo) then
     local d = lo == 0 and 1 or abs(lo) * 0.1
     lo, hi = lo - d, hi + d
@@ -93,7 +117,13 @@ local function nice_ticks(lo, hi, n)
   local step = nicenum(range / (n - 1), true)
   local g0, g1 = floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step
   local ticks = {}
-  for k = 0, floor((g1 - g0) / step + 0.5) do ticks[#ticks + 1] = g0 + k * step end
+  local count = floor((g1 - g0) / step + 0.5)
+  -- When hi - lo is below the precision of lo (hi = lo = 2^63) the step
+  -- underflows the spacing of doubles and the count explodes.
+  if not (count <= 10 * n) then
+    error(("bad argument to 'plot.nice_ticks' (no ticks at a resolution of %g over [%g, %g])"):format(step, lo, hi), 2)
+  end
+  for k = 0, count do ticks[#ticks + 1] = g0 + k * step end
   return ticks, step, g0, g1
 end
 M.nice_ticks = nice_ticks
@@ -645,6 +675,9 @@ end
 -- shap's colour map runs blue (low) -> purple -> red (high).
 local LOW, HIGH = {0, 139, 251}, {255, 0, 82}
 local function value_color(t)
+  if t ~= nil and type(t) ~= "number" then
+    error(("bad argument #1 to 'plot.value_color' (number in [0, 1] or nil expected, got %s)"):format(type(t)), 2)
+  end
   if t == nil or isnan(t) then return "#b0b0b0" end
   t = max(0, min(1, t))
   local c = {}
@@ -888,7 +921,10 @@ end
 --- sv.plot.waterfall(phi_row, base, x_row [, opts]) -> svg  (one patient)
 function M.waterfall(phi_row, base, x_row, opts)
   opts = check_opts(opts, with_common({names = 1, labels = 1, max_display = 1, fx = 1}), "plot.waterfall")
-  local phi = tolist(phi_row)
+  local phi = numbers(phi_row, "plot.waterfall", 1)
+  if type(base) ~= "number" then
+    error(("bad argument #2 to 'plot.waterfall' (number expected, got %s)"):format(type(base)), 2)
+  end
   local xv = tolist(x_row) or {}
   local names = opts.names or {}
   local p = #phi
@@ -1094,7 +1130,16 @@ end
 
 --- sv.plot.net_benefit(y, p, thresholds) -> array of net benefits
 function M.net_benefit(y, p, thresholds)
-  y, p = tolist(y), tolist(p)
+  y, p = numbers(y, "plot.net_benefit", 1), numbers(p, "plot.net_benefit", 2)
+  thresholds = numbers(thresholds, "plot.net_benefit", 3)
+  if #p ~= #y then
+    error(("bad argument #2 to 'plot.net_benefit' (%d predictions for %d outcomes)"):format(#p, #y), 2)
+  end
+  for a, t in ipairs(thresholds) do
+    if not (t >= 0 and t < 1) then
+      error(("bad argument #3 to 'plot.net_benefit' (threshold %d is %s, not in [0, 1))"):format(a, tostring(t)), 2)
+    end
+  end
   local n = 0
   for i = 1, #y do if not isnan(y[i]) and not isnan(p[i]) then n = n + 1 end end
   local out = {}

@@ -33,6 +33,9 @@ end
 local function labels(y, fname)
   if math.type(y) == "integer" then
     if y < 0 then error(("bad argument #1 to '%s' (n must be >= 0)"):format(fname), 3) end
+    -- A Lua array holds fewer than 2^31 elements; a larger count would
+    -- exhaust memory (and be killed by the system) before failing.
+    if y >= 2^31 then error(("bad argument #1 to '%s' (n = %d rows is too large)"):format(fname, y), 3) end
     local t = {}
     for i = 1, y do t[i] = 1 end
     return t, y
@@ -223,8 +226,18 @@ end
 
 --- sv.split.take(x, idx) -> the elements of x at idx (array or Vector in, same kind out)
 function M.take(x, idx)
+  if type(x) ~= "table" and not (type(x) == "userdata" and getmetatable(x) and getmetatable(x).__len) then
+    error("bad argument #1 to 'split.take' (array or Vector expected)", 2)
+  end
+  if type(idx) ~= "table" then error("bad argument #2 to 'split.take' (array of row indices expected)", 2) end
+  local n = #x
   local t = {}
-  for a, i in ipairs(idx) do t[a] = x[i] end
+  for a, i in ipairs(idx) do
+    if math.type(i) ~= "integer" or i < 1 or i > n then
+      error(("bad argument #2 to 'split.take' (index %d is %s, not a row in [1, %d])"):format(a, tostring(i), n), 2)
+    end
+    t[a] = x[i]
+  end
   if type(x) == "userdata" then return sv.vector(t) end
   return t
 end

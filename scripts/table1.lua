@@ -93,6 +93,19 @@ M.skewness = skewness
 --- sv.table1.anova(samples) -> {statistic=, df={k-1, N-k}, p=}
 -- One-way analysis of variance (R: summary(aov(x ~ g)), oneway.test(var.equal = TRUE)).
 function M.anova(samples)
+  if type(samples) ~= "table" or #samples < 2 then
+    error("bad argument #1 to 'table1.anova' (array of at least 2 samples expected)", 2)
+  end
+  for a, s in ipairs(samples) do
+    if type(s) ~= "table" or #s == 0 then
+      error(("bad argument #1 to 'table1.anova' (sample %d is not a non-empty array of numbers)"):format(a), 2)
+    end
+    for i = 1, #s do
+      if type(s[i]) ~= "number" then
+        error(("bad argument #1 to 'table1.anova' (sample %d, element %d is %s)"):format(a, i, type(s[i])), 2)
+      end
+    end
+  end
   local k, N, grand = #samples, 0, 0
   for _, s in ipairs(samples) do for _, v in ipairs(s) do grand = grand + v; N = N + 1 end end
   grand = grand / N

@@ -53,15 +53,35 @@ local function describe(cfg, keys)
   return table.concat(parts, " ")
 end
 
+-- Outcomes and predictions of a metric: equal-length, non-empty numbers.
+local function check_yp(y, p, fname)
+  for a, v in ipairs({y, p}) do
+    if type(v) ~= "table" and not (type(v) == "userdata" and v.totable) then
+      error(("bad argument #%d to '%s' (array or Vector of numbers expected, got %s)"):format(a, fname, type(v)), 3)
+    end
+  end
+  if #y == 0 or #y ~= #p then
+    error(("bad argument #2 to '%s' (%d predictions for %d outcomes)"):format(fname, #p, #y), 3)
+  end
+  for i = 1, #y do
+    if type(y[i]) ~= "number" or type(p[i]) ~= "number" then
+      error(("bad argument #%d to '%s' (element %d is not a number)"):format(
+        type(y[i]) ~= "number" and 1 or 2, fname, i), 3)
+    end
+  end
+end
+
 -- Built-in metrics: higher is better.
 local METRICS = {
   auc = function(y, p) return sv.roc.auc(y, p, {ci = "none"}).auc end,
   brier = function(y, p) -- negated so that higher is better
+    check_yp(y, p, "tune.metrics.brier")
     local s = 0
     for i = 1, #y do s = s + (p[i] - y[i]) ^ 2 end
     return -s / #y
   end,
   logloss = function(y, p)
+    check_yp(y, p, "tune.metrics.logloss")
     local s, eps = 0, 1e-15
     for i = 1, #y do
       local q = math.min(1 - eps, math.max(eps, p[i]))

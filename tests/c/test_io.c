@@ -105,6 +105,31 @@ static void test_unwritable_dir_is_clear_error(void **state)
 }
 
 /* A full device makes commit fail and leaves the target untouched. */
+/* The committed file has the mode an ordinary open gives (0666 less the
+ * umask), not mkstemp's private 0600; a replaced file keeps its mode. */
+static void test_mode_like_open(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/mode.txt", dir);
+    mode_t old = umask(022);
+    sv_atomic_file af;
+    sv_err err;
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("x\n", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("y\n", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    umask(old);
+}
+
 static void test_full_device(void **state)
 {
     (void)state;
@@ -130,13 +155,37 @@ static void test_full_device(void **state)
     free(tmp);
 }
 
+/* A target that is a directory: the rename fails with the path named,
+ * the directory is untouched and no temporary file is left. */
+static void test_target_is_directory(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/adir", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    sv_atomic_file af;
+    sv_err err;
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("data", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_EIO);
+    assert_non_null(strstr(err.msg, path));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | grep -c tmp) -eq 0", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_replaces),
         cmocka_unit_test(test_abort_keeps_previous),
         cmocka_unit_test(test_unwritable_dir_is_clear_error),
+        cmocka_unit_test(test_mode_like_open),
         cmocka_unit_test(test_full_device),
+        cmocka_unit_test(test_target_is_directory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
