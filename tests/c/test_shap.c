@@ -682,6 +682,47 @@ static void test_errors(void **state)
     sv_tree_free(&t);
 }
 
+typedef struct progress_probe {
+    int calls;
+    int cancel;
+} progress_probe;
+
+static void probe_progress(void *ud, const char *what, size_t done, size_t total)
+{
+    progress_probe *pp = ud;
+    assert_string_equal(what, "shap.tree");
+    assert_true(done <= total);
+    pp->calls++;
+    pp->cancel = 1; /* as Ctrl-C would, after the first report */
+}
+
+/* Long runs report progress under the stage name "shap.tree", and a
+ * cancellation raised while running (Ctrl-C) stops the run with SV_EINTR
+ * before all rows are done. */
+static void test_progress_and_cancel_mid_run(void **state)
+{
+    (void)state;
+    sv_rng r;
+    sv_rng_init(&r, 5, 0);
+    data d;
+    data_make(&d, 300, 6, &r);
+    sv_forest f;
+    forest_make(&f, &d, 3, 30, 6, &r);
+    int n = 200;
+    double *X = rows_make(&d, n, &r);
+    double *phi = malloc((size_t)n * 6 * sizeof *phi), base;
+    progress_probe pp = {0, 0};
+    sv_ctx ctx = {.threads = 1, .progress = probe_progress, .progress_ud = &pp,
+                  .cancel = &pp.cancel};
+    sv_err err;
+    assert_int_equal(sv_shap_values(&f, X, n, NULL, &ctx, phi, &base, &err), SV_EINTR);
+    assert_true(pp.calls >= 1);
+    free(phi);
+    free(X);
+    forest_free(&f);
+    data_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_oracle_deep_chain),
         cmocka_unit_test(test_invariants_wide_deep),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_progress_and_cancel_mid_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
