@@ -682,6 +682,38 @@ static void test_errors(void **state)
     sv_tree_free(&t);
 }
 
+/* A leaf with zero cover (possible with a zero class weight) is a valid
+ * game: the empty-coalition walk never reaches it, a row that does reaches
+ * it through a factor t. All algorithms agree with the oracle, for rows
+ * that reach the zero-cover leaf and rows that do not. */
+static void test_zero_cover_leaf(void **state)
+{
+    (void)state;
+    sv_forest f;
+    sv_tree t;
+    build_hand_tree(&f, &t);
+    t.cover[2] = 0; /* leaf 1.0 under node1 */
+    double rows[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+    for (int r = 0; r < 4; r++) {
+        double v[4], phi[2], inter_o[4];
+        oracle_game(&f, rows[r], NULL, 0, v);
+        oracle_shapley(2, v, phi);
+        oracle_interactions(2, v, phi, inter_o);
+        double got[2], base, inter[4];
+        sv_err err;
+        for (int a = SV_SHAP_LINEAR; a <= SV_SHAP_REFERENCE; a++) {
+            sv_shap_opts o = {.algorithm = (sv_shap_algorithm)a};
+            assert_int_equal(sv_shap_values(&f, rows[r], 1, &o, NULL, got, &base, &err), SV_OK);
+            assert_true(fabs(base - v[0]) < 1e-15);
+            for (int j = 0; j < 2; j++) assert_true(fabs(got[j] - phi[j]) < 1e-14);
+        }
+        assert_int_equal(sv_shap_interactions(&f, rows[r], 1, NULL, NULL, inter, &base, &err),
+                         SV_OK);
+        for (int k = 0; k < 4; k++) assert_true(fabs(inter[k] - inter_o[k]) < 1e-14);
+    }
+    sv_tree_free(&t);
+}
+
 typedef struct progress_probe {
     int calls;
     int cancel;
@@ -732,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_oracle_deep_chain),
         cmocka_unit_test(test_invariants_wide_deep),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_zero_cover_leaf),
         cmocka_unit_test(test_progress_and_cancel_mid_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
