@@ -31,6 +31,15 @@ local function as_vector(y)
   return sv.vector(y)
 end
 
+-- X as a Matrix (api.md: a Matrix or a Lua array of rows).
+local function as_matrix(X, fname)
+  if type(X) == "table" then return sv.matrix(X) end
+  if type(X) ~= "userdata" or not X.nrow then
+    error(("bad argument #1 to '%s' (Matrix or array of rows expected, got %s)"):format(fname, type(X)), 3)
+  end
+  return X
+end
+
 local function copy(t)
   local c = {}
   for k, v in pairs(t or {}) do c[k] = v end
@@ -107,6 +116,7 @@ M._mean_sd = mean_sd
 -- Cross-validated score of one forest configuration.
 function M.cv(X, y, forest_opts, opts)
   opts = check_opts(opts, {k = 1, repeats = 1, seed = 1, metric = 1, folds = 1}, "tune.cv")
+  X = as_matrix(X, "tune.cv")
   y = as_vector(y)
   local folds = opts.folds
   if not folds then
@@ -123,6 +133,18 @@ function M.cv(X, y, forest_opts, opts)
   for f, fold in ipairs(folds) do
     local Xtr, Xte = X:rows(fold.train), X:rows(fold.test)
     local ytr, yte = sv.split.take(y, fold.train), sv.split.take(y, fold.test)
+    -- A fold whose rows hold one class cannot train a forest (training
+    -- rows) or give an AUC (test rows): say which fold, and what to do.
+    for _, part in ipairs({{"training", ytr, true}, {"test", yte, metric == "auc"}}) do
+      if part[3] then
+        local pos = 0
+        for i = 1, #part[2] do if part[2][i] == 1 then pos = pos + 1 end end
+        if pos == 0 or pos == #part[2] then
+          error(("tune.cv: fold %d's %s rows hold only class %d (%d rows); the smaller class has too few rows for %d folds: use fewer folds"):format(
+            f, part[1], pos == 0 and 0 or 1, #part[2], #folds), 2)
+        end
+      end
+    end
     local fo = copy(forest_opts)
     local forest = sv.forest.train(Xtr, ytr, fo)
     local p = forest:predict(Xte)
@@ -229,6 +251,7 @@ end
 function M.grid(X, y, grid, opts)
   opts = check_opts(opts, SEARCH_OPTS, "tune.grid")
   if type(grid) ~= "table" then error("bad argument #3 to 'tune.grid' (table option = {values} expected)", 2) end
+  X = as_matrix(X, "tune.grid")
   local configs, keys = expand(grid)
   return search(X, y, configs, keys, opts, "tune.grid")
 end
@@ -262,6 +285,7 @@ end
 function M.random(X, y, space, opts)
   opts = check_opts(opts, SEARCH_OPTS, "tune.random")
   if type(space) ~= "table" then error("bad argument #3 to 'tune.random' (table option = spec expected)", 2) end
+  X = as_matrix(X, "tune.random")
   local n_iter = opts.n_iter or 20
   if math.type(n_iter) ~= "integer" or n_iter < 1 then error("bad option 'n_iter' to tune.random (integer >= 1 expected)", 2) end
   local keys = sorted_keys(space)

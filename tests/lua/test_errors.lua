@@ -29,6 +29,156 @@ end
 
 local function skip(id, why) print(("skip %s: %s"):format(id, why)) end
 
+-- ---- the catalogue, one row per entry: id, call, text the message holds -
+-- (docs/errors.md lists the same ids with the message and the reason).
+
+local function csv(name, text) return write(tmp .. "/" .. name, text) end
+
+local X6 = {{1, 2}, {2, 1}, {3, 4}, {4, 3}, {5, 6}, {6, 5}}
+local y6 = {0, 0, 0, 1, 1, 1}
+
+local catalogue = {
+  -- CSV files
+  {"E-CSV-RAGGED", function() sv.read_csv(csv("ragged.csv", "a,b\n1,2\n3\n")) end,
+   "ragged.csv: line 3, column 2 (b): the record has 1 field, expected 2"},
+  {"E-CSV-LONG-ROW", function() sv.read_csv(csv("long.csv", "a,b\n1,2,3\n")) end, "ong.csv: line 2"},
+  {"E-CSV-QUOTE", function() sv.read_csv(csv("unterm.csv", "a,b\n\"1,2\n3,4\n")) end,
+   "unterm.csv: line 2, column 1 (a): unterminated quoted field"},
+  {"E-CSV-AFTER-QUOTE", function() sv.read_csv(csv("after.csv", "a,b\n\"1\"x,2\n")) end, "after.csv: line 2"},
+  {"E-CSV-BINARY", function() sv.read_csv(csv("bin.csv", "\x7fELF\2\1\1\0\0\0garbage")) end,
+   "bin.csv: line 1, column 1: NUL byte"},
+  {"E-CSV-EMPTY", function() sv.read_csv(csv("empty.csv", "")) end, "empty.csv: empty file"},
+  {"E-CSV-DUPLICATE", function() sv.read_csv(csv("dup.csv", "a,a\n1,2\n")) end, "duplicate column name 'a'"},
+  {"E-CSV-MISSING-FILE", function() sv.read_csv(tmp .. "/no/such.csv") end, "No such file or directory"},
+  {"E-CSV-DIRECTORY", function() sv.read_csv(tmp) end, "Is a directory"},
+  {"E-CSV-OPTION", function() sv.read_csv(csv("ok.csv", "a\n1\n"), {seperator = ";"}) end, "unknown option 'seperator'"},
+  -- features and outcomes
+  {"E-X-NAN", function() sv.forest.train({{0 / 0, 1}, {1, 2}, {3, 4}, {4, 3}}, {0, 1, 0, 1}) end,
+   "bad argument #1 to 'train' (NaN at row 1, column 1)"},
+  {"E-X-INF", function() sv.forest.train({{1 / 0, 1}, {1, 2}, {3, 4}, {4, 3}}, {0, 1, 0, 1}) end,
+   "infinite value at row 1, column 1"},
+  {"E-X-MISSING-CELL", function() sv.forest.train({{1, 2}, {3}}, {0, 1}) end, "row 2 has 1 values"},
+  {"E-X-TEXT", function() sv.forest.train({{1, "a"}, {3, 4}}, {0, 1}) end, "row 1, column 2 is string"},
+  {"E-X-EMPTY", function() sv.forest.train({}, {}) end, "X has no rows"},
+  {"E-X-PREDICT-NAN", function()
+     local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
+     f:predict({{0 / 0, 1}}) end, "bad argument #1 to 'predict' (NaN at row 1, column 1)"},
+  {"E-X-PREDICT-WIDTH", function()
+     local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
+     f:predict({{1, 2, 3}}) end, "X has 3 columns, the forest was trained on 2"},
+  {"E-SHAP-NAN", function()
+     local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
+     sv.shap.tree(f, {{0 / 0, 1}}) end, "row 1, column 1 is NaN"},
+  {"E-Y-NAN", function() sv.forest.train(X6, {0, 0 / 0, 0, 1, 1, 1}) end, "y must hold 0 or 1, element 2"},
+  {"E-Y-NOT-BINARY", function() sv.forest.train(X6, {0, 2, 0, 1, 1, 1}) end, "element 2 is 2.0"},
+  {"E-Y-LENGTH", function() sv.forest.train(X6, {0, 1}) end, "y has 2 values, X has 6 rows"},
+  {"E-AUC-NAN", function() sv.roc.auc({0, 1, 0, 1}, {0.1, 0 / 0, 0.3, 0.4}) end,
+   "bad argument #2 to 'auc' (element 2 is"},
+  {"E-SURV-TIME", function() sv.surv.km({-1, 2, 3}, {1, 0, 1}) end, "time[1] is -1.0; times must be finite and > 0"},
+  {"E-SURV-TIME-NAN", function() sv.surv.km({0 / 0, 2, 3}, {1, 0, 1}) end, "time[1] is"},
+  {"E-SURV-EVENT", function() sv.surv.km({1, 2, 3}, {2, 0, 1}) end, "event[1] is 2.0"},
+  {"E-COX-NAN", function() sv.surv.cox({1, 2, 3, 4}, {1, 0, 1, 1}, {{1}, {0 / 0}, {3}, {4}}) end,
+   "X[2, 1] is not finite"},
+  -- one class, one group, no events
+  {"E-ONE-CLASS-TRAIN", function() sv.forest.train(X6, {0, 0, 0, 0, 0, 0}) end, "y holds only class 0"},
+  {"E-ONE-CLASS-AUC", function() sv.roc.auc({1, 1, 1}, {0.1, 0.2, 0.3}) end, "y has a single class"},
+  {"E-ONE-CLASS-FOLD", function()
+     local X, y = {}, {}
+     for i = 1, 20 do X[i] = {i, i % 3}; y[i] = i <= 2 and 1 or 0 end
+     sv.tune.cv(X, y, {trees = 3, threads = 1}, {k = 5, seed = 1}) end,
+   "tune.cv: fold 1's test rows hold only class 0"},
+  {"E-ONE-GROUP", function() sv.surv.logrank({1, 2, 3, 4}, {1, 0, 1, 0}, {1, 1, 1, 1}) end, "there is only 1 group"},
+  -- absurd options
+  {"E-OPT-TREES-0", function() sv.forest.train(X6, y6, {trees = 0}) end, "bad option 'trees' to forest.train"},
+  {"E-OPT-TREES-HUGE", function() sv.forest.train(X6, y6, {trees = 1000000000}) end, "bad option 'trees' to forest.train"},
+  {"E-OPT-MTRY", function() sv.forest.train(X6, y6, {mtry = 5}) end, "bad option 'mtry' to forest.train"},
+  {"E-OPT-MTRY-0", function() sv.forest.train(X6, y6, {mtry = 0.0}) end, "bad option 'mtry' to forest.train"},
+  {"E-OPT-MIN-LEAF", function() sv.forest.train(X6, y6, {min_leaf = 0}) end, "bad option 'min_leaf'"},
+  {"E-OPT-FRACTION", function() sv.forest.train(X6, y6, {sample_fraction = 0}) end, "bad option 'sample_fraction'"},
+  {"E-OPT-THREADS", function() sv.forest.train(X6, y6, {threads = -1}) end, "bad option 'threads'"},
+  {"E-OPT-DEPTH", function() sv.forest.train(X6, y6, {max_depth = -1}) end, "bad option 'max_depth'"},
+  {"E-OPT-WEIGHTS", function() sv.forest.train(X6, y6, {class_weight = {1, -1}}) end, "bad option 'class_weight'"},
+  {"E-OPT-UNKNOWN", function() sv.forest.train(X6, y6, {treees = 5}) end, "unknown option 'treees' to forest.train"},
+  {"E-OPT-TYPE", function() sv.forest.train(X6, y6, {trees = "many"}) end, "bad option 'trees' to forest.train"},
+  {"E-OPT-BOOT-0", function() sv.roc.auc({0, 1, 0, 1}, {0.1, 0.2, 0.3, 0.4}, {ci = "bootstrap", boot = 0}) end,
+   "bad option 'boot' to roc.auc"},
+  {"E-OPT-K", function() sv.split.kfold(10, {k = 11}) end, "bad option 'k'"},
+  -- model files
+  {"E-MODEL-MISSING", function() sv.forest.load(tmp .. "/no/such.bin") end, "No such file or directory"},
+  {"E-MODEL-DIRECTORY", function() sv.forest.load(tmp) end, "Is a directory"},
+  {"E-MODEL-EMPTY", function() sv.forest.load(csv("empty.bin", "")) end, "'" .. tmp .. "/empty.bin' refused: not a sylva forest file"},
+  {"E-MODEL-NOT-MODEL", function() sv.forest.load(csv("notmodel.bin", "a,b\n1,2\n")) end, "not a sylva forest file"},
+}
+
+-- Damaged copies of a real model file.
+do
+  local f = sv.forest.train(X6, y6, {trees = 3, seed = 1, threads = 1})
+  local good_path = tmp .. "/good_model.bin"
+  f:save(good_path)
+  local good = T.read_file(good_path)
+  local function damaged(name, bytes) return csv(name, bytes) end
+  local flipped = good:sub(1, 100) .. string.char(good:byte(101) ~ 1) .. good:sub(102)
+  for _, e in ipairs({
+    {"E-MODEL-TRUNCATED", function() sv.forest.load(damaged("trunc.bin", good:sub(1, #good - 10))) end,
+     "truncated or padded"},
+    {"E-MODEL-PADDED", function() sv.forest.load(damaged("padded.bin", good .. "\0")) end, "truncated or padded"},
+    {"E-MODEL-FLIPPED", function() sv.forest.load(damaged("flip.bin", flipped)) end,
+     "checksum mismatch: the file is damaged"},
+    {"E-MODEL-VERSION", function() sv.forest.load(damaged("v2.bin", good:sub(1, 8) .. "\2" .. good:sub(10))) end,
+     "unsupported format version 2"},
+  }) do catalogue[#catalogue + 1] = e end
+end
+
+for _, e in ipairs(catalogue) do
+  T.test(e[1], function()
+    local msg = T.raises(e[2], e[3])
+    -- never a raw Lua error from inside sylva
+    T.ok(not msg:find("attempt to", 1, true), msg)
+  end)
+end
+
+-- No events: the estimates that need events are NaN (R gives NA), never a
+-- number that looks like a result.
+T.test("E-NO-EVENTS: survival with no events gives NaN where R gives NA", function()
+  local km = sv.surv.km({1, 2, 3}, {0, 0, 0})
+  T.ok(km.median ~= km.median, "median is NaN")
+  T.eq(km.surv[#km.surv], 1, "nothing happened: S stays 1")
+  local lr = sv.surv.logrank({1, 2, 3, 4}, {0, 0, 0, 0}, {1, 1, 2, 2})
+  T.ok(lr.p ~= lr.p, "log-rank p is NaN")
+  local c = sv.surv.concordance({1, 2, 3}, {0, 0, 0}, {1, 2, 3})
+  T.ok(c ~= c, "concordance is NaN (no comparable pair)")
+  local ok, cox = pcall(sv.surv.cox, {1, 2, 3, 4}, {0, 0, 0, 0}, {{1}, {2}, {3}, {4}})
+  T.ok(not ok or cox.coef[1] ~= cox.coef[1], "Cox with no events: an error or NaN coefficients")
+end)
+
+T.test("E-CSV-HEADER-ONLY: a header without rows gives an empty frame, not an error", function()
+  local d = sv.read_csv(csv("header.csv", "a,b,c\n"))
+  T.eq(d:nrow(), 0)
+  T.eq(d:ncol(), 3)
+end)
+
+T.test("E-CSV-WIDE: 10^6 columns are read (no quadratic blow-up, no crash)", function()
+  local t = {}
+  for j = 1, 1000000 do t[j] = "c" .. j end
+  local hdr = table.concat(t, ",")
+  for j = 1, 1000000 do t[j] = tostring(j % 10) end
+  local path = csv("wide.csv", hdr .. "\n" .. table.concat(t, ",") .. "\n")
+  t = nil
+  local t0 = sv.clock()
+  local d = sv.read_csv(path)
+  T.eq(d:ncol(), 1000000)
+  T.eq(d:nrow(), 1)
+  T.eq(d:col("c999999")[1], 9)
+  T.ok(sv.clock() - t0 < 60, "read in a minute")
+  os.remove(path)
+end)
+
+T.test("E-SEED-NEGATIVE: a negative seed is a valid seed (its two's complement), reproducible", function()
+  local a = sv.forest.train(X6, y6, {trees = 3, seed = -1, threads = 1}):predict(X6)
+  local b = sv.forest.train(X6, y6, {trees = 3, seed = -1, threads = 1}):predict(X6)
+  for i = 1, #a do T.eq(a[i], b[i]) end
+end)
+
 -- ---- split / encode (Lua layer) --------------------------------------
 
 T.test("E-SPLIT-N: a row count no array can hold is refused, not allocated", function()
