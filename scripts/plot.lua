@@ -1028,8 +1028,22 @@ M._wilson = wilson
 --- sv.plot.calibration_bins(y, p [, bins]) -> {pred=, obs=, lo=, hi=, n=}
 -- Groups of equal size by predicted probability (quantile bins).
 function M.calibration_bins(y, p, bins)
-  y, p = tolist(y), tolist(p)
+  y, p = numbers(y, "plot.calibration_bins", 1), numbers(p, "plot.calibration_bins", 2)
+  if #p ~= #y then
+    error(("bad argument #2 to 'plot.calibration_bins' (%d predictions for %d outcomes)"):format(#p, #y), 2)
+  end
+  for i = 1, #y do
+    if not (isnan(y[i]) or y[i] == 0 or y[i] == 1) then
+      error(("bad argument #1 to 'plot.calibration_bins' (element %d is %s, expected 0 or 1)"):format(i, tostring(y[i])), 2)
+    end
+    if not (isnan(p[i]) or (p[i] >= 0 and p[i] <= 1)) then
+      error(("bad argument #2 to 'plot.calibration_bins' (element %d is %s, a probability expected)"):format(i, tostring(p[i])), 2)
+    end
+  end
   bins = bins or 10
+  if math.type(bins) ~= "integer" or bins < 1 or bins > 10000 then
+    error("bad argument #3 to 'plot.calibration_bins' (number of bins: an integer in [1, 10000] expected)", 2)
+  end
   local idx = {}
   for i = 1, #p do if not isnan(p[i]) and not isnan(y[i]) then idx[#idx + 1] = i end end
   table.sort(idx, function(a, b) if p[a] ~= p[b] then return p[a] < p[b] end return a < b end)

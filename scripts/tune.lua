@@ -77,6 +77,12 @@ local function check_yp(y, p, fname)
       error(("bad argument #%d to '%s' (element %d is not a number)"):format(
         type(y[i]) ~= "number" and 1 or 2, fname, i), 3)
     end
+    if y[i] ~= 0 and y[i] ~= 1 then
+      error(("bad argument #1 to '%s' (element %d is %s, expected 0 or 1)"):format(fname, i, tostring(y[i])), 3)
+    end
+    if not (p[i] >= 0 and p[i] <= 1) then
+      error(("bad argument #2 to '%s' (element %d is %s, a probability expected)"):format(fname, i, tostring(p[i])), 3)
+    end
   end
 end
 

@@ -103,6 +103,10 @@ local catalogue = {
   {"E-OPT-BOOT-0", function() sv.roc.auc({0, 1, 0, 1}, {0.1, 0.2, 0.3, 0.4}, {ci = "bootstrap", boot = 0}) end,
    "bad option 'boot' to roc.auc"},
   {"E-OPT-K", function() sv.split.kfold(10, {k = 11}) end, "bad option 'k'"},
+  {"E-METRIC-RANGE", function() sv.tune.metrics.brier({5, 3, 8}, {1, 0, 1}) end,
+   "bad argument #1 to 'tune.metrics.brier' (element 1 is 5, expected 0 or 1)"},
+  {"E-METRIC-RANGE (p)", function() sv.tune.metrics.logloss({0, 1}, {0.5, 1.5}) end, "a probability expected"},
+  {"E-METRIC-RANGE (bins)", function() sv.plot.calibration_bins({5, 0}, {0.1, 0.2}) end, "expected 0 or 1"},
   -- model files
   {"E-MODEL-MISSING", function() sv.forest.load(tmp .. "/no/such.bin") end, "No such file or directory"},
   {"E-MODEL-DIRECTORY", function() sv.forest.load(tmp) end, "Is a directory"},

@@ -91,9 +91,62 @@ local function check_call(name, fn, descr, ...)
 end
 
 -- Calls fn with 0..3 copies of each wrong value (after `self` for methods).
+-- Plausible argument lists: a call that succeeds with one of them becomes
+-- a template, and each of its arguments is then replaced by each wrong
+-- value in turn, so the checks behind the first argument (lengths, codes,
+-- options) are reached too. Built fresh for every call (functions may
+-- keep or change their arguments). 8 rows, 2 features.
+local template_forest = nil -- one small forest, made on first use
+
+local function plausible()
+  if not template_forest and sv.forest and sv.forest.train then
+    template_forest = sv.forest.train(sv.matrix({{1, 5}, {2, 3}, {3, 8}, {4, 1}, {5, 9}, {6, 2}}, {"a", "b"}),
+                                      {0, 1, 0, 1, 1, 0}, {trees = 3, seed = 1, threads = 1})
+  end
+  local X = sv.matrix({{1, 5}, {2, 3}, {3, 8}, {4, 1}, {5, 9}, {6, 2}, {7, 7}, {8, 4}}, {"a", "b"})
+  local y = {0, 1, 0, 1, 1, 0, 1, 0}
+  local time = {5, 3, 8, 1, 9, 2, 7, 4}
+  local event = {1, 0, 1, 1, 0, 1, 1, 0}
+  local score = {0.1, 0.7, 0.3, 0.8, 0.6, 0.2, 0.9, 0.4}
+  local score2 = {0.2, 0.5, 0.1, 0.9, 0.7, 0.3, 0.6, 0.5}
+  local group = {1, 1, 1, 1, 2, 2, 2, 2}
+  return {
+    {X}, {X, y}, {X, y, {trees = 3, threads = 1}}, {time, event}, {time, event, group},
+    {time, event, X}, {time, event, score}, {y, score}, {y, score, score2}, {score},
+    {score, 0.5}, {score, score2}, {y, score, 0.5}, {8}, {8, {k = 2}}, {0.5}, {1.5, 3},
+    {0.5, 2, 3}, {{{1, 2}, {3, 4}}}, {"x"}, {{score, score2}},
+    {template_forest, X}, {template_forest, X, {threads = 1}},
+    {X, y, {trees = 3, threads = 1}, {k = 2}},
+    {X, y, {min_leaf = {1, 2}}, {k = 2, progress = false, forest = {trees = 3, threads = 1}}},
+  }
+end
+
+local function walk_templates(name, fn)
+  local found = 0
+  for t = 1, #plausible() do
+    if found >= 2 then break end
+    local base = plausible()[t]
+    local n = #base
+    if pcall(fn, table.unpack(base, 1, n)) then
+      found = found + 1
+      for i = 1, n do
+        for _, w in ipairs(wrong) do
+          local args = plausible()[t]
+          args[i] = w[2]
+          local names = {}
+          for k = 1, n do names[k] = k == i and w[1] or ("ok" .. k) end
+          check_call(name, fn, describe(name, names, n) .. " [template " .. t .. "]",
+                     table.unpack(args, 1, n))
+        end
+      end
+    end
+  end
+end
+
 local function walk_function(name, fn, self_value)
   if skip[name] then return end
   functions = functions + 1
+  if self_value == nil then walk_templates(name, fn) end
   for arity = 0, 3 do
     for _, w in ipairs(wrong) do
       local args, names = {}, {}
