@@ -2,10 +2,13 @@
  * lforest.c - the sv.forest module: random forest training, prediction,
  * importance and model files (engine/sv_forest.h; docs/forest.md).
  *
- * A Forest userdata (svL_forest, lsylva.h) owns its engine forest. Its two
+ * A Forest userdata (svL_forest, lsylva.h) owns its engine forest. Its
  * user values keep the training X (Matrix) and y (Vector) of a forest
- * trained in this session, for OOB permutation importance; a loaded forest
- * has neither.
+ * trained in this session, for OOB predictions and OOB permutation
+ * importance, and (third) a 64-bit hash of both taken at training: a
+ * Matrix can be changed in place (M:set), and OOB results computed later
+ * from changed data would be silently wrong, so they are refused. A loaded
+ * forest has none of them.
  */
 #include "lsylva.h"
 
@@ -22,9 +25,44 @@ static svL_forest *checkforest(lua_State *L, int idx)
     return u;
 }
 
+/* A 64-bit FNV-1a-style hash of X and y, 8 bytes at a time. */
+static lua_Integer data_hash(const svL_matrix *X, const double *y, size_t ny)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t nx = X->nrow * X->ncol;
+    for (size_t i = 0; i < nx + ny; i++) {
+        uint64_t w;
+        memcpy(&w, i < nx ? &X->data[i] : &y[i - nx], 8);
+        h = (h ^ w) * 0x100000001b3ull;
+    }
+    return (lua_Integer)h;
+}
+
+/* Pushes the training X and y of the forest at idx after checking that
+ * they are unchanged; returns 0 (nothing pushed) for a forest without
+ * them. */
+static int push_training_data(lua_State *L, int idx, const char *fname)
+{
+    lua_getiuservalue(L, idx, 1);
+    lua_getiuservalue(L, idx, 2);
+    svL_matrix *X = svL_testmatrix(L, -2);
+    svL_vector *y = svL_testvector(L, -1);
+    if (!X || !y) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_getiuservalue(L, idx, 3);
+    lua_Integer h = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (h != data_hash(X, y->data, y->n))
+        luaL_error(L, "%s: the training data (X or y) were changed after training; "
+                      "OOB results would be wrong", fname);
+    return 1;
+}
+
 static svL_forest *newforest(lua_State *L)
 {
-    svL_forest *u = lua_newuserdatauv(L, sizeof *u, 2);
+    svL_forest *u = lua_newuserdatauv(L, sizeof *u, 3);
     u->f = NULL;
     luaL_setmetatable(L, SV_FOREST_MT);
     return u;
@@ -195,6 +233,8 @@ static int l_train(lua_State *L)
     lua_setiuservalue(L, ud, 1);
     lua_pushvalue(L, 2);
     lua_setiuservalue(L, ud, 2);
+    lua_pushinteger(L, data_hash(X, y, n));
+    lua_setiuservalue(L, ud, 3);
     lua_pushvalue(L, ud);
     return 1;
 }
@@ -238,10 +278,9 @@ static int ensure_oob(lua_State *L, int idx, const char *fname)
 {
     svL_forest *u = checkforest(L, idx);
     if (u->f->oob) return 1;
-    lua_getiuservalue(L, idx, 1);
-    svL_matrix *X = svL_testmatrix(L, -1);
-    lua_pop(L, 1); /* X stays referenced by the forest */
-    if (!X || !u->f->inbag) return 0;
+    if (!u->f->inbag || !push_training_data(L, idx, fname)) return 0;
+    svL_matrix *X = svL_testmatrix(L, -2);
+    lua_pop(L, 2); /* X stays referenced by the forest */
     sv_ctx ctx;
     svL_ctx(L, &ctx, 0);
     sv_err err;
@@ -304,12 +343,10 @@ static int f_importance(lua_State *L)
     int ty = svL_opt_get(L, 3, "y");
     int base = lua_gettop(L) - 1; /* X at base, y at base + 1 */
     if (tX == LUA_TNIL && ty == LUA_TNIL) {
-        lua_getiuservalue(L, 1, 1);
-        lua_getiuservalue(L, 1, 2);
-        X = svL_testmatrix(L, -2);
-        if (!X || !f->inbag)
+        if (!f->inbag || !push_training_data(L, 1, fname))
             return luaL_error(L, "%s: OOB permutation importance needs the training data of a forest "
                               "trained in this session; pass {X = ..., y = ...}", fname);
+        X = svL_testmatrix(L, -2);
         y = svL_checkvector(L, -1, &ny);
         po.oob = 1;
     } else {

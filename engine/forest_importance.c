@@ -94,7 +94,15 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
                 const uint64_t *bits = f->inbag + (size_t)t * f->inbag_words;
                 if (bits[i >> 6] >> (i & 63) & 1) continue;
             }
-            sum += sv_tree_predict_row(&f->trees[t], w->xrow);
+            if (f->pnodes) {
+                const sv_forest_pnode *nd = f->pnodes + f->pnode_off[t];
+                int32_t q = 0;
+                while (nd[q].feature >= 0)
+                    q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
+                sum += nd[q].tv;
+            } else {
+                sum += sv_tree_predict_row(&f->trees[t], w->xrow);
+            }
             cnt += 1.0;
         }
         w->pred[k] = sum / cnt;

@@ -130,6 +130,16 @@ T.test("subsampling without replacement: sample_fraction rows, each once", funct
   T.eq(g:tree(1).cover[1], 171)
 end)
 
+T.test("training data changed in place after training: OOB results refused", function()
+  local Xm = sv.matrix({{1}, {2}, {3}, {4}, {5}, {6}})
+  local f = sv.forest.train(Xm, {0, 0, 1, 0, 1, 1}, {trees = 20, seed = 1})
+  Xm:set(1, 1, 10)
+  T.raises(function() f:oob_predict() end, "changed after training")
+  T.raises(function() f:importance("permutation") end, "changed after training")
+  Xm:set(1, 1, 1)
+  T.eq(#f:oob_predict(), 6)
+end)
+
 T.test("save / load / predict is bitwise identical; damaged files are refused", function()
   local f = sv.forest.train(X, y, {trees = 40, seed = 2})
   local path = T.tmp .. "/forest_test.svf"
