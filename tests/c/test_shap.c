@@ -428,7 +428,7 @@ static double oracle_compare(uint64_t seed, int p, int n_trees, int max_depth, i
                      SV_OK);
 
     double *v = malloc(((size_t)1 << p) * sizeof *v);
-    double x[16], phi[16], io[16 * 16];
+    double x[16] = {0}, phi[16], io[16 * 16]; /* x is read (unused) by oracle_game for S != 0 */
     double worst = 0;
 #define UPD(a, b)                                     \
     do {                                              \
