@@ -13,7 +13,10 @@
 -- mode (read the data, stop) gives the baseline RSS of the interpreter and
 -- data, subtracted in the "dRSS" column. Reported: train and predict wall
 -- time, train CPU time (all threads; robust when the machine is shared),
--- test AUC, and sylva's ratios. Environment:
+-- test AUC, and sylva's ratios. Run time on 2 cores: about 5 minutes with
+-- SYLVA_BENCH_LARGE=0; the default 100,000-row set adds about 30 minutes,
+-- nearly all of it ranger and scikit-learn (about 1 s and 0.65 s of CPU per
+-- tree there, against 0.17 s for sylva). Environment:
 --   SYLVA_BENCH_LARGE=0   small (b)
 --   SYLVA_BENCH_TREES=N   trees (default 500)
 --   SYLVA_BENCH_SETS=a,c  only some data sets

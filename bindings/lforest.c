@@ -95,11 +95,27 @@ static const char **matrix_names(lua_State *L, int arg, size_t p, int *pushed)
     }
     int t = lua_gettop(L);
     const char **names = lua_newuserdatauv(L, (p ? p : 1) * sizeof *names, 0);
+    lua_newtable(L); /* names seen: importance tables are keyed by name */
     for (size_t j = 0; j < p; j++) {
         lua_geti(L, t, (lua_Integer)j + 1);
-        names[j] = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
-        lua_pop(L, 1); /* the string stays alive in the names table */
+        /* only real strings: a number converted here would not outlive
+         * the pop (unnamed columns become V<j>) */
+        names[j] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (names[j]) {
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, -3) != LUA_TNIL) {
+                const char *msg = lua_pushfstring(L, "feature name '%s' appears twice (importance "
+                                                     "tables are keyed by name)", names[j]);
+                luaL_argerror(L, arg, msg);
+            }
+            lua_pop(L, 1);
+            lua_pushboolean(L, 1);
+            lua_rawset(L, -3);
+        } else {
+            lua_pop(L, 1);
+        }
     }
+    lua_pop(L, 1);
     *pushed = 2;
     return names;
 }

@@ -415,6 +415,8 @@ T.test("bad input raises clear errors", function()
   T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {criterion = "mse"}) end, "criterion")
   T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {class_weight = {1, -1}}) end, "class_weight")
   T.raises(function() sv.forest.train({{1}, {2}}, {0, 1}, {sample_fraction = 0}) end, "sample_fraction")
+  T.raises(function() sv.forest.train(sv.matrix({{1, 2}, {2, 1}}, {"a", "a"}), {0, 1}) end,
+           "feature name 'a' appears twice")
   local f = sv.forest.train({{1}, {2}, {3}}, {0, 1, 1}, {trees = 2})
   T.raises(function() f:predict({{1, 2}}) end, "X has 2 columns, the forest was trained on 1")
   T.raises(function() f:predict({{0 / 0}}) end, "NaN")
