@@ -104,7 +104,6 @@ static void test_unwritable_dir_is_clear_error(void **state)
     assert_non_null(strstr(err.msg, path));
 }
 
-/* A full device makes commit fail and leaves the target untouched. */
 /* The committed file has the mode an ordinary open gives (0666 less the
  * umask), not mkstemp's private 0600; a replaced file keeps its mode. */
 static void test_mode_like_open(void **state)
@@ -130,6 +129,7 @@ static void test_mode_like_open(void **state)
     umask(old);
 }
 
+/* A full device makes commit fail and leaves the target untouched. */
 static void test_full_device(void **state)
 {
     (void)state;
