@@ -33,4 +33,17 @@ T.test("no public function crashes, hangs or gives a message naming nothing on w
   T.ok(tonumber(nfun) >= 10, "the walk found the public functions")
 end)
 
+T.test("a child that crashes mid-walk is reported with the call (the test can fail)", function()
+  local dir = T.tmp .. "/wrong-types"
+  local cmd = ("cd %q && SYLVA_WALK_SELFTEST=crash timeout -s KILL 60 %q %q 2>&1"):format(dir, bin, child)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local ok = p:close()
+  T.ok(not ok, "the crashed child's status is a failure")
+  T.ok(not out:find("WALKED", 1, true), "the walk did not finish")
+  local last
+  for call in out:gmatch("CALL ([^\n]+)") do last = call end
+  T.eq(last, "selftest.crash()")
+end)
+
 T.done()

@@ -187,6 +187,14 @@ local function walk_table(prefix, t, depth)
   end
 end
 
+-- Self-test of the parent's crash detection: die by SIGSEGV mid-walk.
+if os.getenv("SYLVA_WALK_SELFTEST") == "crash" then
+  local stat = io.open("/proc/self/stat"):read("l")
+  io.stdout:write("CALL selftest.crash()\n")
+  os.execute("kill -SEGV " .. stat:match("^(%d+)"))
+  while true do end -- the signal arrives
+end
+
 -- The C functions and submodules, then the Lua-level modules (loaded on
 -- first use through sv.<name>).
 walk_table("sv", sv, 1)
