@@ -16,7 +16,8 @@
  * the bytes that remain before anything is allocated, and every tree is
  * checked to be a tree (children ids greater than the parent's and below
  * n_nodes, each node but the root the child of exactly one node, features
- * below n_features, finite numbers).
+ * below n_features, finite numbers, each internal node's cover positive and
+ * the sum of its children's to a relative 1e-9).
  */
 #include "sv_forest.h"
 #include "sv_io.h"
@@ -243,6 +244,15 @@ static sv_status check_tree(const sv_tree *t, int32_t p, int32_t k, uint8_t *ref
         if (l <= i || r <= i || l >= m || r >= m || l == r)
             return sv_err_set(err, SV_EFORMAT, "tree %d, node %d: invalid children %d, %d",
                               (int)k + 1, (int)i, (int)l, (int)r);
+        /* A node's cover is the weighted count of its samples, so it is
+         * the sum of its children's (trained forests agree to ~1e-16).
+         * TreeSHAP divides by it: an inconsistent cover (a crafted or
+         * re-checksummed file) would give NaN values, not an error. */
+        if (!(t->cover[i] > 0) ||
+            !(fabs(t->cover[l] + t->cover[r] - t->cover[i]) <= 1e-9 * t->cover[i]))
+            return sv_err_set(err, SV_EFORMAT,
+                              "tree %d, node %d: cover %.17g is not the sum of its children's",
+                              (int)k + 1, (int)i, t->cover[i]);
         if (refs[l]++ || refs[r]++)
             return sv_err_set(err, SV_EFORMAT, "tree %d: node %d has two parents",
                               (int)k + 1, (int)(refs[l] > 1 ? l : r));

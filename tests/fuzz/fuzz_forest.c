@@ -9,7 +9,9 @@
  * match - so that mutations reach every count, name and tree check.
  * Properties: the loader returns SV_OK or an error with a message, never
  * reads out of bounds or trusts a size; a loaded forest can predict a row
- * (every path ends in a leaf), and saving it gives back the same bytes.
+ * (every path ends in a leaf), saving it gives back the same bytes, and
+ * TreeSHAP on it either refuses the forest with a message or gives values
+ * that add up to the prediction (any tree the loader accepts).
  */
 #include <math.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "sv_forest.h"
+#include "sv_shap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,13 +56,28 @@ static void exercise(const unsigned char *buf, size_t len)
     check(f != NULL && f->n_trees >= 1 && f->n_features >= 1);
     /* Every tree routes a row to a leaf with a value in [0, 1]. */
     double *x = calloc((size_t)f->n_features, sizeof *x);
-    if (x) {
+    double *phi = calloc((size_t)f->n_features, sizeof *phi);
+    if (x && phi) {
+        double pred = 0;
         for (int32_t t = 0; t < f->n_trees; t++) {
             double v = sv_tree_predict_row(&f->trees[t], x);
             check(v >= 0 && v <= 1);
+            pred += v;
         }
-        free(x);
+        pred /= f->n_trees;
+        /* TreeSHAP of that row (path-dependent, one thread). */
+        sv_ctx ctx = {.threads = 1};
+        double base = 0;
+        sv_err e2;
+        if (f->n_features <= 4096 &&
+            sv_shap_values(f, x, 1, NULL, &ctx, phi, &base, &e2) == SV_OK) {
+            double sum = base;
+            for (int32_t j = 0; j < f->n_features; j++) sum += phi[j];
+            check(fabs(sum - pred) <= 1e-6);
+        }
     }
+    free(x);
+    free(phi);
     /* Saving what was loaded gives the same bytes (bytes 12-15 are a
      * reserved field the loader ignores and the writer sets to 0). */
     unsigned char *out = NULL;
