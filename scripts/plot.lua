@@ -10,8 +10,10 @@
 
 local sv = require "sylva"
 local M = {}
+local args = require "sylva.args"
+local isnan = args.isnan
+local check_opts = args.opts
 
-local function isnan(x) return x ~= x end
 local floor, ceil, abs, max, min, log10 = math.floor, math.ceil, math.abs, math.max, math.min, math.log10
 
 -- Okabe & Ito (2008) palette, yellow left out (unreadable as a line).
@@ -73,14 +75,6 @@ local function numbers(v, fname, argn)
     end
   end
   return t
-end
-
-local function check_opts(opts, allowed, fname)
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not allowed[k] then error(("unknown option '%s' to %s"):format(tostring(k), fname), 3) end
-  end
-  return opts
 end
 
 local function with_common(t)

@@ -10,32 +10,16 @@
 
 local sv = require "sylva"
 local M = {}
-
-local function check_opts(opts, allowed, fname)
-  opts = opts or {}
-  if type(opts) ~= "table" then error(("bad argument to '%s' (options table expected)"):format(fname), 3) end
-  for k in pairs(opts) do
-    if not allowed[k] then error(("unknown option '%s' to %s"):format(tostring(k), fname), 3) end
-  end
-  return opts
-end
-
-local function copy(t)
-  local c = {}
-  for k, v in pairs(t or {}) do c[k] = v end
-  return c
-end
-
-local function as_matrix(X)
-  if type(X) == "table" then return sv.matrix(X) end
-  return X
-end
+local args = require "sylva.args"
+local check_opts = args.opts
+local copy = args.copy
+local as_matrix = args.matrix
 
 --- sv.select.shap_rank(X, y [, {forest = {...}, seed = 1}]) -> ranking, phi, base, forest
 -- ranking: array of {name=, value=, index=} by mean |SHAP|, largest first.
 function M.shap_rank(X, y, opts)
   opts = check_opts(opts, {forest = 1, seed = 1, threads = 1}, "select.shap_rank")
-  X = as_matrix(X)
+  X = as_matrix(X, "select.shap_rank")
   if not X:names() then error("bad argument #1 to 'select.shap_rank' (the matrix needs column names)", 2) end
   local fo = copy(opts.forest)
   if fo.seed == nil then fo.seed = opts.seed or 1 end
@@ -73,7 +57,7 @@ local FORWARD_OPTS = {ranking = 1, forest = 1, k = 1, repeats = 1, seed = 1, tol
 --- sv.select.forward(X, y [, opts]) -> {selected=, ranking=, curve=, k=, rule=}
 function M.forward(X, y, opts)
   opts = check_opts(opts, FORWARD_OPTS, "select.forward")
-  X = as_matrix(X)
+  X = as_matrix(X, "select.forward")
   if type(y) == "table" then y = sv.vector(y) end
   local names = X:names()
   if not names then error("bad argument #1 to 'select.forward' (the matrix needs column names)", 2) end

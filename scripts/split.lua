@@ -8,25 +8,10 @@
 
 local sv = require "sylva"
 local M = {}
-
-local function isnan(x) return x ~= x end
-
-local function check_opts(opts, allowed, fname)
-  opts = opts or {}
-  if type(opts) ~= "table" then error(("bad argument to '%s' (options table expected)"):format(fname), 3) end
-  for k in pairs(opts) do
-    if not allowed[k] then error(("unknown option '%s' to %s"):format(tostring(k), fname), 3) end
-  end
-  return opts
-end
-
-local function check_seed(opts, fname)
-  local s = opts.seed or 1
-  if math.type(s) ~= "integer" then
-    error(("bad option 'seed' to %s (integer expected)"):format(fname), 3)
-  end
-  return s
-end
+local args = require "sylva.args"
+local isnan = args.isnan
+local check_opts = args.opts
+local check_seed = args.seed
 
 -- Labels from a number n (no strata), a Vector, or an array (numbers,
 -- strings, false for missing). Missing labels form one stratum of their own.

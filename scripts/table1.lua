@@ -16,20 +16,11 @@
 
 local sv = require "sylva"
 local M = {}
-
-local function isnan(x) return x ~= x end
+local args = require "sylva.args"
+local isnan = args.isnan
 
 local function is_missing(v)
   return v == nil or v == false or (type(v) == "number" and isnan(v))
-end
-
-local function check_opts(opts, allowed, fname)
-  opts = opts or {}
-  if type(opts) ~= "table" then error(("bad argument #2 to '%s' (options table expected)"):format(fname), 3) end
-  for k in pairs(opts) do
-    if not allowed[k] then error(("unknown option '%s' to %s"):format(tostring(k), fname), 3) end
-  end
-  return opts
 end
 
 local function tolist(v)
@@ -273,7 +264,7 @@ local OPTS = {by = 1, vars = 1, groups = 1, overall = 1, p = 1, test = 1, digits
 
 --- sv.table1(data, opts) -> {columns=, rows=, tests=, notes=}
 function M.build(data, opts)
-  opts = check_opts(opts, OPTS, "table1")
+  opts = args.opts(opts, OPTS, "table1", 2)
   local get, n, defaults, default_vars = columns_of(data)
   -- groups
   local by = opts.by

@@ -7,44 +7,13 @@
 
 local sv = require "sylva"
 local M = {}
-
-local function isnan(x) return x ~= x end
-
-local function check_opts(opts, allowed, fname)
-  opts = opts or {}
-  if type(opts) ~= "table" then error(("bad argument to '%s' (options table expected)"):format(fname), 3) end
-  for k in pairs(opts) do
-    if not allowed[k] then error(("unknown option '%s' to %s"):format(tostring(k), fname), 3) end
-  end
-  return opts
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
-
-local function as_vector(y)
-  if type(y) == "userdata" then return y end
-  return sv.vector(y)
-end
-
--- X as a Matrix (api.md: a Matrix or a Lua array of rows).
-local function as_matrix(X, fname)
-  if type(X) == "table" then return sv.matrix(X) end
-  if type(X) ~= "userdata" or not X.nrow then
-    error(("bad argument #1 to '%s' (Matrix or array of rows expected, got %s)"):format(fname, type(X)), 3)
-  end
-  return X
-end
-
-local function copy(t)
-  local c = {}
-  for k, v in pairs(t or {}) do c[k] = v end
-  return c
-end
+local args = require "sylva.args"
+local isnan = args.isnan
+local check_opts = args.opts
+local sorted_keys = args.sorted_keys
+local as_vector = args.vector
+local as_matrix = args.matrix
+local copy = args.copy
 
 local function value_str(v)
   if type(v) == "table" then
