@@ -173,58 +173,7 @@ T.test("save / load / predict is bitwise identical; damaged files are refused", 
   T.raises(function() sv.forest.load(T.tmp .. "/no/such/file.svf") end, "cannot open")
 end)
 
--- A tiny JSON reader (objects, arrays, numbers, strings without escapes
--- beyond \" and \\), written here so the check does not use sylva's code.
-local function json_decode(s)
-  local pos = 1
-  local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
-  local value
-  local function str()
-    local out = {}
-    pos = pos + 1
-    while true do
-      local c = s:sub(pos, pos)
-      if c == '"' then pos = pos + 1; return table.concat(out) end
-      if c == "\\" then c = s:sub(pos + 1, pos + 1); pos = pos + 1 end
-      out[#out + 1] = c
-      pos = pos + 1
-    end
-  end
-  function value()
-    ws()
-    local c = s:sub(pos, pos)
-    if c == "{" then
-      local t = {}
-      pos = pos + 1; ws()
-      if s:sub(pos, pos) == "}" then pos = pos + 1; return t end
-      while true do
-        ws(); local k = str(); ws()
-        assert(s:sub(pos, pos) == ":"); pos = pos + 1
-        t[k] = value(); ws()
-        local d = s:sub(pos, pos); pos = pos + 1
-        if d == "}" then return t end
-        assert(d == ",", "bad object")
-      end
-    elseif c == "[" then
-      local t = {}
-      pos = pos + 1; ws()
-      if s:sub(pos, pos) == "]" then pos = pos + 1; return t end
-      while true do
-        t[#t + 1] = value(); ws()
-        local d = s:sub(pos, pos); pos = pos + 1
-        if d == "]" then return t end
-        assert(d == ",", "bad array")
-      end
-    elseif c == '"' then
-      return str()
-    else
-      local num = s:match("^-?[%d.eE+-]+", pos)
-      pos = pos + #num
-      return tonumber(num)
-    end
-  end
-  return value()
-end
+local json_decode = T.json_decode
 
 T.test("export_json read back by an independent evaluator reproduces predict", function()
   local f = sv.forest.train(X, y, {trees = 25, seed = 4, mtry = 0.3})

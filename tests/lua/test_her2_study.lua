@@ -20,69 +20,7 @@ local function run_study(threads)
   return out
 end
 
--- A small JSON reader, enough to check that report.json parses (objects,
--- arrays, strings with escapes, numbers, true/false/null).
-local function json_decode(s)
-  local pos = 1
-  local function ws() pos = s:find("[^ \t\r\n]", pos) or #s + 1 end
-  local value
-  local function str()
-    local out = {}
-    pos = pos + 1
-    while true do
-      local c = s:sub(pos, pos)
-      if c == "" then error("unterminated string") end
-      if c == '"' then pos = pos + 1; return table.concat(out) end
-      if c == "\\" then
-        local e = s:sub(pos + 1, pos + 1)
-        local map = {['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t"}
-        if e == "u" then out[#out + 1] = utf8.char(tonumber(s:sub(pos + 2, pos + 5), 16)); pos = pos + 6
-        elseif map[e] then out[#out + 1] = map[e]; pos = pos + 2
-        else error("bad escape at " .. pos) end
-      else out[#out + 1] = c; pos = pos + 1 end
-    end
-  end
-  function value()
-    ws()
-    local c = s:sub(pos, pos)
-    if c == "{" then
-      local t = {}
-      pos = pos + 1; ws()
-      if s:sub(pos, pos) == "}" then pos = pos + 1; return t end
-      while true do
-        ws()
-        if s:sub(pos, pos) ~= '"' then error("key expected at " .. pos) end
-        local k = str(); ws()
-        if s:sub(pos, pos) ~= ":" then error("':' expected at " .. pos) end
-        pos = pos + 1
-        t[k] = value(); ws()
-        local d = s:sub(pos, pos); pos = pos + 1
-        if d == "}" then return t elseif d ~= "," then error("',' expected at " .. pos) end
-      end
-    elseif c == "[" then
-      local t = {}
-      pos = pos + 1; ws()
-      if s:sub(pos, pos) == "]" then pos = pos + 1; return t end
-      while true do
-        t[#t + 1] = value(); ws()
-        local d = s:sub(pos, pos); pos = pos + 1
-        if d == "]" then return t elseif d ~= "," then error("',' expected at " .. pos) end
-      end
-    elseif c == '"' then return str()
-    elseif s:sub(pos, pos + 3) == "true" then pos = pos + 4; return true
-    elseif s:sub(pos, pos + 4) == "false" then pos = pos + 5; return false
-    elseif s:sub(pos, pos + 3) == "null" then pos = pos + 4; return nil
-    else
-      local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
-      if not num or num == "" then error("unexpected character at " .. pos) end
-      pos = pos + #num
-      return assert(tonumber(num), "bad number " .. num)
-    end
-  end
-  local v = value(); ws()
-  if pos <= #s then error("trailing characters at " .. pos) end
-  return v
-end
+local json_decode = T.json_decode
 
 local out1 = run_study(1)
 
