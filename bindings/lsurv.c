@@ -12,6 +12,7 @@
 
 #include "lsylva.h"
 #include "sv_surv.h"
+#include "../engine/sv_dist.h"
 
 /* ---- helpers ------------------------------------------------------- */
 
@@ -371,7 +372,7 @@ static void push_rmst(lua_State *L, const sv_km *km, double tau, double level)
 {
     double r, se;
     sv_km_rmst(km, tau, &r, &se);
-    double z = sv_surv_qnorm(1 - (1 - level) / 2);
+    double z = sv_qnorm(1 - (1 - level) / 2, 1);
     lua_createtable(L, 0, 5);
     set_num(L, "rmst", r);
     set_num(L, "se", se);

@@ -174,9 +174,11 @@ double sv_pnorm(double x, int lower)
 double sv_pgamma_reg(double x, double a, int lower)
 {
     if (isnan(x) || isnan(a) || a < 0) return NAN;
-    if (x <= 0) return lower ? 0.0 : 1.0;
-    if (isinf(x)) return lower ? 1.0 : 0.0;
+    if (x < 0) return lower ? 0.0 : 1.0;
+    /* shape 0 is a point mass at 0 (R: pgamma(0, 0) = 1) */
     if (a == 0) return lower ? 1.0 : 0.0;
+    if (x == 0) return lower ? 0.0 : 1.0;
+    if (isinf(x)) return lower ? 1.0 : 0.0;
     if (x < a + 1.0) {
         /* P(a, x) = x^a e^-x / Gamma(a+1) * sum_k x^k / ((a+1)...(a+k)) */
         double term = 1.0, sum = 1.0;

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "sv_surv.h"
+#include "sv_dist.h"
 
 typedef struct cox_data {
     size_t n, p;
@@ -326,7 +327,7 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
         goto done;
     }
 
-    double z = sv_surv_qnorm(1.0 - (1.0 - level) / 2.0);
+    double z = sv_qnorm(1.0 - (1.0 - level) / 2.0, 1);
     int df = 0;
     for (size_t j = 0; j < p; j++) {
         int alias = var[j * p + j] == 0;
@@ -353,7 +354,7 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
         out->hr_lo[j] = exp(beta[j] - z * se);
         out->hr_hi[j] = exp(beta[j] + z * se);
         out->z[j] = beta[j] / se;
-        out->p[j] = erfc(fabs(out->z[j]) / M_SQRT2);
+        out->p[j] = 2.0 * sv_pnorm(fabs(out->z[j]), 0);
     }
     out->df = df;
 
@@ -381,9 +382,9 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
         out->wald = wald;
     }
     out->lrt = 2 * (out->loglik - out->loglik_null);
-    out->wald_p = sv_surv_pchisq_upper(out->wald, df);
-    out->score_p = sv_surv_pchisq_upper(out->score, df);
-    out->lrt_p = sv_surv_pchisq_upper(out->lrt, df);
+    out->wald_p = sv_pchisq(out->wald, df, 0);
+    out->score_p = sv_pchisq(out->score, df, 0);
+    out->lrt_p = sv_pchisq(out->lrt, df, 0);
 
     /* The linear predictor (aliased columns contribute 0) and its
      * concordance, as coxph reports it. */

@@ -13,11 +13,12 @@
 #include <stdlib.h>
 
 #include "sv_surv.h"
+#include "sv_dist.h"
 
 static double conf_z(double level)
 {
     if (!(level > 0 && level < 1)) level = SV_KM_CONF_LEVEL_DEFAULT;
-    return sv_surv_qnorm(1.0 - (1.0 - level) / 2.0);
+    return sv_qnorm(1.0 - (1.0 - level) / 2.0, 1);
 }
 
 void sv_km_confint(double s, double se, sv_conf_type type, double z,

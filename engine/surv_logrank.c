@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sv_surv.h"
+#include "sv_dist.h"
 
 sv_status sv_surv_quadform(double *V, double *x, int m, double *value,
                            sv_err *err)
@@ -180,7 +181,7 @@ sv_status sv_logrank(const double *time, const double *event,
         st = sv_surv_quadform(vsub, ovec, m, &out->chisq, err);
         if (st) goto done;
     }
-    out->p = sv_surv_pchisq_upper(out->chisq, (double)out->df);
+    out->p = sv_pchisq(out->chisq, (double)out->df, 0);
 
 done:
     free(perm), free(risk), free(dead), free(present), free(ovec), free(vsub);

@@ -54,16 +54,6 @@ sv_status sv_surv_order(const double *key, const int *within, int nwithin,
 sv_status sv_surv_reorder(const double *key, int descending, size_t n,
                           uint32_t *perm, sv_err *err);
 
-/* ---- distributions (upper tails, accurate far into the tails) -------- */
-
-/* P(Z > z) for a standard normal Z. */
-double sv_surv_pnorm_upper(double z);
-/* P(X > x) for X chi-square with df degrees of freedom (df > 0).
- * df = 0 follows R: 0 (the distribution is a point mass at 0). */
-double sv_surv_pchisq_upper(double x, double df);
-/* The standard normal quantile: z with P(Z <= z) = p, 0 < p < 1. */
-double sv_surv_qnorm(double p);
-
 /* ---- Kaplan-Meier ----------------------------------------------------- */
 
 typedef enum sv_conf_type {
