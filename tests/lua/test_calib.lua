@@ -5,16 +5,7 @@ local T = require "testing"
 local sv = require "sylva"
 
 local FIX = T.root .. "/tests/fixtures/diag/"
-local function rows(file)
-  local cols, names = T.read_fixture(FIX .. file)
-  local out = {}
-  for i = 1, #cols[names[1]] do
-    local r = {}
-    for _, n in ipairs(names) do r[n] = cols[n][i] end
-    out[i] = r
-  end
-  return out
-end
+local function rows(file) return T.read_fixture_rows(FIX .. file) end
 local function cohort(file)
   local cols, names = T.read_fixture(T.root .. "/tests/fixtures/data/" .. file)
   local out = {}

@@ -14,16 +14,7 @@ local function cohort(file)
 end
 local g, w = cohort("gbsg.csv"), cohort("wdbc.csv")
 
-local function rows(file)
-  local cols, names = T.read_fixture(FIX .. file)
-  local out = {}
-  for i = 1, #cols[names[1]] do
-    local r = {}
-    for _, n in ipairs(names) do r[n] = cols[n][i] end
-    out[i] = r
-  end
-  return out
-end
+local function rows(file) return T.read_fixture_rows(FIX .. file) end
 
 -- values of column x where column by equals v (optionally the first k)
 local function where(d, x, by, v, k)

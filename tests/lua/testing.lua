@@ -94,6 +94,18 @@ function T.read_fixture(path)
   return cols, names
 end
 
+-- The same fixture as an array of rows, each a table keyed by the header.
+function T.read_fixture_rows(path)
+  local cols, names = T.read_fixture(path)
+  local out = {}
+  for i = 1, #cols[names[1]] do
+    local r = {}
+    for _, n in ipairs(names) do r[n] = cols[n][i] end
+    out[i] = r
+  end
+  return out
+end
+
 -- A small JSON reader written for the tests (objects, arrays, strings with
 -- escapes, numbers, true/false/null), independent of sylva's own writers,
 -- so that a test can check what sylva wrote.
