@@ -222,6 +222,65 @@ static void km_alloc(lua_State *L, sv_km *km, size_t m)
     km->lower = buf + 6 * s, km->upper = buf + 7 * s;
 }
 
+/* What fit_curves pushes for each fitted curve. */
+typedef struct km_push_ctx {
+    sv_conf_type type;
+    double level;
+    double tau;      /* surv.rmst only */
+} km_push_ctx;
+
+typedef void (*km_push_fn)(lua_State *L, const sv_km *km, const km_push_ctx *pc);
+
+/*
+ * Fits the Kaplan-Meier curve of all subjects, or one per level of the
+ * `group` option (options at stack index opt_arg), and pushes what `push`
+ * makes of each: one result, or {groups = labels, curves = {...}} with
+ * each curve's `group` field set. Shared by surv.km and surv.rmst.
+ */
+static int fit_curves(lua_State *L, const char *fname, int opt_arg,
+                      const double *time, const double *event, size_t n,
+                      const sv_km_opts *o, km_push_fn push, const km_push_ctx *pc)
+{
+    sv_err err;
+    uint32_t *perm = scratch(L, n, sizeof *perm);
+    sv_km km;
+    km_alloc(L, &km, n);
+    if (svL_opt_get(L, opt_arg, "group") == LUA_TNIL) {
+        lua_pop(L, 1);
+        if (sv_surv_order(time, NULL, 0, n, perm, &err)) return svL_engine_error(L, fname, &err);
+        sv_km_fit_sorted(time, event, perm, n, o, &km);
+        push(L, &km, pc);
+        return 1;
+    }
+    int gidx = lua_gettop(L);
+    int *codes = scratch(L, n, sizeof *codes);
+    int k = group_codes(L, gidx, "group", n, codes);
+    int labels = lua_gettop(L);
+    if (sv_surv_order(time, codes, k, n, perm, &err)) return svL_engine_error(L, fname, &err);
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, labels);
+    lua_setfield(L, -2, "groups");
+    lua_createtable(L, k, 0);
+    size_t start = 0;
+    for (int g = 0; g < k; g++) {
+        size_t end = start;
+        while (end < n && codes[perm[end]] == g) end++;
+        sv_km_fit_sorted(time, event, perm + start, end - start, o, &km);
+        push(L, &km, pc);
+        lua_rawgeti(L, labels, g + 1);
+        lua_setfield(L, -2, "group");
+        lua_rawseti(L, -2, g + 1);
+        start = end;
+    }
+    lua_setfield(L, -2, "curves");
+    return 1;
+}
+
+static void push_km_cb(lua_State *L, const sv_km *km, const km_push_ctx *pc)
+{
+    push_km(L, km, pc->type, pc->level);
+}
+
 static int l_km(lua_State *L)
 {
     static const char *const allowed[] = {"conf_type", "conf_level", "group", NULL};
@@ -233,39 +292,8 @@ static int l_km(lua_State *L)
     o.conf_level = svL_opt_num(L, 3, "surv.km", "conf_level", 0.95, 0, 1);
     if (!(o.conf_level > 0 && o.conf_level < 1))
         svL_opt_error(L, "surv.km", "conf_level", "must be in (0, 1)");
-    sv_err err;
-    uint32_t *perm = scratch(L, n, sizeof *perm);
-    sv_km km;
-    km_alloc(L, &km, n);
-    if (svL_opt_get(L, 3, "group") == LUA_TNIL) {
-        lua_pop(L, 1);
-        if (sv_surv_order(time, NULL, 0, n, perm, &err)) return svL_engine_error(L, "surv.km", &err);
-        sv_km_fit_sorted(time, event, perm, n, &o, &km);
-        push_km(L, &km, o.conf_type, o.conf_level);
-        return 1;
-    }
-    int gidx = lua_gettop(L);
-    int *codes = scratch(L, n, sizeof *codes);
-    int k = group_codes(L, gidx, "group", n, codes);
-    int labels = lua_gettop(L);
-    if (sv_surv_order(time, codes, k, n, perm, &err)) return svL_engine_error(L, "surv.km", &err);
-    lua_createtable(L, 0, 2);
-    lua_pushvalue(L, labels);
-    lua_setfield(L, -2, "groups");
-    lua_createtable(L, k, 0);
-    size_t start = 0;
-    for (int g = 0; g < k; g++) {
-        size_t end = start;
-        while (end < n && codes[perm[end]] == g) end++;
-        sv_km_fit_sorted(time, event, perm + start, end - start, &o, &km);
-        push_km(L, &km, o.conf_type, o.conf_level);
-        lua_rawgeti(L, labels, g + 1);
-        lua_setfield(L, -2, "group");
-        lua_rawseti(L, -2, g + 1);
-        start = end;
-    }
-    lua_setfield(L, -2, "curves");
-    return 1;
+    km_push_ctx pc = {o.conf_type, o.conf_level, 0};
+    return fit_curves(L, "surv.km", 3, time, event, n, &o, push_km_cb, &pc);
 }
 
 /* Reads a fitted curve (a table from surv.km) at stack index idx into km;
@@ -381,6 +409,11 @@ static void push_rmst(lua_State *L, const sv_km *km, double tau, double level)
     set_num(L, "tau", tau);
 }
 
+static void push_rmst_cb(lua_State *L, const sv_km *km, const km_push_ctx *pc)
+{
+    push_rmst(L, km, pc->tau, pc->level);
+}
+
 static int l_rmst(lua_State *L)
 {
     if (lua_istable(L, 1) && !svL_testvector(L, 1) && lua_getfield(L, 1, "surv") != LUA_TNIL) {
@@ -405,40 +438,9 @@ static int l_rmst(lua_State *L)
     static const char *const allowed[] = {"conf_level", "group", NULL};
     svL_checkopts(L, 4, "surv.rmst", allowed);
     double level = svL_opt_num(L, 4, "surv.rmst", "conf_level", 0.95, 0, 1);
-    uint32_t *perm = scratch(L, n, sizeof *perm);
-    sv_km km;
-    km_alloc(L, &km, n);
     sv_km_opts o = {SV_CONF_LOG, 0.95};
-    sv_err err;
-    if (svL_opt_get(L, 4, "group") == LUA_TNIL) {
-        lua_pop(L, 1);
-        if (sv_surv_order(time, NULL, 0, n, perm, &err)) return svL_engine_error(L, "surv.rmst", &err);
-        sv_km_fit_sorted(time, event, perm, n, &o, &km);
-        push_rmst(L, &km, tau, level);
-        return 1;
-    }
-    int gidx = lua_gettop(L);
-    int *codes = scratch(L, n, sizeof *codes);
-    int k = group_codes(L, gidx, "group", n, codes);
-    int labels = lua_gettop(L);
-    if (sv_surv_order(time, codes, k, n, perm, &err)) return svL_engine_error(L, "surv.rmst", &err);
-    lua_createtable(L, 0, 2);
-    lua_pushvalue(L, labels);
-    lua_setfield(L, -2, "groups");
-    lua_createtable(L, k, 0);
-    size_t start = 0;
-    for (int g = 0; g < k; g++) {
-        size_t end = start;
-        while (end < n && codes[perm[end]] == g) end++;
-        sv_km_fit_sorted(time, event, perm + start, end - start, &o, &km);
-        push_rmst(L, &km, tau, level);
-        lua_rawgeti(L, labels, g + 1);
-        lua_setfield(L, -2, "group");
-        lua_rawseti(L, -2, g + 1);
-        start = end;
-    }
-    lua_setfield(L, -2, "curves");
-    return 1;
+    km_push_ctx pc = {SV_CONF_LOG, level, tau};
+    return fit_curves(L, "surv.rmst", 4, time, event, n, &o, push_rmst_cb, &pc);
 }
 
 /* ---- log-rank ------------------------------------------------------ */
