@@ -278,6 +278,7 @@ static const char progress_key = 'p';
 
 typedef struct bar_state {
     double start;
+    double delay; /* seconds of work before the bar appears */
     int drawn;
 } bar_state;
 
@@ -287,8 +288,8 @@ static void draw_bar(void *ud, const char *what, size_t done, size_t total)
     if (total == 0) return;
     double now = sv_clock();
     /* Quiet for short runs: nothing is drawn (not even the final 100%)
-     * unless the work has run for half a second. */
-    if (!bs->drawn && now - bs->start < 0.5) return;
+     * unless the work has run for bs->delay seconds (0.5 by default). */
+    if (!bs->drawn && now - bs->start < bs->delay) return;
     int width = 30;
     int fill = (int)((double)width * (double)done / (double)total);
     char bar[64];
@@ -321,6 +322,15 @@ void svL_ctx(lua_State *L, sv_ctx *ctx, int threads)
         bar_state *bs = lua_newuserdatauv(L, sizeof *bs, 0);
         bs->start = sv_clock();
         bs->drawn = 0;
+        /* SYLVA_PROGRESS_DELAY (seconds, >= 0) overrides the half second;
+         * tests use it so that they do not depend on the machine's speed. */
+        bs->delay = 0.5;
+        const char *d = getenv("SYLVA_PROGRESS_DELAY");
+        if (d && *d) {
+            char *end;
+            double v = strtod(d, &end);
+            if (*end == '\0' && v >= 0.0) bs->delay = v;
+        }
         /* Kept alive in the registry until the next call replaces it. */
         lua_rawsetp(L, LUA_REGISTRYINDEX, &draw_bar);
         ctx->progress = draw_bar;
