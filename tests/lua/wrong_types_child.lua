@@ -202,7 +202,12 @@ for _, name in ipairs(sv._scripts or {}) do
   if name ~= "repl" then
     local ok, mod = pcall(function() return sv[name] end)
     if ok and type(mod) == "table" then walk_table("sv." .. name, mod, 2)
-    elseif ok and type(mod) == "function" then walk_function("sv." .. name, mod) end
+    elseif ok and type(mod) == "function" then walk_function("sv." .. name, mod)
+    else
+      -- a script that does not load would otherwise be left out silently
+      bad = bad + 1
+      io.stdout:write("BAD sv.", name, ": does not load: ", tostring(mod), "\n")
+    end
   end
 end
 
