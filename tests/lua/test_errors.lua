@@ -168,12 +168,13 @@ T.test("E-CSV-WIDE: 10^6 columns are read (no quadratic blow-up, no crash)", fun
   for j = 1, 1000000 do t[j] = tostring(j % 10) end
   local path = csv("wide.csv", hdr .. "\n" .. table.concat(t, ",") .. "\n")
   t = nil
-  local t0 = sv.clock()
+  -- No assertion on time (it would depend on the machine's load): a
+  -- quadratic reader would need ~10^12 steps here and run into the
+  -- 600 s ctest TIMEOUT (CMakeLists.txt), which fails the test just as surely.
   local d = sv.read_csv(path)
   T.eq(d:ncol(), 1000000)
   T.eq(d:nrow(), 1)
   T.eq(d:col("c999999")[1], 9)
-  T.ok(sv.clock() - t0 < 60, "read in a minute")
   os.remove(path)
 end)
 
