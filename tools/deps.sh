@@ -6,6 +6,10 @@
 set -eu
 
 PKGS="cmake make gcc pkg-config liblua5.4-dev lua5.4 lua-filesystem libcmocka-dev libreadline-dev libxml2-utils"
+# locales: the locale sources test_csv compiles de_DE.UTF-8 from (LOCPATH)
+# to check that number parsing ignores a decimal-comma locale; without
+# them that test is skipped in a clean CI image.
+PKGS="$PKGS locales"
 PKGS="$PKGS $*"
 
 missing=""

@@ -60,10 +60,19 @@ local listing = listdir(dir)
 local report_listing = listdir(dir .. "/report")
 
 T.test("outputs are ordinary files (not the temporary file's 0600)", function()
-  local p = io.popen(("stat -c %%a %q %q"):format(dir .. "/model.bin", dir .. "/data.csv"))
-  local modes = p:read("a")
+  -- the reference is a file made by an ordinary open (touch) under the
+  -- same umask (test_io.c pins umask 022 and expects 0644); before, a stat
+  -- that printed nothing asserted nothing
+  local plain = dir .. "/plain_open"
+  os.execute(("rm -f %q && touch %q"):format(plain, plain))
+  local p = io.popen(("stat -c %%a %q %q %q"):format(plain, dir .. "/model.bin", dir .. "/data.csv"))
+  local modes = {}
+  for m in p:read("a"):gmatch("%d+") do modes[#modes + 1] = m end
   p:close()
-  for m in modes:gmatch("%d+") do T.ok(m ~= "600", "mode " .. m) end
+  os.remove(plain)
+  T.eq(#modes, 3, "stat printed three modes")
+  T.eq(modes[2], modes[1], "model.bin has an ordinary open's mode")
+  T.eq(modes[3], modes[1], "data.csv has an ordinary open's mode")
 end)
 
 local child = [[

@@ -195,7 +195,9 @@ else
     -- before sending Ctrl-C so that the signal lands where it should.
     local driver = TMP .. "/drive.sh"
     write(driver, table.concat({
-      "wait_for() { n=0; while [ ! -f \"$1\" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done; }",
+      -- up to 60 s per marker: on a loaded machine (or under the sanitizers)
+      -- a shorter cap let the driver go on and send Ctrl-C too early
+      "wait_for() { n=0; while [ ! -f \"$1\" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done; }",
       "sleep 0.3",
       "printf 'x = 1\\n'",
       "printf 'sv.read_c\\t'", "sleep 0.3",
@@ -222,7 +224,7 @@ else
       "printf 'print(f == nil, \"engine\" .. \"stopped\")\\n'", "sleep 0.3",
       "printf '\\004'",
     }, "\n") .. "\n")
-    local cmd = ("HOME=%q; TERM=dumb; export HOME TERM; sh %q | timeout 30 script -qfec %q /dev/null"):format(
+    local cmd = ("HOME=%q; TERM=dumb; export HOME TERM; sh %q | timeout 120 script -qfec %q /dev/null"):format(
       home, driver, BIN)
     local out, err, code = run(cmd)
     out = out:gsub("\r", "")

@@ -76,6 +76,8 @@ function T.read_file(path)
 end
 
 -- Reads a fixture CSV of numbers with a header into {name = {values}}.
+-- A fixture without data rows is an error: the tests loop over the rows,
+-- and a truncated fixture would otherwise make such a loop assert nothing.
 function T.read_fixture(path)
   local cols, names = {}, nil
   for line in io.lines(path) do
@@ -91,6 +93,7 @@ function T.read_fixture(path)
       end
     end
   end
+  if not names or #cols[names[1]] == 0 then error("fixture " .. path .. " has no data rows", 2) end
   return cols, names
 end
 
