@@ -641,6 +641,28 @@ static sv_status average_ranks(const double *v, size_t n, double *r, double *tie
     return SV_OK;
 }
 
+/*
+ * p-value of a centred rank statistic z (statistic minus its mean) with
+ * standard deviation sigma by the normal approximation, with R's
+ * continuity correction when `correct` (wilcox.test: 0.5 towards zero for
+ * two-sided tests, in the direction of the alternative otherwise).
+ */
+static double rank_normal_p(double z, double sigma, sv_alternative alt, int correct)
+{
+    double corr = 0;
+    if (correct) {
+        if (alt == SV_TWO_SIDED)
+            corr = z > 0 ? 0.5 : (z < 0 ? -0.5 : 0);
+        else
+            corr = alt == SV_GREATER ? 0.5 : -0.5;
+    }
+    z = (z - corr) / sigma;
+    if (alt == SV_LESS) return sv_pnorm(z, 1);
+    if (alt == SV_GREATER) return sv_pnorm(z, 0);
+    double lo = sv_pnorm(z, 1), up = sv_pnorm(z, 0);
+    return 2.0 * (lo < up ? lo : up);
+}
+
 /* ---- Wilcoxon rank-sum -------------------------------------------------------------- */
 
 /* Frequencies of the Mann-Whitney statistic U (0..m n) for m and n
@@ -746,23 +768,8 @@ sv_status sv_wilcox_test(const double *x, size_t nx, const double *y, size_t ny,
     double z = W - mn / 2.0;
     double nn = (double)n;
     double sigma = sqrt(mn / 12.0 * ((nn + 1.0) - ties / (nn * (nn - 1.0))));
-    double corr = 0;
-    if (correct) {
-        if (alt == SV_TWO_SIDED)
-            corr = z > 0 ? 0.5 : (z < 0 ? -0.5 : 0);
-        else
-            corr = alt == SV_GREATER ? 0.5 : -0.5;
-    }
-    z = (z - corr) / sigma;
     out->statistic = W;
-    if (alt == SV_LESS)
-        out->p_value = sv_pnorm(z, 1);
-    else if (alt == SV_GREATER)
-        out->p_value = sv_pnorm(z, 0);
-    else {
-        double a = sv_pnorm(z, 1), b = sv_pnorm(z, 0);
-        out->p_value = 2.0 * (a < b ? a : b);
-    }
+    out->p_value = rank_normal_p(z, sigma, alt, correct);
     return SV_OK;
 }
 
@@ -852,22 +859,7 @@ sv_status sv_signrank_test(const double *x, size_t n, double mu, int exact, int 
     }
     double z = V - half;
     double sigma = sqrt(dm * (dm + 1.0) * (2.0 * dm + 1.0) / 24.0 - ties / 48.0);
-    double corr = 0;
-    if (correct) {
-        if (alt == SV_TWO_SIDED)
-            corr = z > 0 ? 0.5 : (z < 0 ? -0.5 : 0);
-        else
-            corr = alt == SV_GREATER ? 0.5 : -0.5;
-    }
-    z = (z - corr) / sigma;
-    if (alt == SV_LESS)
-        out->p_value = sv_pnorm(z, 1);
-    else if (alt == SV_GREATER)
-        out->p_value = sv_pnorm(z, 0);
-    else {
-        double lo = sv_pnorm(z, 1), up = sv_pnorm(z, 0);
-        out->p_value = 2.0 * (lo < up ? lo : up);
-    }
+    out->p_value = rank_normal_p(z, sigma, alt, correct);
     return SV_OK;
 }
 
