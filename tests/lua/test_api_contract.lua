@@ -1,0 +1,45 @@
+-- The public API contract (../shared/api.md, version 1) in one place:
+-- every name, option and result field it states exists and works, from
+-- the sylva executable and (run the same file with a stock lua5.4) from
+-- sylva.so. A rename or a dropped field fails here.
+local T = require "testing"
+local sv = require "sylva"
+
+T.test("every function, option and field of api.md exists and works", function()
+  local d = sv.read_csv("tests/fixtures/data/gbsg.csv", {sep = ",", na = {"", "NA"}, header = true})
+  assert(d:nrow() == 686 and d:ncol() == 11 and #d:names() == 11)
+  local X = d:matrix({"age", "size", "nodes", "pgr", "er"})
+  assert(X:nrow() == 686 and X:ncol() == 5 and X:names()[1] == "age" and X:get(1,1) == 49 and #X:row(1) == 5 and #X:col(2) == 686)
+  local y = d:col("status")
+  assert(type(sv.clock()) == "number")
+  local f = sv.forest.train(X, y, {trees = 50, mtry = "sqrt", min_leaf = 1, min_split = 2, max_depth = 0, criterion = "gini",
+    bootstrap = true, sample_fraction = 1.0, class_weight = "balanced", seed = 3, threads = 0})
+  local p = f:predict(X); assert(#p == 686)
+  local o = f:oob_predict(); assert(#o == 686)
+  local imp = f:importance("impurity"); assert(imp.age)
+  local pi = f:importance("permutation", {seed = 1}); assert(pi.age)
+  local path = T.tmp .. "/api_contract.svf"
+  f:save(path); local g = sv.forest.load(path); assert(g:predict(X)[5] == p[5])
+  f:export_json(path .. ".json")
+  local phi, base = sv.shap.tree(f, X, {threads = 0})
+  local s = base; for j = 1, 5 do s = s + phi:get(1, j) end; assert(math.abs(s - p[1]) < 1e-12)
+  local I = sv.shap.interactions(f, X:rows({1,2})); assert(I:get(1, 1, 2))
+  local pb = sv.shap.tree(f, X:rows({1,2,3}), {background = X:rows({4,5,6,7})}); assert(pb:nrow() == 3)
+  local t, e = d:col("rfstime"), d:col("status")
+  local km = sv.surv.km(t, e, {conf_type = "log", conf_level = 0.95})
+  for _, k in ipairs({"time","n_risk","n_event","n_censor","surv","std_err","lower","upper","median","median_lo","median_hi"}) do assert(km[k] ~= nil, k) end
+  local lr = sv.surv.logrank(t, e, d:col("grade"), {rho = 0})
+  for _, k in ipairs({"chisq","df","p","groups","observed","expected"}) do assert(lr[k] ~= nil, k) end
+  local cx = sv.surv.cox(t, e, X, {ties = "efron"})
+  for _, k in ipairs({"coef","se","hr","hr_lo","hr_hi","z","p","loglik","wald","score","lrt","concordance","n","events"}) do assert(cx[k] ~= nil, k) end
+  assert(type(sv.surv.concordance(t, e, p)) == "number")
+  local a = sv.roc.auc(y, p, {ci = "delong", level = 0.95}); for _, k in ipairs({"auc","se","lo","hi"}) do assert(a[k], k) end
+  local ab = sv.roc.auc(y, p, {ci = "bootstrap", boot = 200, seed = 1}); assert(ab.lo)
+  local tt = sv.roc.test(y, p, o); for _, k in ipairs({"auc1","auc2","z","p"}) do assert(tt[k], k) end
+  local c = sv.roc.curve(y, p); assert(c.threshold and c.tpr and c.fpr)
+  local yo = sv.roc.youden(y, p); for _, k in ipairs({"threshold","j","sens","spec"}) do assert(yo[k], k) end
+  assert(require("sylva.forest") == sv.forest)
+  local ok, err = pcall(sv.forest.train, X, y, {treees = 3}); assert(not ok and err:find("unknown option 'treees' to forest.train", 1, true), err)
+end)
+
+T.done()
