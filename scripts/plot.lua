@@ -680,6 +680,24 @@ local function value_color(t)
 end
 M.value_color = value_color
 
+-- The vertical colour bar of the SHAP figures (feature value, high at the
+-- top) at (x, y), h pixels tall, captioned sideways dx pixels to its right.
+local function colorbar(doc, x, y, h, caption, dx)
+  local steps = 40
+  local out = {'<g class="colorbar">'}
+  for s = 0, steps - 1 do
+    out[#out + 1] = ('<rect x="%s" y="%s" width="10" height="%s" fill="%s"/>'):format(
+      f2(x), f2(y + s * h / steps), f2(h / steps + 0.6), value_color(1 - s / (steps - 1)))
+  end
+  out[#out + 1] = ('<text x="%s" y="%s" font-size="13">High</text>'):format(f2(x + 14), f2(y + 10))
+  out[#out + 1] = ('<text x="%s" y="%s" font-size="13">Low</text>'):format(f2(x + 14), f2(y + h))
+  local mx, my = x + dx, y + h / 2
+  out[#out + 1] = ('<text x="%s" y="%s" font-size="13" text-anchor="middle" transform="rotate(-90 %s %s)">%s</text>'):format(
+    f2(mx), f2(my), f2(mx), f2(my), esc(caption))
+  out[#out + 1] = "</g>"
+  doc:add(table.concat(out, "\n"))
+end
+
 local function names_of(opts, names, p)
   local out = {}
   for j = 1, p do out[j] = (opts.names and opts.names[j]) or (names and names[j]) or ("x" .. j) end
@@ -758,22 +776,7 @@ function M.shap_beeswarm(phi, X, opts)
     doc:add(table.concat(out, "\n"))
     doc:text(left - 10, cy + FS_TICK * 0.35, names[j], {anchor = "end", class = "feature"})
   end
-  -- colour bar
-  local cbx, cby, cbh = W - cbw + 8, top + 8, min(k * row_h - 16, 220)
-  local grad = {'<g class="colorbar">'}
-  local steps = 40
-  for s = 0, steps - 1 do
-    local t = 1 - s / (steps - 1)
-    grad[#grad + 1] = ('<rect x="%s" y="%s" width="10" height="%s" fill="%s"/>'):format(
-      f2(cbx), f2(cby + s * cbh / steps), f2(cbh / steps + 0.6), value_color(t))
-  end
-  grad[#grad + 1] = ('<text x="%s" y="%s" font-size="13">High</text>'):format(f2(cbx + 14), f2(cby + 10))
-  grad[#grad + 1] = ('<text x="%s" y="%s" font-size="13">Low</text>'):format(f2(cbx + 14), f2(cby + cbh))
-  local mx, my = cbx + 30, cby + cbh / 2
-  grad[#grad + 1] = ('<text x="%s" y="%s" font-size="13" text-anchor="middle" transform="rotate(-90 %s %s)">Feature value</text>'):format(
-    f2(mx), f2(my), f2(mx), f2(my))
-  grad[#grad + 1] = "</g>"
-  doc:add(table.concat(grad, "\n"))
+  colorbar(doc, W - cbw + 8, top + 8, min(k * row_h - 16, 220), "Feature value", 30)
   title(doc, opts)
   return doc:render()
 end
@@ -888,19 +891,7 @@ function M.shap_dependence(phi, X, feature, opts)
   out[#out + 1] = "</g>"
   doc:add(table.concat(out, "\n"))
   if cj then
-    local cbx, cby, cbh = W - right + 16, top + 10, min(panel.h - 20, 200)
-    local grad = {'<g class="colorbar">'}
-    for s = 0, 39 do
-      grad[#grad + 1] = ('<rect x="%s" y="%s" width="10" height="%s" fill="%s"/>'):format(
-        f2(cbx), f2(cby + s * cbh / 40), f2(cbh / 40 + 0.6), value_color(1 - s / 39))
-    end
-    grad[#grad + 1] = ('<text x="%s" y="%s" font-size="13">High</text>'):format(f2(cbx + 14), f2(cby + 10))
-    grad[#grad + 1] = ('<text x="%s" y="%s" font-size="13">Low</text>'):format(f2(cbx + 14), f2(cby + cbh))
-    local mx, my = cbx + 34, cby + cbh / 2
-    grad[#grad + 1] = ('<text x="%s" y="%s" font-size="13" text-anchor="middle" transform="rotate(-90 %s %s)">%s</text>'):format(
-      f2(mx), f2(my), f2(mx), f2(my), esc(label(names[cj] or ("x" .. cj))))
-    grad[#grad + 1] = "</g>"
-    doc:add(table.concat(grad, "\n"))
+    colorbar(doc, W - right + 16, top + 10, min(panel.h - 20, 200), label(names[cj] or ("x" .. cj)), 34)
   end
   title(doc, opts)
   return doc:render()
