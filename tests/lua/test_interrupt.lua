@@ -62,63 +62,54 @@ local data_lines = {
   "send r = sv.rng(7) X = {} y = {} for i = 1, 3000 do X[i] = {r:normal(), r:normal(), r:normal(), r:normal()} y[i] = r:integer(0, 1) end",
 }
 
-if sv.forest and sv.forest.train then
-  T.test("Ctrl-C during forest training returns to the prompt; training works again", function()
-    local steps = {"expect > "}
-    for _, l in ipairs(data_lines) do steps[#steps + 1] = l end
-    for _, l in ipairs({
-      "send f = sv.forest.train(X, y, {trees = 200000, seed = 1, threads = 2})",
-      "sleep 2",
-      "intr",
-      "expect interrupted",
-      "send print('f is', f)",
-      "expect f is\tnil",
-      "send g = sv.forest.train(X, y, {trees = 4, seed = 1, threads = 2}) print('n', #g:predict(X))",
-      "expect n\t3000",
-      "send collectgarbage() print('do' .. 'ne')",
-      "expect done",
-      "expect > ",
-      "sleep 0.3",
-      "eof",
-      "wait",
-    }) do steps[#steps + 1] = l end
-    local ok, out = drive(steps)
-    T.ok(ok, out)
-  end)
-else
-  -- every module is built now: a missing trainer is a failure, not a skip
-  T.test("sv.forest.train exists", function() T.ok(false, "sv.forest.train missing") end)
-end
+T.test("Ctrl-C during forest training returns to the prompt; training works again", function()
+  local steps = {"expect > "}
+  for _, l in ipairs(data_lines) do steps[#steps + 1] = l end
+  for _, l in ipairs({
+    "send f = sv.forest.train(X, y, {trees = 200000, seed = 1, threads = 2})",
+    "sleep 2",
+    "intr",
+    "expect interrupted",
+    "send print('f is', f)",
+    "expect f is\tnil",
+    "send g = sv.forest.train(X, y, {trees = 4, seed = 1, threads = 2}) print('n', #g:predict(X))",
+    "expect n\t3000",
+    "send collectgarbage() print('do' .. 'ne')",
+    "expect done",
+    "expect > ",
+    "sleep 0.3",
+    "eof",
+    "wait",
+  }) do steps[#steps + 1] = l end
+  local ok, out = drive(steps)
+  T.ok(ok, out)
+end)
 
-if sv.forest and sv.forest.train and sv.shap and sv.shap.tree then
-  T.test("Ctrl-C during SHAP returns to the prompt; SHAP works again", function()
-    local steps = {"expect > "}
-    for _, l in ipairs(data_lines) do steps[#steps + 1] = l end
-    for _, l in ipairs({
-      "send f = sv.forest.train(X, y, {trees = 300, seed = 1, threads = 2}) print('tra' .. 'ined')",
-      "timeout 120",
-      "expect trained",
-      "timeout 30",
-      "send big = {} for k = 1, 30 do for i = 1, 3000 do big[#big + 1] = X[i] end end print('rows', #big)",
-      "expect rows\t90000",
-      "send phi = sv.shap.tree(f, big, {threads = 2})",
-      "sleep 2",
-      "intr",
-      "expect interrupted",
-      "send print('phi is', phi)",
-      "expect phi is\tnil",
-      "send p2 = sv.shap.tree(f, {X[1], X[2]}, {threads = 2}) print('rows', p2:nrow())",
-      "expect rows\t2",
-      "expect > ",
-      "sleep 0.3",
-      "eof",
-      "wait",
-    }) do steps[#steps + 1] = l end
-    local ok, out = drive(steps)
-    T.ok(ok, out)
-  end)
-else
-  T.test("sv.shap.tree exists", function() T.ok(false, "sv.forest.train or sv.shap.tree missing") end)
-end
+T.test("Ctrl-C during SHAP returns to the prompt; SHAP works again", function()
+  local steps = {"expect > "}
+  for _, l in ipairs(data_lines) do steps[#steps + 1] = l end
+  for _, l in ipairs({
+    "send f = sv.forest.train(X, y, {trees = 300, seed = 1, threads = 2}) print('tra' .. 'ined')",
+    "timeout 120",
+    "expect trained",
+    "timeout 30",
+    "send big = {} for k = 1, 30 do for i = 1, 3000 do big[#big + 1] = X[i] end end print('rows', #big)",
+    "expect rows\t90000",
+    "send phi = sv.shap.tree(f, big, {threads = 2})",
+    "sleep 2",
+    "intr",
+    "expect interrupted",
+    "send print('phi is', phi)",
+    "expect phi is\tnil",
+    "send p2 = sv.shap.tree(f, {X[1], X[2]}, {threads = 2}) print('rows', p2:nrow())",
+    "expect rows\t2",
+    "expect > ",
+    "sleep 0.3",
+    "eof",
+    "wait",
+  }) do steps[#steps + 1] = l end
+  local ok, out = drive(steps)
+  T.ok(ok, out)
+end)
 
 T.done()
