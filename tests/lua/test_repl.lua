@@ -224,8 +224,12 @@ else
       "printf 'print(f == nil, \"engine\" .. \"stopped\")\\n'", "sleep 0.3",
       "printf '\\004'",
     }, "\n") .. "\n")
-    local cmd = ("HOME=%q; TERM=dumb; export HOME TERM; sh %q | timeout 120 script -qfec %q /dev/null"):format(
-      home, driver, BIN)
+    -- `script -c` runs its command through $SHELL. With SHELL unset or
+    -- /bin/sh (as under CI), dash stayed between script and sylva, took the
+    -- Ctrl-C itself and died of it (status 130); `exec` puts sylva directly
+    -- on the terminal whatever the shell.
+    local cmd = ("HOME=%q; TERM=dumb; SHELL=/bin/sh; export HOME TERM SHELL; sh %q | timeout 120 script -qfec %q /dev/null"):format(
+      home, driver, "exec " .. ("%q"):format(BIN))
     local out, err, code = run(cmd)
     out = out:gsub("\r", "")
     T.eq(code, 0, "exit status (stderr: " .. err .. ")")
@@ -268,8 +272,8 @@ else
       'sv.progress(false)',
       'io.stderr:write("<off>") train() io.stderr:write("</off>")',
     }, "\n") .. "\n")
-    local cmd = ("%s TERM=dumb; export TERM; timeout 60 script -qfec %q /dev/null"):format(
-      envset, ("%s %s %s"):format(BIN, script, T.root .. "/tests/fixtures/data/gbsg.csv"))
+    local cmd = ("%s TERM=dumb; SHELL=/bin/sh; export TERM SHELL; timeout 60 script -qfec %q /dev/null"):format(
+      envset, ("exec %q %q %q"):format(BIN, script, T.root .. "/tests/fixtures/data/gbsg.csv"))
     local out = run(cmd)
     return out
   end
