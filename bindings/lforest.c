@@ -152,8 +152,10 @@ static int32_t opt_mtry(lua_State *L, int arg, size_t p)
         } else if (v >= 1 && v == floor(v) && v <= (double)p) {
             m = (int32_t)v;
         } else {
-            const char *msg = lua_pushfstring(L, "%f is out of range: an integer in [1, %d] or a fraction in (0, 1)",
-                                              v, (int)p);
+            /* the value as the user wrote it: 9, not 9.0 */
+            const char *shown = luaL_tolstring(L, -1, NULL);
+            const char *msg = lua_pushfstring(L, "%s is out of range: an integer in [1, %d] or a fraction in (0, 1)",
+                                              shown, (int)p);
             svL_opt_error(L, fname, "mtry", msg);
         }
     } else {

@@ -208,7 +208,8 @@ local function run_task(task)
   report:table(sel.table, {name = task.id .. "_selection",
     caption = "Forward selection along the SHAP ranking: CV AUC as features are added"})
   local selected = sel.selected
-  step(("%s: final model on %d features: %s"):format(task.id, #selected, table.concat(selected, ", ")))
+  step(("%s: final model on %d feature%s: %s"):format(task.id, #selected,
+    #selected == 1 and "" or "s", table.concat(selected, ", ")))
   local final_opts = forest_opts(best)
   if math.type(final_opts.mtry) == "integer" and final_opts.mtry > #selected then final_opts.mtry = #selected end
   local final = sv.forest.train(train.d.X:cols(selected), train.y, final_opts)

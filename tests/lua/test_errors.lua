@@ -91,7 +91,7 @@ local catalogue = {
   -- absurd options
   {"E-OPT-TREES-0", function() sv.forest.train(X6, y6, {trees = 0}) end, "bad option 'trees' to forest.train"},
   {"E-OPT-TREES-HUGE", function() sv.forest.train(X6, y6, {trees = 1000000000}) end, "bad option 'trees' to forest.train"},
-  {"E-OPT-MTRY", function() sv.forest.train(X6, y6, {mtry = 5}) end, "bad option 'mtry' to forest.train"},
+  {"E-OPT-MTRY", function() sv.forest.train(X6, y6, {mtry = 5}) end, "bad option 'mtry' to forest.train (5 is out of range"},
   {"E-OPT-MTRY-0", function() sv.forest.train(X6, y6, {mtry = 0.0}) end, "bad option 'mtry' to forest.train"},
   {"E-OPT-MIN-LEAF", function() sv.forest.train(X6, y6, {min_leaf = 0}) end, "bad option 'min_leaf'"},
   {"E-OPT-FRACTION", function() sv.forest.train(X6, y6, {sample_fraction = 0}) end, "bad option 'sample_fraction'"},
