@@ -112,8 +112,7 @@ static int l_curve(lua_State *L)
     svL_checkopts(L, 3, "calib.curve", allowed);
     lua_Integer bins = svL_opt_int(L, 3, "calib.curve", "bins", 10, 1, 100000);
     int strat = svL_opt_enum(L, 3, "calib.curve", "strategy", 0, strategies);
-    double level = svL_opt_num(L, 3, "calib.curve", "level", 0.95, 0, 1);
-    if (!(level > 0 && level < 1)) svL_opt_error(L, "calib.curve", "level", "must be in (0, 1)");
+    double level = svL_opt_level(L, 3, "calib.curve", "level", 0.95);
     double *buf = malloc(3 * (size_t)bins * sizeof *buf);
     if (!buf) return luaL_error(L, "calib.curve: out of memory");
     size_t nb;

@@ -230,8 +230,7 @@ static int l_train(lua_State *L)
     static const char *const crits[] = {"gini", "entropy", NULL};
     o.criterion = (sv_forest_criterion)svL_opt_enum(L, 3, fname, "criterion", SV_FOREST_DEFAULT_CRITERION, crits);
     o.bootstrap = svL_opt_bool(L, 3, fname, "bootstrap", SV_FOREST_DEFAULT_BOOTSTRAP);
-    o.sample_fraction = svL_opt_num(L, 3, fname, "sample_fraction", SV_FOREST_DEFAULT_SAMPLE_FRACTION,
-                                    0x1p-1074, 1.0);
+    o.sample_fraction = svL_opt_pos(L, 3, fname, "sample_fraction", SV_FOREST_DEFAULT_SAMPLE_FRACTION, 1.0);
     opt_class_weight(L, 3, &o);
     o.seed = svL_opt_seed(L, 3, fname);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);

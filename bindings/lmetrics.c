@@ -57,8 +57,7 @@ static int l_at(lua_State *L)
     if (isnan(cutoff)) luaL_argerror(L, 3, "cut-off is NaN");
     svL_checkopts(L, 4, "metrics.at", allowed);
     int ci = svL_opt_enum(L, 4, "metrics.at", "ci", 0, cis);
-    double level = svL_opt_num(L, 4, "metrics.at", "level", 0.95, 0, 1);
-    if (!(level > 0 && level < 1)) svL_opt_error(L, "metrics.at", "level", "must be in (0, 1)");
+    double level = svL_opt_level(L, 4, "metrics.at", "level", 0.95);
     lua_Integer boot = svL_opt_int(L, 4, "metrics.at", "boot", 0, 0, 100000000);
     uint64_t seed = svL_opt_seed(L, 4, "metrics.at");
     int threads = (int)svL_opt_int(L, 4, "metrics.at", "threads", 0, 0, 4096);

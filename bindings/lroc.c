@@ -75,8 +75,7 @@ static int l_auc(lua_State *L)
     const double *s = check_score(L, 2, n);
     svL_checkopts(L, 3, "roc.auc", allowed);
     int method = svL_opt_enum(L, 3, "roc.auc", "ci", 0, methods);
-    double level = svL_opt_num(L, 3, "roc.auc", "level", ROC_DEFAULT_LEVEL, 0, 1);
-    if (!(level > 0 && level < 1)) svL_opt_error(L, "roc.auc", "level", "must be in (0, 1)");
+    double level = svL_opt_level(L, 3, "roc.auc", "level", ROC_DEFAULT_LEVEL);
     lua_Integer boot = svL_opt_int(L, 3, "roc.auc", "boot", ROC_DEFAULT_BOOT, 1, 100000000);
     uint64_t seed = svL_opt_seed(L, 3, "roc.auc");
     int threads = (int)svL_opt_int(L, 3, "roc.auc", "threads", 0, 0, 4096);
@@ -134,8 +133,7 @@ static int l_test(lua_State *L)
     const double *s2 = check_score(L, 3, n);
     svL_checkopts(L, 4, "roc.test", allowed);
     int alt = svL_opt_enum(L, 4, "roc.test", "alternative", 0, alt_names);
-    double level = svL_opt_num(L, 4, "roc.test", "level", ROC_DEFAULT_LEVEL, 0, 1);
-    if (!(level > 0 && level < 1)) svL_opt_error(L, "roc.test", "level", "must be in (0, 1)");
+    double level = svL_opt_level(L, 4, "roc.test", "level", ROC_DEFAULT_LEVEL);
     sv_err e;
     sv_roc_test_result r;
     if (sv_roc_test_paired(y, s1, s2, n, &r, &e)) return svL_engine_error(L, "roc.test", &e);

@@ -290,8 +290,7 @@ static int l_fisher_test(lua_State *L)
     lua_Integer B = svL_opt_int(L, oarg, "stats.fisher_test", "B", 2000, 1, 100000000);
     uint64_t seed = svL_opt_seed(L, oarg, "stats.fisher_test");
     int threads = (int)svL_opt_int(L, oarg, "stats.fisher_test", "threads", 0, 0, 4096);
-    double level = svL_opt_num(L, oarg, "stats.fisher_test", "conf_level", 0.95, 0, 1);
-    if (!(level > 0 && level < 1)) svL_opt_error(L, "stats.fisher_test", "conf_level", "must be in (0, 1)");
+    double level = svL_opt_level(L, oarg, "stats.fisher_test", "conf_level", 0.95);
     sv_htest h;
     sv_err e;
     if (simulate) {
@@ -328,8 +327,7 @@ static int l_t_test(lua_State *L)
     svL_checkopts(L, oarg, "stats.t_test", allowed);
     double mu = svL_opt_num(L, oarg, "stats.t_test", "mu", 0, -HUGE_VAL, HUGE_VAL);
     int var_equal = svL_opt_bool(L, oarg, "stats.t_test", "var_equal", 0);
-    double level = svL_opt_num(L, oarg, "stats.t_test", "conf_level", 0.95, 0, 1);
-    if (!(level > 0 && level < 1)) svL_opt_error(L, "stats.t_test", "conf_level", "must be in (0, 1)");
+    double level = svL_opt_level(L, oarg, "stats.t_test", "conf_level", 0.95);
     int alt = svL_opt_enum(L, oarg, "stats.t_test", "alternative", 0, alt_names);
     int paired = svL_opt_bool(L, oarg, "stats.t_test", "paired", 0);
     const char *method;

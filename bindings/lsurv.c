@@ -289,9 +289,7 @@ static int l_km(lua_State *L)
     svL_checkopts(L, 3, "surv.km", allowed);
     sv_km_opts o;
     o.conf_type = (sv_conf_type)svL_opt_enum(L, 3, "surv.km", "conf_type", 0, conf_types);
-    o.conf_level = svL_opt_num(L, 3, "surv.km", "conf_level", 0.95, 0, 1);
-    if (!(o.conf_level > 0 && o.conf_level < 1))
-        svL_opt_error(L, "surv.km", "conf_level", "must be in (0, 1)");
+    o.conf_level = svL_opt_level(L, 3, "surv.km", "conf_level", 0.95);
     km_push_ctx pc = {o.conf_type, o.conf_level, 0};
     return fit_curves(L, "surv.km", 3, time, event, n, &o, push_km_cb, &pc);
 }
@@ -422,7 +420,7 @@ static int l_rmst(lua_State *L)
         if (!(tau > 0) || !isfinite(tau)) luaL_argerror(L, 2, "tau must be finite and > 0");
         static const char *const allowed[] = {"conf_level", NULL};
         svL_checkopts(L, 3, "surv.rmst", allowed);
-        double level = svL_opt_num(L, 3, "surv.rmst", "conf_level", 0.95, 0, 1);
+        double level = svL_opt_level(L, 3, "surv.rmst", "conf_level", 0.95);
         sv_km km;
         sv_conf_type type;
         double lv;
@@ -437,7 +435,7 @@ static int l_rmst(lua_State *L)
     if (!(tau > 0) || !isfinite(tau)) luaL_argerror(L, 3, "tau must be finite and > 0");
     static const char *const allowed[] = {"conf_level", "group", NULL};
     svL_checkopts(L, 4, "surv.rmst", allowed);
-    double level = svL_opt_num(L, 4, "surv.rmst", "conf_level", 0.95, 0, 1);
+    double level = svL_opt_level(L, 4, "surv.rmst", "conf_level", 0.95);
     sv_km_opts o = {SV_CONF_LOG, 0.95};
     km_push_ctx pc = {SV_CONF_LOG, level, tau};
     return fit_curves(L, "surv.rmst", 4, time, event, n, &o, push_rmst_cb, &pc);
@@ -631,9 +629,7 @@ static int l_cox(lua_State *L)
     svL_ctx(L, &ctx, 1);
     sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, &ctx};
     o.ties = (sv_cox_ties)svL_opt_enum(L, 4, "surv.cox", "ties", 0, ties_names);
-    o.conf_level = svL_opt_num(L, 4, "surv.cox", "conf_level", 0.95, 0, 1);
-    if (!(o.conf_level > 0 && o.conf_level < 1))
-        svL_opt_error(L, "surv.cox", "conf_level", "must be in (0, 1)");
+    o.conf_level = svL_opt_level(L, 4, "surv.cox", "conf_level", 0.95);
     o.max_iter = (int)svL_opt_int(L, 4, "surv.cox", "max_iter", SV_COX_MAX_ITER, 1, 1000);
     int *scodes;
     int ns = strata_codes(L, 4, "surv.cox", n, &scodes);

@@ -88,6 +88,12 @@ lua_Integer svL_opt_int(lua_State *L, int arg, const char *fname,
                         lua_Integer hi);
 double svL_opt_num(lua_State *L, int arg, const char *fname, const char *key,
                    double def, double lo, double hi);
+/* A confidence level: a number strictly between 0 and 1. */
+double svL_opt_level(lua_State *L, int arg, const char *fname, const char *key,
+                     double def);
+/* A number in (0, hi]: "1.5 is out of range (0, 1]". */
+double svL_opt_pos(lua_State *L, int arg, const char *fname, const char *key,
+                   double def, double hi);
 int svL_opt_bool(lua_State *L, int arg, const char *fname, const char *key,
                  int def);
 /* One of a NULL-terminated list of strings; returns its index. */

@@ -210,11 +210,37 @@ double svL_opt_num(lua_State *L, int arg, const char *fname, const char *key,
         svL_opt_error(L, fname, key, msg);
     }
     double v = lua_tonumber(L, -1);
+    if (isnan(v)) svL_opt_error(L, fname, key, "NaN is not a valid value");
     if (!(v >= lo && v <= hi)) {
-        const char *msg = lua_pushfstring(L, "%f is out of range [%f, %f]", v, lo, hi);
+        char msg[128];
+        snprintf(msg, sizeof msg, "%.14g is out of range [%.14g, %.14g]", v, lo, hi);
         svL_opt_error(L, fname, key, msg);
     }
     lua_pop(L, 1);
+    return v;
+}
+
+double svL_opt_level(lua_State *L, int arg, const char *fname, const char *key,
+                     double def)
+{
+    double v = svL_opt_num(L, arg, fname, key, def, -HUGE_VAL, HUGE_VAL);
+    if (!(v > 0 && v < 1)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%.14g is out of range: must be in (0, 1)", v);
+        svL_opt_error(L, fname, key, msg);
+    }
+    return v;
+}
+
+double svL_opt_pos(lua_State *L, int arg, const char *fname, const char *key,
+                   double def, double hi)
+{
+    double v = svL_opt_num(L, arg, fname, key, def, -HUGE_VAL, HUGE_VAL);
+    if (!(v > 0 && v <= hi)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%.14g is out of range (0, %.14g]", v, hi);
+        svL_opt_error(L, fname, key, msg);
+    }
     return v;
 }
 
