@@ -22,7 +22,7 @@ local FEATURE_FIELDS = {
   numeric = {name = 1, column = 1, kind = 1, na = 1, scale = 1, offset = 1, range = 1, label = 1},
   ordinal = {name = 1, column = 1, kind = 1, na = 1, levels = 1, label = 1},
   binary = {name = 1, column = 1, kind = 1, na = 1, yes = 1, no = 1, label = 1},
-  onehot = {name = 1, column = 1, kind = 1, na = 1, levels = 1, label = 1},
+  onehot = {name = 1, column = 1, kind = 1, na = 1, levels = 1, drop = 1, label = 1},
   derived = {name = 1, kind = 1, from = 1, fn = 1, range = 1, label = 1},
 }
 local OUTCOME_FIELDS = {
@@ -35,6 +35,26 @@ local SPEC_FIELDS = {centre = 1, center = 1, na = 1, features = 1, impute = 1, o
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 local function norm(s) return trim(s):lower() end
 local function isnan(x) return x ~= x end
+
+-- A one-hot feature has one output column per level, except the level
+-- named by `drop` (scikit-learn's OneHotEncoder(drop=...)), which is coded
+-- as all zeros. out_level[k] is the level index of output k.
+local function onehot_code(f, v, k)
+  if v == nil then return nil end
+  return f.out_level[k] == v and 1 or 0
+end
+
+-- The level index of a one-hot block (get(output name) -> 0, 1 or NaN),
+-- or nil when the row is missing.
+local function onehot_level(f, get)
+  local level = f.drop_index
+  for k, o in ipairs(f.outputs) do
+    local x = get(o)
+    if x == nil or isnan(x) then return nil end
+    if x == 1 then level = f.out_level[k] end
+  end
+  return level
+end
 
 local function sorted_keys(t)
   local keys = {}
@@ -238,7 +258,23 @@ function M.check(spec, path)
     c.index = i
     c.outputs = {}
     if f.kind == "onehot" then
-      for _, lv in ipairs(c.level_names) do c.outputs[#c.outputs + 1] = f.name .. "_" .. lv end
+      if f.drop ~= nil then
+        for k, lv in ipairs(c.level_names) do
+          if lv == f.drop then c.drop_index = k end
+        end
+        if not c.drop_index then
+          spec_error(ctx, "%s: drop = %s is not one of the levels' names (%s)", what, tostring(f.drop),
+            table.concat(c.level_names, ", "))
+        end
+        if #c.level_names < 2 then spec_error(ctx, "%s: drop needs at least two levels", what) end
+      end
+      c.out_level = {}
+      for k, lv in ipairs(c.level_names) do
+        if k ~= c.drop_index then
+          c.outputs[#c.outputs + 1] = f.name .. "_" .. lv
+          c.out_level[#c.outputs] = k
+        end
+      end
     else
       c.outputs[1] = f.name
     end
@@ -579,10 +615,10 @@ function M.apply(enc, data, opts)
       end
       if c.kind == "onehot" then
         for k, o in ipairs(c.outputs) do
-          cols[o][i] = v and (v == k and 1 or 0) or NaN
+          r[o] = onehot_code(c, v, k)
+          cols[o][i] = r[o] or NaN
         end
         if v then r[c.name] = c.level_names[v] end
-        for k, o in ipairs(c.outputs) do r[o] = v and (v == k and 1 or 0) or nil end
       else
         cols[c.name][i] = v or NaN
         r[c.name] = v
@@ -698,21 +734,29 @@ end
 -- and one-hot levels by name; numbers as numbers; missing false/NaN) and
 -- per outcome, plus `vars`, the matching variable list for sv.table1
 -- (feature order, then outcomes; label, type and levels from the spec).
-function M.columns(d)
-  local enc = d.enc
+function M.columns(d, enc)
+  if enc ~= nil then
+    if type(enc) ~= "table" or type(enc.features) ~= "table" then
+      error("bad argument #2 to 'encode.columns' (an encoding from sv.encode.load expected)", 2)
+    end
+    local same = #enc.names == #d.names
+    for j = 1, #d.names do same = same and enc.names[j] == d.names[j] end
+    if not same then
+      error(("bad argument #2 to 'encode.columns' (%s's encoding gives other output columns than %s's)"):format(
+        tostring(enc.centre), tostring(d.enc.centre)), 2)
+    end
+  else
+    enc = d.enc
+  end
   local cols, vars = {}, {}
   for _, f in ipairs(enc.features) do
     local out = {}
     if f.kind == "onehot" then
       local blocks = {}
-      for k, o in ipairs(f.outputs) do blocks[k] = d.X and d.X:col(o) end
+      for _, o in ipairs(f.outputs) do blocks[o] = d.X and d.X:col(o) end
       for i = 1, d.n do
-        local v = false
-        for k = 1, #f.outputs do
-          local x = blocks[k][i]
-          if x == 1 then v = f.level_names[k] end
-        end
-        out[i] = v
+        local v = onehot_level(f, function(o) return blocks[o][i] end)
+        out[i] = v and f.level_names[v] or false
       end
       vars[#vars + 1] = {name = f.name, label = f.label, type = "categorical", levels = f.level_names}
     else
@@ -806,9 +850,7 @@ function M.fit_imputer(a, b, c)
         else
           local codes = {}
           for i = 1, d_train.n do
-            for k, o in ipairs(f.outputs) do
-              if d_train.X:get(i, o) == 1 then codes[#codes + 1] = k end
-            end
+            codes[#codes + 1] = onehot_level(f, function(o) return d_train.X:get(i, o) end)
           end
           s.value = mode(codes)
         end
@@ -868,11 +910,9 @@ function M.impute(d, stats)
           for _, src in ipairs(f.from) do
             local fs = enc.by_name[src]
             if fs.kind == "onehot" then
-              for k, o in ipairs(fs.outputs) do
-                r[o] = row[col_of[o]]
-                if row[col_of[o]] == 1 then r[src] = fs.level_names[k] end
-              end
-              if r[src] == nil then complete = false end
+              local v = onehot_level(fs, function(o) return row[col_of[o]] end)
+              for _, o in ipairs(fs.outputs) do r[o] = row[col_of[o]] end
+              if v then r[src] = fs.level_names[v] else complete = false end
             else
               r[src] = row[col_of[src]]
               if isnan(r[src]) then complete = false end
@@ -886,7 +926,7 @@ function M.impute(d, stats)
           if not isnan(row[j]) then imputed[f.name] = imputed[f.name] + 1 end
         elseif s then
           if f.kind == "onehot" then
-            for k, o in ipairs(f.outputs) do row[col_of[o]] = (k == s.value) and 1 or 0 end
+            for k, o in ipairs(f.outputs) do row[col_of[o]] = onehot_code(f, s.value, k) end
           else
             row[j] = s.value
           end

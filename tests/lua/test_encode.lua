@@ -307,6 +307,72 @@ T.test("columns: the encoded data as the analyst reads it, with table1 variables
   T.eq(#vars, 6 + 3)
 end)
 
+-- drop: one level coded as all zeros (scikit-learn's OneHotEncoder(drop=)),
+-- e.g. "not applicable" so that two blocks do not repeat one indicator.
+local function drop_spec(extra)
+  local spec = {
+    centre = "Centre D",
+    features = {
+      {name = "shape", column = "Shape", kind = "onehot", levels = {"oval", "round", {"nme", "non-mass"}}, drop = "nme"},
+      {name = "is_nme", kind = "derived", from = {"shape"}, fn = function(r) return r.shape == "nme" and 1 or 0 end},
+    },
+  }
+  for k, v in pairs(extra or {}) do spec[k] = v end
+  return spec
+end
+
+T.test("one-hot drop: the dropped level is all zeros, decoded back by name", function()
+  local e = enc_mod.check(drop_spec(), "enc/d.lua")
+  T.eq(#e.names, 3)
+  T.eq(e.names[1], "shape_oval"); T.eq(e.names[2], "shape_round"); T.eq(e.names[3], "is_nme")
+  local dd = enc_mod.apply(e, {Shape = {"oval", "Non-Mass", "round", "NA", "nme"}})
+  -- row 2 and 5: all zeros; row 4 missing: NaN in every output
+  T.eq(dd.X:get(1, "shape_oval"), 1); T.eq(dd.X:get(1, "shape_round"), 0)
+  T.eq(dd.X:get(2, "shape_oval"), 0); T.eq(dd.X:get(2, "shape_round"), 0)
+  T.ok(isnan(dd.X:get(4, "shape_oval")) and isnan(dd.X:get(4, "shape_round")))
+  T.eq(dd.missing.shape, 1)
+  -- the derived feature sees the level name of the dropped level
+  T.eq(dd.X:get(2, "is_nme"), 1); T.eq(dd.X:get(3, "is_nme"), 0)
+  local cols = enc_mod.columns(dd)
+  T.eq(cols.shape[1], "oval"); T.eq(cols.shape[2], "nme"); T.eq(cols.shape[3], "round")
+  T.eq(cols.shape[4], false); T.eq(cols.shape[5], "nme")
+end)
+
+T.test("one-hot drop: imputation counts and fills the dropped level", function()
+  local e = enc_mod.check(drop_spec({impute = {shape = "mode"}}), "enc/d.lua")
+  -- nme 3 times, oval once: the mode is the dropped level
+  local dd = enc_mod.apply(e, {Shape = {"nme", "oval", "nme", "NA", "non-mass"}})
+  local imp = enc_mod.fit_imputer(dd)
+  T.eq(imp.stats.shape.level, "nme")
+  local di = imp:apply(dd)
+  T.eq(di.X:get(4, "shape_oval"), 0); T.eq(di.X:get(4, "shape_round"), 0)
+  T.eq(di.X:get(4, "is_nme"), 1) -- recomputed from the imputed level
+  e = enc_mod.check(drop_spec({impute = {shape = {constant = "round"}}}), "enc/d.lua")
+  di = enc_mod.fit_imputer(enc_mod.apply(e, {Shape = {"nme", "NA"}})):apply(enc_mod.apply(e, {Shape = {"nme", "NA"}}))
+  T.eq(di.X:get(2, "shape_round"), 1); T.eq(di.X:get(2, "shape_oval"), 0)
+end)
+
+T.test("one-hot drop: a name that is not a level, or a single level, is a spec error", function()
+  local s = drop_spec(); s.features[1].drop = "non-mass" -- a spelling, not the level's name
+  local err = T.raises(function() enc_mod.check(s, "enc/d.lua") end, "drop = non-mass is not one of the levels' names (oval, round, nme)")
+  T.ok(err:find("enc/d.lua", 1, true), err)
+  s = drop_spec(); s.features[1].levels = {"nme"}
+  T.raises(function() enc_mod.check(s, "enc/d.lua") end, "drop needs at least two levels")
+end)
+
+T.test("columns(d, enc): another centre's level names, refused when the outputs differ", function()
+  local e1 = enc_mod.check({centre = "One", features = {
+    {name = "fgt", column = "FGT", kind = "ordinal", levels = {"a", "b"}}}}, "enc/one.lua")
+  local e2 = enc_mod.check({centre = "Two", features = {
+    {name = "fgt", column = "Density", kind = "ordinal", levels = {"1", "2"}}}}, "enc/two.lua")
+  local d2 = enc_mod.apply(e2, {Density = {"2", "1"}})
+  T.eq(enc_mod.columns(d2).fgt[1], "2")
+  T.eq(enc_mod.columns(d2, e1).fgt[1], "b")
+  T.eq(enc_mod.columns(d2, e1).fgt[2], "a")
+  T.raises(function() enc_mod.columns(d2, enc) end, "Centre A's encoding gives other output columns than Two's")
+  T.raises(function() enc_mod.columns(d2, 5) end, "an encoding from sv.encode.load expected")
+end)
+
 T.test("an unknown option to apply is an error", function()
   T.raises(function() enc_mod.apply(enc, data_with({}), {hedaer = 1}) end, "unknown option 'hedaer' to encode.apply")
 end)
