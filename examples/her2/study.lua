@@ -100,48 +100,36 @@ for _, f in ipairs(centre1.enc.features) do
 end
 
 -- Table 1 of several sets: each encoded feature shown as the analyst knows
--- it (one-hot columns folded back into one categorical variable, ordinal
--- levels and yes/no by name), before imputation so missing values show
+-- it (sv.encode.columns folds one-hot columns back into one categorical
+-- variable and names ordinal levels and yes/no, with centre 1's level
+-- names for every set), before imputation so missing values show
 local function table1(sets)
-  local cols, by, vars = {}, {}, {}
-  for _, f in ipairs(centre1.enc.features) do
-    cols[f.name] = {}
-    local v = {name = f.name, label = f.label or f.name, digits = f.name == "adc" and 2 or nil}
-    if f.kind ~= "numeric" and f.kind ~= "derived" then
-      v.type = "categorical"
-      v.levels = f.kind == "binary" and {"no", "yes"} or f.level_names
-    end
-    vars[#vars + 1] = v
-  end
-  cols.her2, cols.events = {}, {}
-  vars[#vars + 1] = {name = "her2", label = "HER2 status", type = "categorical", levels = {"positive", "low", "zero"}}
-  vars[#vars + 1] = {name = "events", label = "DFS event", type = "categorical", levels = {"no", "yes"}}
+  local cols, by, vars = {}, {}, nil
   for _, set in ipairs(sets) do
-    local d = set.raw
-    for i = 1, d.n do
+    local c, v = sv.encode.columns(set.raw, centre1.enc)
+    vars = vars or v
+    for i = 1, set.raw.n do
       by[#by + 1] = set.name
-      for _, f in ipairs(centre1.enc.features) do
-        local v
-        if f.kind == "onehot" then
-          for k, col in ipairs(f.outputs) do
-            local x = d.X:get(i, col)
-            if x ~= x then v = false elseif x == 1 then v = f.level_names[k] end
-          end
-        else
-          v = d.X:get(i, f.name)
-          if v ~= v then v = false
-          elseif f.kind == "binary" then v = v == 1 and "yes" or "no"
-          elseif f.kind == "ordinal" then v = f.level_names[math.tointeger(v)] end
-        end
-        cols[f.name][#by] = v
+      for name, col in pairs(c) do
+        cols[name] = cols[name] or {}
+        cols[name][#by] = col[i]
       end
-      cols.her2[#by] = d.outcomes.her2[i]
-      cols.events[#by] = d.outcomes.dfs_event[i] == 1 and "yes" or "no"
     end
   end
+  local shown = {}
+  for _, v in ipairs(vars) do
+    if centre1.enc.by_name[v.name] then
+      v.label = v.label or v.name
+      if v.name == "adc" then v.digits = 2 end
+      shown[#shown + 1] = v
+    end
+  end
+  shown[#shown + 1] = {name = "her2", label = "HER2 status", type = "categorical",
+                       levels = {"positive", "low", "zero"}}
+  shown[#shown + 1] = {name = "dfs_event", label = "DFS event", type = "categorical", levels = {"no", "yes"}}
   local order = {}
   for k, set in ipairs(sets) do order[k] = set.name end
-  return sv.table1(cols, {by = by, groups = order, vars = vars})
+  return sv.table1(cols, {by = by, groups = order, vars = shown})
 end
 
 -- AUC with its 95% DeLong CI; sensitivity, specificity and accuracy (with

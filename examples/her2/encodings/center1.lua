@@ -13,12 +13,15 @@ return {
      label = "Fibroglandular tissue (a-d)"},
     {name = "bpe", column = "bpe", kind = "ordinal",
      levels = {{"minimal"}, {"mild"}, {"moderate"}, {"marked"}}, label = "Background enhancement"},
-    -- shape and margin describe masses; "nme" marks a non-mass lesion, so
-    -- shape_nme is the lesion-type indicator
+    -- shape and margin describe masses: a non-mass lesion is "non-mass" in
+    -- both, so that level is dropped (all zeros) and the lesion type is
+    -- encoded once, as nonmass
+    {name = "nonmass", column = "lesion_type", kind = "binary", yes = {"non-mass"}, no = {"mass"},
+     label = "Non-mass enhancement"},
     {name = "shape", column = "shape", kind = "onehot",
-     levels = {"oval", "round", "irregular", {"nme", "non-mass"}}, label = "Shape"},
+     levels = {"oval", "round", "irregular", {"nme", "non-mass"}}, drop = "nme", label = "Shape"},
     {name = "margin", column = "margin", kind = "onehot",
-     levels = {"circumscribed", "irregular", "spiculated", {"nme", "non-mass"}}, label = "Margin"},
+     levels = {"circumscribed", "irregular", "spiculated", {"nme", "non-mass"}}, drop = "nme", label = "Margin"},
     {name = "enhancement", column = "internal_enhancement", kind = "onehot",
      levels = {"homogeneous", "heterogeneous", "rim"}, label = "Internal enhancement"},
     {name = "tic", column = "tic_type", kind = "ordinal", levels = {{"I"}, {"II"}, {"III"}},
