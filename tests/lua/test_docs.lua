@@ -63,6 +63,58 @@ T.test("every public function has a docs section that help() prints", function()
   T.ok(#missing == 0, "undocumented: " .. table.concat(missing, ", "))
 end)
 
+-- The other direction: every `sv.a.b(` a docs page or the README shows in
+-- a Lua code block or an inline `code` span names a function that exists,
+-- so an example never calls something renamed or removed.
+local function resolve(path)
+  local v = sv
+  for part in path:gmatch("[^.]+") do
+    if type(v) ~= "table" then return nil end
+    v = v[part]
+  end
+  return v
+end
+
+local function calls_in(text)
+  local found = {}
+  local function scan(code)
+    for name in code:gmatch("sv%.([%w_%.]+)%s*%(") do found[#found + 1] = name end
+  end
+  local inblock = false
+  for line in (text .. "\n"):gmatch("(.-)\n") do
+    if line:match("^```") then
+      inblock = not inblock and line:match("^```lua") ~= nil
+    elseif inblock then
+      scan(line)
+    else
+      for span in line:gmatch("`([^`]+)`") do scan(span) end
+    end
+  end
+  return found
+end
+
+T.test("every sv function the docs call exists", function()
+  local pages = {}
+  for _, page in ipairs(docs) do pages[#pages + 1] = {name = page.name or "?", text = page.text} end
+  local f = io.open(T.root .. "/README.md", "rb")
+  pages[#pages + 1] = {name = "README.md", text = f:read("a")}
+  f:close()
+  local bad, n = {}, 0
+  for _, page in ipairs(pages) do
+    for _, name in ipairs(calls_in(page.text)) do
+      n = n + 1
+      if type(resolve(name)) ~= "function" and not (getmetatable(resolve(name)) or {}).__call then
+        bad[#bad + 1] = page.name .. ": sv." .. name
+      end
+    end
+  end
+  T.ok(n > 200, "the scan found the examples (" .. n .. " calls)")
+  T.ok(#bad == 0, "calls to functions that do not exist: " .. table.concat(bad, ", "))
+  -- the scanner finds a bad name
+  T.eq(#calls_in("```lua\nsv.no_such.thing(1)\n```\n"), 1)
+  T.ok(resolve("no_such.thing") == nil)
+end)
+
 T.test("the checker itself rejects an undocumented name", function()
   T.ok(not documented("sv.no_such_function"))
   T.ok(documented("sv.read_csv"))
