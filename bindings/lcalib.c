@@ -12,12 +12,7 @@
 
 static const double *check_y(lua_State *L, int arg, size_t *n)
 {
-    const double *y = svL_checkvector(L, arg, n);
-    for (size_t i = 0; i < *n; i++)
-        if (y[i] != 0.0 && y[i] != 1.0) {
-            const char *msg = lua_pushfstring(L, "element %d is %f, expected 0 or 1", (int)i + 1, y[i]);
-            luaL_argerror(L, arg, msg);
-        }
+    const double *y = svL_check01(L, arg, n);
     if (*n == 0) luaL_argerror(L, arg, "no rows");
     return y;
 }
@@ -25,12 +20,7 @@ static const double *check_y(lua_State *L, int arg, size_t *n)
 /* Predicted probabilities: in [0, 1], or (0, 1) when open. */
 static const double *check_prob(lua_State *L, int arg, size_t n, int open)
 {
-    size_t len;
-    const double *p = svL_checkvector(L, arg, &len);
-    if (len != n) {
-        const char *msg = lua_pushfstring(L, "has %d values, y has %d", (int)len, (int)n);
-        luaL_argerror(L, arg, msg);
-    }
+    const double *p = svL_checklen(L, arg, n);
     for (size_t i = 0; i < n; i++) {
         int ok = open ? (p[i] > 0 && p[i] < 1) : (p[i] >= 0 && p[i] <= 1);
         if (!ok) {
@@ -40,12 +30,6 @@ static const double *check_prob(lua_State *L, int arg, size_t n, int open)
         }
     }
     return p;
-}
-
-static void setnum(lua_State *L, const char *k, double v)
-{
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
 }
 
 static int l_brier(lua_State *L)
@@ -68,12 +52,12 @@ static int l_slope(lua_State *L)
     sv_err e;
     if (sv_calib_recalibrate(y, p, n, &r, &e)) return svL_engine_error(L, "calib.slope", &e);
     lua_createtable(L, 0, 6);
-    setnum(L, "intercept", r.intercept);
-    setnum(L, "slope", r.slope);
-    setnum(L, "se_intercept", r.se_intercept);
-    setnum(L, "se_slope", r.se_slope);
-    setnum(L, "citl", r.citl);
-    setnum(L, "se_citl", r.se_citl);
+    svL_setnum(L, "intercept", r.intercept);
+    svL_setnum(L, "slope", r.slope);
+    svL_setnum(L, "se_intercept", r.se_intercept);
+    svL_setnum(L, "se_slope", r.se_slope);
+    svL_setnum(L, "citl", r.citl);
+    svL_setnum(L, "se_citl", r.se_citl);
     return 1;
 }
 
@@ -90,11 +74,11 @@ static int l_hosmer_lemeshow(lua_State *L)
     if (sv_calib_hosmer_lemeshow(y, p, n, (size_t)g, &r, &e))
         return svL_engine_error(L, "calib.hosmer_lemeshow", &e);
     lua_createtable(L, 0, 7);
-    setnum(L, "statistic", r.statistic);
-    setnum(L, "parameter", r.df);
-    setnum(L, "df", r.df);
-    setnum(L, "p_value", r.p_value);
-    setnum(L, "p", r.p_value);
+    svL_setnum(L, "statistic", r.statistic);
+    svL_setnum(L, "parameter", r.df);
+    svL_setnum(L, "df", r.df);
+    svL_setnum(L, "p_value", r.p_value);
+    svL_setnum(L, "p", r.p_value);
     lua_pushinteger(L, (lua_Integer)r.groups);
     lua_setfield(L, -2, "groups");
     lua_pushstring(L, "Hosmer and Lemeshow goodness of fit (GOF) test");

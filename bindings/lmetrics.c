@@ -11,37 +11,15 @@
 #include "../engine/sv_stats.h"
 #include "lsylva.h"
 
-static const double *check_y(lua_State *L, int arg, size_t *n)
-{
-    const double *y = svL_checkvector(L, arg, n);
-    for (size_t i = 0; i < *n; i++)
-        if (y[i] != 0.0 && y[i] != 1.0) {
-            const char *msg = lua_pushfstring(L, "element %d is %f, expected 0 or 1", (int)i + 1, y[i]);
-            luaL_argerror(L, arg, msg);
-        }
-    return y;
-}
-
 static const double *check_score(lua_State *L, int arg, size_t n)
 {
-    size_t len;
-    const double *s = svL_checkvector(L, arg, &len);
-    if (len != n) {
-        const char *msg = lua_pushfstring(L, "has %d values, y has %d", (int)len, (int)n);
-        luaL_argerror(L, arg, msg);
-    }
+    const double *s = svL_checklen(L, arg, n);
     for (size_t i = 0; i < n; i++)
         if (isnan(s[i])) {
             const char *msg = lua_pushfstring(L, "element %d is NaN", (int)i + 1);
             luaL_argerror(L, arg, msg);
         }
     return s;
-}
-
-static void setnum(lua_State *L, const char *k, double v)
-{
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
 }
 
 static const char *const metric_names[SV_MET_COUNT] = {"sens", "spec", "ppv", "npv", "accuracy", "f1"};
@@ -51,7 +29,7 @@ static int l_at(lua_State *L)
     static const char *const allowed[] = {"ci", "level", "boot", "seed", "threads", NULL};
     static const char *const cis[] = {"clopper-pearson", "wilson", "none", NULL};
     size_t n;
-    const double *y = check_y(L, 1, &n);
+    const double *y = svL_check01(L, 1, &n);
     const double *s = check_score(L, 2, n);
     double cutoff = luaL_checknumber(L, 3);
     if (isnan(cutoff)) luaL_argerror(L, 3, "cut-off is NaN");
@@ -72,22 +50,22 @@ static int l_at(lua_State *L)
     double den[SV_MET_COUNT] = {c.tp + c.fn, c.tn + c.fp, c.tp + c.fp, c.tn + c.fn, (double)n, NAN};
 
     lua_createtable(L, 0, 32);
-    setnum(L, "cutoff", cutoff);
-    setnum(L, "tp", c.tp);
-    setnum(L, "fp", c.fp);
-    setnum(L, "tn", c.tn);
-    setnum(L, "fn", c.fn);
-    setnum(L, "level", level);
+    svL_setnum(L, "cutoff", cutoff);
+    svL_setnum(L, "tp", c.tp);
+    svL_setnum(L, "fp", c.fp);
+    svL_setnum(L, "tn", c.tn);
+    svL_setnum(L, "fn", c.fn);
+    svL_setnum(L, "level", level);
     for (int k = 0; k < SV_MET_COUNT; k++) {
         char key[32];
-        setnum(L, metric_names[k], m[k]);
+        svL_setnum(L, metric_names[k], m[k]);
         double lo = NAN, hi = NAN;
         if (k != SV_MET_F1 && ci == 0) sv_ci_clopper_pearson(num[k], den[k], level, &lo, &hi);
         if (k != SV_MET_F1 && ci == 1) sv_ci_wilson(num[k], den[k], level, &lo, &hi);
         snprintf(key, sizeof key, "%s_lo", metric_names[k]);
-        setnum(L, key, lo);
+        svL_setnum(L, key, lo);
         snprintf(key, sizeof key, "%s_hi", metric_names[k]);
-        setnum(L, key, hi);
+        svL_setnum(L, key, hi);
     }
     lua_pushstring(L, cis[ci]);
     lua_setfield(L, -2, "ci");

@@ -15,29 +15,10 @@
 #define ROC_DEFAULT_LEVEL 0.95
 #define ROC_DEFAULT_BOOT 2000
 
-/* The outcome: a vector of 0/1 values. */
-static const double *check_y(lua_State *L, int arg, size_t *n)
-{
-    const double *y = svL_checkvector(L, arg, n);
-    for (size_t i = 0; i < *n; i++) {
-        if (y[i] != 0.0 && y[i] != 1.0) {
-            const char *msg = lua_pushfstring(L, "element %d is %f, expected 0 or 1",
-                                              (int)i + 1, y[i]);
-            luaL_argerror(L, arg, msg);
-        }
-    }
-    return y;
-}
-
 /* A score vector of length n, finite values only. */
 static const double *check_score(lua_State *L, int arg, size_t n)
 {
-    size_t len;
-    const double *s = svL_checkvector(L, arg, &len);
-    if (len != n) {
-        const char *msg = lua_pushfstring(L, "has %d values, y has %d", (int)len, (int)n);
-        luaL_argerror(L, arg, msg);
-    }
+    const double *s = svL_checklen(L, arg, n);
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(s[i])) {
             const char *msg = lua_pushfstring(L, "element %d is %f, finite number expected",
@@ -46,12 +27,6 @@ static const double *check_score(lua_State *L, int arg, size_t n)
         }
     }
     return s;
-}
-
-static void setnum(lua_State *L, const char *k, double v)
-{
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
 }
 
 static void setint(lua_State *L, const char *k, size_t v)
@@ -71,7 +46,7 @@ static int l_auc(lua_State *L)
     static const char *const allowed[] = {"ci", "level", "boot", "seed", "threads", NULL};
     static const char *const methods[] = {"delong", "bootstrap", "none", NULL};
     size_t n;
-    const double *y = check_y(L, 1, &n);
+    const double *y = svL_check01(L, 1, &n);
     const double *s = check_score(L, 2, n);
     svL_checkopts(L, 3, "roc.auc", allowed);
     int method = svL_opt_enum(L, 3, "roc.auc", "ci", 0, methods);
@@ -111,11 +86,11 @@ static int l_auc(lua_State *L)
         free(aucs);
     }
     lua_createtable(L, 0, 8);
-    setnum(L, "auc", r.auc);
-    setnum(L, "se", se);
-    setnum(L, "lo", lo);
-    setnum(L, "hi", hi);
-    setnum(L, "level", level);
+    svL_setnum(L, "auc", r.auc);
+    svL_setnum(L, "se", se);
+    svL_setnum(L, "lo", lo);
+    svL_setnum(L, "hi", hi);
+    svL_setnum(L, "level", level);
     setstr(L, "method", methods[method]);
     setint(L, "n_case", r.n_case);
     setint(L, "n_control", r.n_control);
@@ -128,7 +103,7 @@ static int l_test(lua_State *L)
 {
     static const char *const allowed[] = {"alternative", "level", NULL};
     size_t n;
-    const double *y = check_y(L, 1, &n);
+    const double *y = svL_check01(L, 1, &n);
     const double *s1 = check_score(L, 2, n);
     const double *s2 = check_score(L, 3, n);
     svL_checkopts(L, 4, "roc.test", allowed);
@@ -143,17 +118,17 @@ static int l_test(lua_State *L)
     double sd = sqrt(vd > 0 ? vd : 0);
     double d = r.auc1 - r.auc2, zc = sv_qnorm((1.0 - level) / 2.0, 0);
     lua_createtable(L, 0, 14);
-    setnum(L, "auc1", r.auc1);
-    setnum(L, "auc2", r.auc2);
-    setnum(L, "z", r.z);
-    setnum(L, "p", p);
-    setnum(L, "statistic", r.z);
-    setnum(L, "p_value", p);
-    setnum(L, "var1", r.var1);
-    setnum(L, "var2", r.var2);
-    setnum(L, "cov", r.cov);
-    setnum(L, "diff", d);
-    setnum(L, "se_diff", sd);
+    svL_setnum(L, "auc1", r.auc1);
+    svL_setnum(L, "auc2", r.auc2);
+    svL_setnum(L, "z", r.z);
+    svL_setnum(L, "p", p);
+    svL_setnum(L, "statistic", r.z);
+    svL_setnum(L, "p_value", p);
+    svL_setnum(L, "var1", r.var1);
+    svL_setnum(L, "var2", r.var2);
+    svL_setnum(L, "cov", r.cov);
+    svL_setnum(L, "diff", d);
+    svL_setnum(L, "se_diff", sd);
     lua_createtable(L, 2, 0);
     lua_pushnumber(L, d - zc * sd);
     lua_rawseti(L, -2, 1);
@@ -169,9 +144,9 @@ static int l_test_unpaired(lua_State *L)
 {
     static const char *const allowed[] = {"alternative", NULL};
     size_t n1, n2;
-    const double *y1 = check_y(L, 1, &n1);
+    const double *y1 = svL_check01(L, 1, &n1);
     const double *s1 = check_score(L, 2, n1);
-    const double *y2 = check_y(L, 3, &n2);
+    const double *y2 = svL_check01(L, 3, &n2);
     const double *s2 = check_score(L, 4, n2);
     svL_checkopts(L, 5, "roc.test_unpaired", allowed);
     int alt = svL_opt_enum(L, 5, "roc.test_unpaired", "alternative", 0, alt_names);
@@ -181,16 +156,16 @@ static int l_test_unpaired(lua_State *L)
         return svL_engine_error(L, "roc.test_unpaired", &e);
     double p = alt == 0 ? r.p : (alt == 1 ? sv_pt(r.d, r.df, 1) : sv_pt(-r.d, r.df, 1));
     lua_createtable(L, 0, 11);
-    setnum(L, "auc1", r.auc1);
-    setnum(L, "auc2", r.auc2);
-    setnum(L, "statistic", r.d);
-    setnum(L, "d", r.d);
-    setnum(L, "df", r.df);
-    setnum(L, "parameter", r.df);
-    setnum(L, "p", p);
-    setnum(L, "p_value", p);
-    setnum(L, "var1", r.var1);
-    setnum(L, "var2", r.var2);
+    svL_setnum(L, "auc1", r.auc1);
+    svL_setnum(L, "auc2", r.auc2);
+    svL_setnum(L, "statistic", r.d);
+    svL_setnum(L, "d", r.d);
+    svL_setnum(L, "df", r.df);
+    svL_setnum(L, "parameter", r.df);
+    svL_setnum(L, "p", p);
+    svL_setnum(L, "p_value", p);
+    svL_setnum(L, "var1", r.var1);
+    svL_setnum(L, "var2", r.var2);
     setstr(L, "alternative", alt_names[alt]);
     setstr(L, "method", "DeLong's test for two ROC curves");
     return 1;
@@ -200,7 +175,7 @@ static int l_curve(lua_State *L)
 {
     static const char *const allowed[] = {NULL};
     size_t n;
-    const double *y = check_y(L, 1, &n);
+    const double *y = svL_check01(L, 1, &n);
     const double *s = check_score(L, 2, n);
     svL_checkopts(L, 3, "roc.curve", allowed);
     double *buf = malloc(3 * (n + 1) * sizeof *buf);
@@ -226,17 +201,17 @@ static int l_youden(lua_State *L)
 {
     static const char *const allowed[] = {NULL};
     size_t n;
-    const double *y = check_y(L, 1, &n);
+    const double *y = svL_check01(L, 1, &n);
     const double *s = check_score(L, 2, n);
     svL_checkopts(L, 3, "roc.youden", allowed);
     sv_err e;
     sv_roc_youden_result r;
     if (sv_roc_youden(y, s, n, &r, &e)) return svL_engine_error(L, "roc.youden", &e);
     lua_createtable(L, 0, 5);
-    setnum(L, "threshold", r.threshold);
-    setnum(L, "j", r.j);
-    setnum(L, "sens", r.sens);
-    setnum(L, "spec", r.spec);
+    svL_setnum(L, "threshold", r.threshold);
+    svL_setnum(L, "j", r.j);
+    svL_setnum(L, "sens", r.sens);
+    svL_setnum(L, "spec", r.spec);
     setint(L, "ties", r.ties);
     return 1;
 }

@@ -13,12 +13,6 @@
 #include "../engine/sv_stats.h"
 #include "lsylva.h"
 
-static void setnum(lua_State *L, const char *k, double v)
-{
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static void setstr(lua_State *L, const char *k, const char *v)
 {
     lua_pushstring(L, v);
@@ -41,13 +35,13 @@ static const char *const alt_names[] = {"two.sided", "less", "greater", NULL};
 static void push_htest(lua_State *L, const sv_htest *h, const char *method, int alt)
 {
     lua_createtable(L, 0, 10);
-    setnum(L, "statistic", h->statistic);
+    svL_setnum(L, "statistic", h->statistic);
     if (!isnan(h->df)) {
-        setnum(L, "parameter", h->df);
-        setnum(L, "df", h->df);
+        svL_setnum(L, "parameter", h->df);
+        svL_setnum(L, "df", h->df);
     }
-    setnum(L, "p_value", h->p_value);
-    setnum(L, "p", h->p_value);
+    svL_setnum(L, "p_value", h->p_value);
+    svL_setnum(L, "p", h->p_value);
     setstr(L, "method", method);
     if (alt >= 0) setstr(L, "alternative", alt_names[alt]);
 }
@@ -311,9 +305,9 @@ static int l_fisher_test(lua_State *L)
         double est, ci[2];
         if (sv_fisher_odds_ratio(tab, level, (sv_alternative)alt, &est, ci, &e))
             return svL_engine_error(L, "stats.fisher_test", &e);
-        setnum(L, "estimate", est);
+        svL_setnum(L, "estimate", est);
         setpair(L, "conf_int", ci[0], ci[1]);
-        setnum(L, "conf_level", level);
+        svL_setnum(L, "conf_level", level);
     }
     return 1;
 }
@@ -361,10 +355,10 @@ static int l_t_test(lua_State *L)
     if (two && !paired)
         setpair(L, "estimate", h.estimate[0], h.estimate[1]);
     else
-        setnum(L, "estimate", h.estimate[0]);
+        svL_setnum(L, "estimate", h.estimate[0]);
     setpair(L, "conf_int", h.conf_int[0], h.conf_int[1]);
-    setnum(L, "stderr", h.stderr_);
-    setnum(L, "conf_level", level);
+    svL_setnum(L, "stderr", h.stderr_);
+    svL_setnum(L, "conf_level", level);
     return 1;
 }
 
@@ -517,14 +511,14 @@ static int l_summary(lua_State *L)
     lua_setfield(L, -2, "n");
     lua_pushinteger(L, (lua_Integer)s.n_missing);
     lua_setfield(L, -2, "n_missing");
-    setnum(L, "mean", s.mean);
-    setnum(L, "sd", s.sd);
-    setnum(L, "median", s.median);
-    setnum(L, "q1", s.q1);
-    setnum(L, "q3", s.q3);
-    setnum(L, "iqr", s.iqr);
-    setnum(L, "min", s.min);
-    setnum(L, "max", s.max);
+    svL_setnum(L, "mean", s.mean);
+    svL_setnum(L, "sd", s.sd);
+    svL_setnum(L, "median", s.median);
+    svL_setnum(L, "q1", s.q1);
+    svL_setnum(L, "q3", s.q3);
+    svL_setnum(L, "iqr", s.iqr);
+    svL_setnum(L, "min", s.min);
+    svL_setnum(L, "max", s.max);
     return 1;
 }
 

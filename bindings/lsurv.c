@@ -30,12 +30,6 @@ static void push_vector(lua_State *L, const double *x, size_t n)
     if (n) memcpy(d, x, n * sizeof *d);
 }
 
-static void set_num(lua_State *L, const char *k, double v)
-{
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static void set_vec(lua_State *L, const char *k, const double *x, size_t n)
 {
     push_vector(L, x, n);
@@ -201,15 +195,15 @@ static void push_km(lua_State *L, const sv_km *km, sv_conf_type type,
     set_vec(L, "std_err", km->std_err, km->nrow);
     set_vec(L, "lower", km->lower, km->nrow);
     set_vec(L, "upper", km->upper, km->nrow);
-    set_num(L, "median", km->median);
-    set_num(L, "median_lo", km->median_lo);
-    set_num(L, "median_hi", km->median_hi);
+    svL_setnum(L, "median", km->median);
+    svL_setnum(L, "median_lo", km->median_lo);
+    svL_setnum(L, "median_hi", km->median_hi);
     lua_pushinteger(L, (lua_Integer)km->n);
     lua_setfield(L, -2, "n");
-    set_num(L, "events", km->events);
+    svL_setnum(L, "events", km->events);
     lua_pushstring(L, conf_types[type]);
     lua_setfield(L, -2, "conf_type");
-    set_num(L, "conf_level", level);
+    svL_setnum(L, "conf_level", level);
 }
 
 /* Room for a curve of m subjects in one scratch userdata. */
@@ -400,11 +394,11 @@ static void push_rmst(lua_State *L, const sv_km *km, double tau, double level)
     sv_km_rmst(km, tau, &r, &se);
     double z = sv_qnorm(1 - (1 - level) / 2, 1);
     lua_createtable(L, 0, 5);
-    set_num(L, "rmst", r);
-    set_num(L, "se", se);
-    set_num(L, "lo", r - z * se);
-    set_num(L, "hi", r + z * se);
-    set_num(L, "tau", tau);
+    svL_setnum(L, "rmst", r);
+    svL_setnum(L, "se", se);
+    svL_setnum(L, "lo", r - z * se);
+    svL_setnum(L, "hi", r + z * se);
+    svL_setnum(L, "tau", tau);
 }
 
 static void push_rmst_cb(lua_State *L, const sv_km *km, const km_push_ctx *pc)
@@ -470,10 +464,10 @@ static void push_logrank(lua_State *L, const sv_logrank_result *r, int k,
                          int labels, const double *counts, double rho)
 {
     lua_createtable(L, 0, 10);
-    set_num(L, "chisq", r->chisq);
+    svL_setnum(L, "chisq", r->chisq);
     lua_pushinteger(L, r->df);
     lua_setfield(L, -2, "df");
-    set_num(L, "p", r->p);
+    svL_setnum(L, "p", r->p);
     lua_pushvalue(L, labels);
     lua_setfield(L, -2, "groups");
     set_vec(L, "observed", r->observed, (size_t)k);
@@ -482,7 +476,7 @@ static void push_logrank(lua_State *L, const sv_logrank_result *r, int k,
     svL_matrix *V = svL_newmatrix(L, (size_t)k, (size_t)k);
     memcpy(V->data, r->var, (size_t)k * (size_t)k * sizeof *V->data);
     lua_setfield(L, -2, "var");
-    set_num(L, "rho", rho);
+    svL_setnum(L, "rho", rho);
 }
 
 static int l_logrank(lua_State *L)
@@ -590,9 +584,9 @@ static int l_pairwise(lua_State *L)
             lua_setfield(L, -2, "group1");
             lua_rawgeti(L, labels, b + 1);
             lua_setfield(L, -2, "group2");
-            set_num(L, "chisq", chisq[q]);
-            set_num(L, "p", pv[q]);
-            set_num(L, "p_adj", padj[q]);
+            svL_setnum(L, "chisq", chisq[q]);
+            svL_setnum(L, "p", pv[q]);
+            svL_setnum(L, "p_adj", padj[q]);
             lua_rawseti(L, -2, (lua_Integer)q + 1);
         }
     }
@@ -680,19 +674,19 @@ static int l_cox(lua_State *L)
     lua_pushnumber(L, r.loglik);
     lua_rawseti(L, -2, 2);
     lua_setfield(L, -2, "loglik");
-    set_num(L, "wald", r.wald);
-    set_num(L, "score", r.score);
-    set_num(L, "lrt", r.lrt);
-    set_num(L, "wald_p", r.wald_p);
-    set_num(L, "score_p", r.score_p);
-    set_num(L, "lrt_p", r.lrt_p);
+    svL_setnum(L, "wald", r.wald);
+    svL_setnum(L, "score", r.score);
+    svL_setnum(L, "lrt", r.lrt);
+    svL_setnum(L, "wald_p", r.wald_p);
+    svL_setnum(L, "score_p", r.score_p);
+    svL_setnum(L, "lrt_p", r.lrt_p);
     lua_pushinteger(L, r.df);
     lua_setfield(L, -2, "df");
-    set_num(L, "concordance", r.concordance);
-    set_num(L, "concordance_se", r.concordance_se);
+    svL_setnum(L, "concordance", r.concordance);
+    svL_setnum(L, "concordance_se", r.concordance_se);
     lua_pushinteger(L, (lua_Integer)r.n);
     lua_setfield(L, -2, "n");
-    set_num(L, "events", r.events);
+    svL_setnum(L, "events", r.events);
     lua_pushinteger(L, r.iter);
     lua_setfield(L, -2, "iter");
     lua_pushboolean(L, r.converged);
@@ -783,14 +777,14 @@ static int l_concordance(lua_State *L)
         return svL_engine_error(L, "surv.concordance", &err);
     lua_pushnumber(L, r.concordance);
     lua_createtable(L, 0, 8);
-    set_num(L, "concordance", r.concordance);
-    set_num(L, "se", sqrt(r.var));
-    set_num(L, "var", r.var);
-    set_num(L, "concordant", r.concordant);
-    set_num(L, "discordant", r.discordant);
-    set_num(L, "tied_risk", r.tied_risk);
-    set_num(L, "tied_time", r.tied_time);
-    set_num(L, "tied_both", r.tied_both);
+    svL_setnum(L, "concordance", r.concordance);
+    svL_setnum(L, "se", sqrt(r.var));
+    svL_setnum(L, "var", r.var);
+    svL_setnum(L, "concordant", r.concordant);
+    svL_setnum(L, "discordant", r.discordant);
+    svL_setnum(L, "tied_risk", r.tied_risk);
+    svL_setnum(L, "tied_time", r.tied_time);
+    svL_setnum(L, "tied_both", r.tied_both);
     return 2;
 }
 

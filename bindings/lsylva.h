@@ -61,6 +61,13 @@ svL_matrix *svL_testmatrix(lua_State *L, int idx);
  * error naming the argument and the element. Sets *n.
  */
 const double *svL_checkvector(lua_State *L, int arg, size_t *n);
+/* A vector of 0/1 outcomes ("element 3 is 2.0, expected 0 or 1"). */
+const double *svL_check01(lua_State *L, int arg, size_t *n);
+/* A vector of exactly n values, n being the length of y
+ * ("has 4 values, y has 5"). */
+const double *svL_checklen(lua_State *L, int arg, size_t n);
+/* t[k] = v for the table on top of the stack. */
+void svL_setnum(lua_State *L, const char *k, double v);
 /* Same, or NULL when the argument is absent or nil. */
 const double *svL_optvector(lua_State *L, int arg, size_t *n);
 

@@ -392,3 +392,32 @@ void svL_register_submodule(lua_State *L, int sv_idx, const char *name)
     lua_settable(L, -3);
     lua_pop(L, 2);
 }
+
+const double *svL_check01(lua_State *L, int arg, size_t *n)
+{
+    const double *y = svL_checkvector(L, arg, n);
+    for (size_t i = 0; i < *n; i++) {
+        if (y[i] != 0.0 && y[i] != 1.0) {
+            const char *msg = lua_pushfstring(L, "element %d is %f, expected 0 or 1", (int)i + 1, y[i]);
+            luaL_argerror(L, arg, msg);
+        }
+    }
+    return y;
+}
+
+const double *svL_checklen(lua_State *L, int arg, size_t n)
+{
+    size_t len;
+    const double *x = svL_checkvector(L, arg, &len);
+    if (len != n) {
+        const char *msg = lua_pushfstring(L, "has %d values, y has %d", (int)len, (int)n);
+        luaL_argerror(L, arg, msg);
+    }
+    return x;
+}
+
+void svL_setnum(lua_State *L, const char *k, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, k);
+}
