@@ -80,14 +80,7 @@ function M.forward(X, y, opts)
     order[i] = n
   end
   local pmax = math.min(#order, opts.max_features or #order)
-  local folds = opts.folds
-  if not folds then
-    if (opts.repeats or 1) > 1 then
-      folds = sv.split.repeated_kfold(y, {k = opts.k or 5, repeats = opts.repeats, seed = seed})
-    else
-      folds = sv.split.kfold(y, {k = opts.k or 5, seed = seed})
-    end
-  end
+  local folds = sv.tune._folds_for(y, opts, seed)
   local fo = copy(opts.forest)
   if fo.seed == nil then fo.seed = seed end
   local curve = {}

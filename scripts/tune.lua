@@ -87,20 +87,24 @@ local function mean_sd(v)
 end
 M._mean_sd = mean_sd
 
+-- The CV folds an options table asks for: opts.folds as given, else
+-- stratified k-fold (repeated when opts.repeats > 1), seeded by seed.
+local function folds_for(y, opts, seed)
+  if opts.folds then return opts.folds end
+  if (opts.repeats or 1) > 1 then
+    return sv.split.repeated_kfold(y, {k = opts.k or 5, repeats = opts.repeats, seed = seed})
+  end
+  return sv.split.kfold(y, {k = opts.k or 5, seed = seed})
+end
+M._folds_for = folds_for
+
 --- sv.tune.cv(X, y, forest_opts [, opts]) -> {mean=, sd=, se=, scores=}
 -- Cross-validated score of one forest configuration.
 function M.cv(X, y, forest_opts, opts)
   opts = check_opts(opts, {k = 1, repeats = 1, seed = 1, metric = 1, folds = 1}, "tune.cv")
   X = as_matrix(X, "tune.cv")
   y = as_vector(y)
-  local folds = opts.folds
-  if not folds then
-    if (opts.repeats or 1) > 1 then
-      folds = sv.split.repeated_kfold(y, {k = opts.k or 5, repeats = opts.repeats, seed = opts.seed or 1})
-    else
-      folds = sv.split.kfold(y, {k = opts.k or 5, seed = opts.seed or 1})
-    end
-  end
+  local folds = folds_for(y, opts, opts.seed or 1)
   local metric = opts.metric or "auc"
   local mfun = type(metric) == "function" and metric or METRICS[metric]
   if not mfun then error(("bad option 'metric' to tune.cv (unknown metric '%s')"):format(tostring(metric)), 2) end
@@ -161,14 +165,7 @@ local function search(X, y, configs, keys, opts, fname)
   if type(X) == "table" then X = sv.matrix(X) end
   local seed = opts.seed or 1
   if math.type(seed) ~= "integer" then error(("bad option 'seed' to %s (integer expected)"):format(fname), 3) end
-  local folds = opts.folds
-  if not folds then
-    if (opts.repeats or 1) > 1 then
-      folds = sv.split.repeated_kfold(y, {k = opts.k or 5, repeats = opts.repeats, seed = seed})
-    else
-      folds = sv.split.kfold(y, {k = opts.k or 5, seed = seed})
-    end
-  end
+  local folds = folds_for(y, opts, seed)
   local metric = opts.metric or "auc"
   local progress = opts.progress ~= false
   local results = {}
