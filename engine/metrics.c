@@ -254,6 +254,18 @@ size_t sv_calib_group(const double *edges, size_t ngroups, double v)
     return lo;
 }
 
+/* Per group of edges (G groups): the count, the sum of y and the sum of p. */
+static void bin_sums(const double *y, const double *p, size_t n, const double *edges, size_t G,
+                     double *cnt, double *sum_y, double *sum_p)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = sv_calib_group(edges, G, p[i]);
+        cnt[k] += 1;
+        sum_y[k] += y[i];
+        sum_p[k] += p[i];
+    }
+}
+
 sv_status sv_calib_hosmer_lemeshow(const double *y, const double *p, size_t n, size_t g,
                                    sv_hl_result *out, sv_err *err)
 {
@@ -270,12 +282,7 @@ sv_status sv_calib_hosmer_lemeshow(const double *y, const double *p, size_t n, s
         return err->status;
     }
     double *cnt = acc, *o1 = acc + g + 1, *e1 = acc + 2 * (g + 1);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = sv_calib_group(edges, G, p[i]);
-        cnt[k] += 1;
-        o1[k] += y[i];
-        e1[k] += p[i];
-    }
+    bin_sums(y, p, n, edges, G, cnt, o1, e1);
     double chisq = 0;
     for (size_t k = 0; k < G; k++) {
         double o0 = cnt[k] - o1[k], e0 = cnt[k] - e1[k];
@@ -314,12 +321,7 @@ sv_status sv_calib_curve(const double *y, const double *p, size_t n, size_t g,
         for (size_t k = 0; k <= g; k++) edges[k] = (double)k / (double)g;
     }
     double *cnt = acc, *sy = acc + g + 1, *sp = acc + 2 * (g + 1);
-    for (size_t i = 0; i < n; i++) {
-        size_t k = sv_calib_group(edges, G, p[i]);
-        cnt[k] += 1;
-        sy[k] += y[i];
-        sp[k] += p[i];
-    }
+    bin_sums(y, p, n, edges, G, cnt, sy, sp);
     size_t m = 0;
     for (size_t k = 0; k < G; k++) {
         if (cnt[k] == 0) continue;
