@@ -4,13 +4,7 @@ local T = require "testing"
 local sv = require "sylva"
 
 local FIX = T.root .. "/tests/fixtures/diag/"
--- The cohorts as {column name = array of numbers} (header quotes dropped).
-local function cohort(file)
-  local cols, names = T.read_fixture(T.root .. "/tests/fixtures/data/" .. file)
-  local out = {}
-  for _, n in ipairs(names) do out[n:gsub('"', "")] = cols[n] end
-  return out
-end
+local cohort = T.read_cohort
 local data = {wdbc = cohort("wdbc.csv"), gbsg = cohort("gbsg.csv")}
 local function col(d, name) return (assert(data[d][name], name)) end
 

@@ -6,12 +6,7 @@ local sv = require "sylva"
 local S = sv.stats
 
 local FIX = T.root .. "/tests/fixtures/diag/"
-local function cohort(file)
-  local cols, names = T.read_fixture(T.root .. "/tests/fixtures/data/" .. file)
-  local out = {}
-  for _, n in ipairs(names) do out[n:gsub('"', "")] = cols[n] end
-  return out
-end
+local cohort = T.read_cohort
 local g, w = cohort("gbsg.csv"), cohort("wdbc.csv")
 
 local function rows(file) return T.read_fixture_rows(FIX .. file) end

@@ -97,6 +97,15 @@ function T.read_fixture(path)
   return cols, names
 end
 
+-- A cohort of tests/fixtures/data as {column name = array of numbers},
+-- header quotes dropped (the files R wrote quote their names).
+function T.read_cohort(file)
+  local cols, names = T.read_fixture(T.root .. "/tests/fixtures/data/" .. file)
+  local out = {}
+  for _, n in ipairs(names) do out[n:gsub('"', "")] = cols[n] end
+  return out
+end
+
 -- The same fixture as an array of rows, each a table keyed by the header.
 function T.read_fixture_rows(path)
   local cols, names = T.read_fixture(path)
