@@ -16,98 +16,7 @@
 
 #include "sv_dist.h"
 #include "sv_rng.h"
-
-/* ---- ordering --------------------------------------------------------- */
-
-/* Maps a double to an unsigned key with the same order (-0.0 as 0.0). */
-static uint64_t sort_key(double v)
-{
-    if (v == 0) v = 0.0;
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return (u & 0x8000000000000000ull) ? ~u : (u | 0x8000000000000000ull);
-}
-
-#define RADIX_BITS 16
-#define RADIX_SIZE (1u << RADIX_BITS)
-
-static int cmp_key_idx(const void *a, const void *b)
-{
-    const uint64_t *x = a, *y = b;
-    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
-    return x[1] < y[1] ? -1 : (x[1] > y[1]);
-}
-
-/* The ordering, and when sorted is not NULL the keys in sorted order
- * (equal keys <=> equal scores). */
-static sv_status order_keys(const double *x, size_t n, uint32_t *order, uint64_t *sorted,
-                            sv_err *err)
-{
-    if (n >= (size_t)UINT32_MAX) return sv_err_set(err, SV_EINVAL, "too many rows (%zu)", n);
-    if (n < 2048) {
-        /* small: comparison sort on (key, index) pairs, stable by index */
-        uint64_t *kv = sv_malloc(2 * n + 1, sizeof *kv);
-        if (!kv) return sv_err_set(err, SV_ENOMEM, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            kv[2 * i] = sort_key(x[i]);
-            kv[2 * i + 1] = i;
-        }
-        qsort(kv, n, 2 * sizeof *kv, cmp_key_idx);
-        for (size_t i = 0; i < n; i++) {
-            order[i] = (uint32_t)kv[2 * i + 1];
-            if (sorted) sorted[i] = kv[2 * i];
-        }
-        free(kv);
-        return SV_OK;
-    }
-    uint64_t *key = sv_malloc(n, sizeof *key);
-    uint64_t *key2 = sv_malloc(n, sizeof *key2);
-    uint32_t *tmp = sv_malloc(n, sizeof *tmp);
-    size_t *count = sv_malloc(RADIX_SIZE, sizeof *count);
-    if (!key || !key2 || !tmp || !count) {
-        free(key), free(key2), free(tmp), free(count);
-        return sv_err_set(err, SV_ENOMEM, "out of memory sorting %zu scores", n);
-    }
-    for (size_t i = 0; i < n; i++) {
-        key[i] = sort_key(x[i]);
-        order[i] = (uint32_t)i;
-    }
-    uint32_t *ord = order, *ord2 = tmp;
-    for (int pass = 0; pass * RADIX_BITS < 64; pass++) {
-        int shift = pass * RADIX_BITS;
-        memset(count, 0, RADIX_SIZE * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[(key[i] >> shift) & (RADIX_SIZE - 1)]++;
-        /* a digit shared by every key leaves the order unchanged */
-        if (count[(key[0] >> shift) & (RADIX_SIZE - 1)] == n) continue;
-        size_t sum = 0;
-        for (size_t b = 0; b < RADIX_SIZE; b++) {
-            size_t c = count[b];
-            count[b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) {
-            size_t b = (key[i] >> shift) & (RADIX_SIZE - 1);
-            size_t dst = count[b]++;
-            key2[dst] = key[i];
-            ord2[dst] = ord[i];
-        }
-        uint64_t *tk = key;
-        key = key2;
-        key2 = tk;
-        uint32_t *to = ord;
-        ord = ord2;
-        ord2 = to;
-    }
-    if (ord != order) memcpy(order, ord, n * sizeof *order);
-    if (sorted) memcpy(sorted, key, n * sizeof *sorted);
-    free(key), free(key2), free(tmp), free(count);
-    return SV_OK;
-}
-
-sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *err)
-{
-    return order_keys(x, n, order, NULL, err);
-}
+#include "sv_sort.h"
 
 /* ---- AUC and placements --------------------------------------------------- */
 
@@ -138,7 +47,7 @@ sv_status sv_roc_auc(const double *y, const double *score, size_t n,
         free(order), free(key), free(lab);
         return sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", n);
     }
-    st = order_keys(score, n, order, key, err);
+    st = sv_sort_order(score, n, 0, 1, order, key, err);
     if (st) {
         free(order), free(key), free(lab);
         return st;

@@ -11,7 +11,7 @@
 
 #include "sv_dist.h"
 #include "sv_rng.h"
-#include "sv_roc.h"
+#include "sv_sort.h"
 
 static int cmp_double(const void *a, const void *b)
 {

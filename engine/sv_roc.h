@@ -91,12 +91,6 @@ sv_status sv_roc_boot_auc(const double *y, const double *score, size_t n,
                           size_t boot, uint64_t seed, const sv_ctx *ctx,
                           double *aucs, sv_err *err);
 
-/*
- * Sorts the scores: order[k] is the row of the k-th smallest score
- * (stable; -0.0 sorts with 0.0). LSD radix sort on the IEEE-754 bits.
- * n must be below 2^32. Exposed for the metrics and calibration code.
- */
-sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *err);
 
 #ifdef __cplusplus
 }

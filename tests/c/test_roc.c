@@ -14,10 +14,11 @@
 
 #include "sv_rng.h"
 #include "sv_roc.h"
+#include "sv_sort.h"
 
 /* The radix sort orders like a comparison sort (ties by index, -0.0 with
- * 0.0, negative numbers and infinities in place), above and below the
- * size where it switches method. */
+ * 0.0, negative numbers and infinities in place), on a small and a larger
+ * input. */
 static void test_order_matches_comparison(void **state)
 {
     (void)state;
