@@ -10,58 +10,17 @@
  * slot, so any thread count gives the same numbers.
  */
 #include "sv_forest.h"
+#include "sv_roc.h"
 #include "sv_rng.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct score_label {
-    double s;
-    double y;
-} score_label;
-
-static int cmp_score(const void *pa, const void *pb)
-{
-    const score_label *a = pa, *b = pb;
-    return (a->s > b->s) - (a->s < b->s);
-}
-
-double sv_forest_auc(const double *y, const double *score, size_t n,
-                     double *scratch)
-{
-    score_label *sl = (score_label *)scratch;
-    double n1 = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        sl[i].s = score[i];
-        sl[i].y = y[i];
-        n1 += y[i] == 1.0;
-    }
-    double n0 = (double)n - n1;
-    if (n1 == 0.0 || n0 == 0.0) return NAN;
-    qsort(sl, n, sizeof *sl, cmp_score);
-    /* Sum of the mid-ranks of the positives. */
-    double rank_sum = 0.0;
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        double pos = 0.0;
-        while (j < n && sl[j].s == sl[i].s) {
-            pos += sl[j].y == 1.0;
-            j++;
-        }
-        double mid = ((double)i + 1.0 + (double)j) / 2.0; /* ranks i+1..j */
-        rank_sum += pos * mid;
-        i = j;
-    }
-    return (rank_sum - n1 * (n1 + 1.0) / 2.0) / (n1 * n0);
-}
-
 typedef struct perm_ws {
     uint32_t *perm;   /* m */
     double *xrow;     /* p */
     double *pred;     /* m */
-    double *scratch;  /* 2m */
 } perm_ws;
 
 typedef struct perm_job {
@@ -109,9 +68,18 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
     }
 }
 
+/* The AUC of the predictions in w->pred: sv_roc_auc, the same number
+ * sv.roc.auc gives. */
+static sv_status pred_auc(const perm_job *jb, const perm_ws *w, double *auc, sv_err *err)
+{
+    sv_roc_auc_result r;
+    sv_status st = sv_roc_auc(jb->yy, w->pred, jb->m, NULL, &r, err);
+    if (st == SV_OK) *auc = r.auc;
+    return st;
+}
+
 static sv_status perm_task(void *ud, size_t task, int worker, sv_err *err)
 {
-    (void)err;
     perm_job *jb = ud;
     perm_ws *w = &jb->ws[worker];
     size_t j = task / (size_t)jb->repeats;
@@ -120,8 +88,7 @@ static sv_status perm_task(void *ud, size_t task, int worker, sv_err *err)
     for (size_t k = 0; k < jb->m; k++) w->perm[k] = (uint32_t)k;
     sv_rng_shuffle_u32(&rng, w->perm, jb->m);
     predict_permuted(jb, w, (long)j);
-    jb->auc[task] = sv_forest_auc(jb->yy, w->pred, jb->m, w->scratch);
-    return SV_OK;
+    return pred_auc(jb, w, &jb->auc[task], err);
 }
 
 sv_status sv_forest_importance_permutation(const sv_forest *f,
@@ -185,15 +152,16 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
         ws[w].perm = sv_malloc(m, sizeof *ws[w].perm);
         ws[w].xrow = sv_malloc(p, sizeof *ws[w].xrow);
         ws[w].pred = sv_malloc(m, sizeof *ws[w].pred);
-        ws[w].scratch = sv_malloc(2 * m, sizeof *ws[w].scratch);
-        if (!ws[w].perm || !ws[w].xrow || !ws[w].pred || !ws[w].scratch) {
+        if (!ws[w].perm || !ws[w].xrow || !ws[w].pred) {
             st = sv_err_set(err, SV_ENOMEM, "out of memory");
             goto done;
         }
     }
     perm_job jb = {f, X, n, p, rows, m, yy, opts->oob, opts->repeats, opts->seed, ws, auc};
     predict_permuted(&jb, &ws[0], -1);
-    double base = sv_forest_auc(yy, ws[0].pred, m, ws[0].scratch);
+    double base;
+    st = pred_auc(&jb, &ws[0], &base, err);
+    if (st != SV_OK) goto done;
     st = sv_parallel_for(ctx, "forest.importance", tasks, 0, perm_task, &jb, err);
     if (st != SV_OK) goto done;
     *base_auc = base;
@@ -217,7 +185,6 @@ done:
             free(ws[w].perm);
             free(ws[w].xrow);
             free(ws[w].pred);
-            free(ws[w].scratch);
         }
     free(ws);
     free(rows);

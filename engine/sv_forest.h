@@ -157,11 +157,6 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
                                            double *sd, double *base_auc,
                                            sv_err *err);
 
-/* Area under the ROC curve of score for 0/1 labels y (Mann-Whitney with
- * mid-ranks for ties); NaN when a class is absent. scratch: 2n doubles. */
-double sv_forest_auc(const double *y, const double *score, size_t n,
-                     double *scratch);
-
 /* Depth statistics over trees (min, mean, max) and total leaves. */
 void sv_forest_depth_stats(const sv_forest *f, int *dmin, double *dmean,
                            int *dmax, size_t *leaves);

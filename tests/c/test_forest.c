@@ -195,21 +195,6 @@ static void test_threads_bitwise_identical(void **state)
     free(X);
 }
 
-/* AUC by hand: s = .1 .4 .35 .8, y = 0 0 1 1: of the 4 (pos, neg) pairs
- * only (.35, .4) is misordered -> 3/4. Ties: s = .5 .5 .5 .9, y = 0 1 0 1:
- * pairs (.5+, .5-) x2 count 1/2 each, (.9, .5-) x2 count 1 -> 3/4. */
-static void test_auc_by_hand(void **state)
-{
-    (void)state;
-    double scratch[8];
-    double y1[4] = {0, 0, 1, 1}, s1[4] = {0.1, 0.4, 0.35, 0.8};
-    assert_true(sv_forest_auc(y1, s1, 4, scratch) == 0.75);
-    double y2[4] = {0, 1, 0, 1}, s2[4] = {0.5, 0.5, 0.5, 0.9};
-    assert_true(sv_forest_auc(y2, s2, 4, scratch) == 0.75);
-    double y3[2] = {1, 1}, s3[2] = {0.1, 0.2};
-    assert_true(isnan(sv_forest_auc(y3, s3, 2, scratch)));
-}
-
 static uint64_t fnv(const unsigned char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -327,7 +312,6 @@ int main(void)
         cmocka_unit_test(test_stump_by_hand),
         cmocka_unit_test(test_splits_are_best_by_brute_force),
         cmocka_unit_test(test_threads_bitwise_identical),
-        cmocka_unit_test(test_auc_by_hand),
         cmocka_unit_test(test_loader_refuses_damage),
         cmocka_unit_test(test_bad_input),
     };

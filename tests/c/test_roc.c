@@ -61,6 +61,16 @@ static void test_hand_placements(void **state)
     for (int i = 0; i < 8; i++) assert_true(v[i] == want[i]);
     assert_true(r.auc == 0.6875);
     assert_true(fabs(r.var - 0.046875) < 1e-17);
+    /* s = .1 .4 .35 .8, y = 0 0 1 1: of the 4 (case, control) pairs only
+     * (.35, .4) is misordered -> 3/4. Ties: s = .5 .5 .5 .9, y = 0 1 0 1:
+     * pairs (.5+, .5-) x2 count 1/2 each, (.9, .5-) x2 count 1 -> 3/4.
+     * (Permutation importance scores its AUCs with this function.) */
+    double y1[4] = {0, 0, 1, 1}, s1[4] = {0.1, 0.4, 0.35, 0.8};
+    assert_int_equal(sv_roc_auc(y1, s1, 4, NULL, &r, &e), SV_OK);
+    assert_true(r.auc == 0.75);
+    double y2[4] = {0, 1, 0, 1}, s2[4] = {0.5, 0.5, 0.5, 0.9};
+    assert_int_equal(sv_roc_auc(y2, s2, 4, NULL, &r, &e), SV_OK);
+    assert_true(r.auc == 0.75);
 }
 
 /* One class only is refused with a message. */
