@@ -658,12 +658,15 @@ local function shap_order(phi_cols)
   return idx, imp
 end
 
-local function quantile_sorted(s, q)
-  if #s == 0 then return 0 / 0 end
-  local h = (#s - 1) * q + 1
-  local lo = floor(h)
-  local hi = min(lo + 1, #s)
-  return s[lo] + (h - lo) * (s[hi] - s[lo])
+-- The colour scale of a feature's values: the 5th-95th percentiles (R's
+-- type 7, NaN dropped; outliers do not wash it out), or the range when
+-- those coincide, or [0, 1] when nothing is observed.
+local function colour_range(values)
+  local q05, q95 = sv.stats.quantile(values, 0.05), sv.stats.quantile(values, 0.95)
+  if q95 > q05 then return q05, q95 end
+  local s = sv.stats.summary(values)
+  if s.n == 0 then return 0, 1 end
+  return s.min, s.max
 end
 
 -- shap's colour map runs blue (low) -> purple -> red (high).
@@ -744,12 +747,7 @@ function M.shap_beeswarm(phi, X, opts)
   for a = 1, k do
     local j = order[a]
     local vals, xv = pc[j], xc[j]
-    -- colour scale from the 5th-95th percentiles (outliers do not wash it out)
-    local s = {}
-    for _, v in ipairs(xv) do if not isnan(v) then s[#s + 1] = v end end
-    table.sort(s)
-    local q05, q95 = quantile_sorted(s, 0.05), quantile_sorted(s, 0.95)
-    if not (q95 > q05) then q05, q95 = s[1] or 0, s[#s] or 1 end
+    local q05, q95 = colour_range(xv)
     local cy = top + (a - 0.5) * row_h
     -- beeswarm: bin by pixel x; stack alternately above/below the row line
     local idx = {}
@@ -871,13 +869,7 @@ function M.shap_dependence(phi, X, feature, opts)
               ylab = opts.ylab or ("SHAP value for " .. label(names[j] or ("x" .. j))), ylab_offset = 62})
   doc:line(left, panel:sy(0), left + panel.w, panel:sy(0), {stroke = "#9a9a9a", width = 1, dash = "4 4"})
   local q05, q95
-  if cj then
-    local s = {}
-    for _, v in ipairs(xc[cj]) do if not isnan(v) then s[#s + 1] = v end end
-    table.sort(s)
-    q05, q95 = quantile_sorted(s, 0.05), quantile_sorted(s, 0.95)
-    if not (q95 > q05) then q05, q95 = s[1] or 0, s[#s] or 1 end
-  end
+  if cj then q05, q95 = colour_range(xc[cj]) end
   local out = {'<g class="points">'}
   for i = 1, #xs do
     if not isnan(xs[i]) then
