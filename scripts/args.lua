@@ -4,12 +4,19 @@
 -- split.kfold", "bad argument #1 to 'tune.grid' (...)".
 --
 -- Errors are raised at level 3: the caller of the public function that
--- called these helpers, which is where the user's mistake is.
+-- called these helpers, which is where the user's mistake is. The few
+-- small helpers the modules share (isnan, copy, sorted_keys, xml_escape)
+-- live here too.
 
 local sv = require "sylva"
 local M = {}
 
 function M.isnan(x) return x ~= x end
+
+-- Text for XML/HTML content and attribute values (SVG figures, report.html).
+function M.xml_escape(s)
+  return (tostring(s):gsub("[&<>\"]", {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;"}))
+end
 
 -- The options table of `fname` (nil = none), checked against `allowed`
 -- (a set: {name = true, ...}); returns a table. `argn`, when given, is the

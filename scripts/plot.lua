@@ -33,9 +33,7 @@ local function f2(x) -- coordinates: 2 decimals, no trailing zeros
   return s
 end
 
-local function esc(s)
-  return (tostring(s):gsub("[&<>\"]", {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;"}))
-end
+local esc = args.xml_escape
 
 -- Rough text width in px for Arial-like fonts (average glyph ~0.56 em;
 -- narrow and wide glyphs counted apart so labels do not collide).

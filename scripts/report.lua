@@ -10,9 +10,10 @@
 -- the previous report intact.
 
 local sv = require "sylva"
+local args = require "sylva.args"
 local M = {}
 
-local function isnan(x) return x ~= x end
+local isnan = args.isnan
 
 ---------------------------------------------------------------------------
 -- JSON with a stable key order
@@ -357,9 +358,7 @@ end
 -- Rendering
 ---------------------------------------------------------------------------
 
-local function xml_escape(s)
-  return (tostring(s):gsub("[&<>\"]", {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;"}))
-end
+local xml_escape = args.xml_escape
 
 local function md_escape_cell(s)
   return (s:gsub("|", "\\|"):gsub("\n", " "))
