@@ -513,6 +513,8 @@ static int l_logrank(lua_State *L)
 }
 
 static const char *const adjust_names[] = {"BH", "holm", "bonferroni", "none", NULL};
+static const sv_padjust adjust_methods[] = {SV_PADJ_BH, SV_PADJ_HOLM, SV_PADJ_BONFERRONI,
+                                            SV_PADJ_NONE};
 
 static int l_pairwise(lua_State *L)
 {
@@ -523,7 +525,7 @@ static int l_pairwise(lua_State *L)
     svL_checkopts(L, 4, "surv.pairwise", allowed);
     sv_logrank_opts o;
     o.rho = svL_opt_num(L, 4, "surv.pairwise", "rho", 0, 0, HUGE_VAL);
-    sv_p_adjust adj = (sv_p_adjust)svL_opt_enum(L, 4, "surv.pairwise", "adjust", 0, adjust_names);
+    int adj = svL_opt_enum(L, 4, "surv.pairwise", "adjust", 0, adjust_names);
     int *codes = scratch(L, n, sizeof *codes);
     int k = group_codes(L, 3, "group", n, codes);
     int labels = lua_gettop(L);
@@ -542,7 +544,6 @@ static int l_pairwise(lua_State *L)
     int *sub_s = scratch(L, n, sizeof *sub_s);
     double *chisq = scratch(L, 3 * npair, sizeof *chisq);
     double *pv = chisq + npair, *padj = pv + npair;
-    uint32_t *order = scratch(L, npair, sizeof *order);
     double rb[8];
     sv_logrank_result r = {0, 0, 0, rb, rb + 2, rb + 4};
     size_t q = 0;
@@ -564,7 +565,9 @@ static int l_pairwise(lua_State *L)
             pv[q] = r.df < 1 ? NAN : r.p;
         }
     }
-    sv_surv_p_adjust(pv, npair, adj, padj, order);
+    sv_err perr;
+    if (sv_p_adjust(pv, npair, adjust_methods[adj], padj, &perr))
+        return svL_engine_error(L, "surv.pairwise", &perr);
     lua_createtable(L, 0, 4);
     lua_pushvalue(L, labels);
     lua_setfield(L, -2, "groups");

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "sv_core.h"
+#include "sv_stats.h" /* sv_padjust, for the pairwise tests */
 
 #ifdef __cplusplus
 extern "C" {
@@ -162,18 +163,6 @@ sv_status sv_logrank(const double *time, const double *event,
  * SV_ENUM when V is singular. */
 sv_status sv_surv_quadform(double *V, double *x, int m, double *value,
                            sv_err *err);
-
-/* Multiple-comparison adjustment of m p-values (R's p.adjust). */
-typedef enum sv_p_adjust {
-    SV_ADJUST_BH = 0,   /* Benjamini & Hochberg (1995) */
-    SV_ADJUST_HOLM = 1, /* Holm (1979) */
-    SV_ADJUST_BONFERRONI = 2,
-    SV_ADJUST_NONE = 3
-} sv_p_adjust;
-/* out[i] = adjusted p[i]; NaN p-values are left out of m and stay NaN.
- * scratch: m entries. */
-void sv_surv_p_adjust(const double *p, size_t m, sv_p_adjust method,
-                      double *out, uint32_t *scratch);
 
 /* ---- Cox proportional hazards ----------------------------------------- */
 
