@@ -509,13 +509,45 @@ end
 -- Applying a spec
 ---------------------------------------------------------------------------
 
-local function data_error(enc, errors, n_errors)
+local function data_error(enc, errors, n_errors, when)
   local lines = {}
   for i = 1, math.min(#errors, MAX_REPORTED) do lines[i] = "  " .. errors[i] end
   local more = n_errors > MAX_REPORTED and ("\n  ... and %d more"):format(n_errors - MAX_REPORTED) or ""
-  error(("encode: %s: %d problem%s in the data:\n%s%s"):format(
+  error(("encode: %s: %d problem%s in the data%s:\n%s%s"):format(
     where(enc.path, enc.centre), n_errors, n_errors == 1 and "" or "s",
-    table.concat(lines, "\n"), more), 0)
+    when and (" " .. when) or "", table.concat(lines, "\n"), more), 0)
+end
+
+-- The value of derived feature f on the encoded row r: a number, nil when
+-- fn marks it undefined (NaN), or nil, message when fn fails, returns a
+-- non-number, an infinity, or a value outside the declared range.
+local function derived_value(f, r)
+  local ok, y = pcall(f.fn, r)
+  if not ok then return nil, ("fn failed: %s"):format(tostring(y)) end
+  if type(y) ~= "number" then return nil, ("fn returned %s, a number expected"):format(type(y)) end
+  if y ~= y then return nil end
+  if y == math.huge or y == -math.huge then
+    return nil, ("fn returned %s (an infinite value; return 0/0 for an undefined one)"):format(
+      y > 0 and "inf" or "-inf")
+  end
+  if f.range and (y < f.range[1] or y > f.range[2]) then
+    return nil, ("value %s is outside the plausible range [%s, %s]"):format(
+      numstr(y), numstr(f.range[1]), numstr(f.range[2]))
+  end
+  return y
+end
+
+--- sv.encode.where(d, i) -> text naming row i of encoded data d: the
+-- centre, the data file and its physical line, the row, the patient.
+function M.where(d, i)
+  local parts = {}
+  local line = d.lines and d.lines[i]
+  if d.file and line then parts[#parts + 1] = ("%s line %d"):format(d.file, line)
+  elseif line then parts[#parts + 1] = ("line %d"):format(line) end
+  if not line then parts[#parts + 1] = ("row %d"):format(d.rows and d.rows[i] or i) end
+  local id = d.ids and d.ids[i]
+  if id then parts[#parts + 1] = ("patient %s"):format(id) end
+  return ("centre '%s' (%s)"):format(tostring(d.centre or (d.enc and d.enc.centre)), table.concat(parts, ", "))
 end
 
 local OPTS_APPLY = {header_lines = true, rows = true}
@@ -590,19 +622,11 @@ function M.apply(enc, data, opts)
           if r[s] == nil then complete = false end
         end
         if complete then
-          local ok, y = pcall(c.fn, r)
-          if not ok then
-            report(("derived feature '%s', row %d (CSV line %d): fn failed: %s"):format(c.name, i, i + header, tostring(y)))
-          elseif type(y) ~= "number" then
-            report(("derived feature '%s', row %d (CSV line %d): fn returned %s, a number expected"):format(
-              c.name, i, i + header, type(y)))
-          elseif y == y then
-            if c.range and (y < c.range[1] or y > c.range[2]) then
-              report(("derived feature '%s', row %d (CSV line %d): value %s is outside the plausible range [%s, %s]"):format(
-                c.name, i, i + header, numstr(y), numstr(c.range[1]), numstr(c.range[2])))
-            end
-            v = y
+          local y, msg = derived_value(c, r)
+          if msg then
+            report(("derived feature '%s', row %d (CSV line %d): %s"):format(c.name, i, i + header, msg))
           end
+          v = y
         end
       else
         local x = acc[c.name](i)
@@ -897,6 +921,11 @@ function M.impute(d, stats)
   local col_of = {}
   for j, o in ipairs(d.names) do col_of[o] = j end
   local imputed, was = {}, {}
+  local errors, n_errors = {}, 0
+  local function report(msg)
+    n_errors = n_errors + 1
+    if #errors < MAX_REPORTED then errors[#errors + 1] = msg end
+  end
   for _, f in ipairs(enc.features) do
     imputed[f.name] = 0
     local s = stats[f.name]
@@ -919,8 +948,16 @@ function M.impute(d, stats)
             end
           end
           if complete then
-            local ok, y = pcall(f.fn, r)
-            if ok and type(y) == "number" and y == y then row[j] = y end
+            -- The same checks as when the row was encoded: an error in fn
+            -- or a value outside the declared range is an error naming the
+            -- row, never a silently wrong (or dropped) number.
+            local y, msg = derived_value(f, r)
+            if msg then
+              report(("%s: derived feature '%s' recomputed from imputed inputs: %s"):format(
+                M.where(d, i), f.name, msg))
+            elseif y then
+              row[j] = y
+            end
           end
           if isnan(row[j]) and s then row[j] = s.value end
           if not isnan(row[j]) then imputed[f.name] = imputed[f.name] + 1 end
@@ -936,6 +973,7 @@ function M.impute(d, stats)
     end
     was[f.name] = s
   end
+  if n_errors > 0 then data_error(enc, errors, n_errors, "after imputation") end
   local out = {}
   for k, v in pairs(d) do out[k] = v end
   out.X = sv.matrix(rows, d.names)

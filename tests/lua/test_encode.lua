@@ -256,6 +256,53 @@ T.test("imputation fits median/mode/mean/constant on training rows", function()
   T.ok(isnan(d.X:get(4, "size_mm")))
 end)
 
+-- Issue 12: a derived feature recomputed after imputation used to skip its
+-- range check and swallow errors of fn, leaving -90, inf or the rule's
+-- value silently in X.
+T.test("a derived feature's range holds after imputation of its inputs", function()
+  local spec = {centre = "C", features = {
+    {name = "a", column = "A", kind = "numeric"},
+    {name = "b", column = "B", kind = "numeric"},
+    {name = "diff", kind = "derived", from = {"a", "b"}, fn = function(r) return r.a - r.b end, range = {0, 100}}},
+    impute = {b = "median"}}
+  local e = enc_mod.check(spec, "enc/diff.lua")
+  -- rows 1-3 are fine; row 4's b is missing and imputed by the median 100
+  local dd = enc_mod.apply(e, {A = {10, 200, 150, 10}, B = {0, 100, 120, NaN}})
+  local err = T.raises(function() enc_mod.fit_imputer(dd):apply(dd) end, "value -90 is outside the plausible range [0, 100]")
+  T.ok(err:find("centre 'C' (row 4)", 1, true), err)
+  T.ok(err:find("derived feature 'diff'", 1, true), err)
+  T.ok(err:find("after imputation", 1, true), err)
+  -- 1 / b with b imputed by the constant 0: inf is an error, not a value
+  spec.features[3] = {name = "inv", kind = "derived", from = {"b"}, fn = function(r) return 1 / r.b end, range = {0, 1}}
+  spec.impute = {b = {constant = 0}}
+  e = enc_mod.check(spec, "enc/inv.lua")
+  dd = enc_mod.apply(e, {A = {1, 2}, B = {2, NaN}})
+  err = T.raises(function() enc_mod.fit_imputer(dd):apply(dd) end, "derived feature 'inv'")
+  T.ok(err:find("inf", 1, true) and err:find("row 2", 1, true), err)
+  -- without a range an infinite value is still refused (when encoding too)
+  spec.features[3].range = nil
+  e = enc_mod.check(spec, "enc/inv.lua")
+  T.raises(function() enc_mod.apply(e, {A = {1}, B = {0}}) end, "an infinite value")
+  dd = enc_mod.apply(e, {A = {1, 2}, B = {2, NaN}})
+  T.raises(function() enc_mod.fit_imputer(dd):apply(dd) end, "an infinite value")
+end)
+
+T.test("an error raised by a derived function after imputation is reported with the row", function()
+  local spec = {centre = "C", features = {
+    {name = "b", column = "B", kind = "numeric"},
+    {name = "g", kind = "derived", from = {"b"}, fn = function(r) if r.b > 5 then error("b too big") end return r.b end}},
+    impute = {b = {constant = 9}}}
+  local e = enc_mod.check(spec, "enc/g.lua")
+  local dd = enc_mod.apply(e, {B = {1, NaN, 2}})
+  local err = T.raises(function() enc_mod.fit_imputer(dd):apply(dd) end, "fn failed")
+  T.ok(err:find("b too big", 1, true) and err:find("(row 2)", 1, true), err)
+  -- a derived value that is legitimately undefined (0/0) stays missing
+  spec.features[2].fn = function() return 0 / 0 end
+  dd = enc_mod.apply(enc_mod.check(spec), {B = {1, NaN}})
+  local di = enc_mod.fit_imputer(dd):apply(dd)
+  T.ok(isnan(di.X:get(2, "g")))
+end)
+
 T.test("leakage: test rows are imputed with training statistics, never their own", function()
   local train = enc_mod.subset(d, {1, 2, 3})  -- size 25, 10, 30: median 25
   local test = enc_mod.subset(d, {4, 5})      -- size NaN, 40: its own median would be 40

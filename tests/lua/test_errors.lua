@@ -222,6 +222,34 @@ T.test("E-PLOT-TICKS: an absurd tick count is refused, not allocated until the s
   T.ok(#t >= 2 and #t <= 50, "degenerate range still gives a few ticks")
 end)
 
+-- ---- encodings and cohort data -----------------------------------------
+
+local function imputed(spec, data)
+  local e = sv.encode.check(spec, "enc/x.lua")
+  local d = sv.encode.apply(e, data)
+  return sv.encode.fit_imputer(d):apply(d)
+end
+
+T.test("E-ENC-DERIVED-RANGE: a derived feature's range holds after imputation", function()
+  T.raises(function() imputed({centre = "C", features = {
+    {name = "a", column = "A", kind = "numeric"}, {name = "b", column = "B", kind = "numeric"},
+    {name = "diff", kind = "derived", from = {"a", "b"}, fn = function(r) return r.a - r.b end, range = {0, 100}}},
+    impute = {b = {constant = 100}}}, {A = {10, 10}, B = {0, 0 / 0}}) end,
+    "centre 'C' (row 2): derived feature 'diff' recomputed from imputed inputs: value -90 is outside")
+end)
+
+T.test("E-ENC-DERIVED-INF: a derived function giving an infinity is an error", function()
+  T.raises(function() imputed({centre = "C", features = {{name = "b", column = "B", kind = "numeric"},
+    {name = "inv", kind = "derived", from = {"b"}, fn = function(r) return 1 / r.b end}},
+    impute = {b = {constant = 0}}}, {B = {2, 0 / 0}}) end, "fn returned inf")
+end)
+
+T.test("E-ENC-DERIVED-FAIL: an error in a derived function is reported, not swallowed", function()
+  T.raises(function() imputed({centre = "C", features = {{name = "b", column = "B", kind = "numeric"},
+    {name = "g", kind = "derived", from = {"b"}, fn = function(r) if r.b > 5 then error("b too big") end return r.b end}},
+    impute = {b = {constant = 9}}}, {B = {1, 0 / 0}}) end, "b too big")
+end)
+
 -- ---- sizes -------------------------------------------------------------
 
 T.test("E-ALLOC: a matrix or vector beyond memory is a Lua error, not an abort", function()
