@@ -23,6 +23,7 @@ static const c_module c_modules[] = {
     {"stats", luaopen_sylva_stats},
     {"metrics", luaopen_sylva_metrics},
     {"calib", luaopen_sylva_calib},
+    {"figure", luaopen_sylva_figure},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)

@@ -1281,11 +1281,72 @@ function M.cv_curve(sel, opts)
   return doc:render()
 end
 
---- sv.plot.save(svg, path): writes the SVG atomically
-function M.save(svg, path)
+--- sv.plot.save(svg, path [, opts]): writes the figure atomically as SVG,
+--- PDF, PNG or TIFF by the path's extension (sv.figure.render draws it)
+local save_formats = {svg = "svg", pdf = "pdf", png = "png", tif = "tiff", tiff = "tiff"}
+function M.save(svg, path, opts)
   if type(svg) ~= "string" then error("bad argument #1 to 'plot.save' (SVG text expected)", 2) end
-  sv.write_atomic(path, svg)
+  if type(path) ~= "string" then error("bad argument #2 to 'plot.save' (file path expected, got " .. type(path) .. ")", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("bad argument #3 to 'plot.save' (table of options expected, got " .. type(opts) .. ")", 2) end
+  local ext = path:match("%.([%w]+)$")
+  local fmt = ext and save_formats[ext:lower()]
+  if not fmt then
+    error(("plot.save: cannot tell the format of '%s': the file name must end in .svg, .pdf, .png, .tif or .tiff"):format(path), 2)
+  end
+  if fmt == "svg" then
+    if opts and opts.width_mm ~= nil then
+      -- an SVG is scaled by its width/height attributes; the drawing keeps its viewBox
+      local w = opts.width_mm
+      if type(w) ~= "number" or not (w > 0 and w <= 1000) then
+        error(("plot.save: option 'width_mm' must be a number in (0, 1000], got %s"):format(tostring(w)), 2)
+      end
+      local W, H = svg:match('<svg[^>]-width="([%d%.]+)"[^>]-height="([%d%.]+)"')
+      if W then
+        local h = w * tonumber(H) / tonumber(W)
+        svg = svg:gsub('(<svg[^>]-)width="[%d%.]+"([^>]-)height="[%d%.]+"',
+          function(a, b) return ('%swidth="%smm"%sheight="%smm"'):format(a, f2(w), b, f2(h)) end, 1)
+      end
+    end
+    sv.write_atomic(path, svg)
+    return path
+  end
+  local ok, bytes = pcall(sv.figure.render, svg, fmt, opts)
+  if not ok then error(("plot.save: '%s': %s"):format(path, tostring(bytes):gsub("^figure%.render: ", "")), 2) end
+  sv.write_atomic(path, bytes)
   return path
+end
+
+--- sv.plot.save_all(figures, dir [, opts]): writes each figure of a
+--- name -> svg table as dir/<name>.<format> for every format in
+--- opts.formats (default {"pdf", "png"}); returns the sorted list of paths
+function M.save_all(figures, dir, opts)
+  if type(figures) ~= "table" then error("bad argument #1 to 'plot.save_all' (table of name = svg expected)", 2) end
+  if type(dir) ~= "string" then error("bad argument #2 to 'plot.save_all' (folder path expected)", 2) end
+  opts = opts or {}
+  local formats = opts.formats or {"pdf", "png"}
+  local names = {}
+  for name, svg in pairs(figures) do
+    if type(name) ~= "string" or name == "" or name:find("[/\\]") then
+      error(("plot.save_all: figure name %q is not a plain file name"):format(tostring(name)), 2)
+    end
+    if type(svg) ~= "string" then error(("plot.save_all: figure '%s' is not SVG text"):format(name), 2) end
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  local lfs = require "lfs"
+  if not lfs.attributes(dir, "mode") then
+    local ok, err = lfs.mkdir(dir)
+    if not ok then error(("plot.save_all: cannot create folder '%s': %s"):format(dir, tostring(err)), 2) end
+  end
+  local out = {}
+  for _, name in ipairs(names) do
+    for _, f in ipairs(formats) do
+      local p = dir .. "/" .. name .. "." .. f
+      M.save(figures[name], p, opts)
+      out[#out + 1] = p
+    end
+  end
+  return out
 end
 
 return M

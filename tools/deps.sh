@@ -10,6 +10,10 @@ PKGS="cmake make gcc pkg-config liblua5.4-dev lua5.4 lua-filesystem libcmocka-de
 # to check that number parsing ignores a decimal-comma locale; without
 # them that test is skipped in a clean CI image.
 PKGS="$PKGS locales"
+# figure files (sv.plot.save to PDF/PNG/TIFF): librsvg draws the SVG with
+# cairo; libtiff writes TIFF; zlib checksums the PNG resolution chunk; the
+# Liberation and DejaVu fonts give the SVG's sans-serif text real metrics.
+PKGS="$PKGS librsvg2-dev libcairo2-dev libtiff-dev zlib1g-dev fonts-liberation fonts-dejavu-core"
 PKGS="$PKGS $*"
 
 missing=""

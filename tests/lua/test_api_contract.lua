@@ -42,4 +42,14 @@ T.test("every function, option and field of api.md exists and works", function()
   local ok, err = pcall(sv.forest.train, X, y, {treees = 3}); assert(not ok and err:find("unknown option 'treees' to forest.train", 1, true), err)
 end)
 
+T.test("v2: figures are saved as SVG, PDF, PNG and TIFF by extension", function()
+  local svg = sv.plot.roc({{y = {0, 1, 0, 1}, score = {0.1, 0.8, 0.4, 0.6}, name = "t"}})
+  for _, ext in ipairs({"svg", "pdf", "png", "tif", "tiff"}) do
+    local path = T.tmp .. "/api_contract_fig." .. ext
+    assert(sv.plot.save(svg, path, {dpi = 300, width_mm = 85}) == path)
+    local f = assert(io.open(path, "rb")); local head = f:read(4); f:close()
+    assert(#head == 4, ext)
+  end
+end)
+
 T.done()
