@@ -269,19 +269,6 @@ static int l_interactions(lua_State *L)
 
 /* ---- helpers: importance and dependence ----------------------------------- */
 
-typedef struct ranked {
-    double value;
-    size_t j;
-} ranked;
-
-static int ranked_cmp(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    if (x->value > y->value) return -1;
-    if (x->value < y->value) return 1;
-    return x->j < y->j ? -1 : x->j > y->j; /* ties: column order */
-}
-
 /* Pushes the name of column j of the matrix at idx (its name, or "j"). */
 static void push_colname(lua_State *L, int idx, size_t j)
 {
@@ -303,23 +290,22 @@ static int l_importance(lua_State *L)
 {
     svL_matrix *phi = svL_checkmatrix(L, 1);
     lua_settop(L, 1);
-    ranked *r = lua_newuserdatauv(L, (phi->ncol ? phi->ncol : 1) * sizeof *r, 0);
-    for (size_t j = 0; j < phi->ncol; j++) {
-        double s = 0;
-        for (size_t i = 0; i < phi->nrow; i++) s += fabs(phi->data[j * phi->nrow + i]);
-        r[j].value = phi->nrow ? s / (double)phi->nrow : 0.0;
-        r[j].j = j;
-        if (isnan(r[j].value)) luaL_argerror(L, 1, "phi contains NaN");
+    size_t p = phi->ncol;
+    double *mean_abs = lua_newuserdatauv(L, (p ? p : 1) * (sizeof(double) + sizeof(size_t)), 0);
+    size_t *order = (size_t *)(mean_abs + p);
+    sv_err err;
+    if (sv_shap_importance(phi->data, phi->nrow, p, mean_abs, order, &err) != SV_OK) {
+        if (err.status == SV_EINVAL) luaL_argerror(L, 1, "phi contains NaN");
+        return svL_engine_error(L, "shap.importance", &err);
     }
-    qsort(r, phi->ncol, sizeof *r, ranked_cmp);
     lua_createtable(L, (int)phi->ncol, 0);
     for (size_t k = 0; k < phi->ncol; k++) {
         lua_createtable(L, 0, 3);
-        push_colname(L, 1, r[k].j);
+        push_colname(L, 1, order[k]);
         lua_setfield(L, -2, "name");
-        lua_pushnumber(L, r[k].value);
+        lua_pushnumber(L, mean_abs[order[k]]);
         lua_setfield(L, -2, "value");
-        lua_pushinteger(L, (lua_Integer)r[k].j + 1);
+        lua_pushinteger(L, (lua_Integer)order[k] + 1);
         lua_setfield(L, -2, "index");
         lua_rawseti(L, -2, (lua_Integer)k + 1);
     }

@@ -7,6 +7,7 @@
  * See docs/survival.md.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -538,36 +539,12 @@ static int l_pairwise(lua_State *L)
     int *scodes;
     int ns = strata_codes(L, 4, "surv.pairwise", n, &scodes);
     size_t npair = (size_t)k * (size_t)(k - 1) / 2;
-    double *sub_t = scratch(L, n, sizeof *sub_t);
-    double *sub_e = scratch(L, n, sizeof *sub_e);
-    int *sub_g = scratch(L, n, sizeof *sub_g);
-    int *sub_s = scratch(L, n, sizeof *sub_s);
     double *chisq = scratch(L, 3 * npair, sizeof *chisq);
     double *pv = chisq + npair, *padj = pv + npair;
-    double rb[8];
-    sv_logrank_result r = {0, 0, 0, rb, rb + 2, rb + 4};
-    size_t q = 0;
-    for (int a = 0; a < k; a++) {
-        for (int b = a + 1; b < k; b++, q++) {
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++) {
-                if (codes[i] != a && codes[i] != b) continue;
-                sub_t[m] = time[i];
-                sub_e[m] = event[i];
-                sub_g[m] = codes[i] == a ? 0 : 1;
-                if (scodes) sub_s[m] = scodes[i];
-                m++;
-            }
-            sv_err err;
-            if (sv_logrank(sub_t, sub_e, sub_g, 2, scodes ? sub_s : NULL, ns, m, &o, &r, &err))
-                return svL_engine_error(L, "surv.pairwise", &err);
-            chisq[q] = r.chisq;
-            pv[q] = r.df < 1 ? NAN : r.p;
-        }
-    }
-    sv_err perr;
-    if (sv_p_adjust(pv, npair, adjust_methods[adj], padj, &perr))
-        return svL_engine_error(L, "surv.pairwise", &perr);
+    sv_err err;
+    if (sv_logrank_pairwise(time, event, codes, k, scodes, ns, n, &o, adjust_methods[adj], chisq,
+                            pv, padj, &err))
+        return svL_engine_error(L, "surv.pairwise", &err);
     lua_createtable(L, 0, 4);
     lua_pushvalue(L, labels);
     lua_setfield(L, -2, "groups");
@@ -578,7 +555,7 @@ static int l_pairwise(lua_State *L)
     svL_matrix *P = svL_newmatrix(L, (size_t)k, (size_t)k);
     for (size_t i = 0; i < (size_t)k * (size_t)k; i++) P->data[i] = NAN;
     lua_createtable(L, (int)npair, 0);
-    q = 0;
+    size_t q = 0;
     for (int a = 0; a < k; a++) {
         for (int b = a + 1; b < k; b++, q++) {
             P->data[(size_t)a * (size_t)k + (size_t)b] = padj[q];
@@ -601,6 +578,90 @@ static int l_pairwise(lua_State *L)
 /* ---- Cox ----------------------------------------------------------- */
 
 static const char *const ties_names[] = {"efron", "breslow", NULL};
+
+/* The fields of a Cox result: vectors of p (or n) values and scalars. */
+static const struct {
+    const char *name;
+    size_t off;
+} cox_vectors[] = {{"coef", offsetof(sv_cox_result, coef)}, {"se", offsetof(sv_cox_result, se)},
+                   {"hr", offsetof(sv_cox_result, hr)},     {"hr_lo", offsetof(sv_cox_result, hr_lo)},
+                   {"hr_hi", offsetof(sv_cox_result, hr_hi)}, {"z", offsetof(sv_cox_result, z)},
+                   {"p", offsetof(sv_cox_result, p)}},
+  cox_scalars[] = {{"wald", offsetof(sv_cox_result, wald)},
+                   {"score", offsetof(sv_cox_result, score)},
+                   {"lrt", offsetof(sv_cox_result, lrt)},
+                   {"wald_p", offsetof(sv_cox_result, wald_p)},
+                   {"score_p", offsetof(sv_cox_result, score_p)},
+                   {"lrt_p", offsetof(sv_cox_result, lrt_p)},
+                   {"concordance", offsetof(sv_cox_result, concordance)},
+                   {"concordance_se", offsetof(sv_cox_result, concordance_se)},
+                   {"events", offsetof(sv_cox_result, events)}};
+
+/* Pushes the result table of sv.surv.cox for the fit r of X (argument
+ * 3): its fields, the column names (X's, else x1..xp) and the engine's
+ * warnings. */
+static void push_cox(lua_State *L, const sv_cox_result *r, size_t n, size_t p, sv_cox_ties ties)
+{
+    lua_createtable(L, 0, 30);
+    int res = lua_gettop(L);
+    svL_matrix_pushnames(L, 3);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_createtable(L, (int)p, 0);
+        for (size_t j = 0; j < p; j++) {
+            lua_pushfstring(L, "x%d", (int)j + 1);
+            lua_rawseti(L, -2, (lua_Integer)j + 1);
+        }
+    }
+    int names = lua_gettop(L);
+    lua_pushvalue(L, names);
+    lua_setfield(L, res, "names");
+    lua_pushvalue(L, res); /* the setters below work on the top */
+    for (size_t i = 0; i < sizeof cox_vectors / sizeof *cox_vectors; i++)
+        set_vec(L, cox_vectors[i].name, *(double *const *)((const char *)r + cox_vectors[i].off), p);
+    for (size_t i = 0; i < sizeof cox_scalars / sizeof *cox_scalars; i++)
+        svL_setnum(L, cox_scalars[i].name, *(const double *)((const char *)r + cox_scalars[i].off));
+    svL_matrix *V = svL_newmatrix(L, p, p);
+    memcpy(V->data, r->var, p * p * sizeof *V->data);
+    lua_pushvalue(L, names);
+    svL_matrix_setnames(L, -2);
+    lua_setfield(L, -2, "var");
+    lua_createtable(L, 2, 0);
+    lua_pushnumber(L, r->loglik_null);
+    lua_rawseti(L, -2, 1);
+    lua_pushnumber(L, r->loglik);
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, "loglik");
+    lua_pushinteger(L, r->df);
+    lua_setfield(L, -2, "df");
+    lua_pushinteger(L, (lua_Integer)r->n);
+    lua_setfield(L, -2, "n");
+    lua_pushinteger(L, r->iter);
+    lua_setfield(L, -2, "iter");
+    lua_pushboolean(L, r->converged);
+    lua_setfield(L, -2, "converged");
+    lua_pushstring(L, ties_names[ties]);
+    lua_setfield(L, -2, "ties");
+    set_vec(L, "lp", r->lp, n);
+    /* warnings: the engine words them from the names */
+    const char **cn = scratch(L, p, sizeof *cn);
+    for (size_t j = 0; j < p; j++) {
+        lua_rawgeti(L, names, (lua_Integer)j + 1);
+        cn[j] = lua_tostring(L, -1); /* kept alive by the names table */
+        lua_pop(L, 1);
+    }
+    char *w[SV_COX_MAX_WARNINGS];
+    int nw = sv_cox_warnings(r, p, cn, w);
+    if (nw < 0) luaL_error(L, "surv.cox: out of memory");
+    lua_createtable(L, nw, 0);
+    for (int i = 0; i < nw; i++) {
+        lua_pushstring(L, w[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    for (int i = 0; i < nw; i++) free(w[i]);
+    lua_setfield(L, res, "warnings");
+    lua_settop(L, res);
+}
 
 static int l_cox(lua_State *L)
 {
@@ -643,112 +704,7 @@ static int l_cox(lua_State *L)
     if (sv_cox_fit(time, event, X->data, n, p, scodes, ns, &o, &r, &err))
         return svL_engine_error(L, "surv.cox", &err);
 
-    lua_createtable(L, 0, 30);
-    int res = lua_gettop(L);
-    /* names: the matrix's, else x1..xp */
-    svL_matrix_pushnames(L, 3);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        lua_createtable(L, (int)p, 0);
-        for (size_t j = 0; j < p; j++) {
-            lua_pushfstring(L, "x%d", (int)j + 1);
-            lua_rawseti(L, -2, (lua_Integer)j + 1);
-        }
-    }
-    int names = lua_gettop(L);
-    lua_pushvalue(L, names);
-    lua_setfield(L, res, "names");
-    lua_pushvalue(L, res); /* the setters below work on the top */
-    set_vec(L, "coef", r.coef, p);
-    set_vec(L, "se", r.se, p);
-    set_vec(L, "hr", r.hr, p);
-    set_vec(L, "hr_lo", r.hr_lo, p);
-    set_vec(L, "hr_hi", r.hr_hi, p);
-    set_vec(L, "z", r.z, p);
-    set_vec(L, "p", r.p, p);
-    svL_matrix *V = svL_newmatrix(L, p, p);
-    memcpy(V->data, r.var, p * p * sizeof *V->data);
-    lua_pushvalue(L, names);
-    svL_matrix_setnames(L, -2);
-    lua_setfield(L, -2, "var");
-    lua_createtable(L, 2, 0);
-    lua_pushnumber(L, r.loglik_null);
-    lua_rawseti(L, -2, 1);
-    lua_pushnumber(L, r.loglik);
-    lua_rawseti(L, -2, 2);
-    lua_setfield(L, -2, "loglik");
-    svL_setnum(L, "wald", r.wald);
-    svL_setnum(L, "score", r.score);
-    svL_setnum(L, "lrt", r.lrt);
-    svL_setnum(L, "wald_p", r.wald_p);
-    svL_setnum(L, "score_p", r.score_p);
-    svL_setnum(L, "lrt_p", r.lrt_p);
-    lua_pushinteger(L, r.df);
-    lua_setfield(L, -2, "df");
-    svL_setnum(L, "concordance", r.concordance);
-    svL_setnum(L, "concordance_se", r.concordance_se);
-    lua_pushinteger(L, (lua_Integer)r.n);
-    lua_setfield(L, -2, "n");
-    svL_setnum(L, "events", r.events);
-    lua_pushinteger(L, r.iter);
-    lua_setfield(L, -2, "iter");
-    lua_pushboolean(L, r.converged);
-    lua_setfield(L, -2, "converged");
-    lua_pushstring(L, ties_names[o.ties]);
-    lua_setfield(L, -2, "ties");
-    set_vec(L, "lp", r.lp, n);
-
-    /* warnings, worded as R's */
-    lua_newtable(L);
-    int nw = 0;
-    luaL_Buffer b;
-    if (r.events == 0) {
-        lua_pushstring(L, "no events: no coefficient can be estimated");
-        lua_rawseti(L, -2, ++nw);
-    } else {
-        int any = 0;
-        for (size_t j = 0; j < p; j++) any |= r.aliased[j];
-        if (any) {
-            luaL_buffinit(L, &b);
-            luaL_addstring(&b, "X matrix deemed to be singular; NA coefficient for variable(s) ");
-            int first = 1;
-            for (size_t j = 0; j < p; j++) {
-                if (!r.aliased[j]) continue;
-                if (!first) luaL_addstring(&b, ", ");
-                first = 0;
-                lua_rawgeti(L, names, (lua_Integer)j + 1);
-                luaL_addvalue(&b);
-            }
-            luaL_pushresult(&b);
-            lua_rawseti(L, -2, ++nw);
-        }
-    }
-    if (!r.converged) {
-        lua_pushstring(L, "Ran out of iterations and did not converge");
-        lua_rawseti(L, -2, ++nw);
-    }
-    int anyinf = 0;
-    for (size_t j = 0; j < p; j++) anyinf |= r.infinite[j];
-    if (anyinf) {
-        luaL_buffinit(L, &b);
-        luaL_addstring(&b, "Loglik converged before variable ");
-        int first = 1;
-        for (size_t j = 0; j < p; j++) {
-            if (!r.infinite[j]) continue;
-            if (!first) luaL_addstring(&b, ",");
-            first = 0;
-            lua_pushfstring(L, "%d (", (int)j + 1);
-            luaL_addvalue(&b);
-            lua_rawgeti(L, names, (lua_Integer)j + 1);
-            luaL_addvalue(&b);
-            luaL_addstring(&b, ")");
-        }
-        luaL_addstring(&b, "; coefficient may be infinite");
-        luaL_pushresult(&b);
-        lua_rawseti(L, -2, ++nw);
-    }
-    lua_setfield(L, res, "warnings");
-    lua_pushvalue(L, res);
+    push_cox(L, &r, n, p, o.ties);
     return 1;
 }
 

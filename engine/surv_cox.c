@@ -23,6 +23,7 @@
  * no allocation inside the loop.
  */
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,4 +407,101 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
 done:
     free(perm), free(xs), free(ts), free(ss), free(sid), free(work);
     return st;
+}
+
+/* ---- warnings ------------------------------------------------------------- */
+
+/* A growing NUL-terminated string; on allocation failure s becomes NULL
+ * and stays so. */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+static void sb_add(strbuf *b, const char *t)
+{
+    if (!b->s) return;
+    size_t n = strlen(t);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = 2 * (b->len + n + 1);
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            free(b->s);
+            b->s = NULL;
+            return;
+        }
+        b->s = s, b->cap = cap;
+    }
+    memcpy(b->s + b->len, t, n + 1);
+    b->len += n;
+}
+
+static void sb_name(strbuf *b, const char *const *names, size_t j)
+{
+    char tmp[32];
+    if (names && names[j]) {
+        sb_add(b, names[j]);
+    } else {
+        snprintf(tmp, sizeof tmp, "x%zu", j + 1);
+        sb_add(b, tmp);
+    }
+}
+
+static int sb_init(strbuf *b, const char *t)
+{
+    b->cap = 128, b->len = 0;
+    b->s = malloc(b->cap);
+    if (b->s) b->s[0] = 0;
+    sb_add(b, t);
+    return b->s != NULL;
+}
+
+int sv_cox_warnings(const sv_cox_result *r, size_t p, const char *const *names,
+                    char *out[SV_COX_MAX_WARNINGS])
+{
+    int nw = 0;
+    strbuf b;
+    if (r->events == 0) {
+        if (!sb_init(&b, "no events: no coefficient can be estimated")) goto nomem;
+        out[nw++] = b.s;
+    } else {
+        int first = 1;
+        for (size_t j = 0; j < p; j++) {
+            if (!r->aliased[j]) continue;
+            if (first && !sb_init(&b, "X matrix deemed to be singular; NA coefficient for "
+                                      "variable(s) "))
+                goto nomem;
+            if (!first) sb_add(&b, ", ");
+            first = 0;
+            sb_name(&b, names, j);
+        }
+        if (!first) {
+            if (!b.s) goto nomem;
+            out[nw++] = b.s;
+        }
+    }
+    if (!r->converged) {
+        if (!sb_init(&b, "Ran out of iterations and did not converge")) goto nomem;
+        out[nw++] = b.s;
+    }
+    int first = 1;
+    for (size_t j = 0; j < p; j++) {
+        if (!r->infinite[j]) continue;
+        if (first && !sb_init(&b, "Loglik converged before variable ")) goto nomem;
+        char num[32];
+        snprintf(num, sizeof num, "%s%zu (", first ? "" : ",", j + 1);
+        first = 0;
+        sb_add(&b, num);
+        sb_name(&b, names, j);
+        sb_add(&b, ")");
+    }
+    if (!first) {
+        sb_add(&b, "; coefficient may be infinite");
+        if (!b.s) goto nomem;
+        out[nw++] = b.s;
+    }
+    return nw;
+nomem:
+    while (nw > 0) free(out[--nw]);
+    return -1;
 }

@@ -187,3 +187,52 @@ done:
     free(perm), free(risk), free(dead), free(present), free(ovec), free(vsub);
     return st;
 }
+
+sv_status sv_logrank_pairwise(const double *time, const double *event,
+                              const int *group, int k, const int *strata,
+                              int nstrata, size_t n,
+                              const sv_logrank_opts *opts, sv_padjust adjust,
+                              double *chisq, double *p, double *p_adj,
+                              sv_err *err)
+{
+    if (k < 2) return sv_err_set(err, SV_EINVAL, "there is only 1 group");
+    if (k > SV_PAIRWISE_MAX_GROUPS)
+        return sv_err_set(err, SV_EINVAL, "%d groups (at most %d for pairwise tests)", k,
+                          SV_PAIRWISE_MAX_GROUPS);
+    for (size_t i = 0; i < n; i++)
+        if (group[i] < 0 || group[i] >= k)
+            return sv_err_set(err, SV_EINVAL, "group[%zu] code out of range", i + 1);
+    sv_status st = SV_OK;
+    double *sub_t = sv_malloc(n ? n : 1, sizeof *sub_t);
+    double *sub_e = sv_malloc(n ? n : 1, sizeof *sub_e);
+    int *sub_g = sv_malloc(n ? n : 1, sizeof *sub_g);
+    int *sub_s = strata ? sv_malloc(n ? n : 1, sizeof *sub_s) : NULL;
+    if (!sub_t || !sub_e || !sub_g || (strata && !sub_s)) {
+        st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
+        goto done;
+    }
+    double rb[6];
+    sv_logrank_result r = {0, 0, 0, rb, rb + 2, rb + 4};
+    size_t q = 0;
+    for (int a = 0; a < k; a++) {
+        for (int b = a + 1; b < k; b++, q++) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (group[i] != a && group[i] != b) continue;
+                sub_t[m] = time[i];
+                sub_e[m] = event[i];
+                sub_g[m] = group[i] == a ? 0 : 1;
+                if (strata) sub_s[m] = strata[i];
+                m++;
+            }
+            st = sv_logrank(sub_t, sub_e, sub_g, 2, sub_s, nstrata, m, opts, &r, err);
+            if (st) goto done;
+            chisq[q] = r.chisq;
+            p[q] = r.df < 1 ? NAN : r.p;
+        }
+    }
+    st = sv_p_adjust(p, q, adjust, p_adj, err);
+done:
+    free(sub_t), free(sub_e), free(sub_g), free(sub_s);
+    return st;
+}

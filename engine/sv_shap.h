@@ -85,6 +85,16 @@ sv_status sv_shap_interactions(const sv_forest *f, const double *X, size_t n,
                                const sv_shap_opts *opts, const sv_ctx *ctx,
                                double *out, double *base, sv_err *err);
 
+/*
+ * Global importance (shap_importance.c): mean_abs[j] = mean over the n
+ * rows of |phi[i, j]| (phi column-major n x p, as sv_shap_values writes
+ * it; 0 when n = 0) and order[0..p) the column indices by decreasing mean
+ * |phi|, ties in column order. Either output may be NULL. SV_EINVAL when
+ * phi contains NaN.
+ */
+sv_status sv_shap_importance(const double *phi, size_t n, size_t p,
+                             double *mean_abs, size_t *order, sv_err *err);
+
 /* Checks a forest against the preconditions above; 0 status when usable. */
 sv_status sv_shap_check_forest(const sv_forest *f, sv_err *err);
 

@@ -158,6 +158,23 @@ sv_status sv_logrank(const double *time, const double *event,
                      size_t n, const sv_logrank_opts *opts,
                      sv_logrank_result *out, sv_err *err);
 
+/*
+ * Pairwise log-rank tests: for every two groups a < b of the k, the test
+ * of sv_logrank on the subjects of those two groups only (R: survdiff on
+ * the subset, as survminer's pairwise_survdiff), then the k(k-1)/2
+ * p-values adjusted together by `adjust` (sv_p_adjust, R's p.adjust).
+ * Pair q runs (0,1), (0,2), .., (0,k-1), (1,2), ..; chisq, p and p_adj
+ * have k(k-1)/2 caller-owned entries. A pair without a test (df 0) has
+ * p = NaN (R: NA), left out of the adjustment. 2 <= k <=
+ * SV_PAIRWISE_MAX_GROUPS.
+ */
+sv_status sv_logrank_pairwise(const double *time, const double *event,
+                              const int *group, int k, const int *strata,
+                              int nstrata, size_t n,
+                              const sv_logrank_opts *opts, sv_padjust adjust,
+                              double *chisq, double *p, double *p_adj,
+                              sv_err *err);
+
 /* Solves x' V^- x for the chi-square: V (m x m, column-major) and x are
  * overwritten. Gaussian elimination with partial pivoting (R's solve);
  * SV_ENUM when V is singular. */
@@ -214,6 +231,23 @@ typedef struct sv_cox_result {
 sv_status sv_cox_fit(const double *time, const double *event, const double *X,
                      size_t n, size_t p, const int *strata, int nstrata,
                      const sv_cox_opts *opts, sv_cox_result *out, sv_err *err);
+
+/*
+ * The warnings of a Cox fit of p columns, worded as R's coxph where R has
+ * one (names[j] the column names; NULL, or a NULL entry, reads "x<j+1>"):
+ *   - no events: "no events: no coefficient can be estimated", else when
+ *     columns are aliased "X matrix deemed to be singular; NA coefficient
+ *     for variable(s) a, b";
+ *   - not converged: "Ran out of iterations and did not converge";
+ *   - infinite: "Loglik converged before variable 1 (a),3 (c);
+ *     coefficient may be infinite".
+ * Writes up to SV_COX_MAX_WARNINGS malloc'd strings to out (the caller
+ * frees them) and returns how many; -1 when out of memory (then nothing
+ * is left to free).
+ */
+#define SV_COX_MAX_WARNINGS 3
+int sv_cox_warnings(const sv_cox_result *r, size_t p, const char *const *names,
+                    char *out[SV_COX_MAX_WARNINGS]);
 
 /* ---- concordance ------------------------------------------------------- */
 

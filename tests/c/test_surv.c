@@ -19,6 +19,7 @@
 
 #include "sv_dist.h"
 #include "sv_surv.h"
+#include "fixture.h"
 
 static const double T6[6] = {1, 3, 5, 2, 4, 6};
 static const double E6[6] = {1, 1, 0, 1, 0, 1};
@@ -294,6 +295,133 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(err.msg, "event[2]"));
 }
 
+/* ---- against R on the gbsg cohort (tests/oracle/surv_r.R) ------------- */
+
+/* Pairwise log-rank by grade: survdiff on each pair of grades and
+ * p.adjust(holm / BH) of the three p-values, in R. */
+static void test_pairwise_gbsg_grade(void **state)
+{
+    (void)state;
+    sv_csv_table g, R;
+    fx_read("tests/fixtures/data/gbsg.csv", &g);
+    fx_read("tests/fixtures/surv/scalars.csv", &R);
+    const double *t = fx_col(&g, "rfstime"), *e = fx_col(&g, "status"), *gr = fx_col(&g, "grade");
+    int *codes = malloc(g.nrow * sizeof *codes);
+    for (size_t i = 0; i < g.nrow; i++) codes[i] = (int)gr[i] - 1;
+    const char *names[] = {"holm", "BH"};
+    const sv_padjust methods[] = {SV_PADJ_HOLM, SV_PADJ_BH};
+    for (int m = 0; m < 2; m++) {
+        double chisq[3], p[3], padj[3];
+        sv_err err;
+        sv_logrank_opts o = {0};
+        assert_int_equal(sv_logrank_pairwise(t, e, codes, 3, NULL, 0, g.nrow, &o, methods[m],
+                                             chisq, p, padj, &err),
+                         SV_OK);
+        for (int q = 0; q < 3; q++) {
+            char key[64];
+            snprintf(key, sizeof key, "pw.gbsg.grade.p.%d", q + 1);
+            fx_rel(p[q], fx_scalar(&R, key), 1e-9, key);
+            snprintf(key, sizeof key, "pw.gbsg.grade.%s.%d", names[m], q + 1);
+            fx_rel(padj[q], fx_scalar(&R, key), 1e-9, key);
+        }
+    }
+    /* one group is refused; a pair with no events has p NaN, left out */
+    double chisq[1], p[1], padj[1];
+    sv_err err;
+    const double t2[4] = {1, 2, 3, 4}, e0[4] = {0, 0, 0, 0};
+    const int g2[4] = {0, 1, 0, 1};
+    assert_int_equal(sv_logrank_pairwise(t2, e0, g2, 1, NULL, 0, 4, NULL, SV_PADJ_BH, chisq, p,
+                                         padj, &err),
+                     SV_EINVAL);
+    assert_int_equal(sv_logrank_pairwise(t2, e0, g2, 2, NULL, 0, 4, NULL, SV_PADJ_BH, chisq, p,
+                                         padj, &err),
+                     SV_OK);
+    assert_true(isnan(p[0]) && isnan(padj[0]));
+    free(codes);
+    sv_csv_free(&g);
+    sv_csv_free(&R);
+}
+
+/* Cox warnings as R words them: the monotone likelihood of surv_r.R
+ * (R: "Loglik converged before variable  1 ; coefficient may be
+ * infinite.", tests/fixtures/surv/cox_mono_warning.txt) and the aliased
+ * column agesize = age + size (R: coefficient NA). */
+static void test_cox_warnings_as_r(void **state)
+{
+    (void)state;
+    /* the variable R names in its warning */
+    const char *root = getenv("SYLVA_ROOT");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fixtures/surv/cox_mono_warning.txt", root ? root : ".");
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, fp));
+    fclose(fp);
+    int rvar = 0;
+    assert_int_equal(sscanf(line, "Loglik converged before variable %d", &rvar), 1);
+
+    const double t[8] = {1, 2, 3, 4, 5, 6, 7, 8}, e[8] = {1, 1, 1, 1, 0, 1, 0, 1};
+    const double X[16] = {1, 1, 1, 1, 0, 0, 0, 0, 0.5, -1, 2, 0.1, 0.3, -0.7, 1.2, 0.4};
+    double buf[7 * 2 + 4 + 8];
+    int flags[4];
+    sv_cox_result r = {.coef = buf, .se = buf + 2, .hr = buf + 4, .hr_lo = buf + 6,
+                       .hr_hi = buf + 8, .z = buf + 10, .p = buf + 12, .var = buf + 14,
+                       .aliased = flags, .infinite = flags + 2, .lp = buf + 18};
+    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, NULL};
+    sv_err err;
+    assert_int_equal(sv_cox_fit(t, e, X, 8, 2, NULL, 0, &o, &r, &err), SV_OK);
+    const char *names[2] = {"x", "z"};
+    char *w[SV_COX_MAX_WARNINGS];
+    int nw = sv_cox_warnings(&r, 2, names, w);
+    assert_int_equal(nw, 1);
+    char want[128];
+    snprintf(want, sizeof want, "Loglik converged before variable %d (%s); coefficient may be infinite",
+             rvar, names[rvar - 1]);
+    assert_string_equal(w[0], want);
+    free(w[0]);
+    /* unnamed columns read x1, x2 */
+    nw = sv_cox_warnings(&r, 2, NULL, w);
+    assert_int_equal(nw, 1);
+    assert_non_null(strstr(w[0], "variable 1 (x1);"));
+    free(w[0]);
+
+    sv_csv_table g, R;
+    fx_read("tests/fixtures/data/gbsg.csv", &g);
+    fx_read("tests/fixtures/surv/scalars.csv", &R);
+    size_t n = g.nrow;
+    double *A = malloc(4 * n * sizeof *A), *big = malloc((7 * 4 + 16 + n) * sizeof *big);
+    const double *age = fx_col(&g, "age"), *size = fx_col(&g, "size"), *nodes = fx_col(&g, "nodes");
+    for (size_t i = 0; i < n; i++)
+        A[i] = age[i], A[n + i] = size[i], A[2 * n + i] = age[i] + size[i], A[3 * n + i] = nodes[i];
+    int fl[8];
+    sv_cox_result a = {.coef = big, .se = big + 4, .hr = big + 8, .hr_lo = big + 12,
+                       .hr_hi = big + 16, .z = big + 20, .p = big + 24, .var = big + 28,
+                       .aliased = fl, .infinite = fl + 4, .lp = big + 44};
+    assert_int_equal(sv_cox_fit(fx_col(&g, "rfstime"), fx_col(&g, "status"), A, n, 4, NULL, 0, &o,
+                                &a, &err),
+                     SV_OK);
+    const char *an[4] = {"age", "size", "agesize", "nodes"};
+    char expect[256] = "X matrix deemed to be singular; NA coefficient for variable(s) ";
+    int first = 1;
+    for (int j = 0; j < 4; j++) {
+        char key[32];
+        snprintf(key, sizeof key, "cox.alias.coef.%d", j + 1);
+        if (!isnan(fx_scalar(&R, key))) continue;
+        if (!first) strcat(expect, ", ");
+        strcat(expect, an[j]);
+        first = 0;
+    }
+    assert_false(first);
+    nw = sv_cox_warnings(&a, 4, an, w);
+    assert_int_equal(nw, 1);
+    assert_string_equal(w[0], expect);
+    free(w[0]);
+    free(A), free(big);
+    sv_csv_free(&g);
+    sv_csv_free(&R);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_distributions_match_r),
         cmocka_unit_test(test_order_stable),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_pairwise_gbsg_grade),
+        cmocka_unit_test(test_cox_warnings_as_r),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
