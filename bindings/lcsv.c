@@ -3,8 +3,10 @@
  *
  * A Frame is an immutable list of equal-length named columns. A numeric
  * column is a Vector; a text column is a Lua array of strings with false
- * for missing cells. The Frame userdata holds three user values: the
- * names (array), the columns (array) and an index name -> position.
+ * for missing cells. The Frame userdata holds four user values: the
+ * names (array), the columns (array), an index name -> position, and the
+ * origin of its rows ({file = path or nil, lines = Vector of the physical
+ * CSV line of each row}, or nil for frames not read from CSV text).
  * Columns are never modified once in a frame, so frames made from frames
  * (rows, select, add) share them; d:col() hands out a copy.
  */
@@ -17,7 +19,7 @@
 
 #define SV_CSVTABLE_MT "sylva.CsvTable" /* engine table, freed by __gc */
 
-enum { UV_NAMES = 1, UV_COLS = 2, UV_INDEX = 3 };
+enum { UV_NAMES = 1, UV_COLS = 2, UV_INDEX = 3, UV_ORIGIN = 4 };
 
 typedef struct svL_frame {
     size_t nrow, ncol;
@@ -31,13 +33,19 @@ static svL_frame *checkframe(lua_State *L, int idx)
 /* ---- building frames ------------------------------------------------ */
 
 /* Pushes a new Frame from the names array at names_idx and the columns
- * array at cols_idx (both taken over, not copied). */
-static svL_frame *push_frame(lua_State *L, int names_idx, int cols_idx,
-                             size_t nrow, size_t ncol)
+ * array at cols_idx (both taken over, not copied), with the origin table at
+ * origin_idx (0: none). */
+static svL_frame *push_frame_origin(lua_State *L, int names_idx, int cols_idx,
+                                    int origin_idx, size_t nrow, size_t ncol)
 {
     names_idx = lua_absindex(L, names_idx);
     cols_idx = lua_absindex(L, cols_idx);
-    svL_frame *d = lua_newuserdatauv(L, sizeof *d, 3);
+    if (origin_idx) origin_idx = lua_absindex(L, origin_idx);
+    svL_frame *d = lua_newuserdatauv(L, sizeof *d, 4);
+    if (origin_idx) {
+        lua_pushvalue(L, origin_idx);
+        lua_setiuservalue(L, -2, UV_ORIGIN);
+    }
     d->nrow = nrow;
     d->ncol = ncol;
     luaL_setmetatable(L, SV_FRAME_MT);
@@ -53,6 +61,12 @@ static svL_frame *push_frame(lua_State *L, int names_idx, int cols_idx,
     }
     lua_setiuservalue(L, -2, UV_INDEX);
     return d;
+}
+
+static svL_frame *push_frame(lua_State *L, int names_idx, int cols_idx,
+                             size_t nrow, size_t ncol)
+{
+    return push_frame_origin(L, names_idx, cols_idx, 0, nrow, ncol);
 }
 
 /* Column position (0-based) of the name or 1-based number at arg, or
@@ -295,7 +309,15 @@ static int read_into_frame(lua_State *L, const char *fname, const char *path,
         }
         lua_rawseti(L, -2, (lua_Integer)j + 1);
     }
-    push_frame(L, -2, -1, t->nrow, t->ncol);
+    lua_createtable(L, 0, 2); /* origin: the file and each row's line */
+    if (path) {
+        lua_pushstring(L, path);
+        lua_setfield(L, -2, "file");
+    }
+    double *lines = svL_newvector(L, t->nrow);
+    for (size_t i = 0; i < t->nrow; i++) lines[i] = (double)sv_csv_line(t, i);
+    lua_setfield(L, -2, "lines");
+    push_frame_origin(L, -3, -2, -1, t->nrow, t->ncol);
     sv_csv_free(t); /* early release; the box's __gc is then a no-op */
     return 1;
 }
@@ -614,7 +636,21 @@ static int f_rows(lua_State *L)
         lua_rawseti(L, cols, (lua_Integer)j + 1);
         lua_pop(L, 1);
     }
-    push_frame(L, names, cols, k, d->ncol);
+    int origin = 0;
+    if (lua_getiuservalue(L, 1, UV_ORIGIN) == LUA_TTABLE) {
+        origin = lua_gettop(L);
+        lua_createtable(L, 0, 2);
+        lua_getfield(L, origin, "file");
+        lua_setfield(L, -2, "file");
+        lua_getfield(L, origin, "lines");
+        svL_vector *from = svL_testvector(L, -1);
+        double *lines = svL_newvector(L, k);
+        for (size_t a = 0; a < k; a++) lines[a] = from && idx[a] < from->n ? from->data[idx[a]] : 0;
+        lua_setfield(L, -3, "lines");
+        lua_pop(L, 1);
+        origin = lua_gettop(L);
+    }
+    push_frame_origin(L, names, cols, origin, k, d->ncol);
     return 1;
 }
 
@@ -669,7 +705,8 @@ static int f_select(lua_State *L)
         lua_rawseti(L, cols, (lua_Integer)a + 1);
         lua_settop(L, seen);
     }
-    push_frame(L, names, cols, d->nrow, k);
+    int origin = lua_getiuservalue(L, 1, UV_ORIGIN) == LUA_TTABLE ? lua_gettop(L) : 0;
+    push_frame_origin(L, names, cols, origin, d->nrow, k);
     return 1;
 }
 
@@ -706,8 +743,41 @@ static int f_add(lua_State *L)
     lua_rawseti(L, names, (lua_Integer)at + 1);
     lua_pushvalue(L, col);
     lua_rawseti(L, cols, (lua_Integer)at + 1);
-    push_frame(L, names, cols, d->ncol == 0 ? n : d->nrow, ncol);
+    int origin = d->ncol > 0 && lua_getiuservalue(L, 1, UV_ORIGIN) == LUA_TTABLE ? lua_gettop(L) : 0;
+    push_frame_origin(L, names, cols, origin, d->ncol == 0 ? n : d->nrow, ncol);
     return 1;
+}
+
+/* d:origin(i) -> file, line: where row i was read (the path given to
+ * read_csv, nil for parse_csv; the physical line on which the record
+ * starts). d:origin() -> file, lines (an array, one line per row). Both
+ * give nothing for frames not read from CSV text (sv.frame). */
+static int f_origin(lua_State *L)
+{
+    svL_frame *d = checkframe(L, 1);
+    int has_i = !lua_isnoneornil(L, 2);
+    lua_Integer i = has_i ? luaL_checkinteger(L, 2) : 0;
+    if (has_i && (i < 1 || (size_t)i > d->nrow)) {
+        const char *msg = lua_pushfstring(L, "row %I out of range [1, %d]", i, (int)d->nrow);
+        return luaL_argerror(L, 2, msg);
+    }
+    if (lua_getiuservalue(L, 1, UV_ORIGIN) != LUA_TTABLE) return 0;
+    int origin = lua_gettop(L);
+    lua_getfield(L, origin, "file");
+    lua_getfield(L, origin, "lines");
+    svL_vector *v = svL_testvector(L, -1);
+    if (!v || v->n != d->nrow) return luaL_error(L, "origin: damaged frame (line numbers)");
+    if (has_i) {
+        lua_pushinteger(L, (lua_Integer)v->data[i - 1]);
+    } else {
+        lua_createtable(L, (int)d->nrow, 0);
+        for (size_t r = 0; r < d->nrow; r++) {
+            lua_pushinteger(L, (lua_Integer)v->data[r]);
+            lua_rawseti(L, -2, (lua_Integer)r + 1);
+        }
+    }
+    lua_remove(L, -2);
+    return 2;
 }
 
 static const char *const write_opts[] = {"sep", "na", NULL};
@@ -896,6 +966,7 @@ static const luaL_Reg frame_methods[] = {
     {"nrow", f_nrow}, {"ncol", f_ncol}, {"names", f_names}, {"has", f_has},
     {"col", f_col}, {"types", f_types}, {"matrix", f_matrix}, {"rows", f_rows},
     {"select", f_select}, {"add", f_add}, {"write_csv", f_write_csv},
+    {"origin", f_origin},
     {NULL, NULL}};
 
 static const luaL_Reg csv_funcs[] = {

@@ -599,7 +599,14 @@ void sv_csv_free(sv_csv_table *t)
     }
     free(t->cols);
     free(t->buf);
+    free(t->line);
     memset(t, 0, sizeof *t);
+}
+
+size_t sv_csv_line(const sv_csv_table *t, size_t row)
+{
+    if (!t || !t->line || row >= t->nrow) return 0;
+    return t->line[row];
 }
 
 const char *sv_csv_text(const sv_csv_table *t, size_t col, size_t row,
@@ -819,6 +826,7 @@ static sv_status data_pass(csv_parser *P, size_t pos, pass_kind kind,
         if (row >= bound) /* cannot happen: bound counts line ends */
             return sv_err_set(P->err, SV_EFORMAT, "%s: internal error: row bound", P->name);
         size_t rec_line = P->line, j = 0;
+        if (kind == PASS_MAIN) t->line[row] = rec_line;
         for (;;) {
             double x;
             size_t next;
@@ -1002,6 +1010,11 @@ sv_status sv_csv_reader_parse(sv_csv_reader *rd, double *const *dest,
         if (!t->cols[j].num)
             st = sv_err_set(err, SV_ENOMEM, "%s: out of memory (%zu columns of up to %zu rows)",
                             P->name, nf, bound);
+    }
+    if (st == SV_OK) {
+        t->line = sv_malloc(bound, sizeof *t->line);
+        if (!t->line) st = sv_err_set(err, SV_ENOMEM, "%s: out of memory (line numbers of up to %zu rows)",
+                                      P->name, bound);
     }
     size_t nrow = 0;
     if (st == SV_OK) st = data_pass(P, rd->data_pos, PASS_MAIN, flip, 0, bound, ctx, &nrow);

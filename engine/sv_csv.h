@@ -88,6 +88,9 @@ typedef struct sv_csv_table {
     char *buf;          /* owns the text cells' bytes */
     size_t buf_len;
     int num_borrowed;   /* the numeric arrays belong to the caller */
+    size_t *line;       /* nrow entries: the physical line (1-based, counting
+                           every line end, also those inside quoted fields
+                           and blank lines) on which each record starts */
 } sv_csv_table;
 
 /*
@@ -136,6 +139,10 @@ void sv_csv_reader_free(sv_csv_reader *rd);
 
 /* Releases everything a table owns (idempotent; zero-filled is valid). */
 void sv_csv_free(sv_csv_table *t);
+
+/* The physical line (1-based) on which record `row` (0-based) starts, as
+ * an editor numbers lines; 0 when row is out of range. */
+size_t sv_csv_line(const sv_csv_table *t, size_t row);
 
 /* The bytes of a text cell (not NUL-terminated), or NULL when missing. */
 const char *sv_csv_text(const sv_csv_table *t, size_t col, size_t row,

@@ -30,7 +30,7 @@ local OUTCOME_FIELDS = {
   binary = {column = 1, kind = 1, na = 1, yes = 1, no = 1, optional = 1, label = 1},
   category = {column = 1, kind = 1, na = 1, levels = 1, order = 1, optional = 1, label = 1},
 }
-local SPEC_FIELDS = {centre = 1, center = 1, na = 1, features = 1, impute = 1, outcomes = 1, notes = 1}
+local SPEC_FIELDS = {centre = 1, center = 1, id = 1, na = 1, features = 1, impute = 1, outcomes = 1, notes = 1}
 
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 local function norm(s) return trim(s):lower() end
@@ -131,7 +131,7 @@ end
 -- Compiles one feature or outcome entry into a coder: {name, kind, column,
 -- na (set), map (spelling -> code) ...}.
 local function compile_column(ctx, what, e, spec_na)
-  local c = {name = e.name, kind = e.kind, column = e.column, label = e.label}
+  local c = {name = e.name, kind = e.kind, column = e.column, label = e.label, what = what}
   if type(e.column) ~= "string" or e.column == "" then
     spec_error(ctx, "%s: column must be a non-empty string", what)
   end
@@ -221,12 +221,15 @@ function M.check(spec, path)
     spec_error(ctx, "'centre' must name the centre (a non-empty string)")
   end
   check_na(ctx, "spec", spec.na)
+  if spec.id ~= nil and (type(spec.id) ~= "string" or spec.id == "") then
+    spec_error(ctx, "'id' must name the patient identifier column (a non-empty string)")
+  end
   local spec_na = spec.na or DEFAULT_NA
   if type(spec.features) ~= "table" or #spec.features == 0 then
     spec_error(ctx, "'features' must be a non-empty array")
   end
 
-  local enc = {centre = centre, path = path, spec = spec, features = {}, outcomes = {},
+  local enc = {centre = centre, path = path, spec = spec, id = spec.id, features = {}, outcomes = {},
                names = {}, impute = {}, outcome_names = {}}
   local by_name, outputs = {}, {}
   for i, f in ipairs(spec.features) do
@@ -399,8 +402,10 @@ local function source(data)
     local names = data:names()
     local set = {}
     for _, n in ipairs(names) do set[n] = true end
+    local file, lines
+    if type(data.origin) == "function" then file, lines = data:origin() end
     return {
-      nrow = data:nrow(), names = names,
+      nrow = data:nrow(), names = names, file = file, lines = lines,
       get = function(name) if set[name] then return accessor(data:col(name)) end end,
     }
   end
@@ -499,7 +504,8 @@ local function encode_cell(c, x)
     code = c.map[norm(x)]
   end
   if code == nil then
-    return false, ("unknown value %s (expected one of: %s)"):format(show(x), expected_list(c))
+    return false, ("value %s is not %s of %s (expected one of: %s)"):format(show(x),
+      c.kind == "binary" and "a yes/no spelling" or "a level", c.what, expected_list(c))
   end
   if c.kind == "category" then return c.level_names[code] end
   return code
@@ -550,7 +556,7 @@ function M.where(d, i)
   return ("centre '%s' (%s)"):format(tostring(d.centre or (d.enc and d.enc.centre)), table.concat(parts, ", "))
 end
 
-local OPTS_APPLY = {header_lines = true, rows = true}
+local OPTS_APPLY = {header_lines = true, rows = true, id = true, file = true}
 
 --- sv.encode.apply(enc, data [, opts]) -> d
 function M.apply(enc, data, opts)
@@ -561,10 +567,28 @@ function M.apply(enc, data, opts)
   for k in pairs(opts) do
     if not OPTS_APPLY[k] then error(("unknown option '%s' to encode.apply"):format(tostring(k)), 2) end
   end
-  local header = opts.header_lines or 1
+  if opts.header_lines ~= nil and math.type(opts.header_lines) ~= "integer" then
+    error("bad option 'header_lines' to encode.apply (integer expected)", 2)
+  end
+  if opts.id ~= nil and type(opts.id) ~= "string" then
+    error("bad option 'id' to encode.apply (column name expected)", 2)
+  end
+  if opts.file ~= nil and type(opts.file) ~= "string" then
+    error("bad option 'file' to encode.apply (file name expected)", 2)
+  end
   local src = source(data)
   local n = src.nrow
   local ctx = where(enc.path, enc.centre)
+
+  -- Where each row came from: the data file and the physical line of the
+  -- record (a Frame read from CSV knows it), else the row number plus the
+  -- caller's header_lines, else just the row; and the patient.
+  local lines = src.lines
+  if not lines and opts.header_lines then
+    lines = {}
+    for i = 1, n do lines[i] = i + opts.header_lines end
+  end
+  local loc = {centre = enc.centre, file = opts.file or src.file, lines = lines, enc = enc}
 
   local errors, n_errors = {}, 0
   local function report(msg)
@@ -572,7 +596,7 @@ function M.apply(enc, data, opts)
     if #errors < MAX_REPORTED then errors[#errors + 1] = msg end
   end
   local function cell_where(col, i)
-    return ("column '%s', row %d (CSV line %d)"):format(col, i, i + header)
+    return ("%s: column '%s'"):format(M.where(loc, i), col)
   end
 
   -- Columns first: all missing ones are reported together.
@@ -584,6 +608,20 @@ function M.apply(enc, data, opts)
         report(("column '%s' (feature '%s') is not in the data"):format(c.column, c.name))
       end
       acc[c.name], c.found = a, found
+    end
+  end
+  local id_col = opts.id or enc.id
+  if id_col then
+    local a, found = find_column(src, id_col)
+    if not a then
+      report(("column '%s' (the patient identifier, id) is not in the data"):format(id_col))
+    else
+      loc.ids = {}
+      for i = 1, n do
+        local x = a(i)
+        loc.ids[i] = x ~= nil and (type(x) == "number" and numstr(x) or tostring(x)) or nil
+      end
+      loc.id_column = found
     end
   end
   local out_acc = {}
@@ -624,7 +662,7 @@ function M.apply(enc, data, opts)
         if complete then
           local y, msg = derived_value(c, r)
           if msg then
-            report(("derived feature '%s', row %d (CSV line %d): %s"):format(c.name, i, i + header, msg))
+            report(("%s: derived feature '%s': %s"):format(M.where(loc, i), c.name, msg))
           end
           v = y
         end
@@ -688,7 +726,8 @@ function M.apply(enc, data, opts)
   return {
     X = X, names = enc.names, n = n, p = p, outcomes = outcomes, levels = levels,
     missing = missing, outcome_missing = outcome_missing, centre = enc.centre,
-    path = enc.path, enc = enc, rows = row_index, header_lines = header,
+    path = enc.path, enc = enc, rows = row_index, header_lines = opts.header_lines,
+    file = loc.file, lines = lines, ids = loc.ids, id_column = loc.id_column,
   }
 end
 
@@ -711,6 +750,13 @@ function M.subset(d, idx)
   end
   out.rows = {}
   for a, i in ipairs(idx) do out.rows[a] = d.rows[i] end
+  for _, key in ipairs({"lines", "ids"}) do
+    if d[key] then
+      local t = {}
+      for a, i in ipairs(idx) do t[a] = d[key][i] end
+      out[key] = t
+    end
+  end
   out.missing = {}
   for _, c in ipairs(d.enc.features) do
     local cnt = 0

@@ -788,6 +788,47 @@ static void test_gbsg_fixture(void **state)
     sv_csv_free(&t);
 }
 
+/* Every record knows the physical line it starts on, as an editor counts
+ * them: line ends inside quoted header names and fields, blank lines and
+ * CRLF all count (hand-counted expectations). */
+static void test_physical_lines(void **state)
+{
+    (void)state;
+    sv_csv_table t;
+    sv_err err;
+    const char *csv =
+        "id,\"HER2\nstatus\",\"Age at\r\ndiagnosis\"\n" /* lines 1-3 */
+        "P1,pos,50\n"                                    /* line 4 */
+        "\n"                                             /* line 5 (blank) */
+        "P2,\"neg\nlow\",61\r\n"                        /* lines 6-7 */
+        "P3,neg,70";                                     /* line 8, no final end */
+    assert_int_equal(parse(csv, &t, &err), SV_OK);
+    assert_int_equal(t.nrow, 3);
+    assert_int_equal(sv_csv_line(&t, 0), 4);
+    assert_int_equal(sv_csv_line(&t, 1), 6);
+    assert_int_equal(sv_csv_line(&t, 2), 8);
+    assert_int_equal(sv_csv_line(&t, 3), 0);
+    assert_int_equal(sv_csv_line(NULL, 0), 0);
+    assert_string_equal(t.cols[1].name, "HER2\nstatus");
+    sv_csv_free(&t);
+    /* without a header the first record is data, on its own line */
+    sv_csv_opts o;
+    sv_csv_opts_default(&o);
+    o.header = 0;
+    assert_int_equal(parse_opts("\n\na,\"b\n\"\nc,d\n", &o, &t, &err), SV_OK);
+    assert_int_equal(t.nrow, 2);
+    assert_int_equal(sv_csv_line(&t, 0), 3);
+    assert_int_equal(sv_csv_line(&t, 1), 5);
+    sv_csv_free(&t);
+    /* a column that turns text late (the refill pass) keeps the lines */
+    assert_int_equal(parse("x\n1\n\"2\n\"\nz\n", &t, &err), SV_OK);
+    assert_int_equal(t.cols[0].type, SV_CSV_TEXT);
+    assert_int_equal(sv_csv_line(&t, 0), 2);
+    assert_int_equal(sv_csv_line(&t, 1), 3);
+    assert_int_equal(sv_csv_line(&t, 2), 5);
+    sv_csv_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -815,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_memory_bounded_by_input),
         cmocka_unit_test(test_reader_into_caller_arrays),
         cmocka_unit_test(test_gbsg_fixture),
+        cmocka_unit_test(test_physical_lines),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

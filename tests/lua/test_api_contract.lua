@@ -38,6 +38,7 @@ T.test("every function, option and field of api.md exists and works", function()
   local tt = sv.roc.test(y, p, o); for _, k in ipairs({"auc1","auc2","z","p"}) do assert(tt[k], k) end
   local c = sv.roc.curve(y, p); assert(c.threshold and c.tpr and c.fpr)
   local yo = sv.roc.youden(y, p); for _, k in ipairs({"threshold","j","sens","spec"}) do assert(yo[k], k) end
+  local ofile, oline = d:origin(1); assert(ofile == "tests/fixtures/data/gbsg.csv" and oline == 2)
   assert(require("sylva.forest") == sv.forest)
   local ok, err = pcall(sv.forest.train, X, y, {treees = 3}); assert(not ok and err:find("unknown option 'treees' to forest.train", 1, true), err)
 end)

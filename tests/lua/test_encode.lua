@@ -127,12 +127,12 @@ local function data_with(overrides)
   return cols
 end
 
-T.test("an unknown category names centre, file, column, value and CSV line", function()
+T.test("an unknown category names centre, file, column, value and row", function()
   local err = T.raises(function() enc_mod.apply(enc, data_with({FGT = {"a", "e"}})) end, "Centre A")
   T.ok(err:find("centre_a.lua", 1, true), err)
-  T.ok(err:find("column 'FGT'", 1, true), err)
-  T.ok(err:find("unknown value 'e'", 1, true), err)
-  T.ok(err:find("row 2 (CSV line 3)", 1, true), err)
+  T.ok(err:find("centre 'Centre A' (row 2): column 'FGT': value 'e' is not a level of feature 'fgt'", 1, true), err)
+  -- the caller may say how many header lines precede row 1
+  err = T.raises(function() enc_mod.apply(enc, data_with({FGT = {"a", "e"}}), {header_lines = 1}) end, "(line 3)")
   T.ok(err:find("fatty", 1, true), "lists the accepted spellings: " .. err)
 end)
 
@@ -141,8 +141,8 @@ T.test("an out-of-range value is an error, checked after unit conversion", funct
   local err = T.raises(function() enc_mod.apply(enc, data_with({Size_cm = {2, 20}})) end, "column 'Size_cm'")
   T.ok(err:find("value 20 (200 after conversion)", 1, true), err)
   T.ok(err:find("[1, 150]", 1, true), err)
-  T.ok(err:find("row 2 (CSV line 3)", 1, true), err)
-  T.raises(function() enc_mod.apply(enc, data_with({Age = {17, 60}})) end, "row 1 (CSV line 2)")
+  T.ok(err:find("(row 2): column 'Size_cm'", 1, true), err)
+  T.raises(function() enc_mod.apply(enc, data_with({Age = {17, 60}})) end, "(row 1): column 'Age'")
 end)
 
 T.test("a non-number in a numeric column is an error", function()
@@ -169,11 +169,59 @@ T.test("a column matches after trimming and ignoring case when unique", function
 end)
 
 T.test("bad binary, one-hot and outcome values are errors with the row", function()
-  T.raises(function() enc_mod.apply(enc, data_with({Peritumoral_edema = {"maybe", "no"}})) end, "unknown value 'maybe'")
-  T.raises(function() enc_mod.apply(enc, data_with({Shape = {"oval", "star"}})) end, "row 2 (CSV line 3): unknown value 'star'")
-  T.raises(function() enc_mod.apply(enc, data_with({HER2 = {"pos", "4+"}})) end, "column 'HER2', row 2")
+  T.raises(function() enc_mod.apply(enc, data_with({Peritumoral_edema = {"maybe", "no"}})) end,
+    "value 'maybe' is not a yes/no spelling of feature 'edema'")
+  T.raises(function() enc_mod.apply(enc, data_with({Shape = {"oval", "star"}})) end,
+    "(row 2): column 'Shape': value 'star' is not a level of feature 'shape'")
+  T.raises(function() enc_mod.apply(enc, data_with({HER2 = {"pos", "4+"}})) end,
+    "(row 2): column 'HER2': value '4+' is not a level of outcome 'her2'")
   T.raises(function() enc_mod.apply(enc, data_with({DFS = {10, 500}})) end, "outside the plausible range [0, 200]")
-  T.raises(function() enc_mod.apply(enc, data_with({Recurrence = {"no", "dunno"}})) end, "unknown value 'dunno'")
+  T.raises(function() enc_mod.apply(enc, data_with({Recurrence = {"no", "dunno"}})) end,
+    "value 'dunno' is not a yes/no spelling of outcome 'dfs_event'")
+end)
+
+-- Issue 13: a header with quoted line breaks made "row 15 (CSV line 16)"
+-- name the wrong line. The reader now records the physical line of each
+-- record; errors name the file, that line, the patient and the column.
+T.test("data errors name the file's physical line and the patient (quoted line breaks)", function()
+  local path = T.tmp .. "/siemens.csv"
+  local f = assert(io.open(path, "wb"))
+  -- lines 1-4: a header whose names hold three line breaks; line 5: P1;
+  -- line 6 blank; lines 7-8: P2 with a line break inside a quoted note;
+  -- line 9: P3 with the bad HER2 value.
+  f:write('"Patient\nID","HER2\nstatus","Age at\r\ndiagnosis",Note\n',
+          "Breast_MRI_001,pos,50,x\n\n",
+          'Breast_MRI_002,neg,61,"two\nlines"\n',
+          "Breast_MRI_029,3,70,z\n")
+  f:close()
+  local spec = {centre = "Siemens", id = "Patient\nID", features = {
+    {name = "age", column = "Age at\r\ndiagnosis", kind = "numeric", range = {18, 100}}},
+    outcomes = {her2 = {column = "HER2\nstatus", kind = "binary", yes = {"pos"}, no = {"neg"}}}}
+  local e = enc_mod.check(spec, "enc/siemens.lua")
+  local frame = sv.read_csv(path)
+  local err = T.raises(function() enc_mod.apply(e, frame) end,
+    "centre 'Siemens' (" .. path .. " line 9, patient Breast_MRI_029): column 'HER2\nstatus': value '3' is not a yes/no spelling of outcome 'her2'")
+  T.ok(err:find("1 problem in the data", 1, true), err)
+  -- the same rows read fine when valid; lines and patients follow subsets
+  local dd = enc_mod.apply(e, frame:rows({1, 2}))
+  T.eq(dd.file, path)
+  T.eq(dd.lines[1], 5); T.eq(dd.lines[2], 7)
+  T.eq(dd.ids[2], "Breast_MRI_002")
+  local sub = enc_mod.subset(dd, {2})
+  T.eq(enc_mod.where(sub, 1), "centre 'Siemens' (" .. path .. " line 7, patient Breast_MRI_002)")
+  -- a row filtered from the frame keeps its own line
+  T.raises(function() enc_mod.apply(e, frame:rows({3})) end, " line 9, patient Breast_MRI_029)")
+  -- the caller may give a shorter file name for messages and the id column
+  spec.id = nil
+  e = enc_mod.check(spec, "enc/siemens.lua")
+  T.raises(function() enc_mod.apply(e, frame, {file = "c2.csv", id = "Patient\nID"}) end,
+    "centre 'Siemens' (c2.csv line 9, patient Breast_MRI_029): column 'HER2\nstatus'")
+  -- without an id column the row's line alone is named
+  T.raises(function() enc_mod.apply(e, frame, {file = "c2.csv"}) end, "centre 'Siemens' (c2.csv line 9): column")
+  -- an id column that is not in the data is an error like any column
+  T.raises(function() enc_mod.apply(e, frame, {id = "MRN"}) end, "column 'MRN' (the patient identifier, id) is not in the data")
+  T.raises(function() enc_mod.apply(e, frame, {id = 3}) end, "bad option 'id' to encode.apply")
+  T.raises(function() enc_mod.check({centre = "X", id = 5, features = spec.features}, "x.lua") end, "'id' must name")
 end)
 
 T.test("several problems are reported together with a count", function()
@@ -186,7 +234,7 @@ T.test("a failing derived function is an error naming the feature and row", func
     {name = "a", column = "A", kind = "numeric"},
     {name = "b", kind = "derived", from = {"a"}, fn = function(r) if r.a > 1 then error("boom") end return r.a end}}}
   local e2 = enc_mod.check(spec, "inline.lua")
-  T.raises(function() enc_mod.apply(e2, {A = {1, 2}}) end, "derived feature 'b', row 2 (CSV line 3): fn failed")
+  T.raises(function() enc_mod.apply(e2, {A = {1, 2}}) end, "centre 'C' (row 2): derived feature 'b': fn failed")
   spec.features[2].fn = function() return "x" end
   T.raises(function() enc_mod.apply(enc_mod.check(spec), {A = {1}}) end, "returned string")
 end)

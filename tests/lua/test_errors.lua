@@ -230,6 +230,20 @@ local function imputed(spec, data)
   return sv.encode.fit_imputer(d):apply(d)
 end
 
+T.test("E-ENC-LINE: a data error names the physical line under a multi-line header, and the patient", function()
+  local path = csv("c2.csv", 'ID,"HER2\nstatus"\nP1,pos\n"Breast_\nMRI_029",3\n')
+  local e = sv.encode.check({centre = "Siemens", id = "ID", features = {{name = "x", column = "ID", kind = "onehot",
+    levels = {"P1", "Breast_\nMRI_029"}}},
+    outcomes = {her2 = {column = "HER2\nstatus", kind = "binary", yes = {"pos"}, no = {"neg"}}}}, "enc.lua")
+  T.raises(function() sv.encode.apply(e, sv.read_csv(path), {file = "c2.csv"}) end,
+    "centre 'Siemens' (c2.csv line 4, patient Breast_\nMRI_029): column 'HER2\nstatus': value '3' is not a yes/no spelling")
+end)
+
+T.test("E-ENC-ID: an id column missing from the data is named", function()
+  local e = sv.encode.check({centre = "C", id = "MRN", features = {{name = "a", column = "A", kind = "numeric"}}})
+  T.raises(function() sv.encode.apply(e, {A = {1}}) end, "column 'MRN' (the patient identifier, id) is not in the data")
+end)
+
 T.test("E-ENC-DERIVED-RANGE: a derived feature's range holds after imputation", function()
   T.raises(function() imputed({centre = "C", features = {
     {name = "a", column = "A", kind = "numeric"}, {name = "b", column = "B", kind = "numeric"},
