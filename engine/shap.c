@@ -142,7 +142,7 @@ typedef struct tree_plan {
 typedef struct plan {
     const sv_forest *f;
     int p, T;
-    int max_depth, max_m;
+    int max_depth, max_u, max_m; /* most of tree_plan's depth, ufeat, m */
     tree_plan *tp;
     snode *nodes;          /* every tree's nodes, tree after tree */
     double *quad;          /* rules for m = 1..max_m, m at offset 2 m (m-1) */
@@ -151,21 +151,52 @@ typedef struct plan {
     size_t n_bg;
 } plan;
 
-/* Depth and distinct-feature depth of one tree (cnt: p zeros, restored). */
-static void tree_shape(const sv_tree *t, int32_t node, int depth, int uniq, int *cnt,
-                       tree_plan *tp)
+/* One level of an explicit depth-first walk. Every walk over a tree in
+ * this file is iterative (a tree grown on alternating labels is as deep as
+ * it has rows, far deeper than a call stack allows): stk[d] is the frame of
+ * the node at depth d of the current path, phase the next child to visit. */
+typedef struct frame {
+    double q_old, o_old; /* linear, interactions: the split feature's q and o
+                            on entry to the node */
+    int32_t node;
+    signed char phase;   /* -1: not entered yet; 0, 1: next side; 2: done */
+    signed char filled;  /* linear: H[d] holds a child's sum */
+    signed char contributes; /* linear: the edge being walked has a term */
+    signed char first;   /* interactions: first split on its feature on the path */
+    signed char st;      /* interventional: the feature's status on entry */
+} frame;
+
+/* Depth and distinct-feature depth of one tree (cnt: p zeros, restored;
+ * stk: n_nodes frames, enough since ids grow along every path). */
+static void tree_shape(const sv_tree *t, int *cnt, frame *stk, tree_plan *tp)
 {
-    if (is_leaf(t, node)) {
-        if (depth > tp->depth) tp->depth = depth;
-        if (uniq > tp->ufeat) tp->ufeat = uniq;
-        return;
+    int d = 0, uniq = 0;
+    stk[0].node = 0;
+    stk[0].phase = -1;
+    while (d >= 0) {
+        frame *f = &stk[d];
+        int32_t node = f->node;
+        if (f->phase < 0) {
+            if (is_leaf(t, node)) {
+                if (d > tp->depth) tp->depth = d;
+                if (uniq > tp->ufeat) tp->ufeat = uniq;
+                d--;
+                continue;
+            }
+            if (cnt[t->feature[node]]++ == 0) uniq++;
+            f->phase = 0;
+        }
+        if (f->phase < 2) {
+            int32_t c = f->phase == 0 ? t->left[node] : t->right[node];
+            f->phase++;
+            d++;
+            stk[d].node = c;
+            stk[d].phase = -1;
+        } else {
+            if (--cnt[t->feature[node]] == 0) uniq--;
+            d--;
+        }
     }
-    int j = t->feature[node];
-    int add = cnt[j] == 0;
-    cnt[j]++;
-    tree_shape(t, t->left[node], depth + 1, uniq + add, cnt, tp);
-    tree_shape(t, t->right[node], depth + 1, uniq + add, cnt, tp);
-    cnt[j]--;
 }
 
 static void plan_free(plan *pl)
@@ -188,20 +219,27 @@ static sv_status plan_init(plan *pl, const sv_forest *f, const sv_shap_opts *opt
     pl->p = f->n_features;
     pl->T = f->n_trees;
     pl->tp = sv_calloc((size_t)pl->T, sizeof *pl->tp);
+    int32_t most = 0;
+    for (int ti = 0; ti < pl->T; ti++)
+        if (f->trees[ti].n_nodes > most) most = f->trees[ti].n_nodes;
     int *cnt = sv_calloc((size_t)pl->p, sizeof *cnt);
-    if (!pl->tp || !cnt) {
+    frame *stk = sv_malloc((size_t)most, sizeof *stk);
+    if (!pl->tp || !cnt || !stk) {
         free(cnt);
+        free(stk);
         plan_free(pl);
         return sv_err_set(err, SV_ENOMEM, "out of memory planning TreeSHAP");
     }
     for (int ti = 0; ti < pl->T; ti++) {
         tree_plan *tp = &pl->tp[ti];
-        tree_shape(&f->trees[ti], 0, 0, 0, cnt, tp);
+        tree_shape(&f->trees[ti], cnt, stk, tp);
         tp->m = tp->ufeat < 2 ? 1 : (tp->ufeat + 1) / 2;
         if (tp->depth > pl->max_depth) pl->max_depth = tp->depth;
+        if (tp->ufeat > pl->max_u) pl->max_u = tp->ufeat;
         if (tp->m > pl->max_m) pl->max_m = tp->m;
     }
     free(cnt);
+    free(stk);
     size_t total = 0;
     for (int ti = 0; ti < pl->T; ti++) total += (size_t)f->trees[ti].n_nodes;
     pl->nodes = sv_malloc(total, sizeof *pl->nodes);
@@ -295,6 +333,24 @@ typedef struct ref_elem {
     double z, o, w;
 } ref_elem;
 
+typedef enum job_kind { JOB_LINEAR, JOB_REFERENCE, JOB_INTERVENTIONAL, JOB_INTERACTIONS } job_kind;
+
+/* A frame of the Algorithm 2 walk: the edge into the node (pz, po, pfeat),
+ * the path length l (after the unwind of a repeated feature at internal
+ * nodes) and what the children get. */
+typedef struct rframe {
+    double pz, po;
+    double zh, zc, io;
+    int32_t node, hot, cold;
+    int l, pfeat, phase;
+} rframe;
+
+/*
+ * Workspace of one thread, allocated for the job's algorithm only and
+ * O(D x U) at most, D the deepest tree's depth + 2 and U the most distinct
+ * features on a root-to-leaf path (never D^2: a path of depth 100,000 on a
+ * few features costs a few MB).
+ */
 typedef struct worker {
     int p;
     double *x;        /* the current row, p (points into xb) */
@@ -302,17 +358,19 @@ typedef struct worker {
     double *xb, *accb; /* SV_SHAP_BLOCK rows of each, row-major */
     double *fq, *fo;  /* per feature: aggregated q and o on the current path */
     int *cnt;         /* per feature: splits on the current path */
-    int *upath;       /* distinct features on the current path, in order */
+    int *upath;       /* distinct features on the current path, in order (U + 1) */
     int nu;
-    double *G, *H;    /* (max_depth + 2) x max_m each */
-    double *C;        /* (max_depth + 2) x max_m: edge coefficients */
-    double *g;        /* (max_depth + 1) x max_m: per-leaf factors */
+    double *G, *H;    /* D x max_m each (H: linear only) */
+    double *C;        /* D x max_m: edge coefficients */
+    double *g;        /* (U + 1) x max_m: per-leaf factors (interactions) */
     double *inter;    /* p x p of the current row (the output itself) */
-    ref_elem *ref;    /* (max_depth + 2)^2, reference algorithm only */
+    frame *stk;       /* D frames (linear, interactions, interventional) */
+    rframe *rstk;     /* D frames (reference) */
+    ref_elem *ref;    /* D x (U + 2): the path at each depth (reference) */
     /* interventional */
     const double *b;
     signed char *status;
-    int *xlist, *blist;
+    int *xlist, *blist; /* U + 1 each (also the cold / hot lists of int_leaf) */
     int na, nb;
 } worker;
 
@@ -331,6 +389,8 @@ static void workers_free(worker *ws, int nw)
         free(w->H);
         free(w->C);
         free(w->g);
+        free(w->stk);
+        free(w->rstk);
         free(w->ref);
         free(w->status);
         free(w->xlist);
@@ -339,7 +399,7 @@ static void workers_free(worker *ws, int nw)
     free(ws);
 }
 
-static worker *workers_new(const plan *pl, int nw, sv_err *err)
+static worker *workers_new(const plan *pl, int nw, job_kind kind, sv_err *err)
 {
     worker *ws = sv_calloc((size_t)nw, sizeof *ws);
     if (!ws) {
@@ -347,30 +407,50 @@ static worker *workers_new(const plan *pl, int nw, sv_err *err)
         return NULL;
     }
     size_t p = (size_t)pl->p, D = (size_t)pl->max_depth + 2, M = (size_t)pl->max_m;
+    size_t U = (size_t)pl->max_u + 2;
+    int lin = kind == JOB_LINEAR, inter = kind == JOB_INTERACTIONS;
+    int refk = kind == JOB_REFERENCE, intv = kind == JOB_INTERVENTIONAL;
     for (int k = 0; k < nw; k++) {
         worker *w = &ws[k];
         w->p = pl->p;
-        w->xb = sv_malloc(SV_SHAP_BLOCK * p, sizeof *w->xb);
-        w->accb = sv_malloc(SV_SHAP_BLOCK * p, sizeof *w->accb);
-        w->fq = sv_malloc(p, sizeof *w->fq);
-        w->fo = sv_malloc(p, sizeof *w->fo);
-        w->cnt = sv_calloc(p, sizeof *w->cnt);
-        w->upath = sv_malloc(D, sizeof *w->upath);
-        w->G = sv_malloc(D * M, sizeof *w->G);
-        w->H = sv_malloc(D * M, sizeof *w->H);
-        w->C = sv_malloc(D * M, sizeof *w->C);
-        w->g = sv_malloc(D * M, sizeof *w->g);
-        w->ref = sv_malloc(D * D, sizeof *w->ref);
-        w->status = sv_calloc(p, sizeof *w->status);
-        w->xlist = sv_malloc(D, sizeof *w->xlist);
-        w->blist = sv_malloc(D, sizeof *w->blist);
-        if (!w->xb || !w->accb || !w->fq || !w->fo || !w->cnt || !w->upath || !w->G ||
-            !w->H || !w->C || !w->g || !w->ref || !w->status || !w->xlist || !w->blist) {
+        int bad = 0;
+#define SV_NEED(ptr, n, cond)                                         \
+        do {                                                          \
+            if (cond) {                                               \
+                (ptr) = sv_malloc((n), sizeof *(ptr));                \
+                if (!(ptr)) bad = 1;                                  \
+            }                                                         \
+        } while (0)
+        SV_NEED(w->xb, SV_SHAP_BLOCK * p, 1);
+        SV_NEED(w->accb, SV_SHAP_BLOCK * p, 1);
+        SV_NEED(w->fq, p, lin || inter);
+        SV_NEED(w->fo, p, lin || inter);
+        SV_NEED(w->G, D * M, lin || inter);
+        SV_NEED(w->H, D * M, lin);
+        SV_NEED(w->C, D * M, lin || inter);
+        SV_NEED(w->g, U * M, inter);
+        SV_NEED(w->upath, U, inter);
+        SV_NEED(w->stk, D, !refk);
+        SV_NEED(w->rstk, D, refk);
+        SV_NEED(w->ref, D * U, refk);
+        SV_NEED(w->xlist, U, inter || intv);
+        SV_NEED(w->blist, U, inter || intv);
+#undef SV_NEED
+        if (inter) {
+            w->cnt = sv_calloc(p, sizeof *w->cnt);
+            if (!w->cnt) bad = 1;
+        }
+        if (intv) {
+            w->status = sv_calloc(p, sizeof *w->status);
+            if (!w->status) bad = 1;
+        }
+        if (bad) {
             workers_free(ws, nw);
             sv_err_set(err, SV_ENOMEM, "out of memory for TreeSHAP workspaces");
             return NULL;
         }
-        for (size_t j = 0; j < p; j++) w->fq[j] = w->fo[j] = 1.0;
+        if (w->fq)
+            for (size_t j = 0; j < p; j++) w->fq[j] = w->fo[j] = 1.0;
     }
     return ws;
 }
@@ -439,51 +519,77 @@ static int edge_factors(const walk *k, double q_old, double o_old, double q_new,
     return 1;
 }
 
-/* Fills H[depth] with sum over leaves below node of value * G(t); adds the
- * edge terms of the subtree to w->acc. G[depth] holds G at node. */
-static void lin_node(const walk *k, worker *w, int32_t node, int depth)
+/* The linear walk of one tree, iterative. At the node of depth d, G[d]
+ * holds G at the node; when the node is done, H[d] holds the sum over the
+ * leaves below it of value * G(t) and the edge terms of its subtree are in
+ * w->acc. */
+static void lin_walk(const walk *k, worker *w)
 {
-    const snode *nd = &k->nd[node];
     const int m = k->m;
-    double *Hd = w->H + (size_t)depth * (size_t)m;
-    const double *Gd = w->G + (size_t)depth * (size_t)m;
-    if (nd->feature < 0) {
-        double v = nd->value;
-        for (int i = 0; i < m; i++) Hd[i] = v * Gd[i];
-        return;
-    }
-    int j = nd->feature;
-    int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
-    double q_old = w->fq[j], o_old = w->fo[j];
-    double *Gc = w->G + (size_t)(depth + 1) * (size_t)m;
-    double *C = w->C + (size_t)depth * (size_t)m;
-    const double *Hc = w->H + (size_t)(depth + 1) * (size_t)m;
-    int filled = 0;
-    for (int side = 0; side < 2; side++) {
-        int32_t c = side == 0 ? nd->left : nd->right;
-        double q_new = q_old * (side == 0 ? nd->r_left : nd->r_right);
-        double o_new = c == hot ? o_old : 0.0;
-        if (q_new == 0.0 && o_new == 0.0) continue; /* v_l(S) = 0 for every S below */
-        int contributes = edge_factors(k, q_old, o_old, q_new, o_new, Gd, Gc, C);
-        w->fq[j] = q_new;
-        w->fo[j] = o_new;
-        lin_node(k, w, c, depth + 1);
-        w->fq[j] = q_old;
-        w->fo[j] = o_old;
-        if (contributes) {
-            double s = 0.0;
-            for (int i = 0; i < m; i++) s += Hc[i] * C[i];
-            w->acc[j] += s;
-        }
-        if (filled) {
-            for (int i = 0; i < m; i++) Hd[i] += Hc[i];
+    frame *stk = w->stk;
+    int d = 0;
+    stk[0].node = 0;
+    stk[0].phase = -1;
+    while (d >= 0) {
+        frame *f = &stk[d];
+        const snode *nd = &k->nd[f->node];
+        double *Hd = w->H + (size_t)d * (size_t)m;
+        const double *Gd = w->G + (size_t)d * (size_t)m;
+        double *Gc = w->G + (size_t)(d + 1) * (size_t)m;
+        double *C = w->C + (size_t)d * (size_t)m;
+        const double *Hc = w->H + (size_t)(d + 1) * (size_t)m;
+        int j = nd->feature;
+        if (f->phase < 0) {
+            if (j < 0) {
+                double v = nd->value;
+                for (int i = 0; i < m; i++) Hd[i] = v * Gd[i];
+                d--;
+                continue;
+            }
+            f->q_old = w->fq[j];
+            f->o_old = w->fo[j];
+            f->filled = 0;
+            f->phase = 0;
         } else {
-            for (int i = 0; i < m; i++) Hd[i] = Hc[i];
-            filled = 1;
+            /* back from the child on side phase - 1: H[d + 1] is its sum */
+            w->fq[j] = f->q_old;
+            w->fo[j] = f->o_old;
+            if (f->contributes) {
+                double s = 0.0;
+                for (int i = 0; i < m; i++) s += Hc[i] * C[i];
+                w->acc[j] += s;
+            }
+            if (f->filled) {
+                for (int i = 0; i < m; i++) Hd[i] += Hc[i];
+            } else {
+                for (int i = 0; i < m; i++) Hd[i] = Hc[i];
+                f->filled = 1;
+            }
         }
+        int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
+        int pushed = 0;
+        while (f->phase < 2 && !pushed) {
+            int side = f->phase++;
+            int32_t c = side == 0 ? nd->left : nd->right;
+            double q_new = f->q_old * (side == 0 ? nd->r_left : nd->r_right);
+            double o_new = c == hot ? f->o_old : 0.0;
+            if (q_new == 0.0 && o_new == 0.0) continue; /* v_l(S) = 0 for every S below */
+            f->contributes = (signed char)edge_factors(k, f->q_old, f->o_old, q_new, o_new,
+                                                       Gd, Gc, C);
+            w->fq[j] = q_new;
+            w->fo[j] = o_new;
+            stk[d + 1].node = c;
+            stk[d + 1].phase = -1;
+            pushed = 1;
+        }
+        if (pushed) {
+            d++;
+            continue;
+        }
+        if (!f->filled)
+            for (int i = 0; i < m; i++) Hd[i] = 0.0;
+        d--;
     }
-    if (!filled)
-        for (int i = 0; i < m; i++) Hd[i] = 0.0;
 }
 
 static void walk_init(walk *k, const plan *pl, int ti)
@@ -502,7 +608,7 @@ static void lin_tree(const plan *pl, int ti, worker *w)
     walk k;
     walk_init(&k, pl, ti);
     for (int i = 0; i < k.m; i++) w->G[i] = 1.0;
-    lin_node(&k, w, 0, 0);
+    lin_walk(&k, w);
 }
 
 /* ---- per-leaf quadrature (interactions) ------------------------------ */
@@ -580,37 +686,60 @@ static void int_leaf(const walk *k, worker *w, int32_t node, int depth)
     }
 }
 
-static void int_node(const walk *k, worker *w, int32_t node, int depth)
+/* The interactions walk of one tree, iterative: G as in lin_walk, the
+ * leaves do the work (int_leaf). */
+static void int_walk(const walk *k, worker *w)
 {
-    const snode *nd = &k->nd[node];
     const int m = k->m;
-    if (nd->feature < 0) {
-        int_leaf(k, w, node, depth);
-        return;
+    frame *stk = w->stk;
+    int d = 0;
+    stk[0].node = 0;
+    stk[0].phase = -1;
+    while (d >= 0) {
+        frame *f = &stk[d];
+        const snode *nd = &k->nd[f->node];
+        int j = nd->feature;
+        if (f->phase < 0) {
+            if (j < 0) {
+                int_leaf(k, w, f->node, d);
+                d--;
+                continue;
+            }
+            f->q_old = w->fq[j];
+            f->o_old = w->fo[j];
+            f->first = w->cnt[j] == 0;
+            if (f->first) w->upath[w->nu++] = j;
+            w->cnt[j]++;
+            f->phase = 0;
+        }
+        const double *Gd = w->G + (size_t)d * (size_t)m;
+        double *Gc = w->G + (size_t)(d + 1) * (size_t)m;
+        double *C = w->C + (size_t)d * (size_t)m;
+        int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
+        int pushed = 0;
+        while (f->phase < 2 && !pushed) {
+            int side = f->phase++;
+            int32_t c = side == 0 ? nd->left : nd->right;
+            double q_new = f->q_old * (side == 0 ? nd->r_left : nd->r_right);
+            double o_new = c == hot ? f->o_old : 0.0;
+            if (q_new == 0.0 && o_new == 0.0) continue;
+            edge_factors(k, f->q_old, f->o_old, q_new, o_new, Gd, Gc, C);
+            w->fq[j] = q_new;
+            w->fo[j] = o_new;
+            stk[d + 1].node = c;
+            stk[d + 1].phase = -1;
+            pushed = 1;
+        }
+        if (pushed) {
+            d++;
+            continue;
+        }
+        w->fq[j] = f->q_old;
+        w->fo[j] = f->o_old;
+        w->cnt[j]--;
+        if (f->first) w->nu--;
+        d--;
     }
-    const double *Gd = w->G + (size_t)depth * (size_t)m;
-    double *Gc = w->G + (size_t)(depth + 1) * (size_t)m;
-    double *C = w->C + (size_t)depth * (size_t)m;
-    int j = nd->feature;
-    int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
-    double q_old = w->fq[j], o_old = w->fo[j];
-    int first = w->cnt[j] == 0;
-    if (first) w->upath[w->nu++] = j;
-    w->cnt[j]++;
-    for (int side = 0; side < 2; side++) {
-        int32_t c = side == 0 ? nd->left : nd->right;
-        double q_new = q_old * (side == 0 ? nd->r_left : nd->r_right);
-        double o_new = c == hot ? o_old : 0.0;
-        if (q_new == 0.0 && o_new == 0.0) continue;
-        edge_factors(k, q_old, o_old, q_new, o_new, Gd, Gc, C);
-        w->fq[j] = q_new;
-        w->fo[j] = o_new;
-        int_node(k, w, c, depth + 1);
-    }
-    w->fq[j] = q_old;
-    w->fo[j] = o_old;
-    w->cnt[j]--;
-    if (first) w->nu--;
 }
 
 static void int_tree(const plan *pl, int ti, worker *w)
@@ -619,7 +748,7 @@ static void int_tree(const plan *pl, int ti, worker *w)
     walk_init(&k, pl, ti);
     for (int i = 0; i < k.m; i++) w->G[i] = 1.0;
     w->nu = 0;
-    int_node(&k, w, 0, 0);
+    int_walk(&k, w);
 }
 
 /* ---- reference: Lundberg et al. 2020, Algorithm 2 --------------------- */
@@ -676,54 +805,79 @@ static double ref_unwound_sum(const ref_elem *m, int l, int i)
     return total;
 }
 
-typedef struct ref_walk {
-    const snode *nd;
-    size_t stride;
-} ref_walk;
-
-static void ref_node(const ref_walk *k, worker *w, int32_t node, int depth, int l,
-                     double pz, double po, int pfeat)
-{
-    const snode *nd = &k->nd[node];
-    ref_elem *m = w->ref + (size_t)depth * k->stride;
-    if (depth > 0) memcpy(m, m - k->stride, (size_t)l * sizeof *m);
-    ref_extend(m, l, pz, po, pfeat);
-    if (nd->feature < 0) {
-        double v = nd->value;
-        for (int i = 1; i <= l; i++) {
-            double s = ref_unwound_sum(m, l, i);
-            w->acc[m[i].feat] += s * (m[i].o - m[i].z) * v;
-        }
-        return;
-    }
-    int j = nd->feature;
-    int hot_left = w->x[j] <= nd->threshold;
-    int32_t hot = hot_left ? nd->left : nd->right;
-    int32_t cold = hot_left ? nd->right : nd->left;
-    double iz = 1.0, io = 1.0;
-    int k_found = 0;
-    for (int i = 1; i <= l; i++)
-        if (m[i].feat == j) {
-            k_found = i;
-            break;
-        }
-    if (k_found) {
-        iz = m[k_found].z;
-        io = m[k_found].o;
-        ref_unwind(m, l, k_found);
-        l--;
-    }
-    double zh = iz * (hot_left ? nd->r_left : nd->r_right);
-    double zc = iz * (hot_left ? nd->r_right : nd->r_left);
-    /* A child with zero fraction and zero one fraction adds nothing. */
-    if (!(zh == 0.0 && io == 0.0)) ref_node(k, w, hot, depth + 1, l + 1, zh, io, j);
-    if (zc != 0.0) ref_node(k, w, cold, depth + 1, l + 1, zc, 0.0, j);
-}
-
+/* Algorithm 2 of one tree, iterative: level d of w->ref (stride
+ * max_u + 2 elements: the path holds one element per distinct feature on
+ * it, plus the root's) is the path at the node of depth d. */
 static void ref_tree(const plan *pl, int ti, worker *w)
 {
-    ref_walk k = {pl->tp[ti].nd, (size_t)pl->max_depth + 2};
-    ref_node(&k, w, 0, 0, 0, 1.0, 1.0, -1);
+    const snode *nds = pl->tp[ti].nd;
+    const size_t stride = (size_t)pl->max_u + 2;
+    rframe *stk = w->rstk;
+    int d = 0;
+    stk[0] = (rframe){.node = 0, .l = 0, .pz = 1.0, .po = 1.0, .pfeat = -1, .phase = -1};
+    while (d >= 0) {
+        rframe *f = &stk[d];
+        if (f->phase < 0) {
+            const snode *nd = &nds[f->node];
+            ref_elem *m = w->ref + (size_t)d * stride;
+            int l = f->l;
+            if (d > 0) memcpy(m, m - stride, (size_t)l * sizeof *m);
+            ref_extend(m, l, f->pz, f->po, f->pfeat);
+            if (nd->feature < 0) {
+                double v = nd->value;
+                for (int i = 1; i <= l; i++) {
+                    double s = ref_unwound_sum(m, l, i);
+                    w->acc[m[i].feat] += s * (m[i].o - m[i].z) * v;
+                }
+                d--;
+                continue;
+            }
+            int j = nd->feature;
+            int hot_left = w->x[j] <= nd->threshold;
+            f->hot = hot_left ? nd->left : nd->right;
+            f->cold = hot_left ? nd->right : nd->left;
+            double iz = 1.0, io = 1.0;
+            int k_found = 0;
+            for (int i = 1; i <= l; i++)
+                if (m[i].feat == j) {
+                    k_found = i;
+                    break;
+                }
+            if (k_found) {
+                iz = m[k_found].z;
+                io = m[k_found].o;
+                ref_unwind(m, l, k_found);
+                l--;
+            }
+            f->l = l;
+            f->io = io;
+            f->zh = iz * (hot_left ? nd->r_left : nd->r_right);
+            f->zc = iz * (hot_left ? nd->r_right : nd->r_left);
+            f->phase = 0;
+        }
+        int feat = nds[f->node].feature;
+        rframe *c = &stk[d + 1];
+        /* A child with zero fraction and zero one fraction adds nothing. */
+        if (f->phase == 0) {
+            f->phase = 1;
+            if (!(f->zh == 0.0 && f->io == 0.0)) {
+                *c = (rframe){.node = f->hot, .l = f->l + 1, .pz = f->zh, .po = f->io,
+                              .pfeat = feat, .phase = -1};
+                d++;
+                continue;
+            }
+        }
+        if (f->phase == 1) {
+            f->phase = 2;
+            if (f->zc != 0.0) {
+                *c = (rframe){.node = f->cold, .l = f->l + 1, .pz = f->zc, .po = 0.0,
+                              .pfeat = feat, .phase = -1};
+                d++;
+                continue;
+            }
+        }
+        d--;
+    }
 }
 
 /* ---- interventional ---------------------------------------------------- */
@@ -736,68 +890,109 @@ enum { ST_NONE = 0, ST_X = 1, ST_B = 2 };
  * value * [S contains the x-features and none of the b-features], whose
  * Shapley values are value * W(a-1, c) for x-features and
  * -value * W(a, c-1) for b-features (W(a, c) = a! c! / (a + c + 1)!). */
-static void intv_node(const plan *pl, const snode *nds, worker *w, int32_t node)
+static void intv_tree(const plan *pl, const snode *nds, worker *w)
 {
-    const snode *nd = &nds[node];
-    if (nd->feature < 0) {
-        int a = w->na, c = w->nb;
-        double v = nd->value;
-        size_t P1 = (size_t)pl->p + 1;
-        if (a > 0) {
-            double cx = v * pl->W[(size_t)(a - 1) * P1 + (size_t)c];
-            for (int i = 0; i < a; i++) w->acc[w->xlist[i]] += cx;
+    frame *stk = w->stk;
+    int d = 0;
+    stk[0].node = 0;
+    stk[0].phase = -1;
+    size_t P1 = (size_t)pl->p + 1;
+    while (d >= 0) {
+        frame *f = &stk[d];
+        if (f->phase < 0) {
+            /* follow the path x and b share down to a leaf or a split
+             * where they part */
+            int32_t node = f->node;
+            const snode *nd = &nds[node];
+            int32_t hx = -1, hb = -1;
+            while (nd->feature >= 0) {
+                double thr = nd->threshold;
+                hx = w->x[nd->feature] <= thr ? nd->left : nd->right;
+                hb = w->b[nd->feature] <= thr ? nd->left : nd->right;
+                if (hx != hb) break;
+                node = hx;
+                nd = &nds[node];
+            }
+            if (nd->feature < 0) {
+                int a = w->na, c = w->nb;
+                double v = nd->value;
+                if (a > 0) {
+                    double cx = v * pl->W[(size_t)(a - 1) * P1 + (size_t)c];
+                    for (int i = 0; i < a; i++) w->acc[w->xlist[i]] += cx;
+                }
+                if (c > 0) {
+                    double cb = v * pl->W[(size_t)a * P1 + (size_t)(c - 1)];
+                    for (int i = 0; i < c; i++) w->acc[w->blist[i]] -= cb;
+                }
+                d--;
+                continue;
+            }
+            f->node = node;
+            f->st = w->status[nd->feature];
+            f->phase = 0;
         }
-        if (c > 0) {
-            double cb = v * pl->W[(size_t)a * P1 + (size_t)(c - 1)];
-            for (int i = 0; i < c; i++) w->acc[w->blist[i]] -= cb;
+        const snode *nd = &nds[f->node];
+        int j = nd->feature;
+        double thr = nd->threshold;
+        if (f->phase == 0) {
+            /* the x side, unless j is already a b-feature on this path */
+            f->phase = 1;
+            if (f->st != ST_B) {
+                if (f->st == ST_NONE) {
+                    w->status[j] = ST_X;
+                    w->xlist[w->na++] = j;
+                }
+                stk[d + 1].node = w->x[j] <= thr ? nd->left : nd->right;
+                stk[d + 1].phase = -1;
+                d++;
+                continue;
+            }
         }
-        return;
-    }
-    int j = nd->feature;
-    double thr = nd->threshold;
-    int32_t hx = w->x[j] <= thr ? nd->left : nd->right;
-    int32_t hb = w->b[j] <= thr ? nd->left : nd->right;
-    if (hx == hb) {
-        intv_node(pl, nds, w, hx);
-        return;
-    }
-    int st = w->status[j];
-    if (st != ST_B) {
-        if (st == ST_NONE) {
-            w->status[j] = ST_X;
-            w->xlist[w->na++] = j;
-            intv_node(pl, nds, w, hx);
-            w->na--;
-            w->status[j] = ST_NONE;
-        } else {
-            intv_node(pl, nds, w, hx);
+        if (f->phase == 1) {
+            if (f->st == ST_NONE) {
+                w->na--;
+                w->status[j] = ST_NONE;
+            }
+            /* the b side, unless j is already an x-feature on this path */
+            f->phase = 2;
+            if (f->st != ST_X) {
+                if (f->st == ST_NONE) {
+                    w->status[j] = ST_B;
+                    w->blist[w->nb++] = j;
+                }
+                stk[d + 1].node = w->b[j] <= thr ? nd->left : nd->right;
+                stk[d + 1].phase = -1;
+                d++;
+                continue;
+            }
         }
-    }
-    if (st != ST_X) {
-        if (st == ST_NONE) {
-            w->status[j] = ST_B;
-            w->blist[w->nb++] = j;
-            intv_node(pl, nds, w, hb);
+        if (f->st == ST_NONE) {
             w->nb--;
             w->status[j] = ST_NONE;
-        } else {
-            intv_node(pl, nds, w, hb);
         }
+        d--;
     }
 }
 
 /* ---- drivers ------------------------------------------------------------ */
 
 /* Expected value of one tree under the path-dependent game's empty
- * coalition: sum over leaves of value times the product of cover ratios. */
-static double tree_expectation(const sv_tree *t, int32_t node)
+ * coalition: sum over leaves of value times the product of cover ratios,
+ * bottom-up over node ids (children have larger ids), e: n_nodes scratch. */
+static double tree_expectation(const sv_tree *t, double *e)
 {
-    if (is_leaf(t, node)) return t->value[node];
-    double cl = t->cover[t->left[node]], cr = t->cover[t->right[node]];
-    double e = 0.0;
-    if (cl > 0) e += cl / t->cover[node] * tree_expectation(t, t->left[node]);
-    if (cr > 0) e += cr / t->cover[node] * tree_expectation(t, t->right[node]);
-    return e;
+    for (int32_t node = t->n_nodes - 1; node >= 0; node--) {
+        if (is_leaf(t, node)) {
+            e[node] = t->value[node];
+            continue;
+        }
+        double cl = t->cover[t->left[node]], cr = t->cover[t->right[node]];
+        double s = 0.0;
+        if (cl > 0) s += cl / t->cover[node] * e[t->left[node]];
+        if (cr > 0) s += cr / t->cover[node] * e[t->right[node]];
+        e[node] = s;
+    }
+    return e[0];
 }
 
 static double forest_predict_row(const sv_forest *f, const double *x)
@@ -806,8 +1001,6 @@ static double forest_predict_row(const sv_forest *f, const double *x)
     for (int32_t t = 0; t < f->n_trees; t++) s += sv_tree_predict_row(&f->trees[t], x);
     return s / (double)f->n_trees;
 }
-
-typedef enum job_kind { JOB_LINEAR, JOB_REFERENCE, JOB_INTERVENTIONAL, JOB_INTERACTIONS } job_kind;
 
 typedef struct job {
     const plan *pl;
@@ -873,7 +1066,7 @@ static sv_status values_task(void *ud, size_t blk, int wk, sv_err *err)
                 for (size_t r = 0; r < nr; r++) {
                     select_row(w, r);
                     w->na = w->nb = 0;
-                    intv_node(pl, pl->tp[t].nd, w, 0);
+                    intv_tree(pl, pl->tp[t].nd, w);
                 }
         }
         scale /= (double)pl->n_bg;
@@ -952,14 +1145,23 @@ static sv_status run(const sv_forest *f, const double *X, size_t n, const sv_sha
                 s += forest_predict_row(f, pl.bg + b * (size_t)pl.p);
             s /= (double)pl.n_bg;
         } else {
-            for (int32_t t = 0; t < f->n_trees; t++) s += tree_expectation(&f->trees[t], 0);
+            int32_t most = 0;
+            for (int32_t t = 0; t < f->n_trees; t++)
+                if (f->trees[t].n_nodes > most) most = f->trees[t].n_nodes;
+            double *e = sv_malloc((size_t)most, sizeof *e);
+            if (!e) {
+                plan_free(&pl);
+                return sv_err_set(err, SV_ENOMEM, "out of memory for TreeSHAP workspaces");
+            }
+            for (int32_t t = 0; t < f->n_trees; t++) s += tree_expectation(&f->trees[t], e);
+            free(e);
             s /= (double)f->n_trees;
         }
         *base = s;
     }
     size_t blocks = (n + SV_SHAP_BLOCK - 1) / SV_SHAP_BLOCK;
     int nw = workers_for(ctx, blocks);
-    jb.ws = workers_new(&pl, nw, err);
+    jb.ws = workers_new(&pl, nw, jb.kind, err);
     if (!jb.ws) {
         plan_free(&pl);
         return SV_ENOMEM;

@@ -31,6 +31,9 @@
  * Interventional values use their own exact method (see shap.c), whatever
  * the algorithm.
  *
+ * Trees of any depth: every walk is a loop over an explicit heap stack, and
+ * the workspace is O(D x d) per thread (D depth, d as above), never D^2.
+ *
  * Preconditions checked (SV_EINVAL otherwise): every tree has at least one
  * node, children ids greater than their parent's and in range, features in
  * [0, n_features), covers >= 0 with a positive root cover, finite values,

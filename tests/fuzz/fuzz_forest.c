@@ -11,7 +11,9 @@
  * reads out of bounds or trusts a size; a loaded forest can predict a row
  * (every path ends in a leaf), saving it gives back the same bytes, and
  * TreeSHAP on it either refuses the forest with a message or gives values
- * that add up to the prediction (any tree the loader accepts).
+ * that add up to the prediction (any tree the loader accepts, however deep:
+ * path-dependent and interventional; Algorithm 2 and the interaction values
+ * must at least run).
  */
 #include <math.h>
 #include <stdint.h>
@@ -74,6 +76,35 @@ static void exercise(const unsigned char *buf, size_t len)
             double sum = base;
             for (int32_t j = 0; j < f->n_features; j++) sum += phi[j];
             check(fabs(sum - pred) <= 1e-6);
+            /* The other walks over the same trees (each iterative, so a
+             * deep tree - corpus entry deep_chain - needs no stack):
+             * Algorithm 2 and the interaction values must run; the
+             * interventional values against a background row of ones
+             * add up to pred - f(ones). */
+            sv_shap_opts ref = {.algorithm = SV_SHAP_REFERENCE};
+            (void)sv_shap_values(f, x, 1, &ref, &ctx, phi, &base, &e2);
+            if (f->n_features <= 64) {
+                size_t pp = (size_t)f->n_features * (size_t)f->n_features;
+                double *inter = malloc(pp * sizeof *inter);
+                if (inter) (void)sv_shap_interactions(f, x, 1, NULL, &ctx, inter, &base, &e2);
+                free(inter);
+            }
+            double *ones = malloc((size_t)f->n_features * sizeof *ones);
+            if (ones) {
+                for (int32_t j = 0; j < f->n_features; j++) ones[j] = 1.0;
+                sv_shap_opts iv = {.background = ones, .n_background = 1};
+                if (sv_shap_values(f, x, 1, &iv, &ctx, phi, &base, &e2) == SV_OK) {
+                    double pb = 0;
+                    for (int32_t t = 0; t < f->n_trees; t++)
+                        pb += sv_tree_predict_row(&f->trees[t], ones);
+                    pb /= f->n_trees;
+                    check(fabs(base - pb) <= 1e-9);
+                    sum = base;
+                    for (int32_t j = 0; j < f->n_features; j++) sum += phi[j];
+                    check(fabs(sum - pred) <= 1e-6);
+                }
+                free(ones);
+            }
         }
     }
     free(x);
