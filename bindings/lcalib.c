@@ -89,7 +89,7 @@ static int l_hosmer_lemeshow(lua_State *L)
 static int l_curve(lua_State *L)
 {
     static const char *const allowed[] = {"bins", "strategy", "level", NULL};
-    static const char *const strategies[] = {"uniform", "quantile", NULL};
+    static const char *const strategies[] = {"uniform", "quantile", "equal_size", NULL};
     size_t n;
     const double *y = check_y(L, 1, &n);
     const double *p = check_prob(L, 2, n, 0);
@@ -101,7 +101,7 @@ static int l_curve(lua_State *L)
     if (!buf) return luaL_error(L, "calib.curve: out of memory");
     size_t nb;
     sv_err e;
-    if (sv_calib_curve(y, p, n, (size_t)bins, strat, buf, buf + bins, buf + 2 * bins, &nb, &e)) {
+    if (sv_calib_curve(y, p, n, (size_t)bins, (sv_calib_bins)strat, buf, buf + bins, buf + 2 * bins, &nb, &e)) {
         free(buf);
         return svL_engine_error(L, "calib.curve", &e);
     }
@@ -153,11 +153,13 @@ static int l_dca(lua_State *L)
     double *buf = malloc(2 * (nt + 1) * sizeof *buf);
     if (!buf) return luaL_error(L, "calib.dca: out of memory");
     sv_err e;
-    if (sv_calib_dca(y, p, n, thr, nt, buf, buf + nt, &e)) {
+    double prev;
+    if (sv_calib_dca(y, p, n, thr, nt, buf, buf + nt, &prev, &e)) {
         free(buf);
         return svL_engine_error(L, "calib.dca", &e);
     }
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
+    svL_setnum(L, "prevalence", prev);
     double *t = svL_newvector(L, nt);
     for (size_t k = 0; k < nt; k++) t[k] = thr[k];
     lua_setfield(L, -2, "threshold");

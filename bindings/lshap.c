@@ -288,8 +288,8 @@ static void push_colname(lua_State *L, int idx, size_t j)
 /* sv.shap.importance(phi) -> { {name=, value=, index=}, ... } by mean |phi| */
 static int l_importance(lua_State *L)
 {
-    svL_matrix *phi = svL_checkmatrix(L, 1);
     lua_settop(L, 1);
+    svL_matrix *phi = svL_checkmatrix(L, 1); /* a converted table stays at 2 */
     size_t p = phi->ncol;
     double *mean_abs = lua_newuserdatauv(L, (p ? p : 1) * (sizeof(double) + sizeof(size_t)), 0);
     size_t *order = (size_t *)(mean_abs + p);

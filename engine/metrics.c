@@ -10,6 +10,7 @@
 
 #include "sv_dist.h"
 #include "sv_rng.h"
+#include "sv_sort.h"
 #include "sv_stats.h"
 
 /* ---- confusion counts and metrics ------------------------------------- */
@@ -299,10 +300,35 @@ sv_status sv_calib_hosmer_lemeshow(const double *y, const double *p, size_t n, s
     return SV_OK;
 }
 
+/* Bins of equal size after a stable sort by p. */
+static sv_status equal_size_sums(const double *y, const double *p, size_t n, size_t g,
+                                 double *cnt, double *sum_y, double *sum_p, sv_err *err)
+{
+    uint32_t *ord = sv_malloc(n ? n : 1, sizeof *ord);
+    if (!ord) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    sv_status st = sv_order_doubles(p, n, ord, err);
+    if (!st) {
+        for (size_t b = 0; b < g; b++) {
+            size_t from = b * n / g, to = (b + 1) * n / g;
+            for (size_t a = from; a < to; a++) {
+                cnt[b] += 1;
+                sum_y[b] += y[ord[a]];
+                sum_p[b] += p[ord[a]];
+            }
+        }
+    }
+    free(ord);
+    return st;
+}
+
 sv_status sv_calib_curve(const double *y, const double *p, size_t n, size_t g,
-                         int quantile_bins, double *mean_pred, double *obs_rate,
+                         sv_calib_bins bins, double *mean_pred, double *obs_rate,
                          double *count, size_t *nbins, sv_err *err)
 {
+    if (g == 0) return sv_err_set(err, SV_EINVAL, "bins must be at least 1");
+    for (size_t i = 0; i < n; i++)
+        if (!(p[i] >= 0 && p[i] <= 1))
+            return sv_err_set(err, SV_EINVAL, "p[%zu] is %g, not a probability", i + 1, p[i]);
     double *edges = sv_malloc(g + 2, sizeof *edges);
     double *acc = sv_calloc(3 * (g + 1), sizeof *acc);
     if (!edges || !acc) {
@@ -310,20 +336,22 @@ sv_status sv_calib_curve(const double *y, const double *p, size_t n, size_t g,
         return sv_err_set(err, SV_ENOMEM, "out of memory");
     }
     size_t G = g;
-    if (quantile_bins) {
-        sv_err_clear(err);
-        G = sv_calib_quantile_edges(p, n, g, edges, err);
-        if (err && err->status) {
-            free(edges), free(acc);
-            return err->status;
-        }
-    } else {
-        for (size_t k = 0; k <= g; k++) edges[k] = (double)k / (double)g;
-    }
     double *cnt = acc, *sy = acc + g + 1, *sp = acc + 2 * (g + 1);
-    bin_sums(y, p, n, edges, G, cnt, sy, sp);
+    sv_status st = SV_OK;
+    if (bins == SV_CALIB_EQUAL_SIZE) {
+        st = equal_size_sums(y, p, n, g, cnt, sy, sp, err);
+    } else {
+        if (bins == SV_CALIB_QUANTILE) {
+            sv_err_clear(err);
+            G = sv_calib_quantile_edges(p, n, g, edges, err);
+            if (err && err->status) st = err->status;
+        } else {
+            for (size_t k = 0; k <= g; k++) edges[k] = (double)k / (double)g;
+        }
+        if (!st) bin_sums(y, p, n, edges, G, cnt, sy, sp);
+    }
     size_t m = 0;
-    for (size_t k = 0; k < G; k++) {
+    for (size_t k = 0; !st && k < G; k++) {
         if (cnt[k] == 0) continue;
         mean_pred[m] = sp[k] / cnt[k];
         obs_rate[m] = sy[k] / cnt[k];
@@ -332,20 +360,22 @@ sv_status sv_calib_curve(const double *y, const double *p, size_t n, size_t g,
     }
     *nbins = m;
     free(edges), free(acc);
-    return SV_OK;
+    return st;
 }
 
 sv_status sv_calib_dca(const double *y, const double *p, size_t n, const double *thr,
-                       size_t nt, double *nb_model, double *nb_all, sv_err *err)
+                       size_t nt, double *nb_model, double *nb_all, double *prevalence,
+                       sv_err *err)
 {
     if (n == 0) return sv_err_set(err, SV_EINVAL, "no rows");
     double events = 0;
     for (size_t i = 0; i < n; i++) events += y[i];
     double dn = (double)n, prev = events / dn;
+    if (prevalence) *prevalence = prev;
     for (size_t k = 0; k < nt; k++) {
         double t = thr[k];
-        if (!(t > 0 && t < 1))
-            return sv_err_set(err, SV_EINVAL, "threshold %zu is %g: thresholds must be in (0, 1)",
+        if (!(t >= 0 && t < 1))
+            return sv_err_set(err, SV_EINVAL, "threshold %zu is %g: thresholds must be in [0, 1)",
                               k + 1, t);
         sv_confusion c;
         sv_confusion_at(y, p, n, t, &c);

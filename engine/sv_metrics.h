@@ -91,22 +91,33 @@ sv_status sv_calib_hosmer_lemeshow(const double *y, const double *p, size_t n, s
 
 /*
  * Binned calibration curve: for each non-empty bin, the mean predicted
- * probability, the observed event rate and the count. Bins are the
- * quantile groups above (strategy 1) or g equal-width intervals of [0, 1]
- * (strategy 0), right-closed as scikit-learn's calibration_curve. Outputs
- * hold g values; *nbins receives the number of non-empty bins.
+ * probability, the observed event rate and the count. Bins
+ * (sv_calib_bins): g equal-width intervals of [0, 1] (UNIFORM) or the
+ * quantile groups above (QUANTILE), both right-closed as scikit-learn's
+ * calibration_curve; or EQUAL_SIZE: the rows sorted by p (ties in row
+ * order) cut into g groups of floor(b n / g) - floor((b - 1) n / g) rows
+ * (b = 1..g), so every point rests on n / g rows even when predictions
+ * tie (the binning of sv.plot.calibration). Outputs hold g values;
+ * *nbins receives the number of non-empty bins.
  */
+typedef enum sv_calib_bins {
+    SV_CALIB_UNIFORM = 0,
+    SV_CALIB_QUANTILE = 1,
+    SV_CALIB_EQUAL_SIZE = 2
+} sv_calib_bins;
 sv_status sv_calib_curve(const double *y, const double *p, size_t n, size_t g,
-                         int quantile_bins, double *mean_pred, double *obs_rate,
+                         sv_calib_bins bins, double *mean_pred, double *obs_rate,
                          double *count, size_t *nbins, sv_err *err);
 
 /*
  * Decision curve analysis (Vickers & Elkin 2006): at each threshold
- * probability t (0 < t < 1), net benefit of treating rows with p >= t:
+ * probability t (0 <= t < 1), net benefit of treating rows with p >= t:
  * TP/n - FP/n * t/(1 - t); of treating all: prev - (1 - prev) t/(1 - t).
+ * *prevalence (may be NULL) receives prev, the mean of y.
  */
 sv_status sv_calib_dca(const double *y, const double *p, size_t n, const double *thr,
-                       size_t nt, double *nb_model, double *nb_all, sv_err *err);
+                       size_t nt, double *nb_model, double *nb_all, double *prevalence,
+                       sv_err *err);
 
 #ifdef __cplusplus
 }

@@ -642,17 +642,11 @@ local function mat_cols(X)
   return cols, nil, n
 end
 
-local function mean_abs(col)
-  local s = 0
-  for _, v in ipairs(col) do s = s + abs(v) end
-  return #col > 0 and s / #col or 0
-end
-
--- Features ordered by mean |SHAP|, largest first.
-local function shap_order(phi_cols)
-  local imp, idx = {}, {}
-  for j, c in ipairs(phi_cols) do imp[j] = mean_abs(c); idx[j] = j end
-  table.sort(idx, function(a, b) if imp[a] ~= imp[b] then return imp[a] > imp[b] end return a < b end)
+-- Features ordered by mean |SHAP|, largest first, and each feature's mean
+-- |SHAP|: the engine's ranking (sv.shap.importance), as the tables print it.
+local function shap_order(phi)
+  local idx, imp = {}, {}
+  for k, r in ipairs(sv.shap.importance(phi)) do idx[k] = r.index; imp[r.index] = r.value end
   return idx, imp
 end
 
@@ -715,7 +709,7 @@ function M.shap_beeswarm(phi, X, opts)
   local xc, xnames = mat_cols(X)
   if #pc ~= #xc then error("plot.shap_beeswarm: phi and X have different numbers of columns", 2) end
   local names = names_of(opts, xnames or pnames, #pc)
-  local order = shap_order(pc)
+  local order = shap_order(phi)
   local k = min(#order, opts.max_display or 15)
   local row_h = 34
   local namew = 0
@@ -782,7 +776,7 @@ function M.shap_bar(phi, opts)
   opts = check_opts(opts, with_common({max_display = 1, names = 1, labels = 1, color = 1}), "plot.shap_bar")
   local pc, pnames = mat_cols(phi)
   local names = names_of(opts, pnames, #pc)
-  local order, imp = shap_order(pc)
+  local order, imp = shap_order(phi)
   local k = min(#order, opts.max_display or 15)
   local row_h = 30
   local namew = 0
@@ -803,8 +797,8 @@ function M.shap_bar(phi, opts)
     local j = order[a]
     local y = top + (a - 1) * row_h + 5
     local x1 = panel:sx(imp[j])
-    doc:add(('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s"/>'):format(
-      f2(left), f2(y), f2(x1 - left), f2(row_h - 10), col))
+    doc:add(('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s" data-index="%d" data-value="%.17g"/>'):format(
+      f2(left), f2(y), f2(x1 - left), f2(row_h - 10), col, j, imp[j]))
     local label = string.format("%." .. bar_dec .. "f", imp[j])
     doc:text(x1 + 5, y + (row_h - 10) / 2 + FS_TICK * 0.35, label, {size = 13, fill = "#333"})
     doc:text(left - 10, y + (row_h - 10) / 2 + FS_TICK * 0.35, names[j], {anchor = "end", class = "feature"})
@@ -909,9 +903,7 @@ function M.waterfall(phi_row, base, x_row, opts)
     nm = (opts.labels and opts.labels[nm]) or nm
     lab[j] = nm .. " = " .. value_text(xv[j])
   end
-  local idx = {}
-  for j = 1, p do idx[j] = j end
-  table.sort(idx, function(a, b) if abs(phi[a]) ~= abs(phi[b]) then return abs(phi[a]) > abs(phi[b]) end return a < b end)
+  local idx = p > 0 and shap_order({phi}) or {}
   local k = min(p, opts.max_display or 10)
   local rows = {}
   for a = 1, k do rows[a] = {label = lab[idx[a]], v = phi[idx[a]]} end
@@ -989,19 +981,20 @@ end
 -- Calibration and decision curves
 ---------------------------------------------------------------------------
 
--- Wilson score interval for k successes of n.
-local function wilson(k, n, z)
-  if n == 0 then return 0 / 0, 0 / 0 end
-  local p = k / n
-  local den = 1 + z * z / n
-  local centre = (p + z * z / (2 * n)) / den
-  local half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-  return max(0, centre - half), min(1, centre + half)
+-- The rows where both y and p are observed (the figures drop missing
+-- values; the engine refuses them).
+local function complete(y, p)
+  local yy, pp = {}, {}
+  for i = 1, #y do
+    if not isnan(y[i]) and not isnan(p[i]) then yy[#yy + 1] = y[i]; pp[#pp + 1] = p[i] end
+  end
+  return yy, pp
 end
-M._wilson = wilson
 
 --- sv.plot.calibration_bins(y, p [, bins]) -> {pred=, obs=, lo=, hi=, n=}
--- Groups of equal size by predicted probability (quantile bins).
+-- Groups of equal size by predicted probability: the numbers of
+-- sv.calib.curve(y, p, {strategy = "equal_size"}), rows with a missing
+-- value left out.
 function M.calibration_bins(y, p, bins)
   y, p = numbers(y, "plot.calibration_bins", 1), numbers(p, "plot.calibration_bins", 2)
   if #p ~= #y then
@@ -1019,23 +1012,11 @@ function M.calibration_bins(y, p, bins)
   if math.type(bins) ~= "integer" or bins < 1 or bins > 10000 then
     error("bad argument #3 to 'plot.calibration_bins' (number of bins: an integer in [1, 10000] expected)", 2)
   end
-  local idx = {}
-  for i = 1, #p do if not isnan(p[i]) and not isnan(y[i]) then idx[#idx + 1] = i end end
-  table.sort(idx, function(a, b) if p[a] ~= p[b] then return p[a] < p[b] end return a < b end)
-  local n = #idx
-  local out = {pred = {}, obs = {}, lo = {}, hi = {}, n = {}}
-  for b = 1, bins do
-    local from, to = floor((b - 1) * n / bins) + 1, floor(b * n / bins)
-    if to >= from then
-      local sp, sy = 0, 0
-      for a = from, to do sp = sp + p[idx[a]]; sy = sy + y[idx[a]] end
-      local m = to - from + 1
-      local lo, hi = wilson(sy, m, 1.959963984540054)
-      local r = #out.pred + 1
-      out.pred[r], out.obs[r], out.lo[r], out.hi[r], out.n[r] = sp / m, sy / m, lo, hi, m
-    end
-  end
-  return out
+  local yy, pp = complete(y, p)
+  if #yy == 0 then return {pred = {}, obs = {}, lo = {}, hi = {}, n = {}} end
+  local c = sv.calib.curve(yy, pp, {bins = bins, strategy = "equal_size"})
+  return {pred = c.mean_predicted:totable(), obs = c.observed:totable(), lo = c.lo:totable(),
+          hi = c.hi:totable(), n = c.n:totable()}
 end
 
 --- sv.plot.calibration(models [, opts]) -> svg
@@ -1059,17 +1040,16 @@ function M.calibration(models, opts)
   for m, md in ipairs(models) do
     local col = color(opts, m)
     local b = M.calibration_bins(md.y, md.p, opts.bins or 10)
-    local y, p = tolist(md.y), tolist(md.p)
-    local brier, nb = 0, 0
-    for i = 1, #p do if not isnan(p[i]) and not isnan(y[i]) then brier = brier + (p[i] - y[i]) ^ 2; nb = nb + 1 end end
-    brier = nb > 0 and brier / nb or 0 / 0
+    local yy, pp = complete(tolist(md.y), tolist(md.p))
+    local brier = #yy > 0 and sv.calib.brier(yy, pp) or 0 / 0
     local out = {('<g class="curve" data-name="%s">'):format(esc(md.name or ("model " .. m)))}
     out[#out + 1] = panel:path(b.pred, b.obs, {stroke = col, width = 1.8})
     for r = 1, #b.pred do
       local px = panel:sx(b.pred[r])
       out[#out + 1] = ('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.4"/>'):format(
         f2(px), f2(panel:sy(b.lo[r])), f2(px), f2(panel:sy(b.hi[r])), col)
-      out[#out + 1] = ('<circle cx="%s" cy="%s" r="4.5" fill="%s"/>'):format(f2(px), f2(panel:sy(b.obs[r])), col)
+      out[#out + 1] = ('<circle cx="%s" cy="%s" r="4.5" fill="%s" data-pred="%.17g" data-obs="%.17g" data-lo="%.17g" data-hi="%.17g" data-n="%d"/>'):format(
+        f2(px), f2(panel:sy(b.obs[r])), col, b.pred[r], b.obs[r], b.lo[r], b.hi[r], b.n[r])
       panel:note(px, panel:sy(b.lo[r])); panel:note(px, panel:sy(b.hi[r]))
     end
     out[#out + 1] = "</g>"
@@ -1117,7 +1097,21 @@ function M.calibration(models, opts)
   return doc:render()
 end
 
+-- sv.calib.dca on the complete rows: net benefit of the model, of
+-- treating all, and the prevalence (NaN when no row is complete).
+local function dca(y, p, thresholds)
+  local yy, pp = complete(y, p)
+  if #yy == 0 or #thresholds == 0 then
+    local nan = {}
+    for a = 1, #thresholds do nan[a] = 0 / 0 end
+    return nan, nan, 0 / 0
+  end
+  local r = sv.calib.dca(yy, pp, {thresholds = thresholds})
+  return r.model:totable(), r.all:totable(), r.prevalence
+end
+
 --- sv.plot.net_benefit(y, p, thresholds) -> array of net benefits
+-- The model's net benefit of sv.calib.dca, rows with a missing value left out.
 function M.net_benefit(y, p, thresholds)
   y, p = numbers(y, "plot.net_benefit", 1), numbers(p, "plot.net_benefit", 2)
   thresholds = numbers(thresholds, "plot.net_benefit", 3)
@@ -1129,19 +1123,7 @@ function M.net_benefit(y, p, thresholds)
       error(("bad argument #3 to 'plot.net_benefit' (threshold %d is %s, not in [0, 1))"):format(a, tostring(t)), 2)
     end
   end
-  local n = 0
-  for i = 1, #y do if not isnan(y[i]) and not isnan(p[i]) then n = n + 1 end end
-  local out = {}
-  for a, t in ipairs(thresholds) do
-    local tp, fp = 0, 0
-    for i = 1, #y do
-      if not isnan(y[i]) and not isnan(p[i]) and p[i] >= t then
-        if y[i] == 1 then tp = tp + 1 else fp = fp + 1 end
-      end
-    end
-    out[a] = tp / n - fp / n * t / (1 - t)
-  end
-  return out
+  return (dca(y, p, thresholds))
 end
 
 --- sv.plot.decision_curve(models [, opts]) -> svg
@@ -1167,6 +1149,12 @@ function M.decision_curve(models, opts)
     for i = 1, #a do if a[i] ~= b[i] and not (isnan(a[i]) and isnan(b[i])) then return false end end
     return true
   end
+  -- every model's numbers from the engine (sv.calib.dca on its rows)
+  local curves, all_of, prev_of = {}, {}, {}
+  for m, md in ipairs(models) do
+    curves[m], all_of[m], prev_of[m] = dca(numbers(md.y, "plot.decision_curve", 1),
+                                           numbers(md.p, "plot.decision_curve", 1), th)
+  end
   local outcome_sets, set_of = {}, {}
   for m, md in ipairs(models) do
     local y = tolist(md.y)
@@ -1174,19 +1162,13 @@ function M.decision_curve(models, opts)
       if same_y(o.y, y) then set_of[m] = k; break end
     end
     if not set_of[m] then
-      local prev, n = 0, 0
-      for i = 1, #y do if not isnan(y[i]) then prev = prev + y[i]; n = n + 1 end end
-      prev = prev / n
-      local all = {}
-      for a, t in ipairs(th) do all[a] = prev - (1 - prev) * t / (1 - t) end
-      outcome_sets[#outcome_sets + 1] = {y = y, prev = prev, all = all, first = m}
+      outcome_sets[#outcome_sets + 1] = {y = y, prev = prev_of[m], all = all_of[m], first = m}
       set_of[m] = #outcome_sets
     end
   end
-  local curves, ymax = {}, 0
+  local ymax = 0
   for _, o in ipairs(outcome_sets) do ymax = max(ymax, o.prev) end
-  for m, md in ipairs(models) do
-    curves[m] = M.net_benefit(md.y, md.p, th)
+  for m = 1, #models do
     for _, v in ipairs(curves[m]) do ymax = max(ymax, v) end
   end
   local ylim = opts.ylim or {-0.05, ymax * 1.08}
@@ -1226,10 +1208,8 @@ function M.decision_curve(models, opts)
   entries[#entries + 1] = {label = "Treat none", color = "#000000", dash = "6 4", width = 1.4}
   if opts.legend ~= false then panel:legend(entries, {corners = {"tr", "bl", "br", "tl"}}) end
   title(doc, opts)
-  local treat_all, prevalence = {}, {}
-  for m = 1, #models do treat_all[m] = outcome_sets[set_of[m]].all; prevalence[m] = outcome_sets[set_of[m]].prev end
-  return doc:render(), {thresholds = th, net_benefit = curves, treat_all = treat_all[1], prevalence = prevalence[1],
-                        treat_all_by_model = treat_all, prevalence_by_model = prevalence}
+  return doc:render(), {thresholds = th, net_benefit = curves, treat_all = all_of[1], prevalence = prev_of[1],
+                        treat_all_by_model = all_of, prevalence_by_model = prev_of}
 end
 
 --- sv.plot.cv_curve(sel [, opts]) -> svg

@@ -73,7 +73,7 @@ static void test_dca_hand(void **state)
     (void)state;
     double y[4] = {1, 0, 1, 0}, p[4] = {0.9, 0.6, 0.4, 0.1}, t[1] = {0.2}, nb, all;
     sv_err e;
-    assert_int_equal(sv_calib_dca(y, p, 4, t, 1, &nb, &all, &e), SV_OK);
+    assert_int_equal(sv_calib_dca(y, p, 4, t, 1, &nb, &all, NULL, &e), SV_OK);
     near_abs(nb, 0.4375, 1e-15);
     near_abs(all, 0.375, 1e-15);
 }

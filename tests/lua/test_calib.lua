@@ -167,7 +167,7 @@ T.test("decision curves: hand case and agreement with the net-benefit formula in
       T.near(r.all[i], f.all, 1e-13, name .. " all " .. i)
     end
   end
-  T.raises(function() sv.calib.dca({1, 0}, {0.2, 0.3}, {thresholds = {0, 0.5}}) end, "thresholds must be in (0, 1)")
+  T.raises(function() sv.calib.dca({1, 0}, {0.2, 0.3}, {thresholds = {1, 0.5}}) end, "thresholds must be in [0, 1)")
 end)
 
 T.test("misuse: probabilities outside [0, 1], 0 or 1 for the logit, bad options", function()

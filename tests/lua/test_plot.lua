@@ -249,11 +249,57 @@ T.test("waterfall: bars add up from E[f(X)] to f(x)", function()
   T.ok(s2:find("2 other features", 1, true))
 end)
 
-T.test("Wilson interval by hand: 5 of 10", function()
-  -- z = 1.96: centre (0.5 + z^2/20) / (1 + z^2/10) = 0.5,
-  -- half = z sqrt(0.025 + z^2/400) / (1 + z^2/10) = 0.263408
-  local lo, hi = P._wilson(5, 10, 1.959963984540054)
-  T.near(lo, 0.236593, 1e-6); T.near(hi, 0.763407, 1e-6)
+T.test("figures draw the engine's numbers: calibration, decision curve, SHAP order", function()
+  local r = sv.rng(11)
+  local y, p = {}, {}
+  for i = 1, 257 do
+    p[i] = math.floor(r:uniform() * 50) / 50     -- ties on purpose
+    y[i] = (r:uniform() < p[i]) and 1 or 0
+  end
+  p[3], y[8] = 0 / 0, 0 / 0                     -- missing values are left out
+  local yy, pp = {}, {}
+  for i = 1, #y do if y[i] == y[i] and p[i] == p[i] then yy[#yy + 1] = y[i]; pp[#pp + 1] = p[i] end end
+  -- calibration: each point of the figure is a bin of the table
+  local tab = sv.calib.curve(yy, pp, {bins = 7, strategy = "equal_size"})
+  local svg = P.calibration({{name = "M", y = y, p = p}}, {bins = 7})
+  local k = 0
+  for pred, obs, lo, hi, n in svg:gmatch('data%-pred="([^"]+)" data%-obs="([^"]+)" data%-lo="([^"]+)" data%-hi="([^"]+)" data%-n="([^"]+)"') do
+    k = k + 1
+    T.eq(tonumber(pred), tab.mean_predicted[k]); T.eq(tonumber(obs), tab.observed[k])
+    T.eq(tonumber(lo), tab.lo[k]); T.eq(tonumber(hi), tab.hi[k]); T.eq(tonumber(n), tab.n[k])
+  end
+  T.eq(k, #tab.n, "one point per bin")
+  T.ok(svg:find(("M (Brier %.3f)"):format(sv.calib.brier(yy, pp)), 1, true))
+  -- the Wilson interval of a bin is sv.metrics.ci_proportion's
+  local lo, hi = sv.metrics.ci_proportion(math.floor(tab.observed[1] * tab.n[1] + 0.5), tab.n[1], "wilson")
+  T.eq(tab.lo[1], lo); T.eq(tab.hi[1], hi)
+  -- decision curve: the curves are sv.calib.dca's, bit for bit
+  local th = {0, 0.05, 0.1, 0.3, 0.5, 0.9}
+  local _, data = P.decision_curve({{name = "M", y = y, p = p}}, {thresholds = th})
+  local ref = sv.calib.dca(yy, pp, {thresholds = th})
+  for a = 1, #th do
+    T.eq(data.net_benefit[1][a], ref.model[a]); T.eq(data.treat_all[a], ref.all[a])
+  end
+  T.eq(data.prevalence, ref.prevalence)
+  -- SHAP: bars and swarm rows in sv.shap.importance's order, bars its values
+  local phi = {}
+  for i = 1, 40 do phi[i] = {r:normal(), 3 * r:normal(), 0.5 * r:normal(), r:normal()} end
+  phi[1][4] = 10
+  local imp = sv.shap.importance(phi)
+  local bar = P.shap_bar(phi)
+  k = 0
+  for j, v in bar:gmatch('data%-index="(%d+)" data%-value="([^"]+)"') do
+    k = k + 1
+    T.eq(tonumber(j), imp[k].index); T.eq(tonumber(v), imp[k].value)
+  end
+  T.eq(k, 4)
+  local X = {}
+  for i = 1, 40 do X[i] = {i, -i, i % 3, i % 5} end
+  local swarm = P.shap_beeswarm(phi, X, {names = {"a", "b", "c", "d"}})
+  local order = {}
+  for f in swarm:gmatch('class="swarm" data%-feature="([^"]+)"') do order[#order + 1] = f end
+  local names = {"a", "b", "c", "d"}
+  for a = 1, 4 do T.eq(order[a], names[imp[a].index]) end
 end)
 
 T.test("calibration bins: equal-size groups by predicted risk", function()
