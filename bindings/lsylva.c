@@ -24,6 +24,7 @@ static const c_module c_modules[] = {
     {"metrics", luaopen_sylva_metrics},
     {"calib", luaopen_sylva_calib},
     {"figure", luaopen_sylva_figure},
+    {"glm", luaopen_sylva_glm},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)

@@ -149,5 +149,6 @@ int luaopen_sylva_stats(lua_State *L);
 int luaopen_sylva_metrics(lua_State *L);
 int luaopen_sylva_calib(lua_State *L);
 int luaopen_sylva_figure(lua_State *L);
+int luaopen_sylva_glm(lua_State *L);
 
 #endif

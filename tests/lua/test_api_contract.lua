@@ -39,6 +39,10 @@ T.test("every function, option and field of api.md exists and works", function()
   local c = sv.roc.curve(y, p); assert(c.threshold and c.tpr and c.fpr)
   local yo = sv.roc.youden(y, p); for _, k in ipairs({"threshold","j","sens","spec"}) do assert(yo[k], k) end
   local ofile, oline = d:origin(1); assert(ofile == "tests/fixtures/data/gbsg.csv" and oline == 2)
+  -- v2: models beside the forest
+  local lg = sv.glm.logistic(X, y, {intercept = true, epsilon = 1e-8, max_iter = 25, strict = true})
+  for _, k in ipairs({"coef","se","z","p","deviance","null_deviance","aic","converged"}) do assert(lg[k] ~= nil, k) end
+  assert(#lg.coef == 6 and lg.converged == true and #lg:predict(X) == 686)
   assert(require("sylva.forest") == sv.forest)
   local ok, err = pcall(sv.forest.train, X, y, {treees = 3}); assert(not ok and err:find("unknown option 'treees' to forest.train", 1, true), err)
 end)

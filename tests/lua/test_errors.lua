@@ -88,6 +88,21 @@ local catalogue = {
      sv.tune.cv(X, y, {trees = 3, threads = 1}, {k = 5, seed = 1}) end,
    "tune.cv: fold 1's test rows hold only class 0"},
   {"E-ONE-GROUP", function() sv.surv.logrank({1, 2, 3, 4}, {1, 0, 1, 0}, {1, 1, 1, 1}) end, "there is only 1 group"},
+  -- models beside the forest
+  {"E-GLM-SEPARATION", function()
+     local X, y = {}, {}
+     for i = 1, 20 do X[i] = {i}; y[i] = i > 10 and 1 or 0 end
+     sv.glm.logistic(X, y, {max_iter = 100}) end,
+   "glm.logistic: fitted probabilities numerically 0 or 1"},
+  {"E-GLM-NOCONV", function()
+     local X, y = {}, {}
+     for i = 1, 40 do X[i] = {i, (i * 7) % 11}; y[i] = (i * 5) % 3 == 0 and 1 or 0 end
+     sv.glm.logistic(X, y, {max_iter = 1}) end,
+   "glm.logistic: the fit did not converge in 1 iterations"},
+  {"E-GLM-COLLINEAR", function() sv.glm.logistic({{1, 2}, {2, 4}, {3, 6}, {4, 8}}, {0, 1, 0, 1}) end,
+   "glm.logistic: column 2 of X is a linear combination of the columns before it and the intercept"},
+  {"E-GLM-WIDTH", function() sv.glm.logistic({{1}, {2}, {3}, {4}}, {0, 1, 0, 1}):predict({{1, 2}}) end,
+   "X has 2 columns, the model was fitted on 1"},
   -- absurd options
   {"E-OPT-TREES-0", function() sv.forest.train(X6, y6, {trees = 0}) end, "bad option 'trees' to forest.train"},
   {"E-OPT-TREES-HUGE", function() sv.forest.train(X6, y6, {trees = 1000000000}) end, "bad option 'trees' to forest.train"},
