@@ -950,12 +950,29 @@ static int f_tostring(lua_State *L)
             snprintf(line, sizeof line, "\n... %zu more column%s:", d->ncol - showc,
                      d->ncol - showc == 1 ? "" : "s");
             luaL_addstring(&b, line);
-            for (size_t j = showc; j < d->ncol && j < showc + 12; j++) {
+            /* every remaining name with its type, wrapped: a wide clinical
+             * table's hundred names are all there to read */
+            size_t col = SHOW_LINE;
+            for (size_t j = showc; j < d->ncol; j++) {
+                pushcolumn(L, 1, j);
+                const char *ty = svL_testvector(L, -1) ? "num" : "txt";
+                lua_pop(L, 1);
                 pushname(L, 1, j);
+                size_t nl = lua_rawlen(L, -1);
+                lua_pop(L, 1);
+                size_t w = nl + 7; /* "  name <num>" */
+                if (col + w > SHOW_LINE) {
+                    luaL_addstring(&b, "\n ");
+                    col = 1;
+                }
                 luaL_addchar(&b, ' ');
+                pushname(L, 1, j);
                 luaL_addvalue(&b);
+                luaL_addstring(&b, " <");
+                luaL_addstring(&b, ty);
+                luaL_addchar(&b, '>');
+                col += w;
             }
-            if (d->ncol > showc + 12) luaL_addstring(&b, " ...");
         }
     }
     luaL_pushresult(&b);

@@ -140,6 +140,7 @@ void svL_register_submodule(lua_State *L, int sv_idx, const char *name);
 int luaopen_sylva(lua_State *L);
 int svL_open_data(lua_State *L);   /* Vector, Matrix, rng, clock */
 int svL_open_csv(lua_State *L);    /* read_csv, Frame */
+int svL_open_describe(lua_State *L); /* d:describe() */
 int svL_open_files(lua_State *L);  /* sha256, sha256_file, write_atomic */
 int luaopen_sylva_forest(lua_State *L);
 int luaopen_sylva_shap(lua_State *L);

@@ -205,14 +205,19 @@ static int repl_call(lua_State *L, const char *fn, int nargs, int nres)
 
 static char **completion_matches(const char *text, int start, int end)
 {
-    (void)start;
     (void)end;
     rl_attempted_completion_over = 1;
     rl_completion_append_character = '\0'; /* repl.complete adds "(" or "." */
     lua_State *L = global_L;
     if (!L) return NULL;
     lua_pushstring(L, text);
-    if (repl_call(L, "complete", 1, 1) != LUA_OK || !lua_istable(L, -1)) {
+    /* inside a string readline hands us the text after the opening quote
+     * (rl_completer_quote_characters): tell repl.complete, with the line
+     * before it, so that it completes column names */
+    lua_pushlstring(L, rl_line_buffer, start > 0 ? (size_t)start : 0);
+    char q[2] = {(char)rl_completion_quote_character, '\0'};
+    lua_pushstring(L, q);
+    if (repl_call(L, "complete", 3, 1) != LUA_OK || !lua_istable(L, -1)) {
         lua_pop(L, 1);
         return NULL;
     }
@@ -381,6 +386,7 @@ static void doREPL(lua_State *L)
     if (repl_interactive) {
         rl_readline_name = "sylva";
         rl_attempted_completion_function = completion_matches;
+        rl_completer_quote_characters = "\"'";
         rl_basic_word_break_characters = " \t\n\"\\'><=;+-*/%^~#{}()[],";
         rl_signal_event_hook = on_signal_event;
         stifle_history(HISTORY_MAX);

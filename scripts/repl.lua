@@ -6,6 +6,8 @@ local M = {}
 local MAX_DEPTH = 2      -- nested tables shown this deep
 local MAX_ITEMS = 20     -- entries shown per table
 
+local is_flat_list
+
 local function is_identifier(s)
   return type(s) == "string" and s:match("^[%a_][%w_]*$") ~= nil
 end
@@ -28,6 +30,20 @@ local function sorted_keys(t)
   return keys
 end
 
+-- A sequence of strings and nothing else (d:names(), d:types()).
+is_flat_list = function(v, n)
+  if n == 0 or n > 100000 then return false end
+  for i = 1, n do
+    if type(v[i]) ~= "string" then return false end
+  end
+  local count = 0
+  for _ in pairs(v) do
+    count = count + 1
+    if count > n then return false end
+  end
+  return true
+end
+
 -- Pretty-prints a value: tables with a depth and length limit, userdata
 -- (Vector, Matrix, Frame, models) through their __tostring.
 function M.format(v, depth, seen, indent)
@@ -42,6 +58,25 @@ function M.format(v, depth, seen, indent)
   if depth >= MAX_DEPTH then return "{...}" end
   seen[v] = true
   local n = #v
+  if is_flat_list(v, n) then
+    -- a list of names (d:names(), d:types()): every item,
+    -- wrapped, so a table of a hundred columns can be read in full
+    seen[v] = nil
+    local lines, line = {}, {}
+    local width = #indent + 1
+    for i = 1, n do
+      local item = M.format(v[i]) .. (i < n and "," or "")
+      if width + #item + 1 > 78 and #line > 0 then
+        lines[#lines + 1] = table.concat(line, " ")
+        line, width = {}, #indent + 2
+      end
+      line[#line + 1] = item
+      width = width + #item + 1
+    end
+    lines[#lines + 1] = table.concat(line, " ")
+    if #lines == 1 then return "{" .. lines[1] .. "}" end
+    return "{" .. table.concat(lines, "\n" .. indent .. " ") .. "}"
+  end
   local parts, count = {}, 0
   local inner = indent .. "  "
   for i = 1, n do
@@ -114,9 +149,72 @@ local function suffix(value, sep)
   return ""
 end
 
+local function is_frame(v)
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__name == "sylva.Frame"
+end
+
+-- The Frame a string argument belongs to: `before` is the line up to the
+-- opening quote of the string being typed; a call d:method( or
+-- sv.x(d, ... whose arguments so far are strings, commas, spaces and an
+-- opening brace. Returns the Frame, or nil.
+local function frame_of_call(before)
+  before = before:gsub("[\"']$", "")
+  local last
+  for pos, obj in before:gmatch("()([%a_][%w_%.]*)%s*:%s*[%a_][%w_]*%s*%(") do last = {pos, obj} end
+  if not last then return nil end
+  local rest = before:sub(last[1]):match("%(%s*(.*)$") or ""
+  rest = rest:gsub('"[^"]*"', ""):gsub("'[^']*'", "")
+  if not rest:match("^[%s,{]*$") then return nil end
+  local ok, v = pcall(function()
+    local x = _G
+    for part in last[2]:gmatch("[^%.]+") do
+      if type(x) ~= "table" then return nil end
+      x = x[part]
+    end
+    return x
+  end)
+  if ok and is_frame(v) then return v end
+  return nil
+end
+
+-- Column names for a string being typed: those of the Frame the call is
+-- on, else those of every Frame held in a global variable.
+local function complete_column(text, before)
+  local frames = {}
+  local f = frame_of_call(before or "")
+  if f then
+    frames[1] = f
+  else
+    for k, v in pairs(_G) do
+      if type(k) == "string" and is_frame(v) then frames[#frames + 1] = v end
+    end
+  end
+  local seen, matches = {}, {}
+  for _, fr in ipairs(frames) do
+    local ok, names = pcall(fr.names, fr)
+    if ok then
+      for _, name in ipairs(names) do
+        if not seen[name] and name:sub(1, #text) == text then
+          seen[name] = true
+          matches[#matches + 1] = name
+        end
+      end
+    end
+  end
+  return matches
+end
+
 -- Completes `text` (a.b.c or a:b): returns the matches, preceded by their
 -- longest common prefix when there are several (readline's convention).
-function M.complete(text)
+-- Inside a string (`quote` is the opening quote; `before` the line up to
+-- it) the matches are column names: d:col("Multi<TAB>.
+function M.complete(text, before, quote)
+  if quote and quote ~= "" then
+    local matches = complete_column(text, before)
+    table.sort(matches)
+    return M._with_prefix(matches)
+  end
   local prefix, sep, partial = text:match("^(.-)([%.:])([%w_]*)$")
   if prefix and prefix:find("[%.:]$") then return {} end -- "a..b": not a name
   local scope
@@ -147,6 +245,12 @@ function M.complete(text)
     end
   end
   table.sort(matches)
+  return M._with_prefix(matches)
+end
+
+-- readline's convention: several matches are preceded by their longest
+-- common prefix.
+function M._with_prefix(matches)
   if #matches <= 1 then return matches end
   local lcp = matches[1]
   for i = 2, #matches do
