@@ -437,7 +437,8 @@ static sv_status scan_field(csv_parser *P, size_t *pos, size_t col,
         f->start = p;
         for (;;) {
             while (p < len && b[p] != '"') {
-                if (b[p] == '\n') P->line++;
+                if (b[p] == '\n' || (b[p] == '\r' && (p + 1 == len || b[p + 1] != '\n')))
+                    P->line++;
                 else if (b[p] == '\0')
                     return fail_at(P, P->line, col, "NUL byte in a quoted field (is this a binary file?)");
                 p++;
@@ -458,8 +459,7 @@ static sv_status scan_field(csv_parser *P, size_t *pos, size_t col,
             p++;
             break;
         }
-        if (p < len && b[p] != P->sep && b[p] != '\n' &&
-            !(b[p] == '\r' && (p + 1 == len || b[p + 1] == '\n'))) {
+        if (p < len && b[p] != P->sep && b[p] != '\n' && b[p] != '\r') {
             if (b[p] == '\0')
                 return fail_at(P, P->line, col, "NUL byte (is this a binary file?)");
             char msg[96];
@@ -476,12 +476,7 @@ static sv_status scan_field(csv_parser *P, size_t *pos, size_t col,
             while (p < len && !P->special[(unsigned char)b[p]]) p++;
             if (p >= len) break;
             char c = b[p];
-            if (c == P->sep || c == '\n') break;
-            if (c == '\r') {
-                if (p + 1 == len || b[p + 1] == '\n') break;
-                p++; /* a lone CR is data */
-                continue;
-            }
+            if (c == P->sep || c == '\n' || c == '\r') break;
             /* c == '\0' */
             return fail_at(P, P->line, col, "NUL byte (is this a binary file?)");
         }
@@ -491,36 +486,31 @@ static sv_status scan_field(csv_parser *P, size_t *pos, size_t col,
     return SV_OK;
 }
 
-/* At a line end (LF or CRLF) or the end of input: steps over it. */
+/* At a line end (LF, CRLF or a lone CR, as R and pandas read them: Excel's
+ * "CSV (Macintosh)" ends lines with CR only) or the end of input: steps
+ * over it. */
 static void skip_line_end(csv_parser *P, size_t *pos)
 {
     size_t p = *pos;
-    if (p < P->len && P->buf[p] == '\r') p++;
-    if (p < P->len && P->buf[p] == '\n') {
+    if (p < P->len && P->buf[p] == '\r') {
+        p++;
+        if (p < P->len && P->buf[p] == '\n') p++;
+        P->line++;
+    } else if (p < P->len && P->buf[p] == '\n') {
         p++;
         P->line++;
     }
     *pos = p;
 }
 
-/* Steps over blank lines (LF or CRLF alone). */
+/* Steps over blank lines (LF, CRLF or CR alone). */
 static void skip_blank_lines(csv_parser *P, size_t *pos)
 {
-    size_t p = *pos;
     for (;;) {
-        if (p < P->len && P->buf[p] == '\n') {
-            p++;
-            P->line++;
-        } else if (p + 1 < P->len && P->buf[p] == '\r' && P->buf[p + 1] == '\n') {
-            p += 2;
-            P->line++;
-        } else if (p + 1 == P->len && P->buf[p] == '\r') {
-            p++;
-        } else {
-            break;
-        }
+        size_t p = *pos;
+        if (p >= P->len || (P->buf[p] != '\n' && P->buf[p] != '\r')) break;
+        skip_line_end(P, pos);
     }
-    *pos = p;
 }
 
 /* Does the content of f equal one of the NA strings? */
@@ -763,8 +753,7 @@ static int fast_cell(const char *b, size_t len, size_t p, char sep, int ext_ok,
     }
     if (q < len) {
         char c = b[q];
-        if (c != sep && c != '\n' && !(c == '\r' && (q + 1 == len || b[q + 1] == '\n')))
-            return 0;
+        if (c != sep && c != '\n' && c != '\r') return 0;
     }
     if (w > ((uint64_t)1 << 53) || e < -22 || e > 22) {
         if (ext_ok && ext_convert(w, e, neg, x)) {
@@ -973,7 +962,8 @@ static sv_status reader_begin(sv_csv_reader *rd, const sv_csv_opts *opts)
     rd->data_pos = pos;
     rd->data_line = P->line;
 
-    /* Upper bound on the records: line ends + 1; also, since a record of
+    /* Upper bound on the records: line ends (LF, and CR not before LF) + 1;
+     * also, since a record of
      * nf fields takes nf - 1 separators and a line end, (bytes + 1) / nf.
      * The second keeps the arrays within 8 bytes per input byte whatever
      * the input (a fuzzer's many-column header over blank lines). */
@@ -981,6 +971,9 @@ static sv_status reader_begin(sv_csv_reader *rd, const sv_csv_opts *opts)
     for (const char *q = P->buf + pos, *e = P->buf + P->len;
          q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
         bound++;
+    for (const char *q = P->buf + pos, *e = P->buf + P->len;
+         q < e && (q = memchr(q, '\r', (size_t)(e - q))) != NULL; q++)
+        if (q + 1 == e || q[1] != '\n') bound++;
     size_t by_size = (P->len - pos + 1) / nf + 1;
     if (by_size < bound) bound = by_size;
     rd->bound = bound;

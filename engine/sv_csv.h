@@ -16,7 +16,8 @@
  *   end, and NUL) or enclosed in double quotes, where the separator and
  *   line ends are data and a doubled quote "" stands for one quote; only
  *   the separator or the end of the line may follow a closing quote;
- * - records end with LF or CRLF (a CR elsewhere is data); a record that
+ * - records end with LF, CRLF or a lone CR (CR-only files, as R and pandas
+ *   read them; inside quotes CR is data); a record that
  *   is entirely empty (a blank line) is skipped; a final line end is
  *   optional; a UTF-8 byte-order mark at the start is skipped;
  * - every record has as many fields as the header (or as the first record

@@ -109,14 +109,15 @@ static void test_quoting(void **state)
     sv_csv_free(&t);
 }
 
-/* CRLF and LF both end records, a final line end is optional, a CR that
- * is not before LF is data, blank lines are skipped, a BOM is skipped. */
+/* CRLF, LF and a lone CR all end records (outside quotes, as R and pandas
+ * read them), a final line end is optional, blank lines are skipped, a BOM
+ * is skipped; inside quotes CR is data. */
 static void test_line_ends_bom_blank(void **state)
 {
     (void)state;
     sv_csv_table t;
     sv_err err;
-    assert_int_equal(parse("\xEF\xBB\xBF" "id,s\r\n1,a\r\n\r\n2,b\rc\n\n3,\"x\r\ny\"", &t, &err), SV_OK);
+    assert_int_equal(parse("\xEF\xBB\xBF" "id,s\r\n1,a\r\n\r\n2,\"b\rc\"\n\n3,\"x\r\ny\"", &t, &err), SV_OK);
     assert_string_equal(t.cols[0].name, "id");
     assert_int_equal(t.nrow, 3);
     assert_true(t.cols[0].num[2] == 3.0);
@@ -124,11 +125,48 @@ static void test_line_ends_bom_blank(void **state)
     assert_string_equal(cell(&t, 1, 1), "b\rc");
     assert_string_equal(cell(&t, 1, 2), "x\r\ny");
     sv_csv_free(&t);
+    /* An unquoted lone CR ends the record, as in R and pandas: 2,b then c
+     * (one field) is a short record. */
+    assert_int_equal(parse("id,s\n2,b\rc\n", &t, &err), SV_EFORMAT);
+    assert_non_null(strstr(err.msg, "line 3"));
+    assert_non_null(strstr(err.msg, "the record has 1 field, expected 2"));
     /* A CR right at the end of the input ends the last record. */
     assert_int_equal(parse("a\n1\r", &t, &err), SV_OK);
     assert_int_equal(t.nrow, 1);
     assert_true(t.cols[0].num[0] == 1.0);
     sv_csv_free(&t);
+}
+
+/* Regression: a file with CR-only line ends (Excel's "CSV (Macintosh)")
+ * read as 0 rows with CRs inside the column names. R 4.2.2's read.csv and
+ * pandas 1.5.3's read_csv both read this file as 3 rows of id, name, x
+ * (pandas keeps the quoted CR; R turns it into LF): so does sylva, keeping
+ * it as pandas does. Line numbers in messages count CR line ends. */
+static void test_cr_only_line_ends(void **state)
+{
+    (void)state;
+    sv_csv_table t;
+    sv_err err;
+    assert_int_equal(parse("id,name,x\r1,a,2.5\r\r2,\"b\rc\",3\r3,d,4\r", &t, &err), SV_OK);
+    assert_int_equal(t.ncol, 3);
+    assert_int_equal(t.nrow, 3);
+    assert_string_equal(t.cols[0].name, "id");
+    assert_string_equal(t.cols[2].name, "x");
+    assert_true(t.cols[0].num[0] == 1.0 && t.cols[0].num[2] == 3.0);
+    assert_true(t.cols[2].num[0] == 2.5 && t.cols[2].num[1] == 3.0 && t.cols[2].num[2] == 4.0);
+    assert_string_equal(cell(&t, 1, 0), "a");
+    assert_string_equal(cell(&t, 1, 1), "b\rc");
+    assert_string_equal(cell(&t, 1, 2), "d");
+    sv_csv_free(&t);
+    /* no final line end, numbers only (the fast path) */
+    assert_int_equal(parse("a,b\r1,2\r3,4", &t, &err), SV_OK);
+    assert_int_equal(t.nrow, 2);
+    assert_true(t.cols[1].num[1] == 4.0);
+    sv_csv_free(&t);
+    /* the error names the line, counting CR line ends (and the one inside
+     * the quoted field) */
+    assert_int_equal(parse("a,b\r1,\"x\ry\"\r3\r", &t, &err), SV_EFORMAT);
+    assert_non_null(strstr(err.msg, "line 4"));
 }
 
 /* Default NA strings ("" and NA) are NaN in numeric columns; in text
@@ -835,6 +873,7 @@ int main(void)
         cmocka_unit_test(test_numeric_basic),
         cmocka_unit_test(test_quoting),
         cmocka_unit_test(test_line_ends_bom_blank),
+        cmocka_unit_test(test_cr_only_line_ends),
         cmocka_unit_test(test_missing_values),
         cmocka_unit_test(test_late_text_column),
         cmocka_unit_test(test_header_and_separators),

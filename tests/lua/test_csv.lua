@@ -277,6 +277,18 @@ T.test("a BOM and CRLF line ends are handled like a plain file", function()
   assert_same_frame(windows, plain)
 end)
 
+T.test("CR-only line ends (Excel's CSV (Macintosh)) read as R and pandas read them", function()
+  -- regression: this file read as 0 rows with CRs inside the column names
+  local path = T.tmp .. "/mac.csv"
+  local f = assert(io.open(path, "wb"))
+  f:write("a,b\r1,x\r\r2,y\r")
+  f:close()
+  local mac = sv.read_csv(path)
+  assert_same_frame(mac, sv.parse_csv("a,b\n1,x\n2,y\n"))
+  local _, lines = mac:origin()
+  T.eq(table.concat(lines, ","), "2,4")
+end)
+
 T.test("d:origin gives the file and the physical line of each row", function()
   local path = T.tmp .. "/origin.csv"
   local f = assert(io.open(path, "wb"))
