@@ -13,7 +13,7 @@ local sv = require "sylva"
 local M = {}
 
 local FEATURE_KINDS = {numeric = true, ordinal = true, binary = true, onehot = true, derived = true}
-local OUTCOME_KINDS = {numeric = true, binary = true, category = true}
+local OUTCOME_KINDS = {numeric = true, binary = true, category = true, derived = true}
 local DEFAULT_NA = {"", "NA"}
 local MAX_REPORTED = 10 -- data errors listed in one message
 
@@ -29,8 +29,10 @@ local OUTCOME_FIELDS = {
   numeric = {column = 1, kind = 1, na = 1, scale = 1, offset = 1, range = 1, optional = 1, label = 1},
   binary = {column = 1, kind = 1, na = 1, yes = 1, no = 1, optional = 1, label = 1},
   category = {column = 1, kind = 1, na = 1, levels = 1, order = 1, optional = 1, label = 1},
+  derived = {kind = 1, from = 1, fn = 1, range = 1, binary = 1, label = 1},
 }
-local SPEC_FIELDS = {centre = 1, center = 1, id = 1, na = 1, features = 1, impute = 1, outcomes = 1, notes = 1}
+local SPEC_FIELDS = {centre = 1, center = 1, id = 1, na = 1, features = 1, impute = 1, outcomes = 1, notes = 1,
+                     keep = 1, base = 1}
 
 local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
 local function norm(s) return trim(s):lower() end
@@ -77,6 +79,8 @@ local function where(path, centre)
   if centre and path then return ("%s (%s)"):format(centre, path) end
   return centre or path or "encoding"
 end
+
+local resolve_base -- (spec, path [, seen]) -> spec with its `base` merged in; below
 
 local function spec_error(ctx, fmt, ...)
   error(("encode: %s: " .. fmt):format(ctx, ...), 0)
@@ -215,12 +219,19 @@ end
 function M.check(spec, path)
   local ctx = where(path, type(spec) == "table" and (spec.centre or spec.center) or nil)
   if type(spec) ~= "table" then spec_error(ctx, "the encoding must be a table (got %s)", type(spec)) end
+  if spec.base ~= nil then
+    spec = resolve_base(spec, path)
+    ctx = where(path, spec.centre or spec.center)
+  end
   check_fields(ctx, "the spec", spec, SPEC_FIELDS)
   local centre = spec.centre or spec.center
   if type(centre) ~= "string" or centre == "" then
     spec_error(ctx, "'centre' must name the centre (a non-empty string)")
   end
   check_na(ctx, "spec", spec.na)
+  if spec.keep ~= nil and type(spec.keep) ~= "function" then
+    spec_error(ctx, "'keep' must be a function(row) returning true for the rows to keep")
+  end
   if spec.id ~= nil and (type(spec.id) ~= "string" or spec.id == "") then
     spec_error(ctx, "'id' must name the patient identifier column (a non-empty string)")
   end
@@ -229,7 +240,10 @@ function M.check(spec, path)
     spec_error(ctx, "'features' must be a non-empty array")
   end
 
-  local enc = {centre = centre, path = path, spec = spec, id = spec.id, features = {}, outcomes = {},
+  local na_set = {}
+  for _, s in ipairs(spec_na) do na_set[norm(s)] = true end
+  local enc = {centre = centre, path = path, spec = spec, id = spec.id, keep = spec.keep, na = na_set,
+               features = {}, outcomes = {},
                names = {}, impute = {}, outcome_names = {}}
   local by_name, outputs = {}, {}
   for i, f in ipairs(spec.features) do
@@ -311,10 +325,22 @@ function M.check(spec, path)
       if type(name) ~= "string" then spec_error(ctx, "outcome names must be strings") end
       if type(o) ~= "table" then spec_error(ctx, "%s must be a table", what) end
       if not OUTCOME_KINDS[o.kind] then
-        spec_error(ctx, "%s: kind must be numeric, binary or category (got %s)", what, tostring(o.kind))
+        spec_error(ctx, "%s: kind must be numeric, binary, category or derived (got %s)", what, tostring(o.kind))
       end
       check_fields(ctx, what, o, OUTCOME_FIELDS[o.kind])
-      local c = compile_column(ctx, what, o, spec_na)
+      local c
+      if o.kind == "derived" then
+        -- Computed from the row's raw columns (`from`) by fn.
+        if type(o.fn) ~= "function" then spec_error(ctx, "%s: fn must be a function(row)", what) end
+        check_strings(ctx, what .. ": from", o.from)
+        check_range(ctx, what, o.range)
+        if o.binary ~= nil and type(o.binary) ~= "boolean" then spec_error(ctx, "%s: binary must be true or false", what) end
+        c = {kind = "derived", from = {}, fn = o.fn, range = o.range, binary = o.binary or false,
+             label = o.label, what = what, na = na_set}
+        for k, col in ipairs(o.from) do c.from[k] = tostring(col) end
+      else
+        c = compile_column(ctx, what, o, spec_na)
+      end
       c.name, c.optional = name, o.optional and true or false
       enc.outcomes[name] = c
       enc.outcome_names[#enc.outcome_names + 1] = name
@@ -359,9 +385,8 @@ local function sandbox()
   return env
 end
 
---- sv.encode.load(path) -> enc
-function M.load(path)
-  if type(path) ~= "string" then error("bad argument #1 to 'encode.load' (path expected)", 2) end
+-- Runs an encoding file in the sandbox and returns the table it returns.
+local function run_file(path)
   local chunk, err = loadfile(path, "t", sandbox())
   if not chunk then
     local f = io.open(path, "r")
@@ -371,7 +396,101 @@ function M.load(path)
   end
   local ok, spec = pcall(chunk)
   if not ok then error(("encode: %s: error while running the file: %s"):format(path, tostring(spec)), 0) end
-  return M.check(spec, path)
+  return spec
+end
+
+-- A copy of entry `b` with the fields of `c` laid over it; `false` in c
+-- removes a field. A different kind replaces the entry whole.
+local function overlay(b, c)
+  if c.kind ~= nil and b.kind ~= nil and c.kind ~= b.kind then return c end
+  local t = {}
+  for k, v in pairs(b) do t[k] = v end
+  for k, v in pairs(c) do
+    if v == false and k ~= "optional" and k ~= "binary" then t[k] = nil else t[k] = v end
+  end
+  return t
+end
+
+-- The spec `child` with its `base` (a file, relative to `path`'s folder)
+-- merged under it, recursively; `seen` lists the files on the way (a
+-- cycle is an error).
+function resolve_base(child, path, seen)
+  if type(child) ~= "table" or child.base == nil then return child end
+  local ctx = path or "encoding"
+  if type(child.base) ~= "string" or child.base == "" then
+    spec_error(ctx, "'base' must be the path of another encoding file")
+  end
+  local base_path = child.base
+  if not base_path:match("^/") then
+    local dir = path and path:match("^(.*)/[^/]*$")
+    if dir then base_path = dir .. "/" .. base_path end
+  end
+  base_path = base_path:gsub("/%./", "/")
+  seen = seen or {}
+  local chain = {}
+  for _, p in ipairs(seen) do chain[#chain + 1] = p end
+  chain[#chain + 1] = path or "(spec)"
+  for _, p in ipairs(chain) do
+    if p == base_path then
+      chain[#chain + 1] = base_path
+      spec_error(ctx, "'base' makes a cycle: %s", table.concat(chain, " -> "))
+    end
+  end
+  if #chain > 32 then spec_error(ctx, "'base' chain deeper than 32 files") end
+  local base = run_file(base_path)
+  if type(base) ~= "table" then
+    spec_error(base_path, "the encoding must be a table (got %s)", type(base))
+  end
+  base = resolve_base(base, base_path, chain)
+  local spec = {}
+  for k, v in pairs(base) do spec[k] = v end
+  for k, v in pairs(child) do
+    if k ~= "features" and k ~= "outcomes" and k ~= "impute" then
+      if v == false then spec[k] = nil else spec[k] = v end -- false removes the base's
+    end
+  end
+  spec.base = nil
+  -- features: by name, overlaid in place; new names appended
+  if child.features ~= nil then
+    if type(child.features) ~= "table" then spec_error(ctx, "'features' must be an array") end
+    local feats, at = {}, {}
+    for i, f in ipairs(base.features or {}) do
+      feats[i] = f
+      if type(f) == "table" and f.name then at[f.name] = i end
+    end
+    for i, f in ipairs(child.features) do
+      if type(f) ~= "table" then spec_error(ctx, "features[%d] must be a table", i) end
+      if f.name ~= nil and at[f.name] then
+        feats[at[f.name]] = overlay(feats[at[f.name]], f)
+      else
+        feats[#feats + 1] = f
+        if f.name then at[f.name] = #feats end
+      end
+    end
+    spec.features = feats
+  end
+  -- outcomes and impute: by name; false removes the base's entry
+  for _, key in ipairs({"outcomes", "impute"}) do
+    if child[key] ~= nil then
+      if type(child[key]) ~= "table" then spec_error(ctx, "'%s' must be a table", key) end
+      local t = {}
+      for k, v in pairs(base[key] or {}) do t[k] = v end
+      for k, v in pairs(child[key]) do
+        if v == false then t[k] = nil
+        elseif key == "outcomes" and type(v) == "table" and type(t[k]) == "table" then t[k] = overlay(t[k], v)
+        else t[k] = v end
+      end
+      spec[key] = t
+    end
+  end
+  return spec
+end
+M._resolve_base = resolve_base
+
+--- sv.encode.load(path) -> enc
+function M.load(path)
+  if type(path) ~= "string" then error("bad argument #1 to 'encode.load' (path expected)", 2) end
+  return M.check(run_file(path), path)
 end
 
 ---------------------------------------------------------------------------
@@ -543,6 +662,34 @@ local function derived_value(f, r)
   return y
 end
 
+-- The value of derived outcome c on row i: fn(row) where row holds the
+-- raw cells of c.from (acc[column](i)); nil for missing (nil or NaN), or
+-- nil, message.
+local function derived_outcome(c, acc, i, raw_cell)
+  local row = setmetatable({}, {__index = function(_, name)
+    local a = acc[name]
+    if a == nil then
+      error(("column '%s' is not listed in from"):format(tostring(name)), 2)
+    end
+    return raw_cell(a(i))
+  end})
+  local ok, y = pcall(c.fn, row)
+  if not ok then return nil, ("fn failed: %s"):format(tostring(y)) end
+  if y == nil then return nil end
+  if type(y) == "boolean" and c.binary then y = y and 1 or 0 end
+  if type(y) ~= "number" then return nil, ("fn returned %s, a number expected"):format(type(y)) end
+  if y ~= y then return nil end
+  if y == math.huge or y == -math.huge then
+    return nil, ("fn returned %s (an infinite value)"):format(y > 0 and "inf" or "-inf")
+  end
+  if c.binary and y ~= 0 and y ~= 1 then return nil, ("fn returned %s, 0 or 1 expected"):format(numstr(y)) end
+  if c.range and (y < c.range[1] or y > c.range[2]) then
+    return nil, ("value %s is outside the plausible range [%s, %s]"):format(
+      numstr(y), numstr(c.range[1]), numstr(c.range[2]))
+  end
+  return y
+end
+
 --- sv.encode.where(d, i) -> text naming row i of encoded data d: the
 -- centre, the data file and its physical line, the row, the patient.
 function M.where(d, i)
@@ -627,11 +774,27 @@ function M.apply(enc, data, opts)
   local out_acc = {}
   for _, name in ipairs(enc.outcome_names) do
     local c = enc.outcomes[name]
-    local a = find_column(src, c.column)
-    if not a and not c.optional then
-      report(("column '%s' (outcome '%s') is not in the data"):format(c.column, name))
+    if c.kind == "derived" then
+      local a = {}
+      for _, col in ipairs(c.from) do
+        local ac = find_column(src, col)
+        if not ac then
+          if not c.optional then
+            report(("column '%s' (from of outcome '%s') is not in the data"):format(col, name))
+          end
+          a = nil
+          break
+        end
+        a[col] = ac
+      end
+      out_acc[name] = a -- nil: an optional outcome whose columns are absent
+    else
+      local a = find_column(src, c.column)
+      if not a and not c.optional then
+        report(("column '%s' (outcome '%s') is not in the data"):format(c.column, name))
+      end
+      out_acc[name] = a
     end
-    out_acc[name] = a
   end
   if n_errors > 0 then
     local have = {}
@@ -641,6 +804,65 @@ function M.apply(enc, data, opts)
     end
     errors[#errors + 1] = "columns in the data: " .. table.concat(have, ", ")
     data_error(enc, errors, n_errors)
+  end
+
+  -- A raw cell as an encoding function sees it: a number or a string, nil
+  -- when missing or spelled as missing (the spec's na).
+  local function raw_cell(x)
+    if x == nil then return nil end
+    if type(x) == "string" then
+      if enc.na[norm(x)] then return nil end
+    elseif enc.na[numstr(x)] then
+      return nil
+    end
+    return x
+  end
+
+  -- Row filter: keep(row) sees every raw column by name; an unknown name
+  -- is an error (a typo must not keep or drop everything silently).
+  local n_source = n
+  local srows = {}
+  if enc.keep then
+    local raw = {}
+    local function column(name)
+      if raw[name] == nil then
+        raw[name] = (type(name) == "string" and find_column(src, name)) or false
+      end
+      return raw[name]
+    end
+    for si = 1, n do
+      local row = setmetatable({}, {__index = function(_, name)
+        local a = column(name)
+        if not a then error(("column '%s' is not in the data"):format(tostring(name)), 2) end
+        return raw_cell(a(si))
+      end})
+      local ok, keep = pcall(enc.keep, row)
+      if not ok then
+        report(("%s: keep failed: %s"):format(M.where(loc, si), tostring(keep)))
+      elseif keep then
+        srows[#srows + 1] = si
+      end
+    end
+    if n_errors > 0 then data_error(enc, errors, n_errors) end
+    n = #srows
+    local function remap(t)
+      if not t then return nil end
+      local out = {}
+      for i, si in ipairs(srows) do out[i] = t[si] end
+      return out
+    end
+    loc.lines, loc.ids, lines = remap(loc.lines), remap(loc.ids), remap(lines)
+    local function mapped(a) return a and function(i) return a(srows[i]) end end
+    for name, a in pairs(acc) do acc[name] = mapped(a) end
+    for name, a in pairs(out_acc) do
+      if type(a) == "table" then
+        for col, ac in pairs(a) do a[col] = mapped(ac) end
+      else
+        out_acc[name] = mapped(a)
+      end
+    end
+  else
+    for i = 1, n do srows[i] = i end
   end
 
   local p = #enc.names
@@ -696,7 +918,15 @@ function M.apply(enc, data, opts)
     local vals, miss = {}, 0
     for i = 1, n do
       local y, msg
-      if a then y, msg = encode_cell(c, a(i)) end
+      if c.kind == "derived" then
+        if a then y, msg = derived_outcome(c, a, i, raw_cell) end
+        if msg then
+          report(("%s: derived outcome '%s': %s"):format(M.where(loc, i), name, msg))
+          y = nil
+        end
+      elseif a then
+        y, msg = encode_cell(c, a(i))
+      end
       if y == false then
         report(cell_where(c.column, i) .. ": " .. msg)
         y = nil
@@ -722,12 +952,13 @@ function M.apply(enc, data, opts)
     if c.kind == "category" then levels[name] = c.level_names end
   end
   local row_index = {}
-  for i = 1, n do row_index[i] = opts.rows and opts.rows[i] or i end
+  for i = 1, n do row_index[i] = opts.rows and opts.rows[srows[i]] or srows[i] end
   return {
     X = X, names = enc.names, n = n, p = p, outcomes = outcomes, levels = levels,
     missing = missing, outcome_missing = outcome_missing, centre = enc.centre,
     path = enc.path, enc = enc, rows = row_index, header_lines = opts.header_lines,
     file = loc.file, lines = lines, ids = loc.ids, id_column = loc.id_column,
+    filter = enc.keep and {rows = n_source, kept = n, dropped = n_source - n} or nil,
   }
 end
 
@@ -852,16 +1083,17 @@ function M.columns(d, enc)
     local c = enc.outcomes[name]
     local v = d.outcomes[name]
     local out = {}
+    local binary = c.kind == "binary" or (c.kind == "derived" and c.binary)
     for i = 1, d.n do
       local x = v[i]
-      if c.kind ~= "binary" then out[i] = x
+      if not binary then out[i] = x
       elseif isnan(x) then out[i] = false
       else out[i] = (x == 1) and "yes" or "no" end
     end
     cols[name] = out
     if c.kind == "category" then
       vars[#vars + 1] = {name = name, label = c.label, type = "categorical", levels = c.level_names}
-    elseif c.kind == "binary" then
+    elseif binary then
       vars[#vars + 1] = {name = name, label = c.label, type = "categorical", levels = {"no", "yes"}}
     else
       vars[#vars + 1] = {name = name, label = c.label}

@@ -224,6 +224,134 @@ T.test("data errors name the file's physical line and the patient (quoted line b
   T.raises(function() enc_mod.check({centre = "X", id = 5, features = spec.features}, "x.lua") end, "'id' must name")
 end)
 
+-- Issue 13: outcomes derived from several raw columns, row filters, and one
+-- encoding extending another.
+local function dfs_spec()
+  return {centre = "C", id = "ID", features = {{name = "age", column = "Age", kind = "numeric"}},
+    outcomes = {
+      -- DFS: time to recurrence or death, else to last contact (days -> months)
+      dfs_time = {kind = "derived", from = {"Recurrence_days", "Death_days", "Last_contact_days"}, range = {0, 300},
+        fn = function(row)
+          local t = row.Recurrence_days or row.Death_days or row.Last_contact_days
+          return t and t / 30 or nil
+        end},
+      dfs_event = {kind = "derived", binary = true, from = {"Recurrence_days", "Death_days", "Last_contact_days"},
+        fn = function(row)
+          if row.Recurrence_days or row.Death_days then return 1 end
+          if row.Last_contact_days then return 0 end
+        end},
+    }}
+end
+local dfs_data = {ID = {"P1", "P2", "P3", "P4"}, Age = {50, 60, 70, 80},
+  Recurrence_days = {300, false, false, false}, Death_days = {false, 600, false, false},
+  Last_contact_days = {900, 900, 90, "unknown"}}
+
+T.test("a derived outcome is computed from the row's raw columns", function()
+  local spec = dfs_spec()
+  spec.na = {"", "NA", "unknown"}
+  local dd = enc_mod.apply(enc_mod.check(spec, "enc/dfs.lua"), dfs_data)
+  -- hand-worked: P1 recurrence at 300 d, P2 death at 600 d, P3 censored at 90 d, P4 unknown
+  T.eq(dd.outcomes.dfs_time[1], 10); T.eq(dd.outcomes.dfs_time[2], 20); T.eq(dd.outcomes.dfs_time[3], 3)
+  T.ok(isnan(dd.outcomes.dfs_time[4]))
+  T.eq(dd.outcomes.dfs_event[1], 1); T.eq(dd.outcomes.dfs_event[2], 1); T.eq(dd.outcomes.dfs_event[3], 0)
+  T.ok(isnan(dd.outcomes.dfs_event[4]))
+  T.eq(dd.outcome_missing.dfs_time, 1)
+  local cols, vars = enc_mod.columns(dd)
+  T.eq(cols.dfs_event[1], "yes"); T.eq(cols.dfs_event[3], "no"); T.eq(cols.dfs_event[4], false)
+  for _, v in ipairs(vars) do if v.name == "dfs_event" then T.eq(v.type, "categorical") end end
+end)
+
+T.test("derived outcome errors name the row, the patient and the outcome", function()
+  local spec = dfs_spec()
+  -- "unknown" is not an NA spelling here: fn fails on text / 30
+  local err = T.raises(function() enc_mod.apply(enc_mod.check(spec, "enc/dfs.lua"), dfs_data) end,
+    "centre 'C' (row 4, patient P4): derived outcome 'dfs_time': fn failed")
+  T.ok(err:find("1 problem in", 1, true), err) -- dfs_event gives 0 for P4; only dfs_time fails
+  spec = dfs_spec()
+  spec.outcomes.dfs_time.range = {0, 15}
+  spec.na = {"", "unknown"}
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), dfs_data) end,
+    "(row 2, patient P2): derived outcome 'dfs_time': value 20 is outside the plausible range [0, 15]")
+  spec.outcomes.dfs_event.fn = function() return 2 end
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), dfs_data) end, "fn returned 2, 0 or 1 expected")
+  spec.outcomes.dfs_event.fn = function(row) return row.Recurrence end
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), dfs_data) end, "column 'Recurrence' is not listed in from")
+  spec.outcomes.dfs_event.fn = function() return "yes" end
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), dfs_data) end, "fn returned string, a number expected")
+  spec.outcomes.dfs_event.fn = function() return 1 / 0 end
+  spec.outcomes.dfs_event.binary = nil
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), dfs_data) end, "fn returned inf")
+  spec.outcomes.dfs_event.from = {"Recurrence_days", "Nope"}
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), dfs_data) end,
+    "column 'Nope' (from of outcome 'dfs_event') is not in the data")
+  spec.outcomes.dfs_event.fn = nil
+  T.raises(function() enc_mod.check(spec, "x.lua") end, "outcome 'dfs_event': fn must be a function")
+  spec.outcomes.dfs_event = {kind = "derived", from = {"A"}, fn = function() end, column = "A"}
+  T.raises(function() enc_mod.check(spec, "x.lua") end, "unknown field 'column'")
+end)
+
+T.test("keep filters rows on raw columns; the kept and dropped rows are counted", function()
+  local spec = {centre = "Siemens only", id = "ID", features = {{name = "age", column = "Age", kind = "numeric"}},
+    keep = function(row) return row.Vendor == "Siemens" end,
+    outcomes = {y = {column = "Y", kind = "binary", yes = {"1"}, no = {"0"}}}}
+  local data = {ID = {"P1", "P2", "P3", "P4"}, Age = {50, 60, 70, 80}, Vendor = {"GE", "Siemens", "GE", "Siemens"},
+                Y = {"bad", 1, "bad", 0}}   -- the GE rows' bad cells are never read
+  local dd = enc_mod.apply(enc_mod.check(spec, "enc/k.lua"), data)
+  T.eq(dd.n, 2); T.eq(dd.X:get(1, "age"), 60); T.eq(dd.X:get(2, "age"), 80)
+  T.eq(dd.outcomes.y[1], 1); T.eq(dd.outcomes.y[2], 0)
+  T.eq(dd.rows[1], 2); T.eq(dd.rows[2], 4)
+  T.eq(dd.ids[2], "P4")
+  T.eq(dd.filter.rows, 4); T.eq(dd.filter.kept, 2); T.eq(dd.filter.dropped, 2)
+  T.eq(enc_mod.where(dd, 2), "centre 'Siemens only' (row 4, patient P4)")
+  -- a typo in keep's column is an error, not an empty cohort
+  spec.keep = function(row) return row.Vendr == "Siemens" end
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), data) end,
+    "centre 'Siemens only' (row 1, patient P1): keep failed:")
+  T.raises(function() enc_mod.apply(enc_mod.check(spec), data) end, "column 'Vendr' is not in the data")
+  spec.keep = "Siemens"
+  T.raises(function() enc_mod.check(spec, "x.lua") end, "'keep' must be a function")
+  -- keeping nothing is allowed (the runner skips such a task) and counted
+  spec.keep = function() return false end
+  dd = enc_mod.apply(enc_mod.check(spec), data)
+  T.eq(dd.n, 0); T.eq(dd.filter.dropped, 4)
+end)
+
+T.test("base: an encoding extends another and overrides only what differs", function()
+  local b = enc_mod.load(FIX .. "centre_b.lua")
+  T.eq(b.centre, "Centre B")
+  local want = {"age", "size_mm", "fgt", "edema", "shape_oval", "shape_round", "shape_irregular", "ratio", "bmi"}
+  T.eq(table.concat(b.names, ","), table.concat(want, ","))
+  T.eq(b.by_name.age.column, "AGE")
+  T.eq(b.by_name.age.range[2], 100)            -- kept from the base
+  T.eq(b.by_name.size_mm.scale, 1)              -- scale = false removed the base's 10
+  T.eq(b.by_name.size_mm.range[2], 200)
+  T.eq(b.by_name.fgt.level_names[1], "a")       -- untouched feature
+  T.eq(b.impute.fgt, nil); T.eq(b.impute.size_mm, "median")
+  T.eq(b.outcomes.dfs_months, nil); T.ok(b.outcomes.her2)
+  T.eq(type(b.keep), "function")
+  local data = {AGE = {50, 60}, Size_mm = {25, 180}, FGT = {"a", "b"}, Peritumoral_edema = {"yes", "no"},
+    Shape = {"oval", "round"}, HER2 = {"pos", "low"}, Recurrence = {"no", "yes"}, BMI = {20, 30},
+    Vendor = {"GE", "Siemens"}}
+  local dd = enc_mod.apply(b, data)
+  T.eq(dd.n, 1); T.eq(dd.X:get(1, "size_mm"), 180); T.eq(dd.X:get(1, "bmi"), 30)
+  -- two levels, relative to the child's folder; keep = false drops the filter
+  local c = enc_mod.load(FIX .. "sub/centre_c.lua")
+  T.eq(c.centre, "Centre C"); T.eq(c.keep, nil); T.eq(#c.names, 9)
+  T.eq(enc_mod.apply(c, data).n, 2)
+  -- cycles and missing bases are errors naming the files
+  local err = T.raises(function() enc_mod.load(FIX .. "cycle_1.lua") end, "'base' makes a cycle")
+  T.ok(err:find("cycle_1.lua -> " .. FIX .. "cycle_2.lua -> " .. FIX .. "cycle_1.lua", 1, true), err)
+  T.raises(function() enc_mod.check({base = FIX .. "nope.lua", centre = "X"}, "x.lua") end, "nope.lua: cannot open")
+  T.raises(function() enc_mod.check({base = 5, centre = "X"}, "x.lua") end, "'base' must be the path")
+  -- a spec table may name a base too (relative to its path argument)
+  local d2 = enc_mod.check({base = "centre_a.lua", centre = "Inline"}, FIX .. "inline.lua")
+  T.eq(d2.centre, "Inline"); T.eq(#d2.names, 8)
+  -- a child feature of another kind replaces the base's entry whole
+  local d3 = enc_mod.check({base = "centre_a.lua", features = {{name = "fgt", column = "FGT", kind = "numeric"}}},
+    FIX .. "inline.lua")
+  T.eq(d3.by_name.fgt.kind, "numeric"); T.eq(d3.by_name.fgt.level_names, nil)
+end)
+
 T.test("several problems are reported together with a count", function()
   local err = T.raises(function() enc_mod.apply(enc, data_with({FGT = {"x", "y"}, Age = {5, 60}})) end, "3 problems")
   T.ok(err:find("'x'", 1, true) and err:find("'y'", 1, true) and err:find("value 5", 1, true), err)
@@ -263,7 +391,7 @@ T.test("spec mistakes are errors naming the file", function()
   s = base(); s.features[2] = {name = "d", kind = "derived", from = {"a"}}; bad(s, "fn must be a function")
   s = base(); s.impute = {b = "median"}; bad(s, "impute: 'b' is not a feature")
   s = base(); s.impute = {a = "average"}; bad(s, "rule must be")
-  s = base(); s.outcomes = {y = {column = "Y", kind = "survival"}}; bad(s, "kind must be numeric, binary or category")
+  s = base(); s.outcomes = {y = {column = "Y", kind = "survival"}}; bad(s, "kind must be numeric, binary, category or derived")
   s = base(); s.outcomes = {y = {column = "Y", kind = "category", levels = {p = {"1"}, q = {"1"}}}}
   bad(s, "belongs to two levels")
   s = base(); s.whatever = 1; bad(s, "unknown field 'whatever' in the spec")

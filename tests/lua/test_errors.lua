@@ -259,6 +259,26 @@ T.test("E-ENC-ID: an id column missing from the data is named", function()
   T.raises(function() sv.encode.apply(e, {A = {1}}) end, "column 'MRN' (the patient identifier, id) is not in the data")
 end)
 
+T.test("E-ENC-DERIVED-OUTCOME: a derived outcome outside its range names the patient", function()
+  local e = sv.encode.check({centre = "C", id = "ID", features = {{name = "a", column = "A", kind = "numeric"}},
+    outcomes = {dfs_time = {kind = "derived", from = {"T"}, range = {0, 15}, fn = function(r) return r.T / 30 end}}})
+  T.raises(function() sv.encode.apply(e, {ID = {"P1", "P2"}, A = {1, 2}, T = {300, 600}}) end,
+    "centre 'C' (row 2, patient P2): derived outcome 'dfs_time': value 20 is outside the plausible range [0, 15]")
+end)
+
+T.test("E-ENC-KEEP-COLUMN: a row filter reading a missing column is an error", function()
+  local e = sv.encode.check({centre = "C", id = "ID", features = {{name = "a", column = "A", kind = "numeric"}},
+    keep = function(r) return r.Vendr == "Siemens" end})
+  T.raises(function() sv.encode.apply(e, {ID = {"P1"}, A = {1}, Vendor = {"GE"}}) end,
+    "column 'Vendr' is not in the data")
+end)
+
+T.test("E-ENC-BASE-CYCLE: encodings whose bases form a cycle are refused", function()
+  local a = csv("a.lua", 'return {base = "b.lua", centre = "A"}')
+  csv("b.lua", 'return {base = "a.lua", centre = "B"}')
+  T.raises(function() sv.encode.load(a) end, "'base' makes a cycle")
+end)
+
 T.test("E-ENC-DERIVED-RANGE: a derived feature's range holds after imputation", function()
   T.raises(function() imputed({centre = "C", features = {
     {name = "a", column = "A", kind = "numeric"}, {name = "b", column = "B", kind = "numeric"},
