@@ -46,9 +46,10 @@ test: deps
 
 # The HER2 study of docs/tutorial.md on the bundled two-centre cohort;
 # the report goes to out/her2/ (report.html, report.md, tables, figures).
+# The study is a spec run by `sylva study` (docs/study.md).
 demo: deps
 	$(MAKE) build
-	$(SYLVA) examples/her2/study.lua
+	$(SYLVA) study examples/her2/study.lua
 
 # The peers measured beside sylva (R, ranger, pROC, survival, pandas,
 # scikit-learn, xgboost) are installed by `make bench` only.

@@ -1,4 +1,4 @@
--- bench_study.lua - the whole HER2 study (examples/her2/study.lua) against
+-- bench_study.lua - the whole HER2 study (`sylva study examples/her2/study.lua`) against
 -- the same analysis written with R's ranger + pROC + survival
 -- (bench/study_r.R: same data, encoding, split rule, grid, 5-fold CV, trees,
 -- evaluation and survival analysis; no SHAP, so it selects features by
@@ -37,13 +37,13 @@ local function show(label, wall, cpu)
   print(("%-48s wall %7.2f s   cpu %s"):format(label, wall, cpu and ("%7.2f s"):format(cpu) or "   n/a"))
 end
 
-local t_sylva, c_sylva = run(("SYLVA_THREADS=%d SYLVA_OUT=%q %q examples/her2/study.lua > %q 2>&1")
-  :format(threads, out .. "/bench_study_her2", bin, out .. "/bench_study_sylva.log"))
+local t_sylva, c_sylva = run(("%q study examples/her2/study.lua --threads %d --out %q > %q 2>&1")
+  :format(bin, threads, out .. "/bench_study_her2", out .. "/bench_study_sylva.log"))
 if not t_sylva then
   print("sylva study failed; see " .. out .. "/bench_study_sylva.log")
   os.exit(1)
 end
-show("sylva  examples/her2/study.lua (with SHAP)", t_sylva, c_sylva)
+show("sylva  study examples/her2/study.lua (SHAP)", t_sylva, c_sylva)
 
 local have_r = os.execute("Rscript -e 'suppressMessages({library(ranger); library(pROC); library(survival)})' > /dev/null 2>&1")
 if not have_r then

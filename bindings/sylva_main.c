@@ -105,6 +105,7 @@ static int report(lua_State *L, int status)
 static void print_usage(void)
 {
     printf("usage: %s [options] [script [args]]\n"
+           "       %s study SPEC.lua [--out DIR] [--threads N] [--quick]\n"
            "Available options are:\n"
            "  -e stat   execute string 'stat'\n"
            "  -i        enter interactive mode after executing 'script'\n"
@@ -115,7 +116,7 @@ static void print_usage(void)
            "  -         execute stdin and stop handling options\n"
            "With no arguments, starts the interactive REPL (the sylva module is\n"
            "loaded as the global 'sv'; type help() for help).\n",
-           progname);
+           progname, progname);
 }
 
 static void print_version(void)
@@ -184,6 +185,41 @@ static int handle_script(lua_State *L, char **argv)
         status = docall(L, n, LUA_MULTRET);
     }
     return report(L, status);
+}
+
+/* ---- subcommands: `sylva study SPEC.lua ...` ------------------------
+ * A first argument naming a subcommand runs sv.<name>.cli(args) from the
+ * embedded scripts (scripts/<name>.lua); it returns true for success.
+ * (A script file of that name is still reachable as ./study.) */
+static const char *const subcommands[] = {"study", NULL};
+
+static int is_subcommand(const char *name)
+{
+    for (int i = 0; subcommands[i]; i++)
+        if (strcmp(name, subcommands[i]) == 0) return 1;
+    return 0;
+}
+
+/* Returns 1 when the subcommand succeeded. */
+static int handle_subcommand(lua_State *L, char **argv)
+{
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "sylva");
+    if (report(L, docall(L, 1, 1)) != LUA_OK) return 0;
+    lua_getfield(L, -1, argv[0]);
+    lua_remove(L, -2);
+    lua_getfield(L, -1, "cli");
+    lua_remove(L, -2);
+    lua_newtable(L);
+    for (int i = 1; argv[i]; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i);
+    }
+    int status = docall(L, 1, 1);
+    if (report(L, status) != LUA_OK) return 0;
+    int ok = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return ok;
 }
 
 /* ---- the REPL ------------------------------------------------------ */
@@ -537,6 +573,10 @@ static int pmain(lua_State *L)
     lua_gc(L, LUA_GCRESTART);
     lua_gc(L, LUA_GCGEN, 0, 0);
     if (!runargs(L, argv, script)) return 0;
+    if (script < argc && is_subcommand(argv[script])) {
+        lua_pushboolean(L, handle_subcommand(L, argv + script));
+        return 1;
+    }
     if (script < argc && handle_script(L, argv + script) != LUA_OK) return 0;
     if (args & has_i) {
         setup_repl_globals(L);

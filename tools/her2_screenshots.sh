@@ -8,7 +8,7 @@ OUT=${1:-docs/img/her2}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
-SOURCE_DATE_EPOCH=0 SYLVA_OUT="$WORK/report" build/sylva examples/her2/study.lua >/dev/null 2>&1
+SOURCE_DATE_EPOCH=0 build/sylva study examples/her2/study.lua --out "$WORK/report" >/dev/null 2>&1
 
 shot() { # file width height png
     chromium --headless --no-sandbox --disable-gpu --disable-background-networking \

@@ -44,6 +44,8 @@ T.test("every function, option and field of api.md exists and works", function()
   for _, k in ipairs({"coef","se","z","p","deviance","null_deviance","aic","converged"}) do assert(lg[k] ~= nil, k) end
   assert(#lg.coef == 6 and lg.converged == true and #lg:predict(X) == 686)
   assert(require("sylva.forest") == sv.forest)
+  -- studies (api.md "Studies, model bundles and scoring"): run by tests/lua/test_study.lua
+  assert(type(sv.study.run) == "function" and type(sv.study.kinds.binary) == "table")
   local ok, err = pcall(sv.forest.train, X, y, {treees = 3}); assert(not ok and err:find("unknown option 'treees' to forest.train", 1, true), err)
 end)
 

@@ -148,8 +148,8 @@ end)
 local function run_study(threads)
   local out = ("%s/determinism_study_t%d"):format(tmp, threads)
   os.execute(("rm -rf %q"):format(out))
-  local cmd = ("cd %q && SOURCE_DATE_EPOCH=0 SYLVA_QUICK=1 SYLVA_THREADS=%d SYLVA_OUT=%q %q examples/her2/study.lua > %q 2>&1")
-    :format(T.root, threads, out, bin, out .. ".log")
+  local cmd = ("cd %q && SOURCE_DATE_EPOCH=0 %q study examples/her2/study.lua --quick --threads %d --out %q > %q 2>&1")
+    :format(T.root, bin, threads, out, out .. ".log")
   T.ok(os.execute(cmd), "study with " .. threads .. " threads: see " .. out .. ".log")
   return out
 end

@@ -1,5 +1,5 @@
 -- test_her2_study.lua - the HER2 study runs end to end on the bundled
--- cohort (with SYLVA_QUICK=1: fewer trees, a 2 x 2 grid), writes every
+-- cohort (`sylva study --quick`: fewer trees, a 2 x 2 grid), writes every
 -- report file, gives AUCs in the range the cohort's true model allows, and
 -- gives the same report.json bit for bit with 1 and with 2 threads.
 local T = require "testing"
@@ -10,8 +10,8 @@ local bin = os.getenv("SYLVA_BIN") or "sylva"
 local function run_study(threads)
   local out = ("%s/her2_study_t%d"):format(tmp, threads)
   os.execute(("rm -rf %q"):format(out))
-  local cmd = ("cd %q && SOURCE_DATE_EPOCH=0 SYLVA_QUICK=1 SYLVA_THREADS=%d SYLVA_OUT=%q %q examples/her2/study.lua > %q 2>&1")
-    :format(root, threads, out, bin, out .. ".log")
+  local cmd = ("cd %q && SOURCE_DATE_EPOCH=0 %q study examples/her2/study.lua --quick --threads %d --out %q > %q 2>&1")
+    :format(root, bin, threads, out, out .. ".log")
   local ok = os.execute(cmd)
   if not ok then
     local f = io.open(out .. ".log")

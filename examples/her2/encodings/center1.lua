@@ -42,10 +42,10 @@ return {
   -- fitted on the training rows only, then applied unchanged to every set
   impute = {["*"] = "mode", age = "median", size_mm = "median", adc = "median"},
   outcomes = {
-    her2 = {column = "her2_status", kind = "category",
+    her2 = {column = "her2_status", kind = "category", label = "HER2 status",
             levels = {positive = {"positive"}, low = {"low"}, zero = {"zero"}},
             order = {"positive", "low", "zero"}},
     dfs_months = {column = "dfs_months", kind = "numeric", range = {0, 200}},
-    dfs_event = {column = "dfs_event", kind = "binary", yes = {"1"}, no = {"0"}},
+    dfs_event = {column = "dfs_event", kind = "binary", yes = {"1"}, no = {"0"}, label = "DFS event"},
   },
 }

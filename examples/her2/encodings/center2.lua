@@ -41,10 +41,10 @@ return {
   -- training statistics, so these rules matter only if it is ever trained on
   impute = {["*"] = "mode", age = "median", size_mm = "median", adc = "median"},
   outcomes = {
-    her2 = {column = "HER2", kind = "category",
+    her2 = {column = "HER2", kind = "category", label = "HER2 status",
             levels = {positive = {"3+", "2+/ISH+"}, low = {"1+", "2+/ISH-"}, zero = {"0"}},
             order = {"positive", "low", "zero"}},
     dfs_months = {column = "DFS_days", kind = "numeric", scale = 1 / 30.4375, range = {0, 200}},
-    dfs_event = {column = "Recurrence", kind = "binary", yes = {"y"}, no = {"n"}},
+    dfs_event = {column = "Recurrence", kind = "binary", yes = {"y"}, no = {"n"}, label = "DFS event"},
   },
 }

@@ -1,0 +1,1004 @@
+-- study.lua - sv.study: a study spec (a Lua file returning a table) run as
+-- the paper's pipeline, and each step of that pipeline as a library
+-- function an analyst can call from a custom script. docs/study.md.
+--
+-- A study is a list of tasks; each task runs the steps of its kind
+-- (M.kinds[kind], a list of {name =, run =}) on a task context `ctx`.
+-- Every task runs under pcall: a step that finds the task cannot be done
+-- (no patients, one class, too few of a class) calls M.skip(reason) and the
+-- task is "skipped"; any other error makes it "failed" with the message.
+-- The other tasks go on, and the report is always written, with a section
+-- for every task and the status of each at the top.
+--
+-- The library holds no sentence about one cohort: names, labels, units and
+-- extra methods text come from the spec and the encodings.
+
+local sv = require "sylva"
+local M = {}
+
+local isnan = function(x) return x ~= x end
+
+---------------------------------------------------------------------------
+-- The spec
+---------------------------------------------------------------------------
+
+--- the defaults of every optional spec field (docs/study.md, "Spec")
+M.defaults = {
+  seed = 1,
+  split = {train = 0.7},
+  model = {trees = 500, grid = {mtry = {2, 4, 6}, min_leaf = {5, 10, 20}}, folds = 5},
+  selection = {repeats = 3, max_features = 12, rule = "tol", tol = 0.005},
+  quick = {trees = 100},               -- with --quick: these trees, each grid list cut to 2 values
+  min_per_class = 10,                  -- fewer patients of a class in the development centre: skipped
+  dependence = 3,                      -- SHAP dependence plots of the first k selected features
+}
+
+local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1, external = 1, tasks = 1,
+  survival = 1, split = 1, model = 1, selection = 1, quick = 1, min_per_class = 1, dependence = 1,
+  table1 = 1, methods = 1, out = 1, kind = 1}
+local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
+local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
+local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1}
+
+local function spec_error(path, fmt, ...)
+  error(("study: %s: " .. fmt):format(path or "spec", ...), 0)
+end
+
+local function check_fields(path, what, t, allowed)
+  if type(t) ~= "table" then spec_error(path, "%s must be a table", what) end
+  for k in pairs(t) do
+    if not allowed[k] then spec_error(path, "%s: unknown field '%s'", what, tostring(k)) end
+  end
+end
+
+-- A spec file may compute (string, math, table) but not read or write.
+local function sandbox()
+  local env = {}
+  for _, k in ipairs({"assert", "error", "ipairs", "next", "pairs", "pcall", "select",
+                      "tonumber", "tostring", "type", "rawequal", "rawget", "rawlen"}) do
+    env[k] = _G[k]
+  end
+  for _, lib in ipairs({"math", "string", "table", "utf8"}) do
+    local copy = {}
+    for k, v in pairs(_G[lib]) do copy[k] = v end
+    env[lib] = copy
+  end
+  return env
+end
+
+local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
+
+local function resolve(base, p)
+  if type(p) ~= "string" then return p end
+  if p:sub(1, 1) == "/" or base == nil then return p end
+  return base .. "/" .. p
+end
+
+local function merge(defaults, t)
+  local out = {}
+  for k, v in pairs(defaults) do out[k] = v end
+  for k, v in pairs(t or {}) do out[k] = v end
+  return out
+end
+
+local function as_list(v)
+  if v == nil then return nil end
+  if type(v) ~= "table" then return {v} end
+  return v
+end
+
+--- sv.study.spec(spec_or_path) -> spec, checked, with defaults and paths resolved
+function M.spec(s)
+  local path
+  if type(s) == "string" then
+    path = s
+    local chunk, err = loadfile(path, "t", sandbox())
+    if not chunk then
+      local f = io.open(path, "r")
+      if not f then error(("study: %s: cannot open the spec file"):format(path), 0) end
+      f:close()
+      error(("study: %s: syntax error: %s"):format(path, err), 0)
+    end
+    local ok, t = pcall(chunk)
+    if not ok then error(("study: %s: error while running the spec: %s"):format(path, tostring(t)), 0) end
+    if type(t) ~= "table" then spec_error(path, "the file must return a table, got %s", type(t)) end
+    s = t
+  elseif type(s) ~= "table" then
+    error("bad argument #1 to 'study.spec' (spec table or path expected)", 2)
+  end
+  if s._checked then return s end
+  path = path or s.path
+  local base = path and dirname(path) or s.base
+  check_fields(path, "spec", s, merge(SPEC_FIELDS, {path = 1, base = 1}))
+  local spec = {path = path, base = base, _checked = true}
+  for k, v in pairs(s) do spec[k] = v end
+  spec.title = s.title or "Study"
+  spec.seed = s.seed or M.defaults.seed
+  if math.type(spec.seed) ~= "integer" then spec_error(path, "seed must be an integer") end
+  spec.split = merge(M.defaults.split, s.split)
+  local tr = spec.split.train
+  if type(tr) ~= "number" or tr <= 0 or tr >= 1 then spec_error(path, "split.train must be in (0, 1)") end
+  spec.model = merge(M.defaults.model, s.model)
+  spec.selection = merge(M.defaults.selection, s.selection)
+  spec.quick = merge(M.defaults.quick, s.quick)
+  spec.min_per_class = s.min_per_class or M.defaults.min_per_class
+  spec.dependence = s.dependence or M.defaults.dependence
+  spec.table1 = s.table1 or {}
+  spec.kind = s.kind or "binary"
+
+  local function centre(c, what)
+    check_fields(path, what, c, CENTRE_FIELDS)
+    for _, k in ipairs({"data", "encoding"}) do
+      if type(c[k]) ~= "string" then spec_error(path, "%s.%s must be a path", what, k) end
+    end
+    return {name = c.name, data = resolve(base, c.data), encoding = resolve(base, c.encoding), id = c.id or s.id}
+  end
+  if s.development == nil then spec_error(path, "development = {name =, data =, encoding =} is required") end
+  spec.development = centre(s.development, "development")
+  spec.external = {}
+  for i, c in ipairs(s.external or {}) do spec.external[i] = centre(c, ("external[%d]"):format(i)) end
+
+  if type(s.tasks) ~= "table" or #s.tasks == 0 then spec_error(path, "tasks must list at least one task") end
+  spec.tasks = {}
+  local seen = {}
+  for i, t in ipairs(s.tasks) do
+    local what = ("tasks[%d]"):format(i)
+    check_fields(path, what, t, TASK_FIELDS)
+    if type(t.id) ~= "string" or not t.id:match("^[%w_%-]+$") then
+      spec_error(path, "%s.id must be a name of letters, digits, '_' or '-'", what)
+    end
+    if seen[t.id] then spec_error(path, "%s: task id '%s' is used twice", what, t.id) end
+    seen[t.id] = true
+    if type(t.outcome) ~= "string" then spec_error(path, "%s.outcome must name an encoded outcome", what) end
+    local task = {}
+    for k, v in pairs(t) do task[k] = v end
+    task.title = t.title or t.id
+    task.label = t.label or task.title
+    task.kind = t.kind or spec.kind
+    task.positive, task.negative = as_list(t.positive), as_list(t.negative)
+    spec.tasks[i] = task
+  end
+  if s.survival ~= nil then
+    check_fields(path, "survival", s.survival, SURV_FIELDS)
+    if type(s.survival.time) ~= "string" or type(s.survival.event) ~= "string" then
+      spec_error(path, "survival.time and survival.event must name encoded outcomes")
+    end
+  end
+  return spec
+end
+
+---------------------------------------------------------------------------
+-- Centres
+---------------------------------------------------------------------------
+
+--- sv.study.load_centre(c) -> centre {name =, d =, enc =, ids =, data =, encoding =}
+-- c = {name =, data = CSV path, encoding = encoding path, id = raw id column}
+function M.load_centre(c)
+  if type(c) ~= "table" or type(c.data) ~= "string" or type(c.encoding) ~= "string" then
+    error("bad argument #1 to 'study.load_centre' ({name =, data = path, encoding = path [, id =]} expected)", 2)
+  end
+  local enc = sv.encode.load(c.encoding)
+  local frame = sv.read_csv(c.data)
+  local d = sv.encode.apply(enc, frame)
+  local ids = {}
+  if c.id then
+    if not frame:has(c.id) then
+      error(("study: centre '%s' (%s): the id column '%s' is not in the data"):format(
+        c.name or enc.centre, c.data, c.id), 0)
+    end
+    local col = frame:col(c.id)
+    for i = 1, d.n do ids[i] = tostring(col[i]) end
+  else
+    for i = 1, d.n do ids[i] = tostring(i) end
+  end
+  return {name = c.name or enc.centre or c.data, label = enc.centre or c.name, d = d, enc = enc, ids = ids,
+          data = c.data, encoding = c.encoding}
+end
+
+--- sv.study.load_centres(spec) -> dev, externals
+-- Every external centre must give the development centre's features, in
+-- the same order (the models take them by position).
+function M.load_centres(spec)
+  spec = M.spec(spec)
+  local dev = M.load_centre(spec.development)
+  local ext = {}
+  for i, c in ipairs(spec.external) do
+    local e = M.load_centre(c)
+    if table.concat(e.d.names, ",") ~= table.concat(dev.d.names, ",") then
+      error(("study: centre '%s': %s must define the features of %s, in the same order:\n  %s\ngot\n  %s")
+        :format(e.name, c.encoding, spec.development.encoding, table.concat(dev.d.names, ", "),
+                table.concat(e.d.names, ", ")), 0)
+    end
+    ext[i] = e
+  end
+  return dev, ext
+end
+
+---------------------------------------------------------------------------
+-- Skipping
+---------------------------------------------------------------------------
+
+-- A skip is an error whose message starts with this marker; the runner
+-- tells it from a failure by the marker.
+local SKIP = "study.skip: "
+
+--- sv.study.skip(reason): stop the current task as "skipped" (inside a step)
+function M.skip(reason)
+  if type(reason) ~= "string" then error("bad argument #1 to 'study.skip' (reason string expected)", 2) end
+  error(SKIP .. reason, 0)
+end
+
+local function skipped_reason(err)
+  if type(err) == "string" and err:sub(1, #SKIP) == SKIP then return err:sub(#SKIP + 1) end
+  return nil
+end
+
+-- Every step takes a task context: a clear error when it is not one.
+local function check_ctx(ctx, fname)
+  if type(ctx) ~= "table" or type(ctx.spec) ~= "table" or type(ctx.task) ~= "table" or type(ctx.report) ~= "table"
+     or type(ctx.dev) ~= "table" then
+    error(("bad argument #1 to 'study.%s' (a task context {spec =, task =, report =, dev =, ...} expected; docs/study.md)")
+      :format(fname), 3)
+  end
+end
+
+local function need(ctx, field, step, fname)
+  if ctx[field] == nil then
+    error(("study.%s: ctx.%s is not set: run sv.study.%s first"):format(fname, field, step), 3)
+  end
+end
+
+local function count_classes(y)
+  local pos, neg = 0, 0
+  for i = 1, #y do
+    if y[i] == 1 then pos = pos + 1 elseif y[i] == 0 then neg = neg + 1 end
+  end
+  return pos, neg
+end
+
+---------------------------------------------------------------------------
+-- Labels of one task
+---------------------------------------------------------------------------
+
+-- The outcome as level names: a category outcome's names, a binary
+-- outcome's "yes"/"no"; nil where missing.
+local function outcome_levels(d, name)
+  local c = d.enc.outcomes[name]
+  if not c then
+    local have = {}
+    for _, o in ipairs(d.enc.outcome_names) do have[#have + 1] = o end
+    error(("outcome '%s' is not in %s's encoding (outcomes: %s)"):format(name, tostring(d.enc.centre),
+      #have > 0 and table.concat(have, ", ") or "none"), 0)
+  end
+  local v, out = d.outcomes[name], {}
+  if c.kind == "category" then
+    for i = 1, d.n do out[i] = v[i] or nil end
+    return out, c.level_names
+  elseif c.kind == "binary" then
+    for i = 1, d.n do
+      local x = v[i]
+      if not isnan(x) then out[i] = x == 1 and "yes" or "no" end
+    end
+    return out, {"no", "yes"}
+  end
+  error(("outcome '%s' is %s; a binary task needs a binary or category outcome"):format(name, c.kind), 0)
+end
+
+--- sv.study.labels(d, task) -> rows, y, counts
+-- The task's patients of one encoded centre: rows (indices into d) whose
+-- outcome is one of task.positive or task.negative (default: every other
+-- level), y (1 positive, 0 negative) and counts {n =, missing =, other =,
+-- used =, positive =}: patients with a missing outcome are left out and
+-- counted (R's na.action = na.omit), as are those of another level.
+function M.labels(d, task)
+  if type(d) ~= "table" or type(d.enc) ~= "table" or type(d.outcomes) ~= "table" then
+    error("bad argument #1 to 'study.labels' (encoded data from sv.encode.apply expected)", 2)
+  end
+  if type(task) ~= "table" or type(task.outcome) ~= "string" then
+    error("bad argument #2 to 'study.labels' (a task {outcome =, positive =, negative =} expected)", 2)
+  end
+  local vals, levels = outcome_levels(d, task.outcome)
+  local known = {}
+  for _, lv in ipairs(levels) do known[lv] = true end
+  local pos, neg = {}, {}
+  local positive = task.positive or (#levels == 2 and levels[2] == "yes" and {"yes"}) or nil
+  if not positive then
+    error(("task '%s': positive = {levels} is needed (levels of '%s': %s)"):format(task.id, task.outcome,
+      table.concat(levels, ", ")), 0)
+  end
+  for _, lv in ipairs(positive) do pos[lv] = true end
+  for _, lv in ipairs(task.negative or levels) do if not pos[lv] then neg[lv] = true end end
+  for lv in pairs(pos) do
+    if not known[lv] then
+      error(("task '%s': positive level '%s' is not a level of '%s' (%s)"):format(task.id, lv, task.outcome,
+        table.concat(levels, ", ")), 0)
+    end
+  end
+  for lv in pairs(neg) do
+    if not known[lv] then
+      error(("task '%s': negative level '%s' is not a level of '%s' (%s)"):format(task.id, lv, task.outcome,
+        table.concat(levels, ", ")), 0)
+    end
+  end
+  local rows, y = {}, {}
+  local counts = {n = d.n, missing = 0, other = 0, used = 0, positive = 0}
+  for i = 1, d.n do
+    local v = vals[i]
+    if v == nil then counts.missing = counts.missing + 1
+    elseif pos[v] then rows[#rows + 1] = i; y[#y + 1] = 1; counts.positive = counts.positive + 1
+    elseif neg[v] then rows[#rows + 1] = i; y[#y + 1] = 0
+    else counts.other = counts.other + 1 end
+  end
+  counts.used = #rows
+  return rows, sv.vector(y), counts
+end
+
+---------------------------------------------------------------------------
+-- Steps of a binary task. Each takes the task context ctx and adds to it;
+-- docs/study.md lists what each reads and writes.
+---------------------------------------------------------------------------
+
+local function forest_opts(ctx, extra)
+  local o = {trees = ctx.spec.model.trees, seed = ctx.spec.seed, threads = ctx.threads}
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
+local function log(ctx, what)
+  if ctx.log then ctx.log(ctx.task.id .. ": " .. what) end
+end
+
+--- sv.study.patients(ctx): the task's patients in every centre; counts; skips when there are none
+function M.patients(ctx)
+  check_ctx(ctx, "patients")
+  local task = ctx.task
+  local rows, y, counts = M.labels(ctx.dev.d, task)
+  counts.centre = ctx.dev.name
+  ctx.counts = {counts}
+  ctx.dev_task = {d = sv.encode.subset(ctx.dev.d, rows), y = y, ids = ctx.dev.ids}
+  ctx.ext_task = {}
+  for _, e in ipairs(ctx.externals) do
+    local r, ye, ce = M.labels(e.d, task)
+    ce.centre = e.name
+    ctx.counts[#ctx.counts + 1] = ce
+    ctx.ext_task[#ctx.ext_task + 1] = {centre = e, d = sv.encode.subset(e.d, r), y = ye}
+  end
+  ctx.report:table(ctx.counts, {name = task.id .. "_patients",
+    columns = {"centre", "n", "missing", "other", "used", "positive"},
+    caption = ("Patients by centre: n in the file; missing = outcome '%s' missing (left out); other = " ..
+               "a level outside this task; used = in this task; positive = of them, positive"):format(task.outcome)})
+  local pos, neg = count_classes(y)
+  local min = ctx.spec.min_per_class
+  if #y == 0 then
+    M.skip(("no patients of the development centre '%s' have outcome '%s' in this task's levels"):format(
+      ctx.dev.name, task.outcome))
+  elseif pos == 0 or neg == 0 then
+    M.skip(("one class only in the development centre '%s' (%d positive, %d negative)"):format(ctx.dev.name, pos, neg))
+  elseif pos < min or neg < min then
+    M.skip(("too few patients of a class in the development centre '%s': %d positive, %d negative " ..
+            "(at least %d of each needed; spec field min_per_class)"):format(ctx.dev.name, pos, neg, min))
+  end
+end
+
+--- sv.study.split(ctx): stratified split of the development centre; imputation fitted on training
+function M.split(ctx)
+  check_ctx(ctx, "split")
+  need(ctx, "dev_task", "patients", "split")
+  local spec, dv = ctx.spec, ctx.dev_task
+  log(ctx, "stratified split of the development centre, imputation from training")
+  local train_idx, test_idx = sv.split.holdout(dv.y, {prop = spec.split.train, seed = spec.seed})
+  local imputer = sv.encode.fit_imputer(sv.encode.subset(dv.d, train_idx))
+  local function make_set(name, raw, y, ids)
+    return {name = name, raw = raw, d = imputer:apply(raw), y = y, ids = ids}
+  end
+  local train = sv.encode.subset(dv.d, train_idx)
+  local test = sv.encode.subset(dv.d, test_idx)
+  ctx.sets = {
+    make_set("training", train, sv.split.take(dv.y, train_idx), ctx.dev.ids),
+    make_set("internal", test, sv.split.take(dv.y, test_idx), ctx.dev.ids),
+  }
+  for i, e in ipairs(ctx.ext_task) do
+    if e.d.n > 0 then
+      local name = i == 1 and "external" or "external " .. e.centre.name
+      local set = make_set(name, e.d, e.y, e.centre.ids)
+      local pos, neg = count_classes(e.y)
+      set.two_classes = pos > 0 and neg > 0
+      set.centre = e.centre.name
+      ctx.sets[#ctx.sets + 1] = set
+    else
+      ctx.notes[#ctx.notes + 1] = ("centre '%s' has no patients in this task: not a test set"):format(e.centre.name)
+    end
+  end
+  for _, set in ipairs(ctx.sets) do
+    if set.two_classes == nil then
+      local pos, neg = count_classes(set.y)
+      set.two_classes = pos > 0 and neg > 0
+    end
+  end
+  ctx.train, ctx.imputer = ctx.sets[1], imputer
+end
+
+--- sv.study.table1(ctx): Table 1 of the sets before imputation (features, outcome, survival event)
+function M.table1(ctx)
+  check_ctx(ctx, "table1")
+  need(ctx, "sets", "split", "table1")
+  log(ctx, "Table 1")
+  local enc = ctx.dev.enc
+  local cols, by, vars = {}, {}, nil
+  for _, set in ipairs(ctx.sets) do
+    local c, v = sv.encode.columns(set.raw, enc)
+    vars = vars or v
+    for i = 1, set.raw.n do
+      by[#by + 1] = set.name
+      for name, col in pairs(c) do
+        cols[name] = cols[name] or {}
+        cols[name][#by] = col[i]
+      end
+    end
+  end
+  -- the features, then the task's outcome and the survival event
+  local want = {ctx.task.outcome, ctx.spec.survival and ctx.spec.survival.event}
+  local digits = ctx.spec.table1.digits or {}
+  local shown, by_name = {}, {}
+  for _, v in ipairs(vars) do
+    v.label = v.label or v.name
+    v.digits = digits[v.name]
+    by_name[v.name] = v
+    if enc.by_name[v.name] then shown[#shown + 1] = v end
+  end
+  for _, name in ipairs(want) do
+    if by_name[name] and not enc.by_name[name] then shown[#shown + 1] = by_name[name] end
+  end
+  local order = {}
+  for k, set in ipairs(ctx.sets) do order[k] = set.name end
+  ctx.report:table(sv.table1(cols, {by = by, groups = order, vars = shown}), {name = ctx.task.id .. "_table1",
+    caption = "Baseline characteristics by set (before imputation)"})
+end
+
+--- sv.study.tune(ctx): grid search of the forest's options by k-fold CV AUC on training
+function M.tune(ctx)
+  check_ctx(ctx, "tune")
+  need(ctx, "train", "split", "tune")
+  local spec, train = ctx.spec, ctx.train
+  local n_grid = 1
+  for _, v in pairs(spec.model.grid) do n_grid = n_grid * #v end
+  log(ctx, ("grid search, %d settings x %d-fold CV"):format(n_grid, spec.model.folds))
+  local tuned = sv.tune.grid(train.d.X, train.y, spec.model.grid,
+    {k = spec.model.folds, seed = spec.seed, forest = forest_opts(ctx), progress = false})
+  ctx.report:table(tuned.table, {name = ctx.task.id .. "_grid",
+    caption = ("Grid search: %d-fold CV AUC on training"):format(spec.model.folds)})
+  ctx.tuned, ctx.forest = tuned, tuned.best_options
+end
+
+--- sv.study.select(ctx): SHAP ranking of the all-feature model, forward selection along it
+function M.select(ctx)
+  check_ctx(ctx, "select")
+  need(ctx, "train", "split", "select")
+  need(ctx, "forest", "tune", "select")
+  local spec, train = ctx.spec, ctx.train
+  log(ctx, "all-feature model and its SHAP ranking")
+  local ranking, _, _, full = sv.select.shap_rank(train.d.X, train.y, {forest = ctx.forest, threads = ctx.threads})
+  log(ctx, "forward selection along the SHAP ranking")
+  local s = spec.selection
+  local sel = sv.select.forward(train.d.X, train.y, {ranking = ranking, forest = ctx.forest, k = spec.model.folds,
+    seed = spec.seed, repeats = s.repeats, max_features = s.max_features, rule = s.rule, tol = s.tol,
+    stop_early = false, progress = false})
+  ctx.report:table(sel.table, {name = ctx.task.id .. "_selection",
+    caption = "Forward selection along the SHAP ranking: CV AUC as features are added"})
+  ctx.ranking, ctx.full, ctx.selection, ctx.selected = ranking, full, sel, sel.selected
+end
+
+--- sv.study.final(ctx): the final forest on the selected features; scores of every set (training out-of-bag)
+function M.final(ctx)
+  check_ctx(ctx, "final")
+  need(ctx, "train", "split", "final")
+  local selected = ctx.selected or ctx.train.d.names
+  log(ctx, ("final model on %d feature%s: %s"):format(#selected, #selected == 1 and "" or "s",
+    table.concat(selected, ", ")))
+  local o = forest_opts(ctx, ctx.forest)
+  if math.type(o.mtry) == "integer" and o.mtry > #selected then o.mtry = #selected end
+  local model = sv.forest.train(ctx.train.d.X:cols(selected), ctx.train.y, o)
+  for _, set in ipairs(ctx.sets) do
+    if set == ctx.train then
+      set.score = model:oob_predict()
+      set.score_full = ctx.full and ctx.full:oob_predict()
+    else
+      set.score = model:predict(set.d.X:cols(selected))
+      set.score_full = ctx.full and ctx.full:predict(set.d.X)
+    end
+  end
+  ctx.model, ctx.selected = model, selected
+end
+
+--- sv.study.discrimination(ctx): AUC (DeLong CI), cut-off metrics (exact CIs), DeLong test vs all features
+function M.discrimination(ctx)
+  check_ctx(ctx, "discrimination")
+  need(ctx, "sets", "split", "discrimination")
+  need(ctx, "model", "final", "discrimination")
+  local train = ctx.train
+  local cut = sv.roc.youden(train.y, train.score).threshold
+  local disc, delong = {}, {}
+  for _, set in ipairs(ctx.sets) do
+    local row = {set = set.name, n = #set.y}
+    if set.two_classes then
+      local a = sv.roc.auc(set.y, set.score, {ci = "delong"})
+      local m = sv.metrics.at(set.y, set.score, cut)
+      row.positives = m.tp + m.fn
+      row.auc, row.auc_lo, row.auc_hi = a.auc, a.lo, a.hi
+      row.sensitivity, row.sens_lo, row.sens_hi = m.sens, m.sens_lo, m.sens_hi
+      row.specificity, row.spec_lo, row.spec_hi = m.spec, m.spec_lo, m.spec_hi
+      row.accuracy, row.acc_lo, row.acc_hi = m.accuracy, m.accuracy_lo, m.accuracy_hi
+      if set.score_full then
+        local cmp = sv.roc.test(set.y, set.score_full, set.score)
+        delong[#delong + 1] = {set = set.name, auc_all_features = cmp.auc1, auc_selected = cmp.auc2, z = cmp.z, p = cmp.p}
+      end
+    else
+      row.positives = (count_classes(set.y))
+      ctx.notes[#ctx.notes + 1] = ("set '%s' has one class only: no AUC or cut-off metrics"):format(set.name)
+    end
+    disc[#disc + 1] = row
+  end
+  ctx.report:table(disc, {name = ctx.task.id .. "_discrimination",
+    columns = {"set", "n", "positives", "auc", "auc_lo", "auc_hi", "sensitivity", "sens_lo", "sens_hi",
+               "specificity", "spec_lo", "spec_hi", "accuracy", "acc_lo", "acc_hi"},
+    caption = ("Discrimination of the selected model; sensitivity, specificity and accuracy at the " ..
+               "Youden cut-off %.3f fixed on training (out-of-bag)"):format(cut)})
+  if #delong > 0 then
+    ctx.report:table(delong, {name = ctx.task.id .. "_delong", columns = {"set", "auc_all_features", "auc_selected", "z", "p"},
+      caption = "All-feature vs selected model, same patients: DeLong's test"})
+  end
+  ctx.cut, ctx.discrimination, ctx.delong = cut, disc, delong
+end
+
+--- sv.study.curves(ctx): ROC curves of every set; calibration and decision curves of the test sets
+function M.curves(ctx)
+  check_ctx(ctx, "curves")
+  need(ctx, "sets", "split", "curves")
+  need(ctx, "model", "final", "curves")
+  local curves, models = {}, {}
+  for k, set in ipairs(ctx.sets) do
+    if set.two_classes then
+      curves[#curves + 1] = {name = set == ctx.train and "training (out-of-bag)" or set.name, y = set.y, score = set.score}
+      if k > 1 then models[#models + 1] = {name = set.name, y = set.y, p = set.score} end
+    end
+  end
+  local id, label = ctx.task.id, ctx.task.label
+  ctx.report:figure(sv.plot.roc(curves, {title = label .. ": ROC curves"}),
+    {name = id .. "_roc", caption = "ROC curves of the selected model, AUC with 95% DeLong CI"})
+  if #models > 0 then
+    ctx.report:figure(sv.plot.calibration(models, {title = label .. ": calibration"}),
+      {name = id .. "_calibration", caption = "Calibration on the test sets"})
+    ctx.report:figure(sv.plot.decision_curve(models, {title = label .. ": decision curves"}),
+      {name = id .. "_decision", caption = "Decision curves on the test sets"})
+  end
+end
+
+--- sv.study.feature_labels(enc) -> {column = display label} from an encoding's labels
+function M.feature_labels(enc)
+  if type(enc) ~= "table" or type(enc.features) ~= "table" then
+    error("bad argument #1 to 'study.feature_labels' (an encoding from sv.encode.load expected)", 2)
+  end
+  local labels = {}
+  for _, f in ipairs(enc.features) do
+    for _, col in ipairs(f.outputs) do
+      labels[col] = f.label and (#f.outputs > 1 and f.label .. ": " .. col:sub(#f.name + 2) or f.label) or col
+    end
+  end
+  return labels
+end
+
+--- sv.study.shap(ctx): SHAP beeswarm, bar, dependence and one test patient's waterfall
+function M.shap(ctx)
+  check_ctx(ctx, "shap")
+  need(ctx, "model", "final", "shap")
+  need(ctx, "selected", "final", "shap")
+  log(ctx, "SHAP figures")
+  local id, selected, train = ctx.task.id, ctx.selected, ctx.train
+  local labels = M.feature_labels(ctx.dev.enc)
+  local Xs = train.d.X:cols(selected)
+  local phi = sv.shap.tree(ctx.model, Xs, {threads = ctx.threads})
+  ctx.report:figure(sv.plot.shap_beeswarm(phi, Xs, {labels = labels}),
+    {name = id .. "_shap_beeswarm", caption = "SHAP summary of the final model (training)"})
+  ctx.report:figure(sv.plot.shap_bar(phi, {labels = labels}),
+    {name = id .. "_shap_bar", caption = "Mean |SHAP| of the final model (training)"})
+  for k = 1, math.min(ctx.spec.dependence, #selected) do
+    ctx.report:figure(sv.plot.shap_dependence(phi, Xs, selected[k], {labels = labels}),
+      {name = id .. "_dependence_" .. selected[k], caption = "SHAP dependence: " .. labels[selected[k]]})
+  end
+  local internal = ctx.sets[2]
+  if internal and #internal.y > 0 then
+    local who = 1                                  -- the internal-test patient with the highest score
+    for i = 2, #internal.y do if internal.score[i] > internal.score[who] then who = i end end
+    local Xi = internal.d.X:cols(selected):rows({who})
+    local phi_i, base_i = sv.shap.tree(ctx.model, Xi, {threads = ctx.threads})
+    ctx.report:figure(sv.plot.waterfall(phi_i:row(1), base_i, Xi:row(1), {names = selected, labels = labels}),
+      {name = id .. "_waterfall", caption = ("Internal-test patient %s (highest score): each feature's push " ..
+        "from the average prediction to this patient's"):format(internal.ids[internal.d.rows[who]])})
+  end
+end
+
+local function capitalise(s) return (s:gsub("^%l", string.upper)) end
+
+--- sv.study.survival(ctx): Kaplan-Meier, log-rank and Cox of every patient of the task, high vs low score
+function M.survival(ctx)
+  check_ctx(ctx, "survival")
+  need(ctx, "sets", "split", "survival")
+  need(ctx, "cut", "discrimination", "survival")
+  local sp = ctx.spec.survival
+  if not sp then return end
+  local abbrev = sp.abbrev or sp.label or "survival"
+  log(ctx, abbrev .. " by model score")
+  local time, event, group, high = {}, {}, {}, {}
+  local missing = 0
+  for _, set in ipairs(ctx.sets) do
+    local t, e = set.d.outcomes[sp.time], set.d.outcomes[sp.event]
+    if not t then error(("survival.time: outcome '%s' is not in the encoding of set '%s'"):format(sp.time, set.name), 0) end
+    if not e then error(("survival.event: outcome '%s' is not in the encoding of set '%s'"):format(sp.event, set.name), 0) end
+    for i = 1, #set.y do
+      if isnan(t[i]) or isnan(e[i]) then
+        missing = missing + 1
+      else
+        time[#time + 1], event[#event + 1] = t[i], e[i]
+        group[#group + 1] = set.score[i] >= ctx.cut and "High score" or "Low score"
+        high[#high + 1] = {set.score[i] >= ctx.cut and 1 or 0}
+      end
+    end
+  end
+  local n_events, n_high = 0, 0
+  for i = 1, #event do n_events = n_events + event[i]; n_high = n_high + high[i][1] end
+  local row = {n = #time, missing = missing}
+  if missing > 0 then
+    ctx.notes[#ctx.notes + 1] = ("%d patient%s with missing '%s' or '%s' left out of the survival analysis"):format(
+      missing, missing == 1 and "" or "s", sp.time, sp.event)
+  end
+  if n_events == 0 or n_high == 0 or n_high == #time then
+    local why = n_events == 0 and "no events" or "all patients in one score group"
+    ctx.notes[#ctx.notes + 1] = ("survival analysis not done: %s"):format(why)
+    row.skipped = why
+    ctx.survival = row
+    return
+  end
+  local lr = sv.surv.logrank(time, event, group)
+  local cox = sv.surv.cox(time, event, sv.matrix(high, {"high_score"}))
+  ctx.report:figure(sv.plot.km({time = time, event = event, group = group},
+    {title = ctx.task.label .. " model score and " .. abbrev, xlab = capitalise(sp.unit or "time"),
+     ylab = sp.label or "Survival", breaks = sp.breaks, xmax = sp.xmax, pvalue = lr.p}),
+    {name = ctx.task.id .. "_km", caption = ("Kaplan-Meier curves of %s by model score (all patients of the task)")
+      :format(abbrev)})
+  row = {n = cox.n, events = cox.events, logrank_chisq = lr.chisq, logrank_p = lr.p,
+         hr = cox.hr[1], hr_lo = cox.hr_lo[1], hr_hi = cox.hr_hi[1], cox_p = cox.p[1]}
+  ctx.report:table({row}, {name = ctx.task.id .. "_survival",
+    columns = {"n", "events", "logrank_chisq", "logrank_p", "hr", "hr_lo", "hr_hi", "cox_p"},
+    caption = ("%s, high vs low model score: log-rank test and Cox hazard ratio (95%% CI)"):format(abbrev)})
+  row.missing = missing
+  ctx.survival = row
+end
+
+--- the steps of each task kind, in order; a later kind adds its own list
+M.kinds = {
+  binary = {
+    {name = "patients", run = M.patients},
+    {name = "split", run = M.split},
+    {name = "table1", run = M.table1},
+    {name = "tune", run = M.tune},
+    {name = "select", run = M.select},
+    {name = "final", run = M.final},
+    {name = "discrimination", run = M.discrimination},
+    {name = "curves", run = M.curves},
+    {name = "shap", run = M.shap},
+    {name = "survival", run = M.survival},
+  },
+}
+
+---------------------------------------------------------------------------
+-- Methods text, from the spec and the data
+---------------------------------------------------------------------------
+
+local function join_words(t)
+  if #t <= 1 then return t[1] or "" end
+  return table.concat(t, ", ", 1, #t - 1) .. " and " .. t[#t]
+end
+
+local RULE_WORDS = {median = "median", mean = "mean", mode = "the most frequent value", constant = "a constant"}
+
+--- sv.study.methods(spec, dev, externals) -> the methods paragraphs, from the spec and the encodings
+function M.methods(spec, dev, ext)
+  spec = M.spec(spec)
+  if type(dev) ~= "table" or type(dev.d) ~= "table" or type(dev.enc) ~= "table" then
+    error("bad argument #2 to 'study.methods' (a centre from sv.study.load_centres expected)", 2)
+  end
+  if type(ext) ~= "table" then error("bad argument #3 to 'study.methods' (a list of centres expected)", 2) end
+  local tr = spec.split.train
+  local ratio = (math.abs(tr * 10 - math.floor(tr * 10 + 0.5)) < 1e-9)
+    and ("%d:%d"):format(math.floor(tr * 10 + 0.5), 10 - math.floor(tr * 10 + 0.5))
+    or ("%g:%g"):format(tr, 1 - tr)
+  local parts = {}
+  parts[1] = ("%s (n = %d) was split %s, stratified by the outcome, into a training and an internal test set")
+    :format(dev.name, dev.d.n, ratio)
+  if #ext == 1 then
+    parts[1] = parts[1] .. ("; %s (n = %d) is the external test set."):format(ext[1].name, ext[1].d.n)
+  elseif #ext > 1 then
+    local names = {}
+    for i, e in ipairs(ext) do names[i] = ("%s (n = %d)"):format(e.name, e.d.n) end
+    parts[1] = parts[1] .. "; " .. join_words(names) .. " are external test sets."
+  else
+    parts[1] = parts[1] .. "."
+  end
+  -- imputation rules as the development encoding states them
+  local rules, default = {}, nil
+  local imp = dev.enc.impute or {}
+  default = imp["*"]
+  local by_rule, order = {}, {}
+  for _, f in ipairs(dev.enc.features) do
+    local r = imp[f.name]
+    if r ~= nil and r ~= default then
+      local key = type(r) == "table" and "constant" or r
+      if not by_rule[key] then by_rule[key] = {}; order[#order + 1] = key end
+      local lab = f.label and f.label:gsub("%s*%b()", "") or f.name
+      by_rule[key][#by_rule[key] + 1] = lab
+    end
+  end
+  for _, key in ipairs(order) do
+    rules[#rules + 1] = ("%s for %s"):format(RULE_WORDS[key] or key, join_words(by_rule[key]))
+  end
+  if default then
+    local key = type(default) == "table" and "constant" or default
+    rules[#rules + 1] = (#rules > 0 and "%s otherwise" or "%s for every feature"):format(RULE_WORDS[key] or key)
+  end
+  if #rules > 0 then
+    parts[#parts + 1] = ("Missing values were imputed with statistics of the training set only (%s).")
+      :format(table.concat(rules, ", "))
+  end
+  local grid_keys = {}
+  for k in pairs(spec.model.grid) do grid_keys[#grid_keys + 1] = k end
+  table.sort(grid_keys)
+  local folds = spec.model.folds
+  parts[#parts + 1] = ("Random forests (%d trees) were tuned by grid search (%s) with %d-fold cross-validated AUC on the training set."):format(
+    spec.model.trees, table.concat(grid_keys, " x "), folds)
+  local s = spec.selection
+  local rule = s.rule == "tol" and ("while the %s%d-fold CV AUC improved by more than %g"):format(
+    s.repeats > 1 and s.repeats .. " x repeated " or "", folds, s.tol)
+    or ("by the '%s' rule on the %d-fold CV AUC"):format(s.rule, folds)
+  parts[#parts + 1] = ("Features were ranked by mean |SHAP| (exact TreeSHAP) of the all-feature model on the training set and added in that order %s; the final model uses the selected features."):format(rule)
+  local p1 = table.concat(parts, " ")
+  local p2 = "Training-set performance is out-of-bag (each patient scored only by trees that did not see them). The Youden cut-off of the training out-of-bag scores is applied unchanged to the test sets, for sensitivity, specificity and accuracy (exact 95% CIs)"
+  if spec.survival then
+    p2 = p2 .. (" and to split all patients of a task into high and low model score for the analysis of %s (Kaplan-Meier, log-rank test, Cox model)")
+      :format((spec.survival.label or "survival"):lower())
+  end
+  p2 = p2 .. ". AUC 95% CIs are DeLong's. Patients with a missing outcome are left out of that task, and patients with a missing follow-up time or event out of the survival analysis; the tables count them."
+  local out = {p1, p2}
+  if spec.methods then out[#out + 1] = spec.methods end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Running
+---------------------------------------------------------------------------
+
+local function quick_spec(spec)
+  local q = spec.quick
+  local model = merge(spec.model, {})
+  model.trees = q.trees or model.trees
+  if q.grid then model.grid = q.grid
+  else
+    model.grid = {}
+    for k, v in pairs(spec.model.grid) do model.grid[k] = {v[1], v[2]} end
+  end
+  spec.model = model
+end
+
+local function default_out(spec)
+  if spec.out then return spec.out end
+  if spec.path then
+    local stem = spec.path:match("([^/]+)%.lua$") or "study"
+    if stem == "study" or stem == "spec" then stem = dirname(spec.path):match("([^/]+)$") or stem end
+    return "out/" .. stem
+  end
+  return "out/study"
+end
+
+local function message_of(err)
+  return tostring(err)
+end
+
+local RUN_OPTS = {out = 1, threads = 1, quick = 1, log = 1, write = 1}
+
+--- sv.study.run(spec_or_path [, {out =, threads =, quick =, log =}]) -> result
+function M.run(s, opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #2 to 'study.run' (options table expected)", 2) end
+  for k in pairs(opts) do
+    if not RUN_OPTS[k] then error(("unknown option '%s' to study.run"):format(tostring(k)), 2) end
+  end
+  local spec = M.spec(s)
+  if opts.quick then
+    local copy = {}
+    for k, v in pairs(spec) do copy[k] = v end
+    spec = copy
+    quick_spec(spec)
+  end
+  local out = opts.out or default_out(spec)
+  local threads = opts.threads or 0
+  local t0 = sv.clock()
+  local logf = opts.log
+  if logf == nil then
+    logf = function(what) io.stderr:write(("[%5.1f s] %s\n"):format(sv.clock() - t0, what)) end
+  elseif logf == false then
+    logf = nil
+  end
+
+  if logf then logf("reading and encoding the centres") end
+  local dev, ext = M.load_centres(spec)
+
+  local report = sv.report.new({title = spec.title, subtitle = spec.subtitle, script = spec.path})
+  for _, c in ipairs({dev, table.unpack(ext)}) do
+    report:input(c.data, c.name .. " data")
+    report:input(c.encoding, c.name .. " encoding")
+  end
+  report:section("Methods")
+  for _, p in ipairs(M.methods(spec, dev, ext)) do report:text(p) end
+  report:seed("study", spec.seed)
+  report:option("trees", spec.model.trees)
+  report:option("grid", spec.model.grid)
+  report:option("folds", spec.model.folds)
+  local summary_at = #report.blocks + 1          -- the task summary goes here once all have run
+
+  local result = {tasks = {}, out = out}
+  local predictions = {}
+  for _, task in ipairs(spec.tasks) do
+    local steps = M.kinds[task.kind]
+    local ctx = {spec = spec, task = task, report = report, dev = dev, externals = ext, threads = threads,
+                 notes = {}, log = logf}
+    report:section(task.title)
+    local r = {id = task.id, title = task.title, status = "done"}
+    if not steps then
+      r.status, r.reason = "failed", ("unknown task kind '%s'"):format(tostring(task.kind))
+    else
+      for _, st in ipairs(steps) do
+        local ok, err = pcall(st.run, ctx)
+        if not ok then
+          local why = skipped_reason(err)
+          if why then
+            r.status, r.reason = "skipped", why
+          else
+            r.status, r.reason = "failed", ("step '%s': %s"):format(st.name, message_of(err))
+          end
+          break
+        end
+      end
+    end
+    r.features = ctx.selected
+    r.counts = ctx.counts
+    r.notes = ctx.notes
+    if ctx.discrimination then
+      r.sets = {}
+      for _, d in ipairs(ctx.discrimination) do
+        r.sets[#r.sets + 1] = {name = d.set, n = d.n, auc = d.auc, lo = d.auc_lo, hi = d.auc_hi}
+      end
+    end
+    if ctx.survival then
+      r.logrank_p, r.hr = ctx.survival.logrank_p, ctx.survival.hr
+    end
+    if r.status ~= "done" then
+      report:text((r.status == "failed" and "This task failed: %s" or "This task was skipped: %s"):format(r.reason))
+      if logf then logf(("%s: %s: %s"):format(task.id, r.status, r.reason)) end
+    end
+    for _, n in ipairs(ctx.notes) do report:text("Note: " .. n .. ".") end
+    if r.status == "done" then
+      report:value(task.id, {selected = ctx.selected, cutoff = ctx.cut, best_options = ctx.tuned.best.options,
+        discrimination = ctx.discrimination, delong = ctx.delong, survival = ctx.survival, patients = ctx.counts})
+      local rows = {}
+      for _, set in ipairs(ctx.sets) do
+        for i = 1, #set.y do rows[#rows + 1] = {set.name, set.ids[set.d.rows[i]], set.score[i]} end
+      end
+      predictions[#predictions + 1] = {task.id, rows}
+    end
+    r.cut = ctx.cut
+    r.ctx = ctx
+    result.tasks[#result.tasks + 1] = r
+  end
+
+  -- the status of every task, at the top of the report (after Methods)
+  local status_rows = {}
+  for _, r in ipairs(result.tasks) do
+    status_rows[#status_rows + 1] = {task = r.id, title = r.title, status = r.status, reason = r.reason or ""}
+  end
+  report:section("Tasks")
+  report:table(status_rows, {name = "tasks", columns = {"task", "title", "status", "reason"},
+    caption = "Every task of the study: done, skipped (with the reason) or failed (with the error)"})
+  local moved = {table.remove(report.blocks), table.remove(report.blocks)}
+  table.insert(report.blocks, summary_at, moved[2])
+  table.insert(report.blocks, summary_at + 1, moved[1])
+  report:value("tasks", status_rows)
+
+  if logf then logf("writing the report") end
+  if opts.write ~= false then
+    report:write(out)
+    for _, p in ipairs(predictions) do
+      sv.write_atomic(out .. "/tables/" .. p[1] .. "_predictions.csv",
+        sv.report.csv({columns = {"set", "id", "score"}, rows = p[2]}))
+    end
+  end
+  result.report = report
+  result.seconds = sv.clock() - t0
+  return result
+end
+
+--- sv.study.print(result): the key numbers of each task on the terminal
+function M.print(result)
+  if type(result) ~= "table" or type(result.tasks) ~= "table" then
+    error("bad argument #1 to 'study.print' (a result of sv.study.run expected)", 2)
+  end
+  local w = 9
+  for _, r in ipairs(result.tasks) do for _, s in ipairs(r.sets or {}) do w = math.max(w, #s.name) end end
+  print(("%-6s %-" .. w .. "s %5s  %-16s %6s %6s %6s"):format("task", "set", "n", "AUC (95% CI)", "sens", "spec", "acc"))
+  for _, r in ipairs(result.tasks) do
+    if r.status ~= "done" then
+      print(("%-6s %s: %s"):format(r.id, r.status, r.reason))
+    else
+      for _, d in ipairs(r.ctx.discrimination) do
+        if d.auc then
+          print(("%-6s %-" .. w .. "s %5d  %.2f (%.2f-%.2f) %6.2f %6.2f %6.2f"):format(r.id, d.set, d.n,
+            d.auc, d.auc_lo, d.auc_hi, d.sensitivity, d.specificity, d.accuracy))
+        else
+          print(("%-6s %-" .. w .. "s %5d  (one class)"):format(r.id, d.set, d.n))
+        end
+      end
+      local s = r.ctx.survival
+      if s and s.hr then
+        print(("%-6s %s high vs low score: log-rank p = %.3g, HR %.2f (%.2f-%.2f)"):format(r.id,
+          r.ctx.spec.survival.abbrev or "survival", s.logrank_p, s.hr, s.hr_lo, s.hr_hi))
+      end
+    end
+  end
+end
+
+local USAGE = "usage: sylva study SPEC.lua [--out DIR] [--threads N] [--quick]"
+
+--- sv.study.cli(args) -> true when no task failed (the `sylva study` command)
+function M.cli(args)
+  local spec_path, opts = nil, {}
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--out" or a == "--threads" then
+      local v = args[i + 1]
+      if v == nil then error(("sylva study: %s needs a value\n%s"):format(a, USAGE), 0) end
+      if a == "--out" then opts.out = v
+      else
+        opts.threads = math.tointeger(tonumber(v))
+        if not opts.threads or opts.threads < 0 then
+          error(("sylva study: --threads must be a whole number >= 0, got '%s'"):format(v), 0)
+        end
+      end
+      i = i + 2
+    elseif a == "--quick" then
+      opts.quick = true
+      i = i + 1
+    elseif a == "-h" or a == "--help" then
+      print(USAGE)
+      return true
+    elseif a:sub(1, 1) == "-" then
+      error(("sylva study: unknown option '%s'\n%s"):format(a, USAGE), 0)
+    elseif spec_path then
+      error(("sylva study: one spec file expected, got '%s' and '%s'\n%s"):format(spec_path, a, USAGE), 0)
+    else
+      spec_path = a
+      i = i + 1
+    end
+  end
+  if not spec_path then error(USAGE, 0) end
+  local result = M.run(spec_path, opts)
+  print()
+  M.print(result)
+  local failed = 0
+  for _, r in ipairs(result.tasks) do if r.status == "failed" then failed = failed + 1 end end
+  local out = result.out
+  local ok, dir = pcall(function() return require("lfs").currentdir() end)
+  if out:sub(1, 1) ~= "/" and ok and dir then out = dir .. "/" .. out end
+  print(("\nreport: %s/report.html (%.1f s)"):format(out, result.seconds))
+  return failed == 0
+end
+
+return M
