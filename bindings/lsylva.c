@@ -25,6 +25,7 @@ static const c_module c_modules[] = {
     {"calib", luaopen_sylva_calib},
     {"figure", luaopen_sylva_figure},
     {"glm", luaopen_sylva_glm},
+    {"meta", luaopen_sylva_meta},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)

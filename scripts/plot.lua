@@ -1261,6 +1261,133 @@ function M.cv_curve(sel, opts)
   return doc:render()
 end
 
+---------------------------------------------------------------------------
+-- Forest plot of a random-effects meta-analysis (sv.meta.rma)
+---------------------------------------------------------------------------
+
+-- Scales on which a pooled measure is analysed and shown: the axis is
+-- drawn at the analysis scale, labelled on the natural one.
+local transforms = {
+  identity = {f = function(x) return x end, inv = function(x) return x end, ref = 0},
+  exp = {f = math.exp, inv = math.log, ref = 1},
+  expit = {f = function(x) return 1 / (1 + math.exp(-x)) end,
+           inv = function(p) return math.log(p / (1 - p)) end, ref = nil},
+}
+
+--- sv.plot.meta_forest(fit [, opts]) -> SVG: studies (or centres) with
+--- their intervals and weights, the pooled estimate as a diamond and the
+--- prediction interval, all numbers from the fit of sv.meta.rma.
+function M.meta_forest(fit, opts)
+  opts = check_opts(opts, with_common({labels = 1, transform = 1, ref = 1, digits = 1, study_label = 1, xlab = 1}), "plot.meta_forest")
+  if type(fit) ~= "table" or type(fit.estimate) ~= "number" or fit.yi == nil or fit.ci_lo == nil then
+    error("bad argument #1 to 'plot.meta_forest' (a result of sv.meta.rma expected)", 2)
+  end
+  local tr = transforms[opts.transform or "identity"]
+  if not tr then
+    error("bad option 'transform' to plot.meta_forest (expected one of \"identity\", \"exp\", \"expit\")", 2)
+  end
+  local k = fit.k
+  local labels = opts.labels or {}
+  if type(labels) ~= "table" then error("bad option 'labels' to plot.meta_forest (array of strings expected)", 2) end
+  local function label(i) return labels[i] ~= nil and tostring(labels[i]) or ("Study " .. i) end
+  local dig = opts.digits or 2
+  local fmt = "%." .. dig .. "f"
+  local function est_text(e, lo, hi)
+    return (fmt .. " [" .. fmt .. ", " .. fmt .. "]"):format(tr.f(e), tr.f(lo), tr.f(hi))
+  end
+  -- layout: label column, plot panel, estimate column, weight column
+  local lw = text_width("Pooled (random effects)", FS_TICK) + 10
+  for i = 1, k do lw = max(lw, text_width(label(i), FS_TICK) + 10) end
+  local cw = text_width(est_text(-10, -10, -10), FS_TICK) + 16
+  local ww = text_width("100.0%", FS_TICK) + 14
+  local W = opts.width or max(720, lw + cw + ww + 360)
+  local pw = W - lw - cw - ww - 30
+  local row = 22
+  local top = (opts.title and 40 or 14) + row
+  local H = opts.height or (top + (k + 3) * row + 60)
+  -- x range: every interval, the prediction interval and the reference line
+  local lo, hi = fit.pi_lo, fit.pi_hi
+  for i = 1, k do lo = min(lo, fit.ci_lo[i]); hi = max(hi, fit.ci_hi[i]) end
+  local ref = opts.ref
+  if ref == nil then ref = tr.ref end
+  if ref ~= nil and ref ~= false then
+    local r = tr.inv(ref)
+    lo = min(lo, r); hi = max(hi, r)
+  end
+  local pad = (hi - lo) * 0.04
+  lo, hi = lo - pad, hi + pad
+  local doc = new_doc(W, H, opts.title or "Forest plot")
+  local x0 = lw + 10
+  local panel = new_panel(doc, x0, top, pw, (k + 2) * row, {lo, hi}, {0, k + 2})
+  -- ticks: nice numbers on the natural scale, placed at their analysis value
+  local nlo, nhi = tr.f(lo), tr.f(hi)
+  local ticks_nat, step
+  if opts.transform == "exp" then
+    -- ratios: a log axis at 1-2-5 numbers
+    ticks_nat = {}
+    for e = floor(log10(nlo)), ceil(log10(nhi)) do
+      for _, m in ipairs({1, 2, 5}) do ticks_nat[#ticks_nat + 1] = m * 10 ^ e end
+    end
+    step = 10 ^ floor(log10(nlo))
+  else
+    ticks_nat, step = nice_ticks(nlo, nhi, 5)
+  end
+  local xt = {}
+  for _, t in ipairs(ticks_nat) do
+    local a = tr.inv(t)
+    if a == a and a >= lo and a <= hi then xt[#xt + 1] = a end
+  end
+  local function xfmt(a)
+    local v = tr.f(a)
+    if opts.transform == "exp" then return (("%g"):format(tonumber(("%.6g"):format(v)))) end
+    return tick_label(v, step)
+  end
+  panel:axes({xticks = xt, xfmt = xfmt, xlab = opts.xlab or "Estimate"})
+  local out = {'<g class="forest">'}
+  local function y_of(r) return top + (r - 0.5) * row end
+  doc:text(lw, top - 6, opts.study_label or "Centre", {anchor = "end", weight = "bold"})
+  doc:text(x0 + pw + 8, top - 6, "Estimate [" .. math.floor(fit.level * 100 + 0.5) .. "% CI]", {weight = "bold"})
+  doc:text(W - 10, top - 6, "Weight", {anchor = "end", weight = "bold"})
+  if ref ~= nil and ref ~= false then
+    local rx = panel:sx(tr.inv(ref))
+    out[#out + 1] = ('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#9a9a9a" stroke-dasharray="4 4"/>'):format(
+      f2(rx), f2(top), f2(rx), f2(top + (k + 2) * row))
+  end
+  local wmax = 0
+  for i = 1, k do wmax = max(wmax, fit.weights[i]) end
+  for i = 1, k do
+    local y = y_of(i)
+    local a, b = panel:sx(fit.ci_lo[i]), panel:sx(fit.ci_hi[i])
+    out[#out + 1] = ('<line class="ci" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#000" stroke-width="1.2"/>'):format(
+      f2(a), f2(y), f2(b), f2(y))
+    local s = 4 + 8 * math.sqrt(fit.weights[i] / wmax)
+    out[#out + 1] = ('<rect class="study" x="%s" y="%s" width="%s" height="%s" fill="%s"/>'):format(
+      f2(panel:sx(fit.yi[i]) - s / 2), f2(y - s / 2), f2(s), f2(s), color(opts, 1))
+    doc:text(lw, y + 4, label(i), {anchor = "end"})
+    doc:text(x0 + pw + 8, y + 4, est_text(fit.yi[i], fit.ci_lo[i], fit.ci_hi[i]))
+    doc:text(W - 10, y + 4, ("%.1f%%"):format(fit.weights[i]), {anchor = "end"})
+  end
+  -- pooled estimate: diamond over its CI; prediction interval as a bar
+  local y = y_of(k + 1.5)
+  local cx, l, r = panel:sx(fit.estimate), panel:sx(fit.lo), panel:sx(fit.hi)
+  out[#out + 1] = ('<polygon class="pooled" points="%s,%s %s,%s %s,%s %s,%s" fill="%s"/>'):format(
+    f2(l), f2(y), f2(cx), f2(y - 7), f2(r), f2(y), f2(cx), f2(y + 7), color(opts, 2))
+  local pl, ph = panel:sx(fit.pi_lo), panel:sx(fit.pi_hi)
+  out[#out + 1] = ('<line class="pi" x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"/>'):format(
+    f2(pl), f2(y + 11), f2(ph), f2(y + 11), color(opts, 2))
+  doc:text(lw, y + 4, "Pooled (random effects)", {anchor = "end", weight = "bold"})
+  doc:text(x0 + pw + 8, y + 4, est_text(fit.estimate, fit.lo, fit.hi), {weight = "bold"})
+  doc:text(x0 + pw + 8, y + 20, ("PI " .. fmt .. " to " .. fmt):format(tr.f(fit.pi_lo), tr.f(fit.pi_hi)), {size = FS_TICK - 1})
+  doc:text(W - 10, y + 4, "100%", {anchor = "end"})
+  out[#out + 1] = "</g>"
+  doc:add(table.concat(out, "\n"))
+  doc:text(10, H - 8, ("%s, %s; tau\u{B2} = %.3g, I\u{B2} = %.1f%%, Q = %.2f (df %d, p %s)"):format(
+    fit.method, fit.test == "knha" and "Knapp-Hartung" or "z test", fit.tau2, fit.i2, fit.q, fit.q_df,
+    M.format_p(fit.q_p)), {size = FS_TICK - 1, fill = "#444"})
+  title(doc, opts)
+  return doc:render()
+end
+
 --- sv.plot.save(svg, path [, opts]): writes the figure atomically as SVG,
 --- PDF, PNG or TIFF by the path's extension (sv.figure.render draws it)
 local save_formats = {svg = "svg", pdf = "pdf", png = "png", tif = "tiff", tiff = "tiff"}

@@ -43,6 +43,10 @@ T.test("every function, option and field of api.md exists and works", function()
   local lg = sv.glm.logistic(X, y, {intercept = true, epsilon = 1e-8, max_iter = 25, strict = true})
   for _, k in ipairs({"coef","se","z","p","deviance","null_deviance","aic","converged"}) do assert(lg[k] ~= nil, k) end
   assert(#lg.coef == 6 and lg.converged == true and #lg:predict(X) == 686)
+  -- v2: several centres
+  local m = sv.meta.rma({-0.9, -1.6, -1.3, -1.4}, {0.33, 0.19, 0.42, 0.02}, {method = "REML", test = "knha", level = 0.95})
+  for _, k in ipairs({"estimate","se","lo","hi","p","tau2","i2","pi_lo","pi_hi"}) do assert(type(m[k]) == "number", k) end
+  assert(sv.meta.rma({-0.9, -1.6, -1.3}, {0.33, 0.19, 0.42}, {method = "DL", test = "z"}).tau2 >= 0)
   assert(require("sylva.forest") == sv.forest)
   -- studies (api.md "Studies, model bundles and scoring"): run by tests/lua/test_study.lua
   assert(type(sv.study.run) == "function" and type(sv.study.kinds.binary) == "table")

@@ -138,6 +138,14 @@ local catalogue = {
   {"E-MODEL-DIRECTORY", function() sv.forest.load(tmp) end, "Is a directory"},
   {"E-MODEL-EMPTY", function() sv.forest.load(csv("empty.bin", "")) end, "'" .. tmp .. "/empty.bin' refused: not a sylva forest file"},
   {"E-MODEL-NOT-MODEL", function() sv.forest.load(csv("notmodel.bin", "a,b\n1,2\n")) end, "not a sylva forest file"},
+  -- several centres
+  {"E-META-K", function() sv.meta.rma({0.5}, {0.1}) end, "bad argument #1 to 'rma' (needs at least 2 estimates)"},
+  {"E-META-VI", function() sv.meta.rma({0.5, 0.2}, {0.1, 0}) end,
+   "bad argument #2 to 'rma' (element 2 is 0.0, expected a finite sampling variance > 0)"},
+  {"E-META-AUC", function() sv.meta.pool_auc({0.7, 1}, {0.02, 0.03}) end,
+   "bad argument #1 to 'pool_auc' (centre 2: AUC 1 is not in (0, 1); its logit is not finite)"},
+  {"E-META-OE", function() sv.meta.pool_oe({12, 0}, {10, 3}) end,
+   "bad argument #1 to 'pool_oe' (centre 2: observed events 0 must be finite and > 0)"},
 }
 
 -- Damaged copies of a real model file.
