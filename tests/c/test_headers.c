@@ -22,6 +22,7 @@
 #include "sv_forest.h"
 #include "sv_glm.h"
 #include "sv_io.h"
+#include "sv_meta.h"
 #include "sv_metrics.h"
 #include "sv_rng.h"
 #include "sv_roc.h"
@@ -34,7 +35,7 @@
 
 static const char *const included[] = {
     "sv_core.h", "sv_csv.h",    "sv_dist.h",  "sv_forest.h", "sv_glm.h", "sv_io.h",
-    "sv_metrics.h", "sv_rng.h", "sv_roc.h",   "sv_sha256.h", "sv_shap.h",
+    "sv_meta.h", "sv_metrics.h", "sv_rng.h", "sv_roc.h",   "sv_sha256.h", "sv_shap.h",
     "sv_sort.h", "sv_stats.h",  "sv_surv.h",  "sv_tree.h",   NULL};
 
 static int is_included(const char *name)
