@@ -788,7 +788,8 @@ static int f_write_csv(lua_State *L)
     svL_frame *d = checkframe(L, 1);
     const char *path = luaL_checkstring(L, 2);
     svL_checkopts(L, 3, "write_csv", write_opts);
-    sv_csv_wopts wo = {.sep = ',', .na = "NA"};
+    sv_csv_wopts wo;
+    sv_csv_wopts_default(&wo);
     int t = svL_opt_get(L, 3, "sep");
     if (t != LUA_TNIL) {
         size_t n;

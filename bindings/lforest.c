@@ -18,13 +18,6 @@
 
 #include "../engine/sv_forest.h"
 
-static svL_forest *checkforest(lua_State *L, int idx)
-{
-    svL_forest *u = luaL_checkudata(L, idx, SV_FOREST_MT);
-    if (!u->f) luaL_argerror(L, idx, "forest has been closed");
-    return u;
-}
-
 /* A 64-bit FNV-1a-style hash of X and y, 8 bytes at a time. */
 static lua_Integer data_hash(const svL_matrix *X, const double *y, size_t ny)
 {
@@ -66,21 +59,6 @@ static svL_forest *newforest(lua_State *L)
     u->f = NULL;
     luaL_setmetatable(L, SV_FOREST_MT);
     return u;
-}
-
-/* Raises an argument error when X holds NaN or an infinite value. */
-static void check_finite_matrix(lua_State *L, int arg, const svL_matrix *m)
-{
-    for (size_t j = 0; j < m->ncol; j++)
-        for (size_t i = 0; i < m->nrow; i++) {
-            double v = m->data[j * m->nrow + i];
-            if (!isfinite(v)) {
-                const char *msg = lua_pushfstring(L, "%s at row %d, column %d",
-                                                  isnan(v) ? "NaN" : "infinite value",
-                                                  (int)i + 1, (int)j + 1);
-                luaL_argerror(L, arg, msg);
-            }
-        }
 }
 
 /* Column names of the matrix at arg as a malloc'ed-free array of const
@@ -207,7 +185,7 @@ static int l_train(lua_State *L)
         const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)n);
         luaL_argerror(L, 2, msg);
     }
-    check_finite_matrix(L, 1, X);
+    svL_checkfinite(L, 1, X);
     size_t n1 = 0;
     for (size_t i = 0; i < n; i++) {
         if (y[i] != 0.0 && y[i] != 1.0) {
@@ -256,25 +234,13 @@ static int l_train(lua_State *L)
     return 1;
 }
 
-static svL_matrix *check_predict_matrix(lua_State *L, int arg, const sv_forest *f)
-{
-    svL_matrix *X = svL_checkmatrix(L, arg);
-    if (X->ncol != (size_t)f->n_features && X->nrow > 0) {
-        const char *msg = lua_pushfstring(L, "X has %d columns, the forest was trained on %d",
-                                          (int)X->ncol, (int)f->n_features);
-        luaL_argerror(L, arg, msg);
-    }
-    check_finite_matrix(L, arg, X);
-    return X;
-}
-
 /* f:predict(X [, {threads=0}]) -> Vector of P(y = 1) */
 static int f_predict(lua_State *L)
 {
     const char *fname = "forest.predict";
-    svL_forest *u = checkforest(L, 1);
+    svL_forest *u = svL_checkforest(L, 1);
     lua_settop(L, 3);
-    svL_matrix *X = check_predict_matrix(L, 2, u->f);
+    svL_matrix *X = svL_checkforestX(L, 2, u->f);
     static const char *const allowed[] = {"threads", NULL};
     svL_checkopts(L, 3, fname, allowed);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
@@ -293,7 +259,7 @@ static int f_predict(lua_State *L)
  * Returns 0 when they cannot be made (a loaded forest without them). */
 static int ensure_oob(lua_State *L, int idx, const char *fname)
 {
-    svL_forest *u = checkforest(L, idx);
+    svL_forest *u = svL_checkforest(L, idx);
     if (u->f->oob) return 1;
     if (!u->f->inbag || !push_training_data(L, idx, fname)) return 0;
     svL_matrix *X = svL_testmatrix(L, -2);
@@ -309,7 +275,7 @@ static int ensure_oob(lua_State *L, int idx, const char *fname)
 /* f:oob_predict() -> Vector (NaN where a row was never out of bag) */
 static int f_oob_predict(lua_State *L)
 {
-    svL_forest *u = checkforest(L, 1);
+    svL_forest *u = svL_checkforest(L, 1);
     if (!ensure_oob(L, 1, "forest.oob_predict"))
         return luaL_error(L, "forest.oob_predict: this forest has no OOB predictions");
     double *out = svL_newvector(L, u->f->n_train);
@@ -330,7 +296,7 @@ static void push_named(lua_State *L, const sv_forest *f, const double *v)
 static int f_importance(lua_State *L)
 {
     const char *fname = "forest.importance";
-    svL_forest *u = checkforest(L, 1);
+    svL_forest *u = svL_checkforest(L, 1);
     const sv_forest *f = u->f;
     static const char *const kinds[] = {"impurity", "permutation", NULL};
     int kind = luaL_checkoption(L, 2, NULL, kinds);
@@ -352,7 +318,9 @@ static int f_importance(lua_State *L)
     int repeats = (int)svL_opt_int(L, 3, fname, "repeats", SV_FOREST_DEFAULT_PERM_REPEATS, 1, 100000);
     uint64_t seed = svL_opt_seed(L, 3, fname);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
-    sv_forest_perm_opts po = {repeats, seed, 0};
+    sv_forest_perm_opts po;
+    sv_forest_perm_opts_default(&po);
+    po.repeats = repeats, po.seed = seed;
     const svL_matrix *X;
     const double *y;
     size_t ny;
@@ -369,7 +337,7 @@ static int f_importance(lua_State *L)
     } else {
         if (tX == LUA_TNIL || ty == LUA_TNIL)
             return svL_opt_error(L, fname, tX == LUA_TNIL ? "X" : "y", "X and y go together");
-        X = check_predict_matrix(L, base, f);
+        X = svL_checkforestX(L, base, f);
         y = svL_checkvector(L, base + 1, &ny);
         if (ny != X->nrow) {
             const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)X->nrow);
@@ -393,7 +361,7 @@ static int f_importance(lua_State *L)
 /* f:save(path) */
 static int f_save(lua_State *L)
 {
-    svL_forest *u = checkforest(L, 1);
+    svL_forest *u = svL_checkforest(L, 1);
     const char *path = luaL_checkstring(L, 2);
     ensure_oob(L, 1, "forest.save"); /* the file keeps the OOB predictions */
     sv_err err;
@@ -404,7 +372,7 @@ static int f_save(lua_State *L)
 /* f:export_json(path) */
 static int f_export_json(lua_State *L)
 {
-    svL_forest *u = checkforest(L, 1);
+    svL_forest *u = svL_checkforest(L, 1);
     const char *path = luaL_checkstring(L, 2);
     sv_err err;
     if (sv_forest_export_json(u->f, path, &err) != SV_OK)
@@ -426,14 +394,14 @@ static int l_load(lua_State *L)
 
 static int f_ntrees(lua_State *L)
 {
-    lua_pushinteger(L, checkforest(L, 1)->f->n_trees);
+    lua_pushinteger(L, svL_checkforest(L, 1)->f->n_trees);
     return 1;
 }
 
 /* f:features() -> array of feature names */
 static int f_features(lua_State *L)
 {
-    const sv_forest *f = checkforest(L, 1)->f;
+    const sv_forest *f = svL_checkforest(L, 1)->f;
     lua_createtable(L, f->n_features, 0);
     for (int32_t j = 0; j < f->n_features; j++) {
         lua_pushstring(L, f->feature_names[j]);
@@ -447,7 +415,7 @@ static int f_features(lua_State *L)
  * node id + 1, feature and children kept 0-based as in export_json. */
 static int f_tree(lua_State *L)
 {
-    const sv_forest *f = checkforest(L, 1)->f;
+    const sv_forest *f = svL_checkforest(L, 1)->f;
     lua_Integer k = luaL_checkinteger(L, 2);
     luaL_argcheck(L, k >= 1 && k <= f->n_trees, 2, "tree index out of range");
     const sv_tree *t = &f->trees[k - 1];

@@ -14,32 +14,6 @@
 
 #define SV_SHAP_INTER_MT "sylva.ShapInteractions"
 
-static const sv_forest *check_forest(lua_State *L, int arg)
-{
-    svL_forest *uf = luaL_checkudata(L, arg, SV_FOREST_MT);
-    if (!uf->f) luaL_argerror(L, arg, "forest is closed");
-    return uf->f;
-}
-
-/* X must have one column per forest feature and no NaN. */
-static svL_matrix *check_X(lua_State *L, int arg, const sv_forest *f)
-{
-    svL_matrix *X = svL_checkmatrix(L, arg);
-    if (X->ncol != (size_t)f->n_features) {
-        const char *msg = lua_pushfstring(L, "X has %d columns, the forest has %d features",
-                                          (int)X->ncol, (int)f->n_features);
-        luaL_argerror(L, arg, msg);
-    }
-    for (size_t j = 0; j < X->ncol; j++)
-        for (size_t i = 0; i < X->nrow; i++)
-            if (isnan(X->data[j * X->nrow + i])) {
-                const char *msg = lua_pushfstring(L, "row %d, column %d is NaN", (int)i + 1,
-                                                  (int)j + 1);
-                luaL_argerror(L, arg, msg);
-            }
-    return X;
-}
-
 /* Pushes the feature names for the result: the forest's, else X's, else
  * nil. */
 static void push_names(lua_State *L, const sv_forest *f, int xarg)
@@ -68,14 +42,14 @@ static const char *const algorithms[] = {"auto", "linear", "reference", NULL};
 static int l_tree(lua_State *L)
 {
     const char *fname = "shap.tree";
-    const sv_forest *f = check_forest(L, 1);
-    svL_matrix *X = check_X(L, 2, f);
+    const sv_forest *f = svL_checkforest(L, 1)->f;
+    svL_matrix *X = svL_checkforestX(L, 2, f);
     svL_checkopts(L, 3, fname, tree_opts);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
     int alg = svL_opt_enum(L, 3, fname, "algorithm", 0, algorithms);
-    sv_shap_opts opts = {.algorithm = alg == 1   ? SV_SHAP_LINEAR
-                                      : alg == 2 ? SV_SHAP_REFERENCE
-                                                 : SV_SHAP_AUTO};
+    sv_shap_opts opts;
+    sv_shap_opts_default(&opts);
+    opts.algorithm = alg == 1 ? SV_SHAP_LINEAR : alg == 2 ? SV_SHAP_REFERENCE : SV_SHAP_AUTO;
     lua_settop(L, 3);
     if (svL_opt_get(L, 3, "background") != LUA_TNIL) { /* slot 4 */
         lua_pushcfunction(L, to_matrix);
@@ -240,8 +214,8 @@ static const char *const inter_opts[] = {"threads", NULL};
 static int l_interactions(lua_State *L)
 {
     const char *fname = "shap.interactions";
-    const sv_forest *f = check_forest(L, 1);
-    svL_matrix *X = check_X(L, 2, f);
+    const sv_forest *f = svL_checkforest(L, 1)->f;
+    svL_matrix *X = svL_checkforestX(L, 2, f);
     svL_checkopts(L, 3, fname, inter_opts);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
     size_t n = X->nrow, p = X->ncol;

@@ -283,6 +283,7 @@ static int l_km(lua_State *L)
     size_t n = check_time_event(L, &time, &event);
     svL_checkopts(L, 3, "surv.km", allowed);
     sv_km_opts o;
+    sv_km_opts_default(&o);
     o.conf_type = (sv_conf_type)svL_opt_enum(L, 3, "surv.km", "conf_type", 0, conf_types);
     o.conf_level = svL_opt_level(L, 3, "surv.km", "conf_level", 0.95);
     km_push_ctx pc = {o.conf_type, o.conf_level, 0};
@@ -431,7 +432,8 @@ static int l_rmst(lua_State *L)
     static const char *const allowed[] = {"conf_level", "group", NULL};
     svL_checkopts(L, 4, "surv.rmst", allowed);
     double level = svL_opt_level(L, 4, "surv.rmst", "conf_level", 0.95);
-    sv_km_opts o = {SV_CONF_LOG, 0.95};
+    sv_km_opts o;
+    sv_km_opts_default(&o);
     km_push_ctx pc = {SV_CONF_LOG, level, tau};
     return fit_curves(L, "surv.rmst", 4, time, event, n, &o, push_rmst_cb, &pc);
 }
@@ -488,6 +490,7 @@ static int l_logrank(lua_State *L)
     size_t n = check_time_event(L, &time, &event);
     svL_checkopts(L, 4, "surv.logrank", allowed);
     sv_logrank_opts o;
+    sv_logrank_opts_default(&o);
     o.rho = svL_opt_num(L, 4, "surv.logrank", "rho", 0, 0, HUGE_VAL);
     int *codes = scratch(L, n, sizeof *codes);
     int k = group_codes(L, 3, "group", n, codes);
@@ -525,6 +528,7 @@ static int l_pairwise(lua_State *L)
     size_t n = check_time_event(L, &time, &event);
     svL_checkopts(L, 4, "surv.pairwise", allowed);
     sv_logrank_opts o;
+    sv_logrank_opts_default(&o);
     o.rho = svL_opt_num(L, 4, "surv.pairwise", "rho", 0, 0, HUGE_VAL);
     int adj = svL_opt_enum(L, 4, "surv.pairwise", "adjust", 0, adjust_names);
     int *codes = scratch(L, n, sizeof *codes);
@@ -685,7 +689,8 @@ static int l_cox(lua_State *L)
     svL_checkopts(L, 4, "surv.cox", allowed);
     sv_ctx ctx;
     svL_ctx(L, &ctx, 1);
-    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, &ctx};
+    sv_cox_opts o;
+    sv_cox_opts_default(&o);
     o.ties = (sv_cox_ties)svL_opt_enum(L, 4, "surv.cox", "ties", 0, ties_names);
     o.conf_level = svL_opt_level(L, 4, "surv.cox", "conf_level", 0.95);
     o.max_iter = (int)svL_opt_int(L, 4, "surv.cox", "max_iter", SV_COX_MAX_ITER, 1, 1000);
@@ -701,7 +706,7 @@ static int l_cox(lua_State *L)
     r.lp = buf + 7 * p + p * p;
     r.aliased = flags, r.infinite = flags + p;
     sv_err err;
-    if (sv_cox_fit(time, event, X->data, n, p, scodes, ns, &o, &r, &err))
+    if (sv_cox_fit(time, event, X->data, n, p, scodes, ns, &o, &ctx, &r, &err))
         return svL_engine_error(L, "surv.cox", &err);
 
     push_cox(L, &r, n, p, o.ties);

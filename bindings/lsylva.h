@@ -27,8 +27,8 @@
 
 struct sv_forest;
 /* The Forest userdata (bindings/lforest.c): a pointer to the engine's
- * forest, owned by the userdata (freed by __gc/__close). Other modules
- * (TreeSHAP) read the forest through luaL_checkudata(L, i, SV_FOREST_MT). */
+ * forest, owned by the userdata (freed by __gc/__close). Every module
+ * reads a Forest argument through svL_checkforest. */
 typedef struct svL_forest {
     struct sv_forest *f;
 } svL_forest;
@@ -76,6 +76,19 @@ const double *svL_optvector(lua_State *L, int arg, size_t *n);
  * the same length). A Lua array is converted to a Matrix in the same slot.
  */
 svL_matrix *svL_checkmatrix(lua_State *L, int arg);
+
+/* The one check of a Forest argument (the luaL_checkudata pattern: one
+ * checker per userdata type, one wording): "Forest expected" for another
+ * type, "forest is closed" after f:close(). */
+svL_forest *svL_checkforest(lua_State *L, int arg);
+/* Rows for a forest to predict or explain: a Matrix (or array of rows)
+ * with the forest's number of columns (any width when it has no rows) and
+ * finite values: "X has 3 columns, the forest was trained on 2",
+ * "NaN at row 1, column 2". */
+svL_matrix *svL_checkforestX(lua_State *L, int arg, const struct sv_forest *f);
+/* Raises an argument error at the first NaN or infinite value of m
+ * ("NaN at row 1, column 2", "infinite value at row ..."). */
+void svL_checkfinite(lua_State *L, int arg, const svL_matrix *m);
 
 /* Pushes the matrix's column names array (or nil). */
 void svL_matrix_pushnames(lua_State *L, int idx);

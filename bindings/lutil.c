@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lsylva.h"
+#include "../engine/sv_forest.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -420,4 +421,39 @@ void svL_setnum(lua_State *L, const char *k, double v)
 {
     lua_pushnumber(L, v);
     lua_setfield(L, -2, k);
+}
+
+/* ---- Forest arguments ------------------------------------------------------- */
+
+svL_forest *svL_checkforest(lua_State *L, int arg)
+{
+    svL_forest *u = luaL_checkudata(L, arg, SV_FOREST_MT);
+    if (!u->f) luaL_argerror(L, arg, "forest is closed");
+    return u;
+}
+
+void svL_checkfinite(lua_State *L, int arg, const svL_matrix *m)
+{
+    for (size_t j = 0; j < m->ncol; j++)
+        for (size_t i = 0; i < m->nrow; i++) {
+            double v = m->data[j * m->nrow + i];
+            if (!isfinite(v)) {
+                const char *msg = lua_pushfstring(L, "%s at row %d, column %d",
+                                                  isnan(v) ? "NaN" : "infinite value",
+                                                  (int)i + 1, (int)j + 1);
+                luaL_argerror(L, arg, msg);
+            }
+        }
+}
+
+svL_matrix *svL_checkforestX(lua_State *L, int arg, const struct sv_forest *f)
+{
+    svL_matrix *X = svL_checkmatrix(L, arg);
+    if (X->ncol != (size_t)f->n_features && X->nrow > 0) {
+        const char *msg = lua_pushfstring(L, "X has %d columns, the forest was trained on %d",
+                                          (int)X->ncol, (int)f->n_features);
+        luaL_argerror(L, arg, msg);
+    }
+    svL_checkfinite(L, arg, X);
+    return X;
 }

@@ -49,6 +49,12 @@ void sv_csv_opts_default(sv_csv_opts *opts)
     opts->n_na = 2;
 }
 
+void sv_csv_wopts_default(sv_csv_wopts *opts)
+{
+    opts->sep = SV_CSV_DEFAULT_SEP;
+    opts->na = "NA";
+}
+
 /* ---- numbers ---------------------------------------------------------- */
 
 /* Powers of ten that are exact doubles (10^22 < 2^53 * 2^22 ... each is
@@ -1070,12 +1076,12 @@ static sv_status reader_open_owned(char *buf, size_t len, const char *name,
     P->name = rd->name;
     P->t = &rd->t;
     P->err = err;
-    char sep = opts->sep ? opts->sep : SV_CSV_DEFAULT_SEP;
+    char sep = opts->sep;
     sv_status st = SV_OK;
     if (!rd->name)
         st = sv_err_set(err, SV_ENOMEM, "out of memory");
-    else if (sep == '"' || sep == '\n' || sep == '\r')
-        st = sv_err_set(err, SV_EINVAL, "separator must not be a quote or a line end");
+    else if (sep == '"' || sep == '\n' || sep == '\r' || sep == '\0')
+        st = sv_err_set(err, SV_EINVAL, "separator must not be a quote, a line end or NUL");
     else if (opts->n_na > SV_CSV_MAX_NA || (opts->n_na > 0 && !opts->na))
         st = sv_err_set(err, SV_EINVAL, "at most %d NA strings", SV_CSV_MAX_NA);
     P->sep = sep;
@@ -1258,10 +1264,16 @@ sv_status sv_csv_write(const char *path, const sv_csv_wcol *cols,
                        size_t ncol, size_t nrow, const sv_csv_wopts *opts,
                        const sv_ctx *ctx, sv_err *err)
 {
-    char sep = opts && opts->sep ? opts->sep : SV_CSV_DEFAULT_SEP;
-    const char *na = opts && opts->na ? opts->na : "NA";
-    if (sep == '"' || sep == '\n' || sep == '\r')
-        return sv_err_set(err, SV_EINVAL, "separator must not be a quote or a line end");
+    sv_csv_wopts def;
+    if (!opts) {
+        sv_csv_wopts_default(&def);
+        opts = &def;
+    }
+    char sep = opts->sep;
+    const char *na = opts->na;
+    if (sep == '"' || sep == '\n' || sep == '\r' || sep == '\0')
+        return sv_err_set(err, SV_EINVAL, "separator must not be a quote, a line end or NUL");
+    if (!na) return sv_err_set(err, SV_EINVAL, "the NA string is NULL");
     if (strchr(na, sep) || strchr(na, '"') || strchr(na, '\n') || strchr(na, '\r'))
         return sv_err_set(err, SV_EINVAL, "the NA string must not hold the separator, a quote or a line end");
     for (size_t j = 0; j < ncol; j++)

@@ -91,6 +91,13 @@ static sv_status perm_task(void *ud, size_t task, int worker, sv_err *err)
     return pred_auc(jb, w, &jb->auc[task], err);
 }
 
+void sv_forest_perm_opts_default(sv_forest_perm_opts *o)
+{
+    o->repeats = SV_FOREST_DEFAULT_PERM_REPEATS;
+    o->seed = 0;
+    o->oob = 0;
+}
+
 sv_status sv_forest_importance_permutation(const sv_forest *f,
                                            const double *X, size_t n,
                                            size_t p, const double *y,

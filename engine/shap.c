@@ -1196,3 +1196,10 @@ sv_status sv_shap_interactions(const sv_forest *f, const double *X, size_t n,
     if (n > 0 && (!X || !out)) return sv_err_set(err, SV_EINVAL, "X and out are required");
     return run(f, X, n, NULL, ctx, 1, out, base, err);
 }
+
+void sv_shap_opts_default(sv_shap_opts *opts)
+{
+    opts->algorithm = SV_SHAP_AUTO;
+    opts->background = NULL;
+    opts->n_background = 0;
+}

@@ -186,9 +186,18 @@ static void ldl_inverse(const double *m, size_t p, double *inv, double *col)
     }
 }
 
+void sv_cox_opts_default(sv_cox_opts *opts)
+{
+    opts->ties = SV_TIES_EFRON;
+    opts->max_iter = SV_COX_MAX_ITER;
+    opts->eps = SV_COX_EPS;
+    opts->conf_level = 0.95;
+}
+
 sv_status sv_cox_fit(const double *time, const double *event, const double *X,
                      size_t n, size_t p, const int *strata, int nstrata,
-                     const sv_cox_opts *opts, sv_cox_result *out, sv_err *err)
+                     const sv_cox_opts *opts, const sv_ctx *ctx,
+                     sv_cox_result *out, sv_err *err)
 {
     sv_status st = sv_surv_check(time, event, n, err);
     if (st) return st;
@@ -203,10 +212,23 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
         for (size_t i = 0; i < n; i++)
             if (strata[i] < 0 || strata[i] >= nstrata)
                 return sv_err_set(err, SV_EINVAL, "strata[%zu] code out of range", i + 1);
-    int max_iter = opts && opts->max_iter > 0 ? opts->max_iter : SV_COX_MAX_ITER;
-    double eps = opts && opts->eps > 0 ? opts->eps : SV_COX_EPS;
-    double level = opts && opts->conf_level > 0 && opts->conf_level < 1 ? opts->conf_level : 0.95;
-    int efron = !opts || opts->ties == SV_TIES_EFRON;
+    sv_cox_opts dflt;
+    if (!opts) {
+        sv_cox_opts_default(&dflt);
+        opts = &dflt;
+    }
+    if (opts->max_iter < 1)
+        return sv_err_set(err, SV_EINVAL, "max_iter must be >= 1, got %d", opts->max_iter);
+    if (!(opts->eps > 0 && opts->eps < 1))
+        return sv_err_set(err, SV_EINVAL, "eps must be in (0, 1), got %g", opts->eps);
+    if (!(opts->conf_level > 0 && opts->conf_level < 1))
+        return sv_err_set(err, SV_EINVAL, "conf_level must be in (0, 1), got %g", opts->conf_level);
+    if (opts->ties != SV_TIES_EFRON && opts->ties != SV_TIES_BRESLOW)
+        return sv_err_set(err, SV_EINVAL, "unknown ties method %d", (int)opts->ties);
+    int max_iter = opts->max_iter;
+    double eps = opts->eps;
+    double level = opts->conf_level;
+    int efron = opts->ties == SV_TIES_EFRON;
 
     double events = 0;
     for (size_t i = 0; i < n; i++) events += event[i];
@@ -272,7 +294,7 @@ sv_status sv_cox_fit(const double *time, const double *event, const double *X,
     for (size_t j = 0; j < p; j++) newbeta[j] = beta[j] + step[j];
     int halving = 0, converged = 0, iter;
     for (iter = 1; iter <= max_iter; iter++) {
-        if (opts && sv_ctx_cancelled(opts->ctx)) {
+        if (sv_ctx_cancelled(ctx)) {
             st = sv_err_set(err, SV_EINTR, "interrupted");
             goto done;
         }

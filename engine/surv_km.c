@@ -17,8 +17,13 @@
 
 static double conf_z(double level)
 {
-    if (!(level > 0 && level < 1)) level = SV_KM_CONF_LEVEL_DEFAULT;
     return sv_qnorm(1.0 - (1.0 - level) / 2.0, 1);
+}
+
+void sv_km_opts_default(sv_km_opts *opts)
+{
+    opts->conf_type = SV_CONF_LOG;
+    opts->conf_level = SV_KM_CONF_LEVEL_DEFAULT;
 }
 
 void sv_km_confint(double s, double se, sv_conf_type type, double z,
@@ -84,7 +89,7 @@ void sv_km_fit_sorted(const double *time, const double *event,
                       sv_km *out)
 {
     sv_conf_type type = opts ? opts->conf_type : SV_CONF_LOG;
-    double z = conf_z(opts ? opts->conf_level : 0);
+    double z = conf_z(opts ? opts->conf_level : SV_KM_CONF_LEVEL_DEFAULT);
     double s = 1.0, varhaz = 0.0, at_risk = (double)m, events = 0;
     size_t row = 0, i = 0;
     while (i < m) {
@@ -124,6 +129,10 @@ sv_status sv_km_fit(const double *time, const double *event, size_t n,
 {
     sv_status st = sv_surv_check(time, event, n, err);
     if (st) return st;
+    if (opts && !(opts->conf_level > 0 && opts->conf_level < 1))
+        return sv_err_set(err, SV_EINVAL, "conf_level must be in (0, 1), got %g", opts->conf_level);
+    if (opts && (opts->conf_type < SV_CONF_LOG || opts->conf_type > SV_CONF_PLAIN))
+        return sv_err_set(err, SV_EINVAL, "unknown conf_type %d", (int)opts->conf_type);
     uint32_t *perm = sv_malloc(n ? n : 1, sizeof *perm);
     if (!perm) return sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
     st = sv_surv_order(time, NULL, 0, n, perm, err);

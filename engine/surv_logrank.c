@@ -65,6 +65,11 @@ sv_status sv_surv_quadform(double *V, double *x, int m, double *value,
     return SV_OK;
 }
 
+void sv_logrank_opts_default(sv_logrank_opts *opts)
+{
+    opts->rho = 0;
+}
+
 sv_status sv_logrank(const double *time, const double *event,
                      const int *group, int k, const int *strata, int nstrata,
                      size_t n, const sv_logrank_opts *opts,
@@ -82,6 +87,7 @@ sv_status sv_logrank(const double *time, const double *event,
             return sv_err_set(err, SV_EINVAL, "strata[%zu] code out of range", i + 1);
     }
     double rho = opts ? opts->rho : 0;
+    if (!(rho >= 0)) return sv_err_set(err, SV_EINVAL, "rho must be >= 0, got %g", rho);
     size_t kk = (size_t)k;
     /* Scratch: the sort, per-group at-risk and event counts, the groups
      * touched at the current time. */

@@ -178,9 +178,12 @@ typedef struct sv_csv_wcol {
 } sv_csv_wcol;
 
 typedef struct sv_csv_wopts {
-    char sep;           /* default ',' */
+    char sep;           /* not '"', CR, LF or NUL; default ',' */
     const char *na;     /* written for missing cells; default "NA" */
 } sv_csv_wopts;
+
+/* The defaults above; a NULL opts pointer to sv_csv_write means them. */
+void sv_csv_wopts_default(sv_csv_wopts *opts);
 
 /*
  * Writes ncol columns of nrow rows with a header to `path`, atomically

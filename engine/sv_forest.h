@@ -142,6 +142,9 @@ typedef struct sv_forest_perm_opts {
                          it was out of bag (X, y must be the training data) */
 } sv_forest_perm_opts;
 
+/* SV_FOREST_DEFAULT_PERM_REPEATS repeats, seed 0, not OOB. */
+void sv_forest_perm_opts_default(sv_forest_perm_opts *o);
+
 /*
  * Permutation importance: the drop in AUC when feature j is permuted among
  * the rows, mean[j] and sd[j] (sample SD, 0 when repeats = 1) over repeats.

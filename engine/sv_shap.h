@@ -63,6 +63,10 @@ typedef struct sv_shap_opts {
     size_t n_background;
 } sv_shap_opts;
 
+/* SV_SHAP_AUTO, path-dependent (no background); a NULL opts pointer means
+ * the same. */
+void sv_shap_opts_default(sv_shap_opts *opts);
+
 /*
  * SHAP values of the forest for n rows of X (column-major n x n_features).
  * Outputs: phi (column-major n x n_features, phi[j * n + i]) and *base, the

@@ -66,9 +66,13 @@ typedef enum sv_conf_type {
 #define SV_KM_CONF_LEVEL_DEFAULT 0.95
 
 typedef struct sv_km_opts {
-    sv_conf_type conf_type;
-    double conf_level; /* in (0, 1); 0 means the default 0.95 */
+    sv_conf_type conf_type; /* default SV_CONF_LOG */
+    double conf_level;      /* in (0, 1); default SV_KM_CONF_LEVEL_DEFAULT */
 } sv_km_opts;
+
+/* The defaults (R's survfit): log intervals at 0.95. Every options struct
+ * of the engine has such a function; a NULL opts pointer means them. */
+void sv_km_opts_default(sv_km_opts *opts);
 
 /*
  * One Kaplan-Meier curve. The arrays are caller-owned with room for n
@@ -140,8 +144,11 @@ void sv_km_rmst(const sv_km *km, double tau, double *rmst, double *se);
 #define SV_PAIRWISE_MAX_GROUPS 100
 
 typedef struct sv_logrank_opts {
-    double rho; /* weights S(t-)^rho, S the pooled KM within the stratum */
+    double rho; /* weights S(t-)^rho, S the pooled KM within the stratum;
+                   >= 0, default 0 (the log-rank test) */
 } sv_logrank_opts;
+
+void sv_logrank_opts_default(sv_logrank_opts *opts);
 
 typedef struct sv_logrank_result {
     double chisq, p;
@@ -193,13 +200,14 @@ typedef enum sv_cox_ties { SV_TIES_EFRON = 0, SV_TIES_BRESLOW = 1 } sv_cox_ties;
 #define SV_COX_TOLER_INF 3.1622776601683795e-05
 
 typedef struct sv_cox_opts {
-    sv_cox_ties ties;
-    int max_iter;      /* 0 = SV_COX_MAX_ITER */
-    double eps;        /* 0 = SV_COX_EPS */
-    double conf_level; /* 0 = 0.95 */
-    const sv_ctx *ctx; /* may be NULL; its cancel flag is checked at every
-                          Newton step (SV_EINTR) */
+    sv_cox_ties ties;  /* default SV_TIES_EFRON */
+    int max_iter;      /* >= 1; default SV_COX_MAX_ITER */
+    double eps;        /* > 0; default SV_COX_EPS */
+    double conf_level; /* in (0, 1); default 0.95 */
 } sv_cox_opts;
+
+/* The defaults of R's coxph / coxph.control. */
+void sv_cox_opts_default(sv_cox_opts *opts);
 
 /* Caller-owned arrays: p or p*p entries. NaN where R reports NA. */
 typedef struct sv_cox_result {
@@ -226,11 +234,15 @@ typedef struct sv_cox_result {
  * max_iter iterations), R's Cholesky tolerance for collinear columns
  * (their coefficients are NaN and flagged in `aliased`) and R's test for
  * coefficients that may be infinite (flagged in `infinite`).
- * X is n x p column-major. Returns SV_ENUM only for numerical overflow.
+ * X is n x p column-major. opts NULL means sv_cox_opts_default; options
+ * out of range are SV_EINVAL. ctx may be NULL; its cancel flag is checked
+ * at every Newton step (SV_EINTR). Returns SV_ENUM only for numerical
+ * overflow.
  */
 sv_status sv_cox_fit(const double *time, const double *event, const double *X,
                      size_t n, size_t p, const int *strata, int nstrata,
-                     const sv_cox_opts *opts, sv_cox_result *out, sv_err *err);
+                     const sv_cox_opts *opts, const sv_ctx *ctx,
+                     sv_cox_result *out, sv_err *err);
 
 /*
  * The warnings of a Cox fit of p columns, worded as R's coxph where R has

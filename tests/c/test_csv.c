@@ -644,7 +644,9 @@ static void test_round_trip(void **state)
 
     /* A semicolon file with a custom NA string reads back with the same
      * options. */
-    sv_csv_wopts wo = {.sep = ';', .na = "."};
+    sv_csv_wopts wo;
+    sv_csv_wopts_default(&wo);
+    wo.sep = ';', wo.na = ".";
     assert_int_equal(sv_csv_write(path, cols, 3, N, &wo, NULL, &err), SV_OK);
     const char *na[] = {"."};
     sv_csv_opts o;

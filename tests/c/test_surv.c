@@ -49,7 +49,8 @@ static void test_km_six_by_hand(void **state)
     double buf[8 * 6];
     sv_km km = {0, buf, buf + 6, buf + 12, buf + 18, buf + 24, buf + 30, buf + 36, buf + 42,
                 0, 0, 0, 0, 0};
-    sv_km_opts o = {SV_CONF_LOG, 0.95};
+    sv_km_opts o;
+    sv_km_opts_default(&o);
     sv_err err;
     assert_int_equal(sv_km_fit(T6, E6, 6, &o, &km, &err), SV_OK);
     assert_int_equal(km.nrow, 6);
@@ -105,7 +106,8 @@ static void test_logrank_six_by_hand(void **state)
     (void)state;
     double buf[8];
     sv_logrank_result r = {0, 0, 0, buf, buf + 2, buf + 4};
-    sv_logrank_opts o = {0};
+    sv_logrank_opts o;
+    sv_logrank_opts_default(&o);
     sv_err err;
     assert_int_equal(sv_logrank(T6, E6, G6, 2, NULL, 0, 6, &o, &r, &err), SV_OK);
     assert_rel(r.observed[0], 2, 0);
@@ -169,9 +171,10 @@ static void test_cox_three_by_hand(void **state)
     memset(&r, 0, sizeof r);
     r.coef = &coef, r.se = &se, r.hr = &hr, r.hr_lo = &lo, r.hr_hi = &hi, r.z = &z, r.p = &p;
     r.var = &var, r.aliased = &aliased, r.infinite = &infinite;
-    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, NULL};
+    sv_cox_opts o;
+    sv_cox_opts_default(&o);
     sv_err err;
-    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, &r, &err), SV_OK);
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, NULL, &r, &err), SV_OK);
     assert_true(r.converged);
     assert_rel(coef, -log(2.0) / 2, 1e-9);
     assert_rel(var, 1 + 3 / (2 * sqrt(2.0)), 1e-9);
@@ -185,8 +188,16 @@ static void test_cox_three_by_hand(void **state)
     /* a raised cancel flag stops the iteration with SV_EINTR */
     int cancel = 1;
     sv_ctx ctx = {.cancel = &cancel};
-    o.ctx = &ctx;
-    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, &r, &err), SV_EINTR);
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, &ctx, &r, &err), SV_EINTR);
+    /* options out of range are refused, never silently replaced */
+    o.max_iter = 0;
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, NULL, &r, &err), SV_EINVAL);
+    sv_cox_opts_default(&o);
+    o.conf_level = 0;
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, &o, NULL, &r, &err), SV_EINVAL);
+    sv_cox_opts_default(&o);
+    /* NULL options are the defaults */
+    assert_int_equal(sv_cox_fit(t, e, X, 3, 1, NULL, 0, NULL, NULL, &r, &err), SV_OK);
 }
 
 /* The O(n log n) counts equal an O(n^2) count of R's definition on
@@ -313,7 +324,8 @@ static void test_pairwise_gbsg_grade(void **state)
     for (int m = 0; m < 2; m++) {
         double chisq[3], p[3], padj[3];
         sv_err err;
-        sv_logrank_opts o = {0};
+        sv_logrank_opts o;
+    sv_logrank_opts_default(&o);
         assert_int_equal(sv_logrank_pairwise(t, e, codes, 3, NULL, 0, g.nrow, &o, methods[m],
                                              chisq, p, padj, &err),
                          SV_OK);
@@ -368,9 +380,10 @@ static void test_cox_warnings_as_r(void **state)
     sv_cox_result r = {.coef = buf, .se = buf + 2, .hr = buf + 4, .hr_lo = buf + 6,
                        .hr_hi = buf + 8, .z = buf + 10, .p = buf + 12, .var = buf + 14,
                        .aliased = flags, .infinite = flags + 2, .lp = buf + 18};
-    sv_cox_opts o = {SV_TIES_EFRON, 0, 0, 0, NULL};
+    sv_cox_opts o;
+    sv_cox_opts_default(&o);
     sv_err err;
-    assert_int_equal(sv_cox_fit(t, e, X, 8, 2, NULL, 0, &o, &r, &err), SV_OK);
+    assert_int_equal(sv_cox_fit(t, e, X, 8, 2, NULL, 0, &o, NULL, &r, &err), SV_OK);
     const char *names[2] = {"x", "z"};
     char *w[SV_COX_MAX_WARNINGS];
     int nw = sv_cox_warnings(&r, 2, names, w);
@@ -399,7 +412,7 @@ static void test_cox_warnings_as_r(void **state)
                        .hr_hi = big + 16, .z = big + 20, .p = big + 24, .var = big + 28,
                        .aliased = fl, .infinite = fl + 4, .lp = big + 44};
     assert_int_equal(sv_cox_fit(fx_col(&g, "rfstime"), fx_col(&g, "status"), A, n, 4, NULL, 0, &o,
-                                &a, &err),
+                                NULL, &a, &err),
                      SV_OK);
     const char *an[4] = {"age", "size", "agesize", "nodes"};
     char expect[256] = "X matrix deemed to be singular; NA coefficient for variable(s) ";

@@ -68,7 +68,13 @@ local catalogue = {
      f:predict({{1, 2, 3}}) end, "X has 3 columns, the forest was trained on 2"},
   {"E-SHAP-NAN", function()
      local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
-     sv.shap.tree(f, {{0 / 0, 1}}) end, "row 1, column 1 is NaN"},
+     sv.shap.tree(f, {{0 / 0, 1}}) end, "bad argument #2 to 'tree' (NaN at row 1, column 1)"},
+  {"E-FOREST-CLOSED", function()
+     local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
+     f:close()
+     local ok, err = pcall(sv.shap.tree, f, X6)
+     assert(not ok and err:find("(forest is closed)", 1, true), "shap.tree: " .. tostring(err))
+     f:predict(X6) end, "calling 'predict' on bad self (forest is closed)"},
   {"E-Y-NAN", function() sv.forest.train(X6, {0, 0 / 0, 0, 1, 1, 1}) end, "y must hold 0 or 1, element 2"},
   {"E-Y-NOT-BINARY", function() sv.forest.train(X6, {0, 2, 0, 1, 1, 1}) end, "element 2 is 2.0"},
   {"E-Y-LENGTH", function() sv.forest.train(X6, {0, 1}) end, "y has 2 values, X has 6 rows"},

@@ -260,11 +260,11 @@ end)
 T.test("argument errors name the function and the argument", function()
   T.raises(function() sv.shap.tree(f, X, {treads = 1}) end, "unknown option 'treads' to shap.tree")
   T.raises(function() sv.shap.tree(f, X, {algorithm = "fast"}) end, "bad option 'algorithm'")
-  T.raises(function() sv.shap.tree(f, {{1, 2, 3}}) end, "X has 3 columns, the forest has 8 features")
+  T.raises(function() sv.shap.tree(f, {{1, 2, 3}}) end, "X has 3 columns, the forest was trained on 8")
   local bad = {}
   for j = 1, p do bad[j] = 1 end
   bad[3] = 0 / 0
-  T.raises(function() sv.shap.tree(f, {bad}) end, "row 1, column 3 is NaN")
+  T.raises(function() sv.shap.tree(f, {bad}) end, "NaN at row 1, column 3")
   T.raises(function() sv.shap.tree(f, X, {background = {{1, 2}}}) end, "bad option 'background'")
   T.raises(function() sv.shap.tree(X, X) end, "Forest expected")
   T.raises(function() sv.shap.interactions(f, X, {background = X}) end, "unknown option 'background'")
