@@ -577,11 +577,11 @@ static sv_status check_finite(const double *X, size_t n, size_t p, sv_err *err)
     return SV_OK;
 }
 
-static sv_status check_opts(const sv_forest_opts *o, size_t p, sv_err *err)
+sv_status sv_forest_check_opts(const sv_forest_opts *o, size_t p, int as_trained, sv_err *err)
 {
     if (o->n_trees < 1)
         return sv_err_set(err, SV_EINVAL, "trees must be >= 1, got %d", (int)o->n_trees);
-    if (o->mtry < 0 || (size_t)o->mtry > p)
+    if (o->mtry < (as_trained ? 1 : 0) || (size_t)o->mtry > p)
         return sv_err_set(err, SV_EINVAL, "mtry must be in [1, %zu], got %d", p, (int)o->mtry);
     if (o->min_leaf < 1)
         return sv_err_set(err, SV_EINVAL, "min_leaf must be >= 1, got %d", (int)o->min_leaf);
@@ -594,7 +594,10 @@ static sv_status check_opts(const sv_forest_opts *o, size_t p, sv_err *err)
     if (!(o->sample_fraction > 0.0 && o->sample_fraction <= 1.0))
         return sv_err_set(err, SV_EINVAL, "sample_fraction must be in (0, 1], got %g",
                           o->sample_fraction);
-    if (o->class_weight == SV_FOREST_CW_GIVEN &&
+    if (o->class_weight != SV_FOREST_CW_NONE && o->class_weight != SV_FOREST_CW_BALANCED &&
+        o->class_weight != SV_FOREST_CW_GIVEN)
+        return sv_err_set(err, SV_EINVAL, "unknown class_weight %d", (int)o->class_weight);
+    if ((as_trained || o->class_weight == SV_FOREST_CW_GIVEN) &&
         !(o->class_weights[0] > 0 && o->class_weights[1] > 0 &&
           isfinite(o->class_weights[0]) && isfinite(o->class_weights[1])))
         return sv_err_set(err, SV_EINVAL, "class weights must be finite and > 0");
@@ -655,7 +658,7 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
     if (p == 0) return sv_err_set(err, SV_EINVAL, "X has no columns");
     if (n > 0x7fffffffu / 2 || p > 0x7fffffffu)
         return sv_err_set(err, SV_EINVAL, "X is too large (%zu x %zu)", n, p);
-    sv_status st = check_opts(opts, p, err);
+    sv_status st = sv_forest_check_opts(opts, p, 0, err);
     if (st != SV_OK) return st;
     st = check_finite(X, n, p, err);
     if (st != SV_OK) return st;

@@ -309,6 +309,13 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
     o->criterion = (sv_forest_criterion)crit;
     o->bootstrap = (int)boot;
     o->class_weight = (sv_forest_class_weight)cw;
+    {
+        /* the checker training uses: a checksum-valid file with absurd
+         * options (mtry -7, a NaN sample fraction) is refused */
+        sv_err oe;
+        if (sv_forest_check_opts(o, p, 1, &oe) != SV_OK)
+            BAD("invalid training options: %s", oe.msg);
+    }
 
     /* every feature name takes at least 4 bytes, every tree 4 + NODE_BYTES */
     if ((uint64_t)p * 4 > r.len - r.pos) BAD("truncated feature names");

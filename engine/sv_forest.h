@@ -93,6 +93,15 @@ typedef struct sv_forest {
 } sv_forest;
 
 /*
+ * The one checker of training options, for p features: used by
+ * sv_forest_train on the options it is given (mtry 0 = default, class
+ * weights checked when GIVEN) and by the loader on the options a model file
+ * stores (as_trained = 1: mtry resolved to [1, p], the resolved class
+ * weights finite and > 0 whatever the mode). The message names the option.
+ */
+sv_status sv_forest_check_opts(const sv_forest_opts *o, size_t p, int as_trained, sv_err *err);
+
+/*
  * Trains a forest on X (n x p, column-major, finite), y (n values in {0,1},
  * both present). names: p strings copied into the forest, or NULL. The
  * result (*out) is freed with sv_forest_free. Trees are grown in parallel

@@ -277,6 +277,79 @@ static void test_loader_refuses_damage(void **state)
     sv_forest_free(f);
 }
 
+static void put32(unsigned char *b, uint32_t v)
+{
+    for (int k = 0; k < 4; k++) b[k] = (unsigned char)(v >> (8 * k));
+}
+
+static void put64d(unsigned char *b, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    for (int k = 0; k < 8; k++) b[k] = (unsigned char)(v >> (8 * k));
+}
+
+/* Regression: a checksum-valid model file with absurd training options
+ * (mtry -7, a NaN sample fraction, a negative class weight, max_depth -1)
+ * loaded, predicted and saved again. The loader now runs the checker
+ * training uses (docs/errors.md E-MODEL-OPTIONS): each damaged option is
+ * refused with a message naming it. Option offsets (docs/forest.md): the
+ * payload starts at 24 with n_trees, n_features, then mtry at 32,
+ * min_leaf 36, min_split 40, max_depth 44, criterion 48, bootstrap 52,
+ * sample_fraction 56, class_weight 64, w0 68, w1 76. */
+static void test_loader_refuses_absurd_options(void **state)
+{
+    (void)state;
+    enum { N = 40, P = 3 };
+    double X[N * P], y[N];
+    make_data(N, P, X, y, 9);
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = 2;
+    sv_forest *f = train(X, N, P, y, &o, 1);
+    unsigned char *buf;
+    size_t len;
+    sv_err err;
+    assert_int_equal(sv_forest_save_mem(f, &buf, &len, &err), SV_OK);
+    unsigned char *copy = malloc(len);
+    assert_non_null(copy);
+    sv_forest *g = NULL;
+    static const struct {
+        size_t off;
+        int is_double;
+        double v;
+        const char *msg;
+    } cases[] = {
+        {32, 0, -7, "mtry must be in [1, 3], got -7"},
+        {32, 0, 0, "mtry must be in [1, 3], got 0"},
+        {32, 0, 4, "mtry must be in [1, 3], got 4"},
+        {36, 0, 0, "min_leaf must be >= 1, got 0"},
+        {40, 0, 1, "min_split must be >= 2, got 1"},
+        {44, 0, -1, "max_depth must be >= 0, got -1"},
+        {56, 1, NAN, "sample_fraction must be in (0, 1], got nan"},
+        {56, 1, 1.5, "sample_fraction must be in (0, 1], got 1.5"},
+        {68, 1, -2, "class weights must be finite and > 0"},
+        {76, 1, INFINITY, "class weights must be finite and > 0"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        memcpy(copy, buf, len);
+        if (cases[k].is_double) put64d(copy + cases[k].off, cases[k].v);
+        else put32(copy + cases[k].off, (uint32_t)(int32_t)cases[k].v);
+        rehash(copy, len);
+        assert_int_equal(sv_forest_load_mem(copy, len, &g, &err), SV_EFORMAT);
+        assert_null(g);
+        assert_non_null(strstr(err.msg, "invalid training options: "));
+        if (!strstr(err.msg, cases[k].msg)) fail_msg("case %zu: got '%s'", k, err.msg);
+    }
+    /* the untouched file (mtry 1 = floor(sqrt(3)), weights 1, 1) loads */
+    assert_int_equal(sv_forest_load_mem(buf, len, &g, &err), SV_OK);
+    assert_int_equal(g->opts.mtry, 1);
+    sv_forest_free(g);
+    free(copy);
+    free(buf);
+    sv_forest_free(f);
+}
+
 /* Bad input is refused with a message, never trained on. */
 static void test_bad_input(void **state)
 {
@@ -313,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_splits_are_best_by_brute_force),
         cmocka_unit_test(test_threads_bitwise_identical),
         cmocka_unit_test(test_loader_refuses_damage),
+        cmocka_unit_test(test_loader_refuses_absurd_options),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

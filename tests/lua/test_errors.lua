@@ -161,6 +161,13 @@ do
   f:save(good_path)
   local good = T.read_file(good_path)
   local function damaged(name, bytes) return csv(name, bytes) end
+  -- the FNV-1a 64 trailer over everything before it (docs/forest.md);
+  -- Lua's integers wrap modulo 2^64 as the hash needs
+  local function rechecksum(bytes)
+    local h = 0xcbf29ce484222325
+    for i = 1, #bytes - 8 do h = (h ~ bytes:byte(i)) * 0x100000001b3 end
+    return bytes:sub(1, #bytes - 8) .. string.pack("<i8", h)
+  end
   local flipped = good:sub(1, 100) .. string.char(good:byte(101) ~ 1) .. good:sub(102)
   for _, e in ipairs({
     {"E-MODEL-TRUNCATED", function() sv.forest.load(damaged("trunc.bin", good:sub(1, #good - 10))) end,
@@ -170,6 +177,14 @@ do
      "checksum mismatch: the file is damaged"},
     {"E-MODEL-VERSION", function() sv.forest.load(damaged("v2.bin", good:sub(1, 8) .. "\2" .. good:sub(10))) end,
      "unsupported format version 2"},
+    -- mtry (payload offset 8, file offset 32) set to -7 and the checksum
+    -- recomputed: the file is intact but its options are absurd
+    {"E-MODEL-OPTIONS", function()
+      sv.forest.load(damaged("mtry.bin", rechecksum(good:sub(1, 32) .. string.pack("<i4", -7) .. good:sub(37))))
+    end, "refused: invalid training options: mtry must be in [1, 2], got -7"},
+    {"E-MODEL-OPTIONS", function()
+      sv.forest.load(damaged("frac.bin", rechecksum(good:sub(1, 56) .. string.pack("<d", 0 / 0) .. good:sub(65))))
+    end, "refused: invalid training options: sample_fraction must be in (0, 1]"},
   }) do catalogue[#catalogue + 1] = e end
 end
 
