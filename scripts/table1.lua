@@ -260,7 +260,16 @@ local function continuous_test(samples, normal)
 end
 
 local OPTS = {by = 1, vars = 1, groups = 1, overall = 1, p = 1, test = 1, digits = 1, pct_digits = 1,
-              skew = 1, missing = 1, group_labels = 1, title = 1}
+              skew = 1, missing = 1, group_labels = 1, title = 1, other = 1}
+
+-- Stands for every value outside a variable's declared levels when the
+-- caller asks for an "other" row.
+local OTHER = setmetatable({}, {__tostring = function() return "Other" end})
+
+local function show_value(x)
+  if math.type(x) == "float" and x == math.floor(x) then return string.format("%d", x) end
+  return tostring(x)
+end
 
 --- sv.table1(data, opts) -> {columns=, rows=, tests=, notes=}
 function M.build(data, opts)
@@ -345,10 +354,49 @@ function M.build(data, opts)
 
     if kind == "categorical" then
       local levels = v.levels
+      local other_label
       if not levels then
         levels = {}
         for x in pairs(distinct) do levels[#levels + 1] = x end
         table.sort(levels, level_less)
+      else
+        -- A value outside the declared levels is never dropped: an error
+        -- naming it, or (other = true / "label") one more row counting
+        -- every such value.
+        local declared, outside, n_out = {}, {}, 0
+        for _, lv in ipairs(levels) do declared[lv] = true end
+        for x in pairs(distinct) do
+          if not declared[x] then outside[#outside + 1] = x; n_out = n_out + 1 end
+        end
+        if n_out > 0 then
+          local other = v.other
+          if other == nil then other = opts.other end
+          if not other then
+            table.sort(outside, level_less)
+            local shown, count = {}, 0
+            for i = 1, n do if not is_missing(col[i]) and not declared[col[i]] then count = count + 1 end end
+            for a, x in ipairs(outside) do
+              if a > 5 then shown[#shown + 1] = "..."; break end
+              shown[#shown + 1] = ("'%s'"):format(show_value(x))
+            end
+            local lv_names = {}
+            for a, lv in ipairs(levels) do lv_names[a] = show_value(lv) end
+            error(("table1: variable '%s' has value%s %s (%d row%s) not in its levels (%s); add %s to levels or " ..
+              "ask for an \"Other\" row (option other = true)"):format(v.name, n_out == 1 and "" or "s",
+              table.concat(shown, ", "), count, count == 1 and "" or "s", table.concat(lv_names, ", "),
+              n_out == 1 and "it" or "them"), 2)
+          end
+          other_label = type(other) == "string" and other or "Other"
+          local function fold(smp)
+            for a = 1, #smp do if not declared[smp[a]] then smp[a] = OTHER end end
+          end
+          for k = 1, G do fold(samples[k]) end
+          fold(all)
+          local with_other = {}
+          for a, lv in ipairs(levels) do with_other[a] = lv end
+          with_other[#with_other + 1] = OTHER
+          levels = with_other
+        end
       end
       if show_p then rec = categorical_test(samples, levels, v.test) end
       add_row(label .. ", n (%)", blank_cells(), rec and M.format_p(rec.p), rec and rec.test)
@@ -361,8 +409,7 @@ function M.build(data, opts)
         local cells = {}
         for k = 1, G do cells[#cells + 1] = n_pct(samples[k], lv) end
         if show_overall then cells[#cells + 1] = n_pct(all, lv) end
-        local name = (v.level_labels and v.level_labels[lv]) or
-          (math.type(lv) == "float" and lv == math.floor(lv) and string.format("%d", lv)) or tostring(lv)
+        local name = lv == OTHER and other_label or (v.level_labels and v.level_labels[lv]) or show_value(lv)
         add_row("  " .. name, cells)
       end
     else

@@ -274,6 +274,12 @@ local function imputed(spec, data)
   return sv.encode.fit_imputer(d):apply(d)
 end
 
+T.test("E-TABLE1-LEVEL: a value outside table1's levels is an error, never dropped", function()
+  T.raises(function() sv.table1({her2 = {"positive", "negative", "low", "negative"}},
+    {vars = {{name = "her2", levels = {"positive", "low", "zero"}}}}) end,
+    "table1: variable 'her2' has value 'negative' (2 rows) not in its levels (positive, low, zero)")
+end)
+
 T.test("E-ENC-LINE: a data error names the physical line under a multi-line header, and the patient", function()
   local path = csv("c2.csv", 'ID,"HER2\nstatus"\nP1,pos\n"Breast_\nMRI_029",3\n')
   local e = sv.encode.check({centre = "Siemens", id = "ID", features = {{name = "x", column = "ID", kind = "onehot",

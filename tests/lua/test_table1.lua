@@ -147,4 +147,68 @@ T.test("the result is a table sv.report can write", function()
   T.ok(csv:find("Characteristic,No therapy (n = 440)", 1, true), csv:sub(1, 80))
 end)
 
+-- Issue 13: sv.table1 silently dropped values outside `levels` (two HER2
+-- "negative" patients vanished). Counts per level, the "Other" row and the
+-- missing row are compared with R's table(useNA = "ifany")
+-- (tests/oracle/table1_r.R on tests/fixtures/table1/levels_missing.csv).
+local LM = {}
+for line in io.lines(T.root .. "/tests/fixtures/table1/levels_missing_r.csv") do
+  local var, lv, g, val = line:match("^([^,]*),([^,]*),([^,]*),([^,]*)$")
+  if var ~= "variable" then LM[var .. "/" .. lv .. "/" .. g] = tonumber(val) end
+end
+local lmd = sv.read_csv(T.root .. "/tests/fixtures/table1/levels_missing.csv")
+
+T.test("a value outside levels is an error naming the variable and the value", function()
+  local err = T.raises(function()
+    sv.table1(lmd, {by = "set", vars = {{name = "her2", type = "categorical", levels = {"positive", "low", "zero"}}}})
+  end, "table1: variable 'her2' has value 'negative'")
+  T.ok(err:find(("(%d rows)"):format(LM["her2/negative/Overall"]), 1, true), err)
+  T.ok(err:find("other = true", 1, true), err)
+  T.raises(function() sv.table1({g = {1, 2, 3, 3}}, {vars = {{name = "g", levels = {1, 2}}}}) end,
+    "value '3' (2 rows)")
+end)
+
+T.test("other = true counts every value outside levels in an Other row (R's table, useNA)", function()
+  local t = sv.table1(lmd, {by = "set", groups = {"Training", "Test"}, vars = {
+    {name = "her2", type = "categorical", levels = {"positive", "low", "zero"}, other = true},
+    {name = "grade", type = "categorical"}}})
+  local function count(cell) return tonumber(cell:match("^(%d+)")) end
+  local col = {Training = 2, Test = 3, Overall = 4}
+  for _, g in ipairs({"Training", "Test", "Overall"}) do
+    local nonmiss = 0
+    for _, lv in ipairs({"positive", "low", "zero", "negative"}) do nonmiss = nonmiss + LM["her2/" .. lv .. "/" .. g] end
+    for _, lv in ipairs({"positive", "low", "zero"}) do
+      local cell = row_of(t, "  " .. lv)[col[g]]
+      T.eq(count(cell), LM["her2/" .. lv .. "/" .. g], lv .. " " .. g)
+      T.eq(cell:match("%((.-)%)"), ("%.1f"):format(100 * LM["her2/" .. lv .. "/" .. g] / nonmiss))
+    end
+    T.eq(count(row_of(t, "  Other")[col[g]]), LM["her2/negative/" .. g], "Other " .. g)
+  end
+  -- the missing rows: R's <NA> counts, per set and overall (the first
+  -- "Missing, n" row is her2's, the second grade's)
+  local miss = {}
+  for _, r in ipairs(t.rows) do if r[1] == "  Missing, n" then miss[#miss + 1] = r end end
+  T.eq(#miss, 2)
+  for k, v in ipairs({"her2", "grade"}) do
+    for _, g in ipairs({"Training", "Test", "Overall"}) do
+      T.eq(tonumber(miss[k][col[g]]), LM[v .. "/<NA>/" .. g], v .. " missing " .. g)
+    end
+  end
+  for _, lv in ipairs({"1", "2", "3"}) do
+    for _, g in ipairs({"Training", "Test", "Overall"}) do
+      T.eq(count(row_of(t, "  " .. lv)[col[g]]), LM["grade/" .. lv .. "/" .. g])
+    end
+  end
+  -- the test sees the Other level as R's table on the folded values does
+  local rec = t.tests.her2
+  local want = rec.test == "Fisher" and LM["her2_other/fisher/p"] or LM["her2_other/chisq/p"]
+  T.rel(rec.p, want, 1e-6)
+  -- a label for the row, per variable or for all
+  t = sv.table1(lmd, {vars = {{name = "her2", type = "categorical", levels = {"positive", "low", "zero"},
+    other = "negative or other"}}})
+  T.eq(count(row_of(t, "  negative or other")[2]), LM["her2/negative/Overall"])
+  t = sv.table1(lmd, {other = true, vars = {{name = "her2", levels = {"positive", "low", "zero"}}}})
+  T.eq(count(row_of(t, "  Other")[2]), LM["her2/negative/Overall"])
+end)
+
 T.done()

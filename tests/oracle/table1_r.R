@@ -41,3 +41,30 @@ small <- d[1:40, ]
 f <- fisher.test(table(small$grade, small$hormon)); add("grade_small", "grade", "fisher", f$p.value, NA)
 out <- do.call(rbind, rows)
 write.csv(out, "tests/fixtures/table1/gbsg_table1.csv", row.names = FALSE, quote = FALSE)
+
+# Levels and missing values (tests/fixtures/table1/levels_missing.csv, a
+# hand-made cohort): R's counts with table(useNA = "ifany") per set and
+# overall, where her2 has a value ("negative") outside the declared levels
+# and missing values; and the test on her2 with that value as an "Other"
+# level. Writes tests/fixtures/table1/levels_missing_r.csv.
+m <- read.csv("tests/fixtures/table1/levels_missing.csv", na.strings = "NA")
+lm_rows <- list()
+put <- function(variable, level, group, value) {
+  lm_rows[[length(lm_rows) + 1]] <<- data.frame(variable = variable, level = level, group = group,
+                                                value = sprintf("%.17g", value))
+}
+for (v in c("her2", "grade")) {
+  x <- m[[v]]
+  tab <- table(x, m$set, useNA = "ifany")
+  rn <- rownames(tab); cn <- colnames(tab)
+  for (a in seq_along(rn)) for (b in seq_along(cn)) {
+    put(v, ifelse(is.na(rn[a]), "<NA>", rn[a]), ifelse(is.na(cn[b]), "<NA>", cn[b]), tab[a, b])
+  }
+  all <- table(x, useNA = "ifany")
+  for (a in seq_along(all)) put(v, ifelse(is.na(names(all)[a]), "<NA>", names(all)[a]), "Overall", all[[a]])
+}
+her2 <- ifelse(m$her2 %in% c("positive", "low", "zero"), m$her2, ifelse(is.na(m$her2), NA, "Other"))
+tab <- table(her2, m$set)
+put("her2_other", "chisq", "p", suppressWarnings(chisq.test(tab))$p.value)
+put("her2_other", "fisher", "p", fisher.test(tab)$p.value)
+write.csv(do.call(rbind, lm_rows), "tests/fixtures/table1/levels_missing_r.csv", row.names = FALSE, quote = FALSE)
