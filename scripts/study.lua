@@ -38,7 +38,8 @@ local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1,
   table1 = 1, methods = 1, out = 1, kind = 1}
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
 local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
-local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1}
+local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
+  population = 1, groups = 1}
 
 local function spec_error(path, fmt, ...)
   error(("study: %s: " .. fmt):format(path or "spec", ...), 0)
@@ -119,7 +120,7 @@ function M.spec(s)
   local tr = spec.split.train
   if type(tr) ~= "number" or tr <= 0 or tr >= 1 then spec_error(path, "split.train must be in (0, 1)") end
   spec.model = merge(M.defaults.model, s.model)
-  spec.selection = merge(M.defaults.selection, s.selection)
+  spec.selection = s.selection ~= false and merge(M.defaults.selection, s.selection) or false
   spec.quick = merge(M.defaults.quick, s.quick)
   spec.min_per_class = s.min_per_class or M.defaults.min_per_class
   spec.dependence = s.dependence or M.defaults.dependence
@@ -163,6 +164,10 @@ function M.spec(s)
     if type(s.survival.time) ~= "string" or type(s.survival.event) ~= "string" then
       spec_error(path, "survival.time and survival.event must name encoded outcomes")
     end
+    local pop = s.survival.population
+    if pop ~= nil and pop ~= "task" and pop ~= "all" then
+      spec_error(path, "survival.population must be \"task\" or \"all\", got %s", tostring(pop))
+    end
   end
   return spec
 end
@@ -178,21 +183,16 @@ function M.load_centre(c)
     error("bad argument #1 to 'study.load_centre' ({name =, data = path, encoding = path [, id =]} expected)", 2)
   end
   local enc = sv.encode.load(c.encoding)
-  local frame = sv.read_csv(c.data)
-  local d = sv.encode.apply(enc, frame)
-  local ids = {}
-  if c.id then
-    if not frame:has(c.id) then
-      error(("study: centre '%s' (%s): the id column '%s' is not in the data"):format(
-        c.name or enc.centre, c.data, c.id), 0)
-    end
-    local col = frame:col(c.id)
-    for i = 1, d.n do ids[i] = tostring(col[i]) end
-  else
-    for i = 1, d.n do ids[i] = tostring(i) end
+  -- errors name the centre, the file and line, the patient and the column
+  local d = sv.encode.apply(enc, sv.read_csv(c.data), {id = c.id, file = c.data})
+  -- ids are indexed by the row in the file, as d.rows
+  local ids = d.ids
+  if not ids then
+    ids = {}
+    for i = 1, d.n do ids[d.rows[i]] = tostring(d.rows[i]) end
   end
   return {name = c.name or enc.centre or c.data, label = enc.centre or c.name, d = d, enc = enc, ids = ids,
-          data = c.data, encoding = c.encoding}
+          data = c.data, encoding = c.encoding, filtered = d.filter and d.filter.dropped or 0}
 end
 
 --- sv.study.load_centres(spec) -> dev, externals
@@ -274,14 +274,15 @@ local function outcome_levels(d, name)
   if c.kind == "category" then
     for i = 1, d.n do out[i] = v[i] or nil end
     return out, c.level_names
-  elseif c.kind == "binary" then
+  elseif c.kind == "binary" or (c.kind == "derived" and c.binary) then
     for i = 1, d.n do
       local x = v[i]
       if not isnan(x) then out[i] = x == 1 and "yes" or "no" end
     end
     return out, {"no", "yes"}
   end
-  error(("outcome '%s' is %s; a binary task needs a binary or category outcome"):format(name, c.kind), 0)
+  error(("outcome '%s' is %s; a binary task needs a binary or category outcome (or a derived one with binary = true)")
+    :format(name, c.kind == "derived" and "a derived number" or c.kind), 0)
 end
 
 --- sv.study.labels(d, task) -> rows, y, counts
@@ -353,20 +354,21 @@ function M.patients(ctx)
   check_ctx(ctx, "patients")
   local task = ctx.task
   local rows, y, counts = M.labels(ctx.dev.d, task)
-  counts.centre = ctx.dev.name
+  counts.centre, counts.filtered = ctx.dev.name, ctx.dev.filtered
   ctx.counts = {counts}
   ctx.dev_task = {d = sv.encode.subset(ctx.dev.d, rows), y = y, ids = ctx.dev.ids}
   ctx.ext_task = {}
   for _, e in ipairs(ctx.externals) do
     local r, ye, ce = M.labels(e.d, task)
-    ce.centre = e.name
+    ce.centre, ce.filtered = e.name, e.filtered
     ctx.counts[#ctx.counts + 1] = ce
     ctx.ext_task[#ctx.ext_task + 1] = {centre = e, d = sv.encode.subset(e.d, r), y = ye}
   end
   ctx.report:table(ctx.counts, {name = task.id .. "_patients",
-    columns = {"centre", "n", "missing", "other", "used", "positive"},
-    caption = ("Patients by centre: n in the file; missing = outcome '%s' missing (left out); other = " ..
-               "a level outside this task; used = in this task; positive = of them, positive"):format(task.outcome)})
+    columns = {"centre", "filtered", "n", "missing", "other", "used", "positive"},
+    caption = ("Patients by centre: filtered = rows the encoding's keep filter left out; n = rows kept; " ..
+               "missing = outcome '%s' missing (left out); other = a level outside this task; " ..
+               "used = in this task; positive = of them, positive"):format(task.outcome)})
   local pos, neg = count_classes(y)
   local min = ctx.spec.min_per_class
   if #y == 0 then
@@ -403,7 +405,7 @@ function M.split(ctx)
       local set = make_set(name, e.d, e.y, e.centre.ids)
       local pos, neg = count_classes(e.y)
       set.two_classes = pos > 0 and neg > 0
-      set.centre = e.centre.name
+      set.centre, set.external = e.centre.name, e.centre
       ctx.sets[#ctx.sets + 1] = set
     else
       ctx.notes[#ctx.notes + 1] = ("centre '%s' has no patients in this task: not a test set"):format(e.centre.name)
@@ -476,6 +478,10 @@ function M.select(ctx)
   need(ctx, "train", "split", "select")
   need(ctx, "forest", "tune", "select")
   local spec, train = ctx.spec, ctx.train
+  if spec.selection == false then                -- every feature, no all-feature comparison
+    ctx.selected = train.d.names
+    return
+  end
   log(ctx, "all-feature model and its SHAP ranking")
   local ranking, _, _, full = sv.select.shap_rank(train.d.X, train.y, {forest = ctx.forest, threads = ctx.threads})
   log(ctx, "forward selection along the SHAP ranking")
@@ -597,6 +603,10 @@ function M.shap(ctx)
   local labels = M.feature_labels(ctx.dev.enc)
   local Xs = train.d.X:cols(selected)
   local phi = sv.shap.tree(ctx.model, Xs, {threads = ctx.threads})
+  ctx.importance = {}
+  for k, r in ipairs(sv.shap.importance(phi)) do
+    ctx.importance[k] = {rank = k, feature = r.name, mean_abs_shap = r.value}
+  end
   ctx.report:figure(sv.plot.shap_beeswarm(phi, Xs, {labels = labels}),
     {name = id .. "_shap_beeswarm", caption = "SHAP summary of the final model (training)"})
   ctx.report:figure(sv.plot.shap_bar(phi, {labels = labels}),
@@ -619,6 +629,49 @@ end
 
 local function capitalise(s) return (s:gsub("^%l", string.upper)) end
 
+-- Does set name `name` match an entry of survival.sets? "external" matches
+-- every external set ("external", "external Centre 3", ...).
+local function set_selected(list, name)
+  if not list then return true end
+  for _, want in ipairs(list) do
+    if name == want or (want == "external" and name:sub(1, 9) == "external ") then return true end
+  end
+  return false
+end
+
+-- Who the survival analysis covers, in words for captions.
+local function survival_who(spec)
+  local sp = spec.survival or {}
+  local sets = sp.sets and table.concat(sp.sets, ", ") .. " set" .. (#sp.sets > 1 and "s" or "") or nil
+  if sp.population == "all" then
+    return ("every patient of the %s with follow-up, labelled for the task or not"):format(sets or "sets")
+  end
+  return sets and ("patients of the task in the " .. sets) or "all patients of the task"
+end
+
+--- sv.study.survival_sets(ctx) -> the sets of the survival analysis, {name =, d =, score =}
+-- survival.sets chooses sets by name (default: all); survival.population =
+-- "all" takes every patient of an external centre, labelled for the task
+-- or not, imputed and scored like the test set ("task", the default: the
+-- task's patients only; the development sets are always the task's).
+function M.survival_sets(ctx)
+  check_ctx(ctx, "survival_sets")
+  need(ctx, "model", "final", "survival_sets")
+  local sp = ctx.spec.survival or {}
+  local out = {}
+  for _, set in ipairs(ctx.sets) do
+    if set_selected(sp.sets, set.name) then
+      if sp.population == "all" and set.external then
+        local d = ctx.imputer:apply(set.external.d)
+        out[#out + 1] = {name = set.name, d = d, score = ctx.model:predict(d.X:cols(ctx.selected))}
+      else
+        out[#out + 1] = {name = set.name, d = set.d, score = set.score}
+      end
+    end
+  end
+  return out
+end
+
 --- sv.study.survival(ctx): Kaplan-Meier, log-rank and Cox of every patient of the task, high vs low score
 function M.survival(ctx)
   check_ctx(ctx, "survival")
@@ -628,18 +681,19 @@ function M.survival(ctx)
   if not sp then return end
   local abbrev = sp.abbrev or sp.label or "survival"
   log(ctx, abbrev .. " by model score")
+  local hi_name, lo_name = (sp.groups or {})[1] or "High score", (sp.groups or {})[2] or "Low score"
   local time, event, group, high = {}, {}, {}, {}
   local missing = 0
-  for _, set in ipairs(ctx.sets) do
+  for _, set in ipairs(M.survival_sets(ctx)) do
     local t, e = set.d.outcomes[sp.time], set.d.outcomes[sp.event]
     if not t then error(("survival.time: outcome '%s' is not in the encoding of set '%s'"):format(sp.time, set.name), 0) end
     if not e then error(("survival.event: outcome '%s' is not in the encoding of set '%s'"):format(sp.event, set.name), 0) end
-    for i = 1, #set.y do
+    for i = 1, set.d.n do
       if isnan(t[i]) or isnan(e[i]) then
         missing = missing + 1
       else
         time[#time + 1], event[#event + 1] = t[i], e[i]
-        group[#group + 1] = set.score[i] >= ctx.cut and "High score" or "Low score"
+        group[#group + 1] = set.score[i] >= ctx.cut and hi_name or lo_name
         high[#high + 1] = {set.score[i] >= ctx.cut and 1 or 0}
       end
     end
@@ -661,10 +715,10 @@ function M.survival(ctx)
   local lr = sv.surv.logrank(time, event, group)
   local cox = sv.surv.cox(time, event, sv.matrix(high, {"high_score"}))
   ctx.report:figure(sv.plot.km({time = time, event = event, group = group},
-    {title = ctx.task.label .. " model score and " .. abbrev, xlab = capitalise(sp.unit or "time"),
+    {title = ctx.task.label .. " model score and " .. abbrev, xlab = sp.xlab or capitalise(sp.unit or "time"),
      ylab = sp.label or "Survival", breaks = sp.breaks, xmax = sp.xmax, pvalue = lr.p}),
-    {name = ctx.task.id .. "_km", caption = ("Kaplan-Meier curves of %s by model score (all patients of the task)")
-      :format(abbrev)})
+    {name = ctx.task.id .. "_km", caption = ("Kaplan-Meier curves of %s by model score (%s)")
+      :format(abbrev, survival_who(ctx.spec))})
   row = {n = cox.n, events = cox.events, logrank_chisq = lr.chisq, logrank_p = lr.p,
          hr = cox.hr[1], hr_lo = cox.hr_lo[1], hr_hi = cox.hr_hi[1], cox_p = cox.p[1]}
   ctx.report:table({row}, {name = ctx.task.id .. "_survival",
@@ -756,10 +810,14 @@ function M.methods(spec, dev, ext)
   parts[#parts + 1] = ("Random forests (%d trees) were tuned by grid search (%s) with %d-fold cross-validated AUC on the training set."):format(
     spec.model.trees, table.concat(grid_keys, " x "), folds)
   local s = spec.selection
+  if s == false then
+    parts[#parts + 1] = "The final model uses every feature; the SHAP figures show each feature's contribution (exact TreeSHAP) on the training set."
+  else
   local rule = s.rule == "tol" and ("while the %s%d-fold CV AUC improved by more than %g"):format(
     s.repeats > 1 and s.repeats .. " x repeated " or "", folds, s.tol)
     or ("by the '%s' rule on the %d-fold CV AUC"):format(s.rule, folds)
   parts[#parts + 1] = ("Features were ranked by mean |SHAP| (exact TreeSHAP) of the all-feature model on the training set and added in that order %s; the final model uses the selected features."):format(rule)
+  end
   local p1 = table.concat(parts, " ")
   local p2 = "Training-set performance is out-of-bag (each patient scored only by trees that did not see them). The Youden cut-off of the training out-of-bag scores is applied unchanged to the test sets, for sensitivity, specificity and accuracy (exact 95% CIs)"
   if spec.survival then
@@ -887,7 +945,8 @@ function M.run(s, opts)
     for _, n in ipairs(ctx.notes) do report:text("Note: " .. n .. ".") end
     if r.status == "done" then
       report:value(task.id, {selected = ctx.selected, cutoff = ctx.cut, best_options = ctx.tuned.best.options,
-        discrimination = ctx.discrimination, delong = ctx.delong, survival = ctx.survival, patients = ctx.counts})
+        discrimination = ctx.discrimination, delong = ctx.delong, survival = ctx.survival, patients = ctx.counts,
+        shap_ranking = ctx.importance})
       local rows = {}
       for _, set in ipairs(ctx.sets) do
         for i = 1, #set.y do rows[#rows + 1] = {set.name, set.ids[set.d.rows[i]], set.score[i]} end

@@ -24,8 +24,16 @@ return {
     {name = "er", column = "er", kind = "numeric", range = {0, 6000}, label = "Oestrogen receptor (fmol/l)"},
     {name = "hormon", column = "hormon", kind = "binary", yes = {"1"}, no = {"0"}, label = "Hormonal therapy"},
   },
+  -- GBSG records recurrence-free survival directly (rfstime days, status);
+  -- recur5 is the 5-year label, as for Rotterdam
   outcomes = {
-    rfstime = {column = "rfstime", kind = "numeric", range = {0, 10000}},  -- days to recurrence, death or last follow-up
-    status = {column = "status", kind = "binary", yes = {"1"}, no = {"0"}}, -- 1 = recurrence or death
+    rfs_years = {kind = "derived", from = {"rfstime"}, range = {0, 30}, fn = function(r) return r.rfstime / 365.25 end},
+    rfs_event = {column = "status", kind = "binary", yes = {"1"}, no = {"0"}, label = "Recurrence or death"},
+    recur5 = {kind = "derived", from = {"rfstime", "status"}, binary = true,
+              label = "Recurrence or death within 5 years",
+              fn = function(r)
+                if r.status == 1 and r.rfstime <= 5 * 365.25 then return 1
+                elseif r.rfstime > 5 * 365.25 then return 0 end
+              end},
   },
 }
