@@ -3,6 +3,9 @@
  * reports) goes to a temporary file beside the target and is renamed over
  * it only when complete, so a failure (disk full, read-only directory,
  * interrupt) leaves any previous file intact and no half-written output.
+ * The temporary is flock'ed until the rename, and sv_atomic_open removes
+ * the unlocked temporaries of the same target that killed writers left
+ * (io.c; docs/reliability.md).
  */
 #ifndef SV_IO_H
 #define SV_IO_H

@@ -2,6 +2,7 @@
  * test_io.c - atomic output files.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* flock */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sv_io.h"
@@ -45,6 +51,104 @@ static char *slurp(const char *path)
 }
 
 /* A committed file replaces the old one; nothing else is left behind. */
+/* The names in dir that start with prefix, counted. */
+static int count_prefixed(const char *prefix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) n++;
+    closedir(d);
+    return n;
+}
+
+static void touch(const char *name)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    fputs("stale", f);
+    fclose(f);
+}
+
+static int exists(const char *name)
+{
+    char p[400];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0;
+}
+
+/* Regression: a writer killed with SIGKILL between creating its temporary
+ * and the rename left a full-size TARGET.tmpXXXXXX beside the target
+ * forever. The next write of the same target removes it (the dead
+ * writer's lock is gone), but keeps a temporary a live writer holds
+ * locked, other targets' temporaries, and names that only look alike. */
+static void test_stale_temporaries_removed(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/model.bin", dir);
+    sv_atomic_file af;
+    sv_err err;
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("old", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
+    /* a child killed with SIGKILL in the middle of a write */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sv_atomic_file c;
+        sv_err e;
+        if (sv_atomic_open(&c, path, &e) != SV_OK) _exit(2);
+        for (int i = 0; i < 100000; i++) fputs("partial ", c.fp);
+        fflush(c.fp);
+        raise(SIGKILL);
+        _exit(3);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(count_prefixed("model.bin.tmp"), 1);
+    /* an unlocked look-alike of a dead writer, and names to be kept */
+    touch("model.bin.tmpAb3dE9");
+    touch("other.bin.tmpAb3dE9");   /* another target */
+    touch("model.bin.tmpABC");      /* not mkstemp's 6 characters */
+    touch("model.bin.tmp_x-y.z");
+    /* a live writer: holds its temporary locked */
+    touch("model.bin.tmpLiVe01");
+    char live[400];
+    snprintf(live, sizeof live, "%s/model.bin.tmpLiVe01", dir);
+    int lfd = open(live, O_RDONLY);
+    assert_true(lfd >= 0);
+    assert_int_equal(flock(lfd, LOCK_EX), 0);
+    assert_int_equal(count_prefixed("model.bin.tmp"), 5);
+
+    assert_int_equal(sv_atomic_open(&af, path, &err), SV_OK);
+    fputs("new", af.fp);
+    assert_int_equal(sv_atomic_commit(&af, &err), SV_OK);
+    assert_string_equal(slurp(path), "new");
+    assert_false(exists("model.bin.tmpAb3dE9"));
+    assert_true(exists("model.bin.tmpLiVe01"));
+    assert_true(exists("other.bin.tmpAb3dE9"));
+    assert_true(exists("model.bin.tmpABC"));
+    assert_true(exists("model.bin.tmp_x-y.z"));
+    /* the killed child's temporary is gone: 3 names remain */
+    assert_int_equal(count_prefixed("model.bin.tmp"), 3);
+    close(lfd);
+    /* the tests after this one expect a directory without temporaries */
+    const char *left[] = {"model.bin.tmpLiVe01", "other.bin.tmpAb3dE9", "model.bin.tmpABC",
+                          "model.bin.tmp_x-y.z"};
+    for (int k = 0; k < 4; k++) {
+        char p[400];
+        snprintf(p, sizeof p, "%s/%s", dir, left[k]);
+        assert_int_equal(unlink(p), 0);
+    }
+}
+
 static void test_commit_replaces(void **state)
 {
     (void)state;
@@ -181,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commit_replaces),
+        cmocka_unit_test(test_stale_temporaries_removed),
         cmocka_unit_test(test_abort_keeps_previous),
         cmocka_unit_test(test_unwritable_dir_is_clear_error),
         cmocka_unit_test(test_mode_like_open),
