@@ -1,7 +1,9 @@
 /*
  * lsurv.c - the sv.surv module: Kaplan-Meier, survival at given times,
  * numbers at risk, log-rank / G-rho (overall and pairwise), Cox
- * proportional hazards, Harrell's concordance and the restricted mean.
+ * proportional hazards, Harrell's and Uno's concordance, the restricted
+ * mean, and time-dependent performance (auc_t, brier_t, calibration_t,
+ * cutpoint).
  * The statistics are computed by engine/surv_*.c (sv_surv.h); this file
  * checks arguments, maps group labels to codes and builds result tables.
  * See docs/survival.md.
@@ -715,9 +717,11 @@ static int l_cox(lua_State *L)
 
 /* ---- concordance --------------------------------------------------- */
 
+static const char *const timewt_names[] = {"n", "n/G2", NULL};
+
 static int l_concordance(lua_State *L)
 {
-    static const char *const allowed[] = {"strata", NULL};
+    static const char *const allowed[] = {"strata", "timewt", NULL};
     lua_settop(L, 4);
     const double *time, *event;
     size_t n = check_time_event(L, &time, &event);
@@ -733,11 +737,16 @@ static int l_concordance(lua_State *L)
             luaL_argerror(L, 3, m);
         }
     svL_checkopts(L, 4, "surv.concordance", allowed);
+    int uno = svL_opt_enum(L, 4, "surv.concordance", "timewt", 0, timewt_names);
     int *scodes;
     int ns = strata_codes(L, 4, "surv.concordance", n, &scodes);
+    if (uno && scodes)
+        svL_opt_error(L, "surv.concordance", "timewt",
+                      "timewt = \"n/G2\" is not available with strata");
     sv_concordance_result r;
     sv_err err;
-    if (sv_concordance(time, event, risk, scodes, ns, n, &r, &err))
+    if (uno ? sv_concordance_uno(time, event, risk, n, &r, &err)
+            : sv_concordance(time, event, risk, scodes, ns, n, &r, &err))
         return svL_engine_error(L, "surv.concordance", &err);
     lua_pushnumber(L, r.concordance);
     lua_createtable(L, 0, 8);
@@ -752,6 +761,269 @@ static int l_concordance(lua_State *L)
     return 2;
 }
 
+/* ---- time-dependent performance ---------------------------------- */
+
+/* A marker of n finite values at argument arg (named `what`). */
+static const double *check_marker(lua_State *L, int arg, const char *what, size_t n)
+{
+    size_t nm;
+    const double *x = svL_checkvector(L, arg, &nm);
+    if (nm != n) {
+        const char *m = lua_pushfstring(L, "%s has %d values, time has %d", what, (int)nm, (int)n);
+        luaL_argerror(L, arg, m);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) {
+            const char *m = isnan(x[i])
+                                ? lua_pushfstring(L, "%s[%d] is NaN; markers must be finite", what,
+                                                  (int)i + 1)
+                                : lua_pushfstring(L, "%s[%d] is %f; markers must be finite", what,
+                                                  (int)i + 1, x[i]);
+            luaL_argerror(L, arg, m);
+        }
+    return x;
+}
+
+/* Evaluation times at arg: a number or a vector; finite, > 0, strictly
+ * ascending, not after the last follow-up time. */
+static const double *check_times(lua_State *L, int arg, const double *time, size_t n,
+                                 size_t *m)
+{
+    if (lua_type(L, arg) == LUA_TNUMBER) {
+        double v = lua_tonumber(L, arg);
+        double *d = svL_newvector(L, 1);
+        d[0] = v;
+        lua_replace(L, arg);
+    }
+    const double *t = svL_checkvector(L, arg, m);
+    if (*m == 0) luaL_argerror(L, arg, "times is empty");
+    double last = 0;
+    for (size_t i = 0; i < n; i++) last = time[i] > last ? time[i] : last;
+    for (size_t k = 0; k < *m; k++) {
+        if (!isfinite(t[k]) || !(t[k] > 0)) {
+            const char *msg = lua_pushfstring(L, "times[%d] is %f; times must be finite and > 0",
+                                              (int)k + 1, t[k]);
+            luaL_argerror(L, arg, msg);
+        }
+        if (k > 0 && !(t[k] > t[k - 1])) {
+            const char *msg = lua_pushfstring(L, "times must be strictly ascending (times[%d] = %f after %f)",
+                                              (int)k + 1, t[k], t[k - 1]);
+            luaL_argerror(L, arg, msg);
+        }
+        if (t[k] > last) {
+            const char *msg = lua_pushfstring(L, "times[%d] = %f is after the last follow-up time %f",
+                                              (int)k + 1, t[k], last);
+            luaL_argerror(L, arg, msg);
+        }
+    }
+    return t;
+}
+
+static int l_auc_t(lua_State *L)
+{
+    static const char *const allowed[] = {"level", "compare", NULL};
+    lua_settop(L, 5);
+    const double *time, *event;
+    size_t n = check_time_event(L, &time, &event);
+    const double *marker = check_marker(L, 3, "marker", n);
+    size_t m;
+    const double *times = check_times(L, 4, time, n, &m);
+    svL_checkopts(L, 5, "surv.auc_t", allowed);
+    double level = svL_opt_level(L, 5, "surv.auc_t", "level", 0.95);
+    const double *marker2 = NULL;
+    if (svL_opt_get(L, 5, "compare") != LUA_TNIL) {
+        int idx = lua_gettop(L);
+        size_t n2;
+        if (!svL_testvector(L, idx) && !lua_istable(L, idx))
+            svL_opt_error(L, "surv.auc_t", "compare", "a second marker (Vector or array) expected");
+        marker2 = svL_checkvector(L, idx, &n2);
+        if (n2 != n) {
+            const char *msg = lua_pushfstring(L, "has %d values, time has %d", (int)n2, (int)n);
+            svL_opt_error(L, "surv.auc_t", "compare", msg);
+        }
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(marker2[i])) {
+                const char *msg = lua_pushfstring(L, "compare[%d] is %f; markers must be finite",
+                                                  (int)i + 1, marker2[i]);
+                svL_opt_error(L, "surv.auc_t", "compare", msg);
+            }
+    } else {
+        lua_pop(L, 1);
+    }
+    double *buf = scratch(L, 15 * m, sizeof *buf);
+    sv_auc_t_result r;
+    double **f[] = {&r.auc, &r.se, &r.lo, &r.hi, &r.auc2, &r.se2, &r.lo2, &r.hi2, &r.diff,
+                    &r.diff_se, &r.diff_lo, &r.diff_hi, &r.diff_p, &r.cases, &r.controls};
+    for (int k = 0; k < 15; k++) *f[k] = buf + (size_t)k * m;
+    sv_err err;
+    if (sv_surv_auc_t(time, event, marker, marker2, n, times, m, level, &r, &err))
+        return svL_engine_error(L, "surv.auc_t", &err);
+    lua_createtable(L, 0, 9);
+    set_vec(L, "time", times, m);
+    set_vec(L, "auc", r.auc, m);
+    set_vec(L, "se", r.se, m);
+    set_vec(L, "lo", r.lo, m);
+    set_vec(L, "hi", r.hi, m);
+    set_vec(L, "cases", r.cases, m);
+    set_vec(L, "controls", r.controls, m);
+    svL_setnum(L, "level", level);
+    if (marker2) {
+        lua_createtable(L, 0, 9);
+        set_vec(L, "auc", r.auc2, m);
+        set_vec(L, "se", r.se2, m);
+        set_vec(L, "lo", r.lo2, m);
+        set_vec(L, "hi", r.hi2, m);
+        set_vec(L, "diff", r.diff, m);
+        set_vec(L, "diff_se", r.diff_se, m);
+        set_vec(L, "diff_lo", r.diff_lo, m);
+        set_vec(L, "diff_hi", r.diff_hi, m);
+        set_vec(L, "p", r.diff_p, m);
+        lua_setfield(L, -2, "compare");
+    }
+    return 1;
+}
+
+static int l_brier_t(lua_State *L)
+{
+    static const char *const allowed[] = {"level", NULL};
+    lua_settop(L, 5);
+    const double *time, *event;
+    size_t n = check_time_event(L, &time, &event);
+    size_t m;
+    const double *times = check_times(L, 4, time, n, &m);
+    const double *S;
+    int flat = svL_testvector(L, 3) != NULL;
+    if (!flat && lua_istable(L, 3) && !svL_testmatrix(L, 3)) {
+        flat = lua_geti(L, 3, 1) == LUA_TNUMBER;
+        lua_pop(L, 1);
+    }
+    if (flat && m == 1) { /* one time: a vector of n values */
+        size_t nv;
+        S = svL_checkvector(L, 3, &nv);
+        if (nv != n) {
+            const char *msg = lua_pushfstring(L, "S has %d values, time has %d", (int)nv, (int)n);
+            luaL_argerror(L, 3, msg);
+        }
+    } else {
+        svL_matrix *X = svL_checkmatrix(L, 3);
+        if (X->nrow != n || X->ncol != m) {
+            const char *msg = lua_pushfstring(L, "S is %d x %d; expected %d x %d (subjects x times)",
+                                              (int)X->nrow, (int)X->ncol, (int)n, (int)m);
+            luaL_argerror(L, 3, msg);
+        }
+        S = X->data;
+    }
+    for (size_t k = 0; k < m; k++)
+        for (size_t i = 0; i < n; i++) {
+            double s = S[k * n + i];
+            if (!(s >= 0 && s <= 1)) {
+                const char *msg = lua_pushfstring(L, "S[%d, %d] is %s; predicted survival must be in [0, 1]",
+                                                  (int)i + 1, (int)k + 1,
+                                                  isnan(s) ? "NaN" : lua_pushfstring(L, "%f", s));
+                luaL_argerror(L, 3, msg);
+            }
+        }
+    svL_checkopts(L, 5, "surv.brier_t", allowed);
+    double level = svL_opt_level(L, 5, "surv.brier_t", "level", 0.95);
+    double *buf = scratch(L, 5 * m, sizeof *buf);
+    sv_err err;
+    if (sv_surv_brier_t(time, event, S, n, times, m, level, buf, buf + m, buf + 2 * m,
+                        buf + 3 * m, buf + 4 * m, &err))
+        return svL_engine_error(L, "surv.brier_t", &err);
+    lua_createtable(L, 0, 7);
+    set_vec(L, "time", times, m);
+    set_vec(L, "brier", buf, m);
+    set_vec(L, "se", buf + m, m);
+    set_vec(L, "lo", buf + 2 * m, m);
+    set_vec(L, "hi", buf + 3 * m, m);
+    set_vec(L, "ibs", buf + 4 * m, m);
+    svL_setnum(L, "level", level);
+    return 1;
+}
+
+static int l_calibration_t(lua_State *L)
+{
+    static const char *const allowed[] = {"groups", "level", NULL};
+    lua_settop(L, 5);
+    const double *time, *event;
+    size_t n = check_time_event(L, &time, &event);
+    size_t ns;
+    const double *S = svL_checkvector(L, 3, &ns);
+    if (ns != n) {
+        const char *msg = lua_pushfstring(L, "S has %d values, time has %d", (int)ns, (int)n);
+        luaL_argerror(L, 3, msg);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(S[i] > 0 && S[i] < 1)) {
+            const char *msg = lua_pushfstring(L, "S[%d] is %s; predicted survival must be in (0, 1)",
+                                              (int)i + 1,
+                                              isnan(S[i]) ? "NaN" : lua_pushfstring(L, "%f", S[i]));
+            luaL_argerror(L, 3, msg);
+        }
+    size_t m;
+    const double *t = check_times(L, 4, time, n, &m);
+    if (m != 1) luaL_argerror(L, 4, "one horizon t expected");
+    svL_checkopts(L, 5, "surv.calibration_t", allowed);
+    size_t groups = (size_t)svL_opt_int(L, 5, "surv.calibration_t", "groups", 10, 1, 1000);
+    double level = svL_opt_level(L, 5, "surv.calibration_t", "level", 0.95);
+    double *buf = scratch(L, 6 * groups, sizeof *buf);
+    sv_calib_t_result r;
+    r.n = buf, r.events = buf + groups, r.pred = buf + 2 * groups, r.obs = buf + 3 * groups,
+    r.obs_lo = buf + 4 * groups, r.obs_hi = buf + 5 * groups;
+    sv_err err;
+    if (sv_surv_calibration_t(time, event, S, n, t[0], groups, level, &r, &err))
+        return svL_engine_error(L, "surv.calibration_t", &err);
+    size_t g = r.ngroups;
+    lua_createtable(L, 0, 16);
+    svL_setnum(L, "t", t[0]);
+    set_vec(L, "n", r.n, g);
+    set_vec(L, "events", r.events, g);
+    set_vec(L, "pred", r.pred, g);
+    set_vec(L, "obs", r.obs, g);
+    set_vec(L, "obs_lo", r.obs_lo, g);
+    set_vec(L, "obs_hi", r.obs_hi, g);
+    svL_setnum(L, "observed", r.observed);
+    svL_setnum(L, "expected", r.expected);
+    svL_setnum(L, "oe", r.oe);
+    svL_setnum(L, "oe_lo", r.oe_lo);
+    svL_setnum(L, "oe_hi", r.oe_hi);
+    svL_setnum(L, "slope", r.slope);
+    svL_setnum(L, "slope_se", r.slope_se);
+    svL_setnum(L, "slope_lo", r.slope_lo);
+    svL_setnum(L, "slope_hi", r.slope_hi);
+    svL_setnum(L, "level", level);
+    return 1;
+}
+
+static int l_cutpoint(lua_State *L)
+{
+    static const char *const allowed[] = {"minprop", "maxprop", NULL};
+    lua_settop(L, 4);
+    const double *time, *event;
+    size_t n = check_time_event(L, &time, &event);
+    const double *marker = check_marker(L, 3, "marker", n);
+    svL_checkopts(L, 4, "surv.cutpoint", allowed);
+    double minprop = svL_opt_num(L, 4, "surv.cutpoint", "minprop", 0.1, 0, 0.5);
+    double maxprop = svL_opt_num(L, 4, "surv.cutpoint", "maxprop", 1 - minprop, 0.5, 1);
+    sv_cutpoint_result r;
+    sv_err err;
+    if (sv_surv_cutpoint(time, event, marker, n, minprop, maxprop, &r, &err))
+        return svL_engine_error(L, "surv.cutpoint", &err);
+    lua_createtable(L, 0, 8);
+    svL_setnum(L, "cut", r.cut);
+    svL_setnum(L, "statistic", r.statistic);
+    svL_setnum(L, "p", r.p);
+    lua_pushinteger(L, (lua_Integer)r.ncuts);
+    lua_setfield(L, -2, "ncuts");
+    lua_pushinteger(L, (lua_Integer)r.n_low);
+    lua_setfield(L, -2, "n_low");
+    lua_pushinteger(L, (lua_Integer)r.n_high);
+    lua_setfield(L, -2, "n_high");
+    svL_setnum(L, "minprop", minprop);
+    svL_setnum(L, "maxprop", maxprop);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
     {"km", l_km},
     {"at", l_at},
@@ -761,6 +1033,10 @@ static const luaL_Reg funcs[] = {
     {"pairwise", l_pairwise},
     {"cox", l_cox},
     {"concordance", l_concordance},
+    {"auc_t", l_auc_t},
+    {"brier_t", l_brier_t},
+    {"calibration_t", l_calibration_t},
+    {"cutpoint", l_cutpoint},
     {NULL, NULL}};
 
 int luaopen_sylva_surv(lua_State *L)

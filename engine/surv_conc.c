@@ -240,3 +240,155 @@ done:
     free(below2), free(same1), free(same2), free(tot2), free(rev), free(wrev), free(dN), free(dD);
     return st;
 }
+
+/* ---- Uno's concordance (timewt = "n/G2") ------------------------------- */
+
+/* Fenwick tree of doubles over ranks 0..m-1. */
+static void fw_add(double *f, size_t m, size_t r, double v)
+{
+    for (size_t i = r + 1; i <= m; i += i & (~i + 1)) f[i - 1] += v;
+}
+
+/* Sum over ranks 0..r-1. */
+static double fw_sum(const double *f, size_t r)
+{
+    double s = 0;
+    for (size_t i = r; i > 0; i -= i & (~i + 1)) s += f[i - 1];
+    return s;
+}
+
+/*
+ * With every pair weighted by w(T_i) of its earlier (event) member, the
+ * counts and each subject's share are sums of weights, so the merge-sort
+ * counting above (integer counts) gives way to two Fenwick trees over the
+ * risk ranks: one walk in decreasing time (the subjects each event is
+ * compared with: later times, and censorings at its time) for the event's
+ * own counts; one in increasing time (the events each subject is compared
+ * with: earlier events, and for a censoring the events at its time) for
+ * the later member's share.
+ */
+sv_status sv_concordance_uno(const double *time, const double *event,
+                             const double *risk, size_t n,
+                             sv_concordance_result *out, sv_err *err)
+{
+    sv_status st = sv_surv_check(time, event, n, err);
+    if (st) return st;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(risk[i])) return sv_err_set(err, SV_EINVAL, "risk[%zu] is NaN", i + 1);
+    memset(out, 0, sizeof *out);
+    size_t cap = n ? n : 1;
+    uint32_t *ord = sv_malloc(cap, sizeof *ord), *rank = sv_malloc(cap, sizeof *rank);
+    double *w = sv_malloc(cap, sizeof *w), *cnt = sv_malloc(cap, sizeof *cnt);
+    double *fw = sv_malloc(cap, sizeof *fw), *fw2 = sv_malloc(cap, sizeof *fw2);
+    double *Ic = sv_calloc(cap, sizeof *Ic), *Id = sv_calloc(cap, sizeof *Id);
+    double *It = sv_calloc(cap, sizeof *It), *tc = sv_calloc(cap, sizeof *tc);
+    if (!ord || !rank || !w || !cnt || !fw || !fw2 || !Ic || !Id || !It || !tc) {
+        st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
+        goto done;
+    }
+    /* dense ranks of the risk */
+    if ((st = sv_surv_order(risk, NULL, 0, n, ord, err))) goto done;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0 && risk[ord[k]] != risk[ord[k - 1]]) m++;
+        rank[ord[k]] = (uint32_t)m;
+    }
+    m++;
+    /* time order; G(T-) with the events leaving before the censorings */
+    if ((st = sv_surv_order(time, NULL, 0, n, ord, err))) goto done;
+    double nev = 0;
+    for (size_t i = 0; i < n; i++) nev += event[i] != 0;
+    {
+        double g = 1;
+        for (size_t a = 0; a < n;) {
+            double u = time[ord[a]], d = 0, c = 0;
+            size_t b = a;
+            while (b < n && time[ord[b]] == u) {
+                if (event[ord[b]] != 0) d++; else c++;
+                b++;
+            }
+            /* fewer than 2 events: R falls back to timewt = "n" */
+            for (size_t q = a; q < b; q++) w[ord[q]] = nev < 2 ? 1 : 1 / (g * g);
+            if (c > 0) g *= 1 - c / ((double)(n - a) - d);
+            a = b;
+        }
+    }
+    /* decreasing time: the event's own counts. At a time, the censorings
+     * enter the tree before the events are counted, then the events. */
+    for (size_t k = 0; k < m; k++) fw[k] = 0, cnt[k] = 0;
+    double inserted = 0;
+    for (size_t b = n; b > 0;) {
+        double u = time[ord[b - 1]];
+        size_t a = b;
+        while (a > 0 && time[ord[a - 1]] == u) a--;
+        for (size_t q = a; q < b; q++)
+            if (event[ord[q]] == 0) fw_add(fw, m, rank[ord[q]], 1), cnt[rank[ord[q]]]++, inserted++;
+        for (size_t q = a; q < b; q++) {
+            size_t i = ord[q];
+            if (event[i] == 0) continue;
+            double lower = fw_sum(fw, rank[i]), tied = cnt[rank[i]];
+            double higher = inserted - lower - tied;
+            Ic[i] += w[i] * lower, Id[i] += w[i] * higher, It[i] += w[i] * tied;
+            out->concordant += w[i] * lower;
+            out->discordant += w[i] * higher;
+            out->tied_risk += w[i] * tied;
+        }
+        /* pairs of events at this time are tied in time (weighted once):
+         * tied_both those with equal risks, counted through tc by rank */
+        double ne = 0, both = 0;
+        for (size_t q = a; q < b; q++) {
+            size_t i = ord[q];
+            if (event[i] == 0) continue;
+            ne++;
+            both += tc[rank[i]]++;
+        }
+        for (size_t q = a; q < b; q++) tc[rank[ord[q]]] = 0;
+        if (ne > 1) {
+            out->tied_both += w[ord[a]] * both;
+            out->tied_time += w[ord[a]] * (ne * (ne - 1) / 2 - both);
+        }
+        for (size_t q = a; q < b; q++)
+            if (event[ord[q]] != 0) fw_add(fw, m, rank[ord[q]], 1), cnt[rank[ord[q]]]++, inserted++;
+        b = a;
+    }
+    /* increasing time: each subject's share as the later member. fw2 holds
+     * the weights of the earlier events by rank (cnt their tied sums). */
+    for (size_t k = 0; k < m; k++) fw2[k] = 0, cnt[k] = 0;
+    double wsum = 0;
+    for (size_t a = 0; a < n;) {
+        double u = time[ord[a]];
+        size_t b = a;
+        while (b < n && time[ord[b]] == u) b++;
+        for (size_t q = a; q < b; q++) {
+            size_t i = ord[q];
+            if (event[i] == 0) continue;
+            double below = fw_sum(fw2, rank[i]), tied = cnt[rank[i]];
+            /* earlier events with a higher risk are concordant with i */
+            Ic[i] += wsum - below - tied, Id[i] += below, It[i] += tied;
+        }
+        for (size_t q = a; q < b; q++) {
+            size_t i = ord[q];
+            if (event[i] == 0) continue;
+            fw_add(fw2, m, rank[i], w[i]), cnt[rank[i]] += w[i], wsum += w[i];
+        }
+        for (size_t q = a; q < b; q++) {
+            size_t i = ord[q];
+            if (event[i] != 0) continue;
+            double below = fw_sum(fw2, rank[i]), tied = cnt[rank[i]];
+            Ic[i] += wsum - below - tied, Id[i] += below, It[i] += tied;
+        }
+        a = b;
+    }
+    double denom = out->concordant + out->discordant + out->tied_risk;
+    out->concordance = denom > 0 ? (out->concordant + out->tied_risk / 2) / denom : NAN;
+    double var = 0;
+    if (denom > 0)
+        for (size_t i = 0; i < n; i++) {
+            double infl = (Ic[i] + It[i] / 2 - out->concordance * (Ic[i] + Id[i] + It[i])) / denom;
+            var += infl * infl;
+        }
+    out->var = denom > 0 ? var : NAN;
+done:
+    free(ord), free(rank), free(w), free(cnt), free(fw), free(fw2), free(Ic), free(Id), free(It), free(tc);
+    return st;
+}

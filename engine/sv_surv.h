@@ -288,6 +288,119 @@ sv_status sv_concordance(const double *time, const double *event,
                          const double *risk, const int *strata, int nstrata,
                          size_t n, sv_concordance_result *out, sv_err *err);
 
+/* ---- time-dependent performance (surv_td.c) --------------------------- */
+
+/*
+ * Inputs shared by the functions below: time/event as above; times[m]
+ * the evaluation horizons, finite, > 0, strictly ascending and not after
+ * the last follow-up time (riskRegression::Score drops such times; here
+ * they are an error naming the element).
+ *
+ * Censoring weights are those of riskRegression::Score(cens.model = "km"):
+ * G is the reverse Kaplan-Meier of prodlim (at a time with events and
+ * censorings, the events leave the risk set first), G(T_i-) for a case,
+ * G(t) for a control. "Cases" at t are T <= t with an event, "controls"
+ * T > t, censored subjects with T <= t get weight 0.
+ *
+ * Standard errors are Score's default (conservative = FALSE): sd(IF) /
+ * sqrt(n), sd dividing by n - 1, IF the influence function including the
+ * term for the estimated Kaplan-Meier censoring distribution (the
+ * Nelson-Aalen influence of riskRegression's getInfluenceFunctionKM).
+ * Computed in O(n) per time after two sorts, memory O(n).
+ */
+
+typedef struct sv_auc_t_result {
+    /* [m] caller-owned arrays; NaN at a time without cases or controls */
+    double *auc, *se, *lo, *hi;
+    /* with a second marker (else unused, may be NULL): its AUC and SE and
+     * the paired comparison diff = auc - auc2, its SE from the difference
+     * of the influence functions, the normal CI and two-sided p-value
+     * (Score's AUC$contrasts with marker2 as the reference) */
+    double *auc2, *se2, *lo2, *hi2;
+    double *diff, *diff_se, *diff_lo, *diff_hi, *diff_p;
+    /* [m] numbers of cases and controls at each time */
+    double *cases, *controls;
+} sv_auc_t_result;
+
+/*
+ * Cumulative/dynamic AUC(t) with IPCW (Uno et al. 2007; Blanche et al.
+ * 2013): the weighted Mann-Whitney of cases against controls, ties in the
+ * marker counting 1/2; a higher marker means higher risk. Limits are
+ * AUC -+ z se truncated to [0, 1] (z from level). marker2 may be NULL.
+ */
+sv_status sv_surv_auc_t(const double *time, const double *event,
+                        const double *marker, const double *marker2, size_t n,
+                        const double *times, size_t m, double level,
+                        sv_auc_t_result *out, sv_err *err);
+
+/*
+ * IPCW Brier score at each time (Graf et al. 1999) of predicted survival
+ * probabilities S (n x m, column-major: S[k*n + i] for subject i at
+ * times[k], in [0, 1]): residual (S_i)^2 / G(T_i-) for a case,
+ * (1 - S_i)^2 / G(t) for a control, 0 for one censored before t; Brier =
+ * sum / n. se as above, lo/hi truncated to [0, 1]. ibs[k] is Score's
+ * summary "ibs": the step integral of (0, 0), (times[j], brier[j]) from 0
+ * to times[k], divided by times[k] (so ibs[0] = 0).
+ */
+sv_status sv_surv_brier_t(const double *time, const double *event,
+                          const double *S, size_t n, const double *times,
+                          size_t m, double level, double *brier, double *se,
+                          double *lo, double *hi, double *ibs, sv_err *err);
+
+/*
+ * Calibration at horizon t of predicted survival S[n] (each in (0, 1)):
+ * subjects grouped by the type-7 quantiles of the predicted risk 1 - S
+ * (sv_calib_quantile_edges: at most `groups` groups, fewer when
+ * quantiles tie); per group the mean predicted risk and the observed risk
+ * 1 - KM(t) with its log-scale limits (R: 1 - summary(survfit, times =
+ * t) upper/lower); overall O/E = (1 - KM(t)) / mean(1 - S) with the
+ * delta-method limits exp(log(O/E) -+ z se), se = std_err KM / (1 - KM)
+ * (std_err on the cumulative-hazard scale, as R's); and the calibration
+ * slope: the Cox coefficient of log(-log S) (R: coxph(Surv(time, event) ~
+ * log(-log(S)))), 1 for a perfectly calibrated model.
+ */
+typedef struct sv_calib_t_result {
+    size_t ngroups;
+    /* [groups] caller-owned */
+    double *n, *events, *pred, *obs, *obs_lo, *obs_hi;
+    double observed, expected, oe, oe_lo, oe_hi;
+    double slope, slope_se, slope_lo, slope_hi;
+} sv_calib_t_result;
+sv_status sv_surv_calibration_t(const double *time, const double *event,
+                                const double *S, size_t n, double t,
+                                size_t groups, double level,
+                                sv_calib_t_result *out, sv_err *err);
+
+/*
+ * Uno's concordance: as sv_concordance (no strata) with each comparable
+ * pair weighted by 1 / G(T_i-)^2, T_i the earlier (event) time and G the
+ * censoring Kaplan-Meier with the same tie rule as above - R's
+ * concordance(..., timewt = "n/G2", reverse = TRUE). Counts are weighted;
+ * var is R's infinitesimal jackknife with the weights held fixed
+ * (concordance()$var). Fewer than 2 events fall back to weight 1, as R.
+ */
+sv_status sv_concordance_uno(const double *time, const double *event,
+                             const double *risk, size_t n,
+                             sv_concordance_result *out, sv_err *err);
+
+/*
+ * Maximally selected log-rank statistic and Lau's (1994) improved
+ * Bonferroni p-value, as maxstat::maxstat.test(Surv(time, event) ~ marker,
+ * smethod = "LogRank", pmethod = "Lau94", minprop, maxprop): log-rank
+ * scores with max-rank ties, cuts at the distinct marker values leaving
+ * at least floor(n minprop) (>= 1) and at most floor(n maxprop) subjects
+ * in the low group x <= cut; the smallest cut wins exact ties. `ncuts` is
+ * the number of candidate cuts. No candidate cut: SV_EINVAL.
+ */
+typedef struct sv_cutpoint_result {
+    double cut, statistic, p;
+    size_t ncuts, n_low, n_high;
+} sv_cutpoint_result;
+sv_status sv_surv_cutpoint(const double *time, const double *event,
+                           const double *marker, size_t n, double minprop,
+                           double maxprop, sv_cutpoint_result *out,
+                           sv_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,4 +63,18 @@ T.test("v2: figures are saved as SVG, PDF, PNG and TIFF by extension", function(
   end
 end)
 
+T.test("api.md v2: time-dependent performance of survival predictions", function()
+  local d = sv.read_csv("tests/fixtures/data/gbsg.csv")
+  local t, e = d:col("rfstime"), d:col("status")
+  local m = d:col("nodes")
+  local a = sv.surv.auc_t(t, e, m, {365, 730}, {level = 0.95})
+  for _, k in ipairs({"time", "auc", "se", "lo", "hi"}) do assert(a[k] and #a[k] == 2, k) end
+  local S = {}
+  for i = 1, #t do S[i] = {0.9, 0.8} end
+  local b = sv.surv.brier_t(t, e, S, {365, 730})
+  for _, k in ipairs({"time", "brier", "ibs"}) do assert(b[k] ~= nil, k) end
+  local cp = sv.surv.cutpoint(t, e, m, {minprop = 0.1})
+  for _, k in ipairs({"cut", "statistic", "p"}) do assert(type(cp[k]) == "number", k) end
+end)
+
 T.done()

@@ -93,6 +93,23 @@ local catalogue = {
      for i = 1, 20 do X[i] = {i, i % 3}; y[i] = i <= 2 and 1 or 0 end
      sv.tune.cv(X, y, {trees = 3, threads = 1}, {k = 5, seed = 1}) end,
    "tune.cv: fold 1's test rows hold only class 0"},
+  -- time-dependent performance
+  {"E-TD-LATE", function() sv.surv.auc_t({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {3, 1, 2, 5, 4, 6}, {7}) end,
+   "bad argument #4 to 'auc_t' (times[1] = 7.0 is after the last follow-up time 6.0)"},
+  {"E-TD-ORDER", function() sv.surv.auc_t({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {3, 1, 2, 5, 4, 6}, {3, 2}) end,
+   "times must be strictly ascending (times[2] = 2.0 after 3.0)"},
+  {"E-TD-MARKER", function() sv.surv.auc_t({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {1, 2, 0 / 0, 4, 5, 6}, {3}) end,
+   "bad argument #3 to 'auc_t' (marker[3] is NaN; markers must be finite)"},
+  {"E-TD-SURV-RANGE", function() sv.surv.brier_t({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {0.5, 0.5, 1.5, 0.5, 0.5, 0.5}, 3) end,
+   "bad argument #3 to 'brier_t' (S[3, 1] is 1.5; predicted survival must be in [0, 1])"},
+  {"E-TD-SURV-SHAPE", function() sv.surv.brier_t({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {{0.5}, {0.5}}, {2, 3}) end,
+   "S is 2 x 1; expected 6 x 2 (subjects x times)"},
+  {"E-TD-CALIB-RANGE", function() sv.surv.calibration_t({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {0.5, 0.5, 1, 0.5, 0.5, 0.5}, 3) end,
+   "bad argument #3 to 'calibration_t' (S[3] is 1.0; predicted survival must be in (0, 1))"},
+  {"E-TD-NO-CUT", function() sv.surv.cutpoint({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {1, 1, 1, 1, 1, 1}) end,
+   "surv.cutpoint: no cut-point leaves between 0.1 and 0.9 of the 6 subjects in the low group"},
+  {"E-TD-UNO-STRATA", function() sv.surv.concordance({1, 2, 3, 4}, {1, 0, 1, 1}, {1, 2, 3, 4}, {timewt = "n/G2", strata = {1, 1, 2, 2}}) end,
+   "bad option 'timewt' to surv.concordance (timewt = \"n/G2\" is not available with strata)"},
   {"E-ONE-GROUP", function() sv.surv.logrank({1, 2, 3, 4}, {1, 0, 1, 0}, {1, 1, 1, 1}) end, "there is only 1 group"},
   -- models beside the forest
   {"E-GLM-SEPARATION", function()
