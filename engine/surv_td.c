@@ -543,15 +543,16 @@ sv_status sv_surv_calibration_t(const double *time, const double *event,
     }
     /* calibration slope: Cox coefficient of log(-log S) */
     {
-        double coef, cse, hr, hrl, hrh, zz, p, var, lp0 = 0;
+        double coef, cse, hr, hrl, hrh, zz, p, var;
         int aliased = 0, infinite = 0;
-        (void)lp0;
         sv_cox_result r;
         memset(&r, 0, sizeof r);
         r.coef = &coef, r.se = &cse, r.hr = &hr, r.hr_lo = &hrl, r.hr_hi = &hrh, r.z = &zz,
         r.p = &p, r.var = &var, r.aliased = &aliased, r.infinite = &infinite, r.lp = NULL;
-        sv_cox_opts co = {SV_TIES_EFRON, 0, 0, level, NULL};
-        if ((st = sv_cox_fit(time, event, x, n, 1, NULL, 0, &co, &r, err))) goto done;
+        sv_cox_opts co;
+        sv_cox_opts_default(&co);
+        co.conf_level = level;
+        if ((st = sv_cox_fit(time, event, x, n, 1, NULL, 0, &co, NULL, &r, err))) goto done;
         out->slope = coef, out->slope_se = cse;
         out->slope_lo = coef - z * cse, out->slope_hi = coef + z * cse;
     }
