@@ -1,0 +1,185 @@
+/*
+ * svref_forest.h - a trained random forest: the trees plus what training
+ * records for out-of-bag prediction and importance.
+ *
+ * Shared contract (TreeSHAP and the file formats read it): n_trees trees of
+ * svref_tree.h over n_features features; the forest's prediction for a row is
+ * the mean over trees of the leaf value reached (P(y = 1)).
+ * The forest module (forest.c) owns every other field and may add fields.
+ *
+ * The learner is scikit-learn's RandomForestClassifier for a binary outcome
+ * (Breiman 2001; sklearn's BestSplitter and DepthFirstTreeBuilder define the
+ * semantics we reproduce): bootstrap counts act as sample weights, the rows
+ * of a node are its distinct in-bag rows, min_leaf / min_split count those
+ * rows, node value and cover are weighted by bootstrap counts times class
+ * weights. Differences in how it is computed (pre-ranked integer codes,
+ * counting over few distinct values) never change which split is chosen,
+ * except in exact ties of the gain.
+ */
+#ifndef SVREF_FOREST_H
+#define SVREF_FOREST_H
+
+#include "sv_core.h"
+#include "svref_tree.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum svref_forest_criterion {
+    SVREF_FOREST_GINI = 0,
+    SVREF_FOREST_ENTROPY = 1
+} svref_forest_criterion;
+
+typedef enum svref_forest_class_weight {
+    SVREF_FOREST_CW_NONE = 0,     /* every row weighs 1 */
+    SVREF_FOREST_CW_BALANCED = 1, /* n / (2 n_c), computed on all training rows */
+    SVREF_FOREST_CW_GIVEN = 2     /* class_weights[0], class_weights[1] */
+} svref_forest_class_weight;
+
+/* The defaults, in one place (documented in docs/forest.md). */
+#define SVREF_FOREST_DEFAULT_TREES 500
+#define SVREF_FOREST_DEFAULT_MTRY 0 /* 0 = floor(sqrt(p)), at least 1 */
+#define SVREF_FOREST_DEFAULT_MIN_LEAF 1
+#define SVREF_FOREST_DEFAULT_MIN_SPLIT 2
+#define SVREF_FOREST_DEFAULT_MAX_DEPTH 0 /* 0 = unlimited */
+#define SVREF_FOREST_DEFAULT_CRITERION SVREF_FOREST_GINI
+#define SVREF_FOREST_DEFAULT_BOOTSTRAP 1
+#define SVREF_FOREST_DEFAULT_SAMPLE_FRACTION 1.0
+#define SVREF_FOREST_DEFAULT_SEED 1
+#define SVREF_FOREST_DEFAULT_PERM_REPEATS 5
+
+typedef struct svref_forest_opts {
+    int32_t n_trees;          /* >= 1 */
+    int32_t mtry;             /* features tried per node, 1..p; 0 = sqrt */
+    int32_t min_leaf;         /* >= 1 distinct in-bag rows in each child */
+    int32_t min_split;        /* >= 2 distinct in-bag rows to split a node */
+    int32_t max_depth;        /* 0 = unlimited; root has depth 0 */
+    svref_forest_criterion criterion;
+    int bootstrap;            /* 1: draw with replacement; 0: without */
+    double sample_fraction;   /* rows drawn = max(1, round(fraction * n)) */
+    svref_forest_class_weight class_weight;
+    double class_weights[2];  /* used when class_weight == GIVEN, > 0 */
+    uint64_t seed;
+} svref_forest_opts;
+
+/* Fills o with the defaults above. */
+void svref_forest_opts_default(svref_forest_opts *o);
+
+/* A node of the packed copy used for prediction: nodes in preorder so
+ * that the left child is the next node; at a leaf feature = -1 and tv is
+ * the leaf value, else tv is the threshold. */
+typedef struct svref_forest_pnode {
+    double tv;
+    int32_t feature;
+    int32_t right;
+} svref_forest_pnode;
+
+typedef struct svref_forest {
+    int32_t n_trees;
+    int32_t n_features;
+    svref_tree *trees;        /* n_trees trees */
+    char **feature_names;  /* n_features strings, or NULL */
+    /* ---- owned by forest.c ---- */
+    svref_forest_opts opts;   /* as trained (mtry resolved to an integer) */
+    size_t n_train;        /* training rows (0 when unknown) */
+    double *oob;           /* n_train OOB predictions (NaN: never OOB), or NULL */
+    uint64_t *inbag;       /* n_trees x inbag_words bitset of in-bag rows, or
+                              NULL (not saved in model files) */
+    size_t inbag_words;    /* 64-bit words per tree in inbag */
+    svref_forest_pnode *pnodes; /* packed copy of all trees (svref_forest_pack), or
+                                NULL: prediction then walks the svref_trees */
+    size_t *pnode_off;     /* n_trees + 1 offsets into pnodes */
+} svref_forest;
+
+/*
+ * Trains a forest on X (n x p, column-major, finite), y (n values in {0,1},
+ * both present). names: p strings copied into the forest, or NULL. The
+ * result (*out) is freed with svref_forest_free. Trees are grown in parallel
+ * over ctx's threads; tree t uses the RNG stream (opts->seed, t) only, so
+ * the forest is bitwise identical for any thread count. The in-bag sets
+ * are recorded; OOB predictions are made on demand by
+ * svref_forest_compute_oob. Progress is reported as "forest.train".
+ */
+sv_status svref_forest_train(const double *X, size_t n, size_t p,
+                          const double *y, const char *const *names,
+                          const svref_forest_opts *opts, const sv_ctx *ctx,
+                          svref_forest **out, sv_err *err);
+
+void svref_forest_free(svref_forest *f);
+
+/* (Re)builds the packed copy of the trees that prediction walks; train
+ * and load call it. Call it again after changing the trees by hand. */
+sv_status svref_forest_pack(svref_forest *f, sv_err *err);
+
+/* Fills f->oob (if not yet done) from the training data X (n x p, the
+ * same as given to svref_forest_train): each row's mean leaf value over the
+ * trees for which it was out of bag, NaN when it never was. Needs the
+ * in-bag record (a forest trained in this process). */
+sv_status svref_forest_compute_oob(svref_forest *f, const double *X, size_t n,
+                                size_t p, const sv_ctx *ctx, sv_err *err);
+
+/* P(y = 1) for the n rows of X (n x p column-major, p == n_features,
+ * finite): the mean over trees of the leaf value, summed in tree order. */
+sv_status svref_forest_predict(const svref_forest *f, const double *X, size_t n,
+                            size_t p, const sv_ctx *ctx, double *out,
+                            sv_err *err);
+
+/*
+ * Impurity importance (scikit-learn's feature_importances_): for each tree
+ * the weighted impurity decrease cover*imp - cover_l*imp_l - cover_r*imp_r
+ * summed per feature and normalised to sum 1 (trees that are a single leaf
+ * are skipped), then the mean over trees, normalised to sum 1 again.
+ * out: n_features values (all 0 when no tree splits).
+ */
+sv_status svref_forest_importance_impurity(const svref_forest *f, double *out,
+                                        sv_err *err);
+
+typedef struct svref_forest_perm_opts {
+    int32_t repeats;  /* >= 1 permutations per feature */
+    uint64_t seed;    /* feature j, repeat r uses stream (seed, j*repeats+r) */
+    int oob;          /* 1: each row predicted only by the trees for which
+                         it was out of bag (X, y must be the training data) */
+} svref_forest_perm_opts;
+
+/*
+ * Permutation importance: the drop in AUC when feature j is permuted among
+ * the rows, mean[j] and sd[j] (sample SD, 0 when repeats = 1) over repeats.
+ * base_auc receives the unpermuted AUC. With opts->oob, rows that were
+ * never out of bag are left out. y must hold both classes (among the rows
+ * used).
+ */
+sv_status svref_forest_importance_permutation(const svref_forest *f,
+                                           const double *X, size_t n,
+                                           size_t p, const double *y,
+                                           const svref_forest_perm_opts *opts,
+                                           const sv_ctx *ctx, double *mean,
+                                           double *sd, double *base_auc,
+                                           sv_err *err);
+
+/* Depth statistics over trees (min, mean, max) and total leaves. */
+void svref_forest_depth_stats(const svref_forest *f, int *dmin, double *dmean,
+                           int *dmax, size_t *leaves);
+
+/* ---- files (forest_io.c) ------------------------------------------- */
+
+/* Binary model file (format in docs/forest.md), written atomically. */
+sv_status svref_forest_save(const svref_forest *f, const char *path, sv_err *err);
+/* Serialises into a malloc'ed buffer (*buf, *len). */
+sv_status svref_forest_save_mem(const svref_forest *f, unsigned char **buf,
+                             size_t *len, sv_err *err);
+/* Loads a model file; a damaged file is refused (SV_EFORMAT) with a
+ * message naming the path. */
+sv_status svref_forest_load(const char *path, svref_forest **out, sv_err *err);
+/* Parses a model image of len bytes; never trusts a size from the data.
+ * The entry point for fuzzing. Messages do not name a path. */
+sv_status svref_forest_load_mem(const unsigned char *buf, size_t len,
+                             svref_forest **out, sv_err *err);
+/* The JSON format of api.md, numbers printed with %.17g. */
+sv_status svref_forest_export_json(const svref_forest *f, const char *path,
+                                sv_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
