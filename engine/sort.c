@@ -65,3 +65,74 @@ sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *e
 {
     return sv_sort_order(x, n, 0, 1, order, NULL, err);
 }
+
+/* ---- 64-bit keys of the tree grower (sv_sort.h) ---------------------- */
+
+static void insertion_sort_u64(uint64_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+/* Quicksort with median-of-three pivots, recursing into the smaller part
+ * (stack depth O(log n)). Keys are distinct, so both parts are never
+ * empty. */
+void sv_sort_u64(uint64_t *a, size_t n)
+{
+    while (n > 24) {
+        uint64_t x = a[0], y = a[n / 2], z = a[n - 1];
+        uint64_t piv = x < y ? (y < z ? y : (x < z ? z : x))
+                             : (x < z ? x : (y < z ? z : y));
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < piv) i++;
+            while (a[j] > piv) j--;
+            if (i >= j) break;
+            uint64_t t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+            i++;
+            j--;
+        }
+        /* [0, j] <= piv <= [j + 1, n) */
+        size_t nl = j + 1, nr = n - nl;
+        if (nl < nr) {
+            sv_sort_u64(a, nl);
+            a += nl;
+            n = nr;
+        } else {
+            sv_sort_u64(a + nl, nr);
+            n = nl;
+        }
+    }
+    insertion_sort_u64(a, n);
+}
+
+void sv_sort_u64_codes(uint64_t *a, uint64_t *tmp, size_t n, int code_bits, int digit)
+{
+    uint64_t *src = a, *dst = tmp;
+    uint32_t cnt[1u << 11];
+    const uint64_t mask = ((uint64_t)1 << digit) - 1;
+    for (int shift = 32; shift < 32 + code_bits; shift += digit) {
+        memset(cnt, 0, (mask + 1) * sizeof cnt[0]);
+        for (size_t i = 0; i < n; i++) cnt[(src[i] >> shift) & mask]++;
+        uint32_t sum = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            uint32_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & mask]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}

@@ -29,4 +29,16 @@ sv_status sv_sort_order(const double *key, size_t n, int descending, int identit
 /* order[k] is the row of the k-th smallest x (stable). */
 sv_status sv_order_doubles(const double *x, size_t n, uint32_t *order, sv_err *err);
 
+/*
+ * Sorting 64-bit keys whose high 32 bits are a small integer code and low
+ * 32 bits a position (the tree grower's keys code << 32 | row):
+ * sv_sort_u64 sorts distinct keys ascending in place (quicksort with
+ * median-of-three pivots and an insertion sort below 25 keys; stack depth
+ * O(log n)); sv_sort_u64_codes orders keys by their code alone (bits 32 to
+ * 32 + code_bits) with an LSD radix sort of `digit`-bit digits (8 or 11),
+ * tmp holding n keys: keys of one code end up together, stably.
+ */
+void sv_sort_u64(uint64_t *a, size_t n);
+void sv_sort_u64_codes(uint64_t *a, uint64_t *tmp, size_t n, int code_bits, int digit);
+
 #endif

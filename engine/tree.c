@@ -9,13 +9,19 @@
 
 int sv_tree_alloc(sv_tree *t, int32_t n_nodes)
 {
+    return sv_tree_alloc_kind(t, n_nodes, SV_TREE_CLASSIFICATION, 1);
+}
+
+int sv_tree_alloc_kind(sv_tree *t, int32_t n_nodes, int32_t kind, int32_t n_values)
+{
     memset(t, 0, sizeof *t);
+    if (n_values < 1) return -1;
     size_t n = n_nodes > 0 ? (size_t)n_nodes : 0;
     t->feature = sv_calloc(n, sizeof *t->feature);
     t->threshold = sv_calloc(n, sizeof *t->threshold);
     t->left = sv_calloc(n, sizeof *t->left);
     t->right = sv_calloc(n, sizeof *t->right);
-    t->value = sv_calloc(n, sizeof *t->value);
+    t->value = sv_calloc(n * (size_t)n_values, sizeof *t->value);
     t->cover = sv_calloc(n, sizeof *t->cover);
     t->impurity = sv_calloc(n, sizeof *t->impurity);
     if (!t->feature || !t->threshold || !t->left || !t->right || !t->value ||
@@ -24,6 +30,8 @@ int sv_tree_alloc(sv_tree *t, int32_t n_nodes)
         return -1;
     }
     t->n_nodes = n_nodes;
+    t->kind = kind;
+    t->n_values = n_values;
     return 0;
 }
 
@@ -65,5 +73,5 @@ double sv_tree_predict_row(const sv_tree *t, const double *x)
     int32_t n = 0;
     while (t->left[n] >= 0)
         n = x[t->feature[n]] <= t->threshold[n] ? t->left[n] : t->right[n];
-    return t->value[n];
+    return t->value[(size_t)n * (size_t)t->n_values];
 }

@@ -1,0 +1,145 @@
+/*
+ * forest_scan.h - the generic split search over one feature in one node,
+ * instantiated by each splitter (see forest_grow.h). Not include-guarded:
+ * include it once per instance after defining
+ *   SCAN_NAME                  name of the generated eval_feature function
+ *   SCAN_CTX                   type of the splitter's context
+ *   SCAN_STAT_BYTES(c)         bytes of a statistic (a constant when known)
+ *   SCAN_SLOT_BYTES(c)         bytes of a histogram slot (statistic, then a
+ *                              uint32 count of distinct rows)
+ *   SCAN_ADD_ROW(c, st, smp)   add sample *smp to statistic st
+ *   SCAN_ADD_STAT(c, dst, src) dst += src
+ *   SCAN_SCORE(c, left, node)  the split's score, larger is better
+ * (c is a const SCAN_CTX *, statistics are unsigned char pointers) and,
+ * when the statistic has a fixed size, SCAN_STAT_T, a type of that size:
+ * the running sums then live in local variables (registers) instead of
+ * scratch memory.
+ *
+ * Per feature and node the search either counts the node's rows per level
+ * (few levels relative to the node size: O(n + L)) or sorts the node's
+ * codes (O(n log n)); both feed the same scan of candidate boundaries in
+ * increasing order of level, which keeps the first best one. A boundary
+ * is a candidate when both sides hold at least min_leaf distinct rows.
+ */
+#define SCAN_CAT2(a, b) a##b
+#define SCAN_CAT(a, b) SCAN_CAT2(a, b)
+#define SCAN_GROUP SCAN_CAT(SCAN_NAME, _group)
+
+typedef struct {
+    uint32_t nl, prev;
+    int have_prev;
+} SCAN_CAT(SCAN_NAME, _state);
+
+/* One group of rows sharing level `code` (statistic grp, gn distinct
+ * rows) joins the left side, after the boundary before it is scored. */
+static inline void SCAN_GROUP(SCAN_CAT(SCAN_NAME, _state) *s, sv_grow_best *b,
+                              const SCAN_CTX *c, uint32_t min_leaf, int32_t feature,
+                              uint32_t code, const unsigned char *grp, uint32_t gn,
+                              uint32_t nnode, unsigned char *left,
+                              const unsigned char *node)
+{
+    if (s->have_prev) {
+        uint32_t nr = nnode - s->nl;
+        if (s->nl >= min_leaf && nr >= min_leaf) {
+            double pr = SCAN_SCORE(c, left, node);
+            if (!b->found || pr > b->proxy) {
+                b->found = 1;
+                b->proxy = pr;
+                b->feature = feature;
+                b->lev_a = s->prev;
+                b->lev_b = code;
+                b->nl = s->nl;
+                memcpy(b->left, left, SCAN_STAT_BYTES(c));
+            }
+        }
+    }
+    SCAN_ADD_STAT(c, left, grp);
+    s->nl += gn;
+    s->prev = code;
+    s->have_prev = 1;
+}
+
+static __attribute__((unused)) int SCAN_NAME(const sv_grower *g, sv_grow_scratch *s, int32_t f, uint32_t start,
+                     uint32_t end, const void *node_stat, sv_grow_best *b)
+{
+    const SCAN_CTX *c = g->sp->ctx;
+    const sv_grow_codes *fc = &g->fc[f];
+    uint32_t L = fc->n_levels;
+    if (L < 2) return 0;
+    const sv_grow_sample *smp = s->smp + start;
+    uint32_t nnode = end - start;
+    uint32_t ml = (uint32_t)g->o.min_leaf;
+    const size_t sb = SCAN_STAT_BYTES(c), slot = SCAN_SLOT_BYTES(c);
+#ifdef SCAN_STAT_T
+    SCAN_STAT_T left_v, grp_v, node_v;
+    memcpy(&node_v, node_stat, sizeof node_v);
+    unsigned char *left = (unsigned char *)&left_v, *grp = (unsigned char *)&grp_v;
+    const unsigned char *node = (const unsigned char *)&node_v;
+#else
+    const unsigned char *node = node_stat;
+    unsigned char *left = s->tmp + 2 * sb, *grp = s->tmp + sb;
+#endif
+    memset(left, 0, sb);
+    SCAN_CAT(SCAN_NAME, _state) st = {0, 0, 0};
+    uint32_t *cb = s->cbuf;
+    sv_grow_gather(fc, smp, nnode, cb);
+
+    if ((uint64_t)L <= (uint64_t)nnode * SV_GROW_COUNT_RATIO) {
+        unsigned char *h = s->hist;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        for (uint32_t k = 0; k < nnode; k++) {
+            uint32_t code = cb[k];
+            unsigned char *e = h + (size_t)code * slot;
+            SCAN_ADD_ROW(c, e, &smp[k]);
+            (*(uint32_t *)(e + sb))++;
+            if (code < lo) lo = code;
+            if (code > hi) hi = code;
+        }
+        if (lo == hi) {
+            memset(h + (size_t)lo * slot, 0, slot);
+            return 0;
+        }
+        for (uint32_t code = lo; code <= hi; code++) {
+            unsigned char *e = h + (size_t)code * slot;
+            uint32_t gn = *(uint32_t *)(e + sb);
+            if (gn == 0) continue;
+            SCAN_GROUP(&st, b, c, ml, f, code, e, gn, nnode, left, node);
+            memset(e, 0, slot);
+        }
+        return 1;
+    }
+
+    uint64_t *keys = s->keys;
+    for (uint32_t k = 0; k < nnode; k++) keys[k] = (uint64_t)cb[k] << 32 | k;
+    if (nnode >= SV_GROW_RADIX_MIN) {
+        int bits = 1;
+        while (bits < 32 && (L - 1) >> bits) bits++;
+        sv_sort_u64_codes(keys, s->keys2, nnode, bits, nnode >= SV_GROW_RADIX_WIDE ? 11 : 8);
+    } else {
+        sv_sort_u64(keys, nnode);
+    }
+    if ((keys[0] >> 32) == (keys[nnode - 1] >> 32)) return 0;
+    uint32_t k = 0;
+    while (k < nnode) {
+        uint32_t code = (uint32_t)(keys[k] >> 32);
+        uint32_t gn = 0;
+        memset(grp, 0, sb);
+        while (k < nnode && (uint32_t)(keys[k] >> 32) == code) {
+            SCAN_ADD_ROW(c, grp, &smp[(uint32_t)keys[k]]);
+            gn++;
+            k++;
+        }
+        SCAN_GROUP(&st, b, c, ml, f, code, grp, gn, nnode, left, node);
+    }
+    return 1;
+}
+
+#undef SCAN_GROUP
+#undef SCAN_NAME
+#undef SCAN_CTX
+#undef SCAN_STAT_BYTES
+#undef SCAN_SLOT_BYTES
+#undef SCAN_ADD_ROW
+#undef SCAN_ADD_STAT
+#undef SCAN_SCORE
+#undef SCAN_STAT_T
