@@ -695,12 +695,14 @@ end
 function M.where(d, i)
   local parts = {}
   local line = d.lines and d.lines[i]
-  if d.file and line then parts[#parts + 1] = ("%s line %d"):format(d.file, line)
+  local file = (d.files and d.files[i]) or d.file
+  if file and line then parts[#parts + 1] = ("%s line %d"):format(file, line)
   elseif line then parts[#parts + 1] = ("line %d"):format(line) end
   if not line then parts[#parts + 1] = ("row %d"):format(d.rows and d.rows[i] or i) end
   local id = d.ids and d.ids[i]
   if id then parts[#parts + 1] = ("patient %s"):format(id) end
-  return ("centre '%s' (%s)"):format(tostring(d.centre or (d.enc and d.enc.centre)), table.concat(parts, ", "))
+  local centre = (d.centres and d.centres[i]) or d.centre or (d.enc and d.enc.centre)
+  return ("centre '%s' (%s)"):format(tostring(centre), table.concat(parts, ", "))
 end
 
 local OPTS_APPLY = {header_lines = true, rows = true, id = true, file = true}
@@ -981,7 +983,7 @@ function M.subset(d, idx)
   end
   out.rows = {}
   for a, i in ipairs(idx) do out.rows[a] = d.rows[i] end
-  for _, key in ipairs({"lines", "ids"}) do
+  for _, key in ipairs({"lines", "ids", "centres", "files"}) do
     if d[key] then
       local t = {}
       for a, i in ipairs(idx) do t[a] = d[key][i] end
@@ -994,6 +996,203 @@ function M.subset(d, idx)
     local col = out.X and out.X:col(c.outputs[1])
     for a = 1, out.n do if isnan(col[a]) then cnt = cnt + 1 end end
     out.missing[c.name] = cnt
+  end
+  return out
+end
+
+local function is_missing_value(v)
+  return v == nil or v == false or (type(v) == "number" and v ~= v)
+end
+
+local CC_OPTS = {outcomes = true, features = true, time = true, event = true}
+
+--- sv.encode.complete_cases(d [, opts]) -> idx, info
+-- The rows usable for one task: every listed outcome (and feature)
+-- present, as R's na.omit / na.action; the others are left out and
+-- counted per reason. A survival outcome (time, event) is also checked:
+-- a present time must be finite and >= 0 and a present event 0 or 1,
+-- else an error naming the centre, file line and patient.
+function M.complete_cases(d, opts)
+  if type(d) ~= "table" or math.type(d.n) ~= "integer" or type(d.outcomes) ~= "table" then
+    error("bad argument #1 to 'encode.complete_cases' (an encoded data set from sv.encode.apply expected)", 2)
+  end
+  opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #2 to 'encode.complete_cases' (options table expected)", 2) end
+  for k in pairs(opts) do
+    if not CC_OPTS[k] then error(("unknown option '%s' to encode.complete_cases"):format(tostring(k)), 2) end
+  end
+  local checks = {} -- {kind = "outcome"|"feature", name =, get = function(i)}
+  local function outcome(name, what)
+    if type(name) ~= "string" then
+      error(("bad option '%s' to encode.complete_cases (outcome name expected)"):format(what), 3)
+    end
+    local v = d.outcomes[name]
+    if v == nil then
+      local have = {}
+      for k in pairs(d.outcomes) do have[#have + 1] = k end
+      table.sort(have)
+      error(("bad option '%s' to encode.complete_cases (no outcome '%s'; outcomes: %s)"):format(
+        what, name, table.concat(have, ", ")), 3)
+    end
+    return v
+  end
+  local seen = {}
+  local function add(kind, name, get)
+    if seen[kind .. "/" .. name] then return end
+    seen[kind .. "/" .. name] = true
+    checks[#checks + 1] = {kind = kind, name = name, get = get}
+  end
+  local time_v = opts.time and outcome(opts.time, "time")
+  local event_v = opts.event and outcome(opts.event, "event")
+  if opts.time then add("follow-up time", opts.time, function(i) return time_v[i] end) end
+  if opts.event then add("event", opts.event, function(i) return event_v[i] end) end
+  if opts.outcomes ~= nil then
+    if type(opts.outcomes) ~= "table" then
+      error("bad option 'outcomes' to encode.complete_cases (array of outcome names expected)", 2)
+    end
+    for _, name in ipairs(opts.outcomes) do
+      local v = outcome(name, "outcomes")
+      add("outcome", name, function(i) return v[i] end)
+    end
+  end
+  if opts.features ~= nil and opts.features ~= false then
+    local names = opts.features == true and d.names or opts.features
+    if type(names) ~= "table" then
+      error("bad option 'features' to encode.complete_cases (true or an array of column names expected)", 2)
+    end
+    for _, name in ipairs(names) do
+      local ok, col = pcall(function() return d.X and d.X:col(name) end)
+      if not ok then
+        error(("bad option 'features' to encode.complete_cases (no column '%s')"):format(tostring(name)), 2)
+      end
+      add("feature", name, function(i) return col and col[i] end)
+    end
+  end
+
+  -- invalid (present but impossible) survival values are errors, not drops
+  local bad, n_bad = {}, 0
+  for i = 1, d.n do
+    local t = time_v and time_v[i]
+    if t and t == t and not (t >= 0 and t < math.huge) then
+      n_bad = n_bad + 1
+      if #bad < MAX_REPORTED then
+        bad[#bad + 1] = ("%s: follow-up time '%s' is %s; times must be finite and >= 0"):format(
+          M.where(d, i), opts.time, numstr(t))
+      end
+    end
+    local e = event_v and event_v[i]
+    if e and e == e and e ~= 0 and e ~= 1 then
+      n_bad = n_bad + 1
+      if #bad < MAX_REPORTED then
+        bad[#bad + 1] = ("%s: event '%s' is %s; events must be 0 (censored) or 1"):format(
+          M.where(d, i), opts.event, numstr(e))
+      end
+    end
+  end
+  if n_bad > 0 then
+    local more = n_bad > MAX_REPORTED and ("\n  ... and %d more"):format(n_bad - MAX_REPORTED) or ""
+    error(("encode.complete_cases: %d invalid value%s:\n  %s%s"):format(n_bad, n_bad == 1 and "" or "s",
+      table.concat(bad, "\n  "), more), 2)
+  end
+
+  local idx, dropped = {}, {}
+  local counts = {}
+  for a = 1, #checks do counts[a] = 0 end
+  for i = 1, d.n do
+    local ok = true
+    for a, c in ipairs(checks) do
+      if is_missing_value(c.get(i)) then counts[a] = counts[a] + 1; ok = false end
+    end
+    if ok then idx[#idx + 1] = i else dropped[#dropped + 1] = i end
+  end
+  local reasons, parts = {}, {}
+  for a, c in ipairs(checks) do
+    if counts[a] > 0 then
+      local reason = ("missing %s '%s'"):format(c.kind, c.name)
+      reasons[#reasons + 1] = {reason = reason, kind = c.kind, name = c.name, n = counts[a]}
+      parts[#parts + 1] = ("%s (%d)"):format(reason, counts[a])
+    end
+  end
+  local text
+  if #dropped == 0 then
+    text = ("all %d patients used"):format(d.n)
+  else
+    text = ("%d of %d patient%s left out: %s"):format(#dropped, d.n, d.n == 1 and "" or "s",
+      table.concat(parts, ", "))
+  end
+  return idx, {n = d.n, kept = #idx, dropped = #dropped, reasons = reasons, rows = dropped, text = text}
+end
+
+--- sv.encode.bind(list) -> one encoded data set: the rows of several
+-- (centres, or sets of one centre) one after another, each row keeping
+-- its centre, file, line and patient for messages.
+function M.bind(list)
+  if type(list) ~= "table" or #list == 0 then
+    error("bad argument #1 to 'encode.bind' (a non-empty array of encoded data sets expected)", 2)
+  end
+  local first = list[1]
+  for k, d in ipairs(list) do
+    if type(d) ~= "table" or math.type(d.n) ~= "integer" or type(d.names) ~= "table" or type(d.outcomes) ~= "table" then
+      error(("bad argument #1 to 'encode.bind' (element %d is not an encoded data set)"):format(k), 2)
+    end
+    local same = #d.names == #first.names
+    for j = 1, #first.names do same = same and d.names[j] == first.names[j] end
+    if not same then
+      error(("bad argument #1 to 'encode.bind' (element %d (centre '%s') has other columns than element 1 (centre '%s'))"):format(
+        k, tostring(d.centre), tostring(first.centre)), 2)
+    end
+    for name in pairs(first.outcomes) do
+      if d.outcomes[name] == nil then
+        error(("bad argument #1 to 'encode.bind' (element %d (centre '%s') has no outcome '%s')"):format(
+          k, tostring(d.centre), name), 2)
+      end
+    end
+  end
+  local out = {}
+  for k, v in pairs(first) do out[k] = v end
+  local rows, outcomes = {}, {}
+  local per = {rows = {}, lines = {}, ids = {}, centres = {}, files = {}}
+  for name in pairs(first.outcomes) do outcomes[name] = {} end
+  local n = 0
+  for _, d in ipairs(list) do
+    local t = d.n > 0 and d.X and d.X:totable() or {}
+    for i = 1, d.n do
+      n = n + 1
+      rows[n] = t[i]
+      per.rows[n] = d.rows and d.rows[i] or i
+      per.lines[n] = d.lines and d.lines[i] or nil
+      per.ids[n] = d.ids and d.ids[i] or nil
+      per.centres[n] = (d.centres and d.centres[i]) or d.centre
+      per.files[n] = (d.files and d.files[i]) or d.file
+      for name, o in pairs(outcomes) do o[n] = d.outcomes[name][i] end
+    end
+  end
+  out.n = n
+  out.X = n > 0 and sv.matrix(rows, first.names) or nil
+  for name, o in pairs(outcomes) do
+    -- category outcomes stay arrays (false = missing), others Vectors
+    local v = first.outcomes[name]
+    if type(v) == "userdata" then
+      for i = 1, n do if o[i] == nil or o[i] == false then o[i] = 0 / 0 end end
+      outcomes[name] = sv.vector(o)
+    else
+      for i = 1, n do if o[i] == nil then o[i] = false end end
+    end
+  end
+  out.outcomes = outcomes
+  for k, v in pairs(per) do out[k] = v end
+  out.file, out.header_lines, out.filter, out.imputed = nil, nil, nil, nil
+  out.missing, out.outcome_missing = {}, {}
+  for _, f in ipairs(first.enc.features) do
+    local cnt = 0
+    local col = out.X and out.X:col(f.outputs[1])
+    for i = 1, n do if isnan(col[i]) then cnt = cnt + 1 end end
+    out.missing[f.name] = cnt
+  end
+  for name, o in pairs(outcomes) do
+    local cnt = 0
+    for i = 1, n do if is_missing_value(o[i]) then cnt = cnt + 1 end end
+    out.outcome_missing[name] = cnt
   end
   return out
 end

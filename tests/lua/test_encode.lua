@@ -352,6 +352,78 @@ T.test("base: an encoding extends another and overrides only what differs", func
   T.eq(d3.by_name.fgt.kind, "numeric"); T.eq(d3.by_name.fgt.level_names, nil)
 end)
 
+-- Issue 13: patients with a missing outcome or follow-up are left out of a
+-- task and counted (R's na.omit); an impossible follow-up is an error
+-- naming the patient, not "time[136] is -nan".
+T.test("complete_cases leaves out rows with a missing outcome and counts them per reason", function()
+  local spec = dfs_spec()
+  spec.na = {"", "NA", "unknown"}
+  spec.outcomes.grp = {column = "G", kind = "category", levels = {a = {"a"}, b = {"b"}}}
+  local data = {}
+  for k, v in pairs(dfs_data) do data[k] = v end
+  data.G = {"a", false, "b", "b"}
+  local dd = enc_mod.apply(enc_mod.check(spec, "enc/dfs.lua"), data)
+  local idx, info = enc_mod.complete_cases(dd, {time = "dfs_time", event = "dfs_event"})
+  -- hand-worked: P4 has neither time nor event
+  T.eq(#idx, 3); T.eq(idx[3], 3)
+  T.eq(info.n, 4); T.eq(info.kept, 3); T.eq(info.dropped, 1); T.eq(info.rows[1], 4)
+  T.eq(#info.reasons, 2)
+  T.eq(info.reasons[1].reason, "missing follow-up time 'dfs_time'"); T.eq(info.reasons[1].n, 1)
+  T.eq(info.reasons[2].reason, "missing event 'dfs_event'")
+  T.eq(info.text, "1 of 4 patients left out: missing follow-up time 'dfs_time' (1), missing event 'dfs_event' (1)")
+  -- a category outcome and features: P2 lacks grp
+  idx, info = enc_mod.complete_cases(dd, {outcomes = {"grp", "dfs_time"}, features = true})
+  T.eq(#idx, 2); T.eq(idx[1], 1); T.eq(idx[2], 3)
+  T.eq(info.reasons[1].n, 1); T.eq(info.reasons[2].n, 1)
+  idx, info = enc_mod.complete_cases(dd)
+  T.eq(#idx, 4); T.eq(info.text, "all 4 patients used")
+  -- follow-up time 0 (censored on the day of diagnosis) is kept, as R's Surv does
+  dd.outcomes.dfs_time = sv.vector({0, 20, 3, NaN})
+  T.eq(#enc_mod.complete_cases(dd, {time = "dfs_time", event = "dfs_event"}), 3)
+  -- argument errors
+  T.raises(function() enc_mod.complete_cases(dd, {time = "os"}) end, "no outcome 'os'")
+  T.raises(function() enc_mod.complete_cases(dd, {tme = "dfs_time"}) end, "unknown option 'tme'")
+  T.raises(function() enc_mod.complete_cases(dd, {features = {"zz"}}) end, "no column 'zz'")
+  T.raises(function() enc_mod.complete_cases({}) end, "bad argument #1 to 'encode.complete_cases'")
+end)
+
+T.test("an impossible follow-up or event names centre, file line and patient", function()
+  local path = T.tmp .. "/fu.csv"
+  local f = assert(io.open(path, "wb"))
+  f:write('ID,"Follow-up\n(days)",Event\nP1,30,1\nP2,-5,0\nP3,40,2\n')
+  f:close()
+  local e = enc_mod.check({centre = "GE", id = "ID", features = {{name = "ev", column = "Event", kind = "numeric"}},
+    outcomes = {t = {column = "Follow-up\n(days)", kind = "numeric"}, e = {column = "Event", kind = "numeric"}}})
+  local dd = enc_mod.apply(e, sv.read_csv(path))
+  local err = T.raises(function() enc_mod.complete_cases(dd, {time = "t", event = "e"}) end, "2 invalid values")
+  T.ok(err:find("centre 'GE' (" .. path .. " line 4, patient P2): follow-up time 't' is -5; times must be finite and >= 0", 1, true), err)
+  T.ok(err:find("(" .. path .. " line 5, patient P3): event 'e' is 2; events must be 0 (censored) or 1", 1, true), err)
+  dd.outcomes.t = sv.vector({30, 1 / 0, 40})
+  dd.outcomes.e = sv.vector({1, 0, 1})
+  T.raises(function() enc_mod.complete_cases(dd, {time = "t", event = "e"}) end, "follow-up time 't' is inf")
+end)
+
+T.test("bind stacks centres; each row keeps its centre, file line and patient", function()
+  local spec = {centre = "A", id = "ID", features = {{name = "x", column = "X", kind = "numeric"}},
+    outcomes = {t = {column = "T", kind = "numeric"}, g = {column = "G", kind = "category", levels = {u = {"u"}, v = {"v"}}}}}
+  local da = enc_mod.apply(enc_mod.check(spec), {ID = {"A1", "A2"}, X = {1, 2}, T = {10, 20}, G = {"u", "v"}})
+  spec.centre = "B"
+  local db = enc_mod.apply(enc_mod.check(spec), {ID = {"B1"}, X = {3}, T = {-1}, G = {false}}, {file = "b.csv", header_lines = 2})
+  local all = enc_mod.bind({da, db})
+  T.eq(all.n, 3); T.eq(all.X:get(3, "x"), 3)
+  T.eq(all.outcomes.t[3], -1); T.eq(all.outcomes.g[2], "v"); T.eq(all.outcomes.g[3], false)
+  T.eq(all.outcome_missing.g, 1)
+  T.eq(enc_mod.where(all, 1), "centre 'A' (row 1, patient A1)")
+  T.eq(enc_mod.where(all, 3), "centre 'B' (b.csv line 3, patient B1)")
+  -- the index that used to be reported (time[3]) is now the patient
+  T.raises(function() enc_mod.complete_cases(all, {time = "t"}) end,
+    "centre 'B' (b.csv line 3, patient B1): follow-up time 't' is -1")
+  T.eq(enc_mod.where(enc_mod.subset(all, {3}), 1), "centre 'B' (b.csv line 3, patient B1)")
+  T.raises(function() enc_mod.bind({da, {n = 1}}) end, "element 2 is not an encoded data set")
+  local other = enc_mod.apply(enc_mod.check({centre = "C", features = {{name = "y", column = "X", kind = "numeric"}}}), {X = {1}})
+  T.raises(function() enc_mod.bind({da, other}) end, "has other columns")
+end)
+
 T.test("several problems are reported together with a count", function()
   local err = T.raises(function() enc_mod.apply(enc, data_with({FGT = {"x", "y"}, Age = {5, 60}})) end, "3 problems")
   T.ok(err:find("'x'", 1, true) and err:find("'y'", 1, true) and err:find("value 5", 1, true), err)

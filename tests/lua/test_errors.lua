@@ -331,6 +331,14 @@ T.test("E-ENC-BASE-CYCLE: encodings whose bases form a cycle are refused", funct
   T.raises(function() sv.encode.load(a) end, "'base' makes a cycle")
 end)
 
+T.test("E-ENC-FOLLOWUP: an impossible follow-up names the centre, line and patient", function()
+  local e = sv.encode.check({centre = "B", id = "ID", features = {{name = "x", column = "X", kind = "numeric"}},
+    outcomes = {t = {column = "T", kind = "numeric"}}})
+  local d = sv.encode.apply(e, {ID = {"B1"}, X = {1}, T = {-1}}, {file = "b.csv", header_lines = 2})
+  T.raises(function() sv.encode.complete_cases(d, {time = "t"}) end,
+    "centre 'B' (b.csv line 3, patient B1): follow-up time 't' is -1; times must be finite and >= 0")
+end)
+
 T.test("E-ENC-DERIVED-RANGE: a derived feature's range holds after imputation", function()
   T.raises(function() imputed({centre = "C", features = {
     {name = "a", column = "A", kind = "numeric"}, {name = "b", column = "B", kind = "numeric"},
