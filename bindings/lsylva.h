@@ -87,7 +87,9 @@ svL_forest *svL_checkforest(lua_State *L, int arg);
  * "NaN at row 1, column 2". */
 svL_matrix *svL_checkforestX(lua_State *L, int arg, const struct sv_forest *f);
 /* Raises an argument error at the first NaN or infinite value of m
- * ("NaN at row 1, column 2", "infinite value at row ..."). */
+ * ("NaN at row 1, column 2", "infinite value at row ..."), naming the
+ * column when m is the Matrix at arg and has column names
+ * ("NaN at row 130, column 1 (age)"). */
 void svL_checkfinite(lua_State *L, int arg, const svL_matrix *m);
 
 /* Pushes the matrix's column names array (or nil). */

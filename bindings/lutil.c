@@ -438,9 +438,21 @@ void svL_checkfinite(lua_State *L, int arg, const svL_matrix *m)
         for (size_t i = 0; i < m->nrow; i++) {
             double v = m->data[j * m->nrow + i];
             if (!isfinite(v)) {
-                const char *msg = lua_pushfstring(L, "%s at row %d, column %d",
-                                                  isnan(v) ? "NaN" : "infinite value",
-                                                  (int)i + 1, (int)j + 1);
+                /* name the column when the Matrix has column names */
+                const char *name = NULL;
+                if (svL_testmatrix(L, arg) == m) {
+                    svL_matrix_pushnames(L, arg);
+                    if (lua_type(L, -1) == LUA_TTABLE &&
+                        lua_geti(L, -1, (lua_Integer)j + 1) == LUA_TSTRING)
+                        name = lua_tostring(L, -1); /* stays on the stack */
+                }
+                const char *msg =
+                    name ? lua_pushfstring(L, "%s at row %d, column %d (%s)",
+                                           isnan(v) ? "NaN" : "infinite value", (int)i + 1,
+                                           (int)j + 1, name)
+                         : lua_pushfstring(L, "%s at row %d, column %d",
+                                           isnan(v) ? "NaN" : "infinite value", (int)i + 1,
+                                           (int)j + 1);
                 luaL_argerror(L, arg, msg);
             }
         }

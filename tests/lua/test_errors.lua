@@ -55,6 +55,11 @@ local catalogue = {
   -- features and outcomes
   {"E-X-NAN", function() sv.forest.train({{0 / 0, 1}, {1, 2}, {3, 4}, {4, 3}}, {0, 1, 0, 1}) end,
    "bad argument #1 to 'train' (NaN at row 1, column 1)"},
+  -- regression: "row 130, column 1" named no column; a Matrix with column
+  -- names now gets the name (a Lua array of rows has none)
+  {"E-X-NAN-NAMED", function()
+     sv.forest.train(sv.matrix({{1, 2}, {3, 4}, {0 / 0, 1}, {4, 3}}, {"age", "er"}), {0, 1, 0, 1}) end,
+   "bad argument #1 to 'train' (NaN at row 3, column 1 (age))"},
   {"E-X-INF", function() sv.forest.train({{1 / 0, 1}, {1, 2}, {3, 4}, {4, 3}}, {0, 1, 0, 1}) end,
    "infinite value at row 1, column 1"},
   {"E-X-MISSING-CELL", function() sv.forest.train({{1, 2}, {3}}, {0, 1}) end, "row 2 has 1 values"},
