@@ -26,6 +26,7 @@ static const c_module c_modules[] = {
     {"figure", luaopen_sylva_figure},
     {"glm", luaopen_sylva_glm},
     {"meta", luaopen_sylva_meta},
+    {"_validate", luaopen_sylva_validate},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)

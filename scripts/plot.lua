@@ -1388,6 +1388,93 @@ function M.meta_forest(fit, opts)
   return doc:render()
 end
 
+--- sv.plot.instability(v [, opts]) -> svg: Riley & Collins (2023)
+--- prediction instability plot of an sv.validate.bootstrap result
+function M.instability(v, opts)
+  opts = check_opts(opts, with_common({max_points = 1}), "plot.instability")
+  local ins = type(v) == "table" and v.instability
+  if not ins or not ins.p then error("bad argument #1 to 'plot.instability' (an sv.validate.bootstrap result expected)", 2) end
+  local W = opts.width or 600
+  local top = opts.title and 40 or 16
+  local left, right = 78, 18
+  local size = W - left - right
+  local H = opts.height or (top + size + 70)
+  local doc = new_doc(W, H, opts.title or "Prediction instability")
+  local panel = new_panel(doc, left, top, size, size, {0, 1}, {0, 1})
+  local ticks = {0, 0.2, 0.4, 0.6, 0.8, 1}
+  panel:axes({xticks = ticks, yticks = ticks, xstep = 0.1, ystep = 0.1, grid = true,
+              xlab = opts.xlab or "Prediction of the developed model",
+              ylab = opts.ylab or "Predictions of the bootstrap models"})
+  local p0 = tolist(ins.p)
+  local n = #p0
+  -- the replicates' predictions, as many whole replicates as max_points allows
+  local preds = v.predictions or {}
+  local limit = opts.max_points or 20000
+  local out = {('<g class="points" fill="%s" fill-opacity="0.25">'):format(M.palette[1])}
+  local drawn = 0
+  for _, pb in ipairs(preds) do
+    if pb and drawn + n <= limit then
+      for i = 1, n do
+        out[#out + 1] = ('<circle cx="%s" cy="%s" r="1.6"/>'):format(f2(panel:sx(p0[i])), f2(panel:sy(pb[i])))
+      end
+      drawn = drawn + n
+    end
+  end
+  out[#out + 1] = "</g>"
+  doc:add(table.concat(out, "\n"))
+  -- each patient's 2.5% and 97.5% quantiles, as marks (no smoother)
+  local q = {('<g class="quantiles" fill="%s">'):format(M.palette[2])}
+  for i = 1, n do
+    for _, v in ipairs({ins.lo[i], ins.hi[i]}) do
+      if not isnan(v) then
+        q[#q + 1] = ('<rect x="%s" y="%s" width="5" height="1.6"/>'):format(f2(panel:sx(p0[i]) - 2.5), f2(panel:sy(v) - 0.8))
+      end
+    end
+  end
+  q[#q + 1] = "</g>"
+  doc:add(table.concat(q, "\n"))
+  doc:add(panel:path({0, 1}, {0, 1}, {stroke = "#000", width = 1.2, nonote = true}))
+  local entries = {{label = ("Bootstrap models (MAPE %.3f)"):format(ins.mape_mean), color = M.palette[1], kind = "point"},
+                   {label = "Each patient's 2.5% and 97.5% quantiles", color = M.palette[2], width = 2}}
+  if opts.legend ~= false then panel:legend(entries, {corners = {"br", "tl", "tr", "bl"}}) end
+  title(doc, opts)
+  return doc:render()
+end
+
+--- sv.plot.selection(v [, opts]) -> svg: how often each feature was
+--- selected across the bootstrap replicates
+function M.selection(v, opts)
+  opts = check_opts(opts, with_common({max_display = 1, color = 1}), "plot.selection")
+  local sel = type(v) == "table" and (v.selection or (v[1] and v[1].frequency and v))
+  if not sel or #sel == 0 then
+    error("bad argument #1 to 'plot.selection' (an sv.validate.bootstrap result with selection frequencies expected)", 2)
+  end
+  local k = min(#sel, opts.max_display or 30)
+  local row_h = 26
+  local namew = 0
+  for a = 1, k do namew = max(namew, text_width(tostring(sel[a].feature), FS_TICK)) end
+  local left = namew + 22
+  local top = opts.title and 40 or 14
+  local W = opts.width or 640
+  local H = top + k * row_h + 74
+  local doc = new_doc(W, H, opts.title or "Selection frequency")
+  local panel = new_panel(doc, left, top, W - left - 60, k * row_h, {0, 1}, {0, k})
+  panel:axes({xticks = {0, 0.2, 0.4, 0.6, 0.8, 1}, xstep = 0.1,
+              xlab = opts.xlab or "Proportion of bootstrap replicates selecting the feature"})
+  local col = opts.color or M.palette[1]
+  for a = 1, k do
+    local s = sel[a]
+    local y = top + (a - 1) * row_h + 4
+    local x1 = panel:sx(s.frequency)
+    doc:add(('<rect class="bar" x="%s" y="%s" width="%s" height="%s" fill="%s" data-value="%.17g"/>'):format(
+      f2(left), f2(y), f2(x1 - left), f2(row_h - 8), col, s.frequency))
+    doc:text(x1 + 5, y + (row_h - 8) / 2 + FS_TICK * 0.35, ("%.2f"):format(s.frequency), {size = 13, fill = "#333"})
+    doc:text(left - 10, y + (row_h - 8) / 2 + FS_TICK * 0.35, tostring(s.feature), {anchor = "end", class = "feature"})
+  end
+  title(doc, opts)
+  return doc:render()
+end
+
 --- sv.plot.save(svg, path [, opts]): writes the figure atomically as SVG,
 --- PDF, PNG or TIFF by the path's extension (sv.figure.render draws it)
 local save_formats = {svg = "svg", pdf = "pdf", png = "png", tif = "tiff", tiff = "tiff"}

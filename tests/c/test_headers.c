@@ -32,11 +32,12 @@
 #include "sv_stats.h"
 #include "sv_surv.h"
 #include "sv_tree.h"
+#include "sv_validate.h"
 
 static const char *const included[] = {
     "sv_core.h", "sv_csv.h",    "sv_dist.h",  "sv_forest.h", "sv_glm.h", "sv_io.h",
     "sv_meta.h", "sv_metrics.h", "sv_rng.h", "sv_roc.h",   "sv_sha256.h", "sv_shap.h",
-    "sv_sort.h", "sv_stats.h",  "sv_surv.h",  "sv_tree.h",   NULL};
+    "sv_sort.h", "sv_stats.h",  "sv_surv.h",  "sv_tree.h",   "sv_validate.h", NULL};
 
 static int is_included(const char *name)
 {

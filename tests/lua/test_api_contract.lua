@@ -47,6 +47,12 @@ T.test("every function, option and field of api.md exists and works", function()
   local m = sv.meta.rma({-0.9, -1.6, -1.3, -1.4}, {0.33, 0.19, 0.42, 0.02}, {method = "REML", test = "knha", level = 0.95})
   for _, k in ipairs({"estimate","se","lo","hi","p","tau2","i2","pi_lo","pi_hi"}) do assert(type(m[k]) == "number", k) end
   assert(sv.meta.rma({-0.9, -1.6, -1.3}, {0.33, 0.19, 0.42}, {method = "DL", test = "z"}).tau2 >= 0)
+  local function pipe(rows) local m = sv.glm.logistic(X:rows(rows), sv.split.take(y, rows)); return function(r) return m:predict(X:rows(r)) end end
+  for _, meth in ipairs({"optimism", ".632", ".632+"}) do
+    local vb = sv.validate.bootstrap(y, pipe, {B = 3, seed = 1, method = meth, record = true})
+    for _, k in ipairs({"apparent","optimism","corrected"}) do for _, m in ipairs({"auc","brier","slope","intercept"}) do assert(vb[k][m], k .. m) end end
+    assert(vb.B == 3 and vb.failed == 0 and #vb.rows == 3)
+  end
   assert(require("sylva.forest") == sv.forest)
   -- studies (api.md "Studies, model bundles and scoring"): run by tests/lua/test_study.lua
   assert(type(sv.study.run) == "function" and type(sv.study.kinds.binary) == "table")

@@ -129,6 +129,12 @@ local catalogue = {
    "glm.logistic: the fit did not converge in 1 iterations"},
   {"E-GLM-COLLINEAR", function() sv.glm.logistic({{1, 2}, {2, 4}, {3, 6}, {4, 8}}, {0, 1, 0, 1}) end,
    "glm.logistic: column 2 of X is a linear combination of the columns before it and the intercept"},
+  {"E-VAL-FIT", function() sv.validate.bootstrap(y6, 3) end, "bad argument #2 to 'validate.bootstrap' (function fit(rows) expected"},
+  {"E-VAL-METHOD", function() sv.validate.bootstrap(y6, function() end, {method = "632"}) end,
+   "bad option 'method' to validate.bootstrap"},
+  {"E-VAL-B", function() sv.validate.bootstrap(y6, function() end, {B = 0}) end, "bad option 'B' to validate.bootstrap"},
+  {"E-VAL-PIPELINE", function() sv.validate.bootstrap(y6, function() return 1 end, {B = 2}) end,
+   "validate.bootstrap: the pipeline failed on all rows: fit returned number"},
   {"E-GLM-WIDTH", function() sv.glm.logistic({{1}, {2}, {3}, {4}}, {0, 1, 0, 1}):predict({{1, 2}}) end,
    "X has 2 columns, the model was fitted on 1"},
   -- absurd options

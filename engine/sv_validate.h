@@ -1,0 +1,89 @@
+/*
+ * sv_validate.h - the numbers of resampling validation of a prediction
+ * pipeline (docs/validation.md): the performance metrics of predicted
+ * probabilities over a list of rows, the bootstrap row lists, Harrell's
+ * optimism, Efron's .632 and Efron & Tibshirani's .632+ estimates, the
+ * prediction instability of Riley & Collins (2023), and the sample-size
+ * criteria of Riley et al. (2020).
+ *
+ * The pipelines themselves are Lua functions run by scripts/validate.lua;
+ * every statistic they are judged by is computed here.
+ */
+#ifndef SV_VALIDATE_H
+#define SV_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sv_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The metrics, in this order everywhere. */
+enum sv_vmetric {
+    SV_VM_AUC,       /* AUC (Mann-Whitney, ties 1/2), as sv_roc_auc */
+    SV_VM_BRIER,     /* mean (p - y)^2 */
+    SV_VM_SLOPE,     /* b in logit P(y) = a + b logit(p) (R: glm(y ~ qlogis(p), binomial)) */
+    SV_VM_INTERCEPT, /* a in logit P(y) = a + logit(p) (R: glm(y ~ offset(qlogis(p)), binomial)) */
+    SV_VM_COUNT
+};
+
+/*
+ * Metrics of the probabilities p (indexed by row) over the listed rows
+ * (0-based, repeats count as often as listed). AUC is NaN when the rows
+ * hold one class; slope and intercept leave out rows with p = 0 or 1
+ * (logit infinite; rms's val.prob does the same), their number goes to
+ * *dropped, and are NaN when the recalibration has no finite estimate.
+ * rows = NULL means all n rows once. Never fails on values: errors are
+ * SV_EINVAL (a row out of range, p outside [0, 1]) and SV_ENOMEM.
+ */
+sv_status sv_validate_metrics(const double *y, const double *p, size_t n, const size_t *rows,
+                              size_t m, double out[SV_VM_COUNT], size_t *dropped, sv_err *err);
+
+/* Replicate b's bootstrap sample: n rows drawn with replacement from
+ * [0, n) with the generator stream (seed, b), in draw order. */
+void sv_validate_resample(size_t n, uint64_t seed, uint64_t b, size_t *rows);
+
+typedef enum sv_val_method {
+    SV_VAL_OPTIMISM = 0, /* Harrell: apparent - mean(train - test) */
+    SV_VAL_632 = 1,      /* Efron: 0.368 apparent + 0.632 mean(out-of-bag) */
+    SV_VAL_632PLUS = 2   /* Efron & Tibshirani 1997 */
+} sv_val_method;
+
+/*
+ * Combines B replicates' metrics (row-major B x SV_VM_COUNT arrays; NaN
+ * where a replicate has no value) into the optimism and the corrected
+ * estimate of each metric. train: the replicate's model on its own rows;
+ * test: on all rows; oob: on the rows its sample left out. A metric's
+ * replicates are those where the values the method needs are finite; their
+ * number goes to nvalid (0 gives NaN). gamma_brier is the no-information
+ * Brier score of the apparent predictions, n^-2 sum_i sum_j (y_i - p_j)^2
+ * (.632+ only). For .632+, AUC is handled as the error 1 - AUC with the
+ * no-information value 1/2; slope and intercept have no no-information
+ * value and are NaN. optimism = apparent - corrected for every method.
+ */
+void sv_validate_combine(sv_val_method method, const double app[SV_VM_COUNT],
+                         const double *train, const double *test, const double *oob, size_t B,
+                         double gamma_brier, double optimism[SV_VM_COUNT],
+                         double corrected[SV_VM_COUNT], size_t nvalid[SV_VM_COUNT]);
+
+/* n^-2 sum_i sum_j (y_i - p_j)^2, in O(n). */
+double sv_validate_gamma_brier(const double *y, const double *p, size_t n);
+
+/*
+ * Prediction instability (Riley & Collins 2023): P holds the B bootstrap
+ * models' predictions for the n patients (row-major B x n; NaN rows for
+ * failed replicates are skipped), p0 the original model's. Per patient:
+ * mape = mean_b |P[b, i] - p0[i]|, lo and hi the 2.5% and 97.5% type-7
+ * quantiles of P[., i]. *mape_mean is the mean of mape over patients.
+ */
+sv_status sv_validate_instability(const double *P, size_t B, size_t n, const double *p0,
+                                  double *mape, double *lo, double *hi, double *mape_mean,
+                                  sv_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
