@@ -883,6 +883,28 @@ static int l_auc_t(lua_State *L)
     return 1;
 }
 
+static int l_roc_t(lua_State *L)
+{
+    lua_settop(L, 4);
+    const double *time, *event;
+    size_t n = check_time_event(L, &time, &event);
+    const double *marker = check_marker(L, 3, "marker", n);
+    size_t m;
+    const double *t = check_times(L, 4, time, n, &m);
+    if (m != 1) luaL_argerror(L, 4, "one horizon t expected");
+    double *buf = scratch(L, 3 * (n ? n : 1), sizeof *buf);
+    size_t k = 0;
+    sv_err err;
+    if (sv_surv_roc_t(time, event, marker, n, t[0], buf, buf + n, buf + 2 * n, &k, &err))
+        return svL_engine_error(L, "surv.roc_t", &err);
+    lua_createtable(L, 0, 4);
+    svL_setnum(L, "t", t[0]);
+    set_vec(L, "threshold", buf, k);
+    set_vec(L, "tpr", buf + n, k);
+    set_vec(L, "fpr", buf + 2 * n, k);
+    return 1;
+}
+
 static int l_brier_t(lua_State *L)
 {
     static const char *const allowed[] = {"level", NULL};
@@ -1034,6 +1056,7 @@ static const luaL_Reg funcs[] = {
     {"cox", l_cox},
     {"concordance", l_concordance},
     {"auc_t", l_auc_t},
+    {"roc_t", l_roc_t},
     {"brier_t", l_brier_t},
     {"calibration_t", l_calibration_t},
     {"cutpoint", l_cutpoint},

@@ -354,6 +354,60 @@ done:
     return st;
 }
 
+sv_status sv_surv_roc_t(const double *time, const double *event,
+                        const double *marker, size_t n, double t,
+                        double *threshold, double *tpr, double *fpr,
+                        size_t *npoints, sv_err *err)
+{
+    sv_status st = sv_surv_check(time, event, n, err);
+    if (st) return st;
+    if (n < 2) return sv_err_set(err, SV_EINVAL, "time has %zu subjects; need at least 2", n);
+    if ((st = check_marker(marker, n, "marker", err))) return st;
+    cens_prep c;
+    st = cens_prepare(time, event, n, &c, err);
+    double *W = NULL;
+    unsigned char *is_case = NULL;
+    uint32_t *mord = NULL;
+    if (st) goto done;
+    if ((st = check_times(&c, &t, 1, err))) goto done;
+    W = sv_malloc(n, sizeof *W);
+    is_case = sv_malloc(n, 1);
+    mord = sv_malloc(n, sizeof *mord);
+    if (!W || !is_case || !mord) {
+        st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
+        goto done;
+    }
+    if ((st = sv_sort_order(marker, n, 1, 1, mord, NULL, err))) goto done;
+    size_t kt = last_le(&c, t);
+    double na, nc, Wa = 0, Wc = 0;
+    ipcw_weights(&c, time, event, t, kt, W, is_case, &na, &nc);
+    for (size_t i = 0; i < n; i++) {
+        if (W[i] == 0) continue;
+        if (is_case[i]) Wa += W[i]; else Wc += W[i];
+    }
+    double ca = 0, cc = 0;
+    size_t k = 0;
+    for (size_t a = 0; a < n;) {
+        double v = marker[mord[a]];
+        size_t b = a;
+        while (b < n && marker[mord[b]] == v) {
+            size_t i = mord[b++];
+            if (W[i] == 0) continue;
+            if (is_case[i]) ca += W[i]; else cc += W[i];
+        }
+        threshold[k] = v;
+        tpr[k] = Wa > 0 ? ca / Wa : NAN;
+        fpr[k] = Wc > 0 ? cc / Wc : NAN;
+        k++;
+        a = b;
+    }
+    *npoints = k;
+done:
+    cens_free(&c);
+    free(W), free(is_case), free(mord);
+    return st;
+}
+
 /* ---- Brier(t) ----------------------------------------------------------- */
 
 sv_status sv_surv_brier_t(const double *time, const double *event,

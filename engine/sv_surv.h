@@ -334,6 +334,19 @@ sv_status sv_surv_auc_t(const double *time, const double *event,
                         sv_auc_t_result *out, sv_err *err);
 
 /*
+ * The IPCW ROC curve at t behind sv_surv_auc_t (riskRegression's
+ * Score(plots = "ROC") plotframe): for each distinct marker value c, in
+ * decreasing order, threshold[k] = c and the weighted fractions of cases
+ * (tpr) and controls (fpr) with marker >= c. Outputs hold n values;
+ * *npoints receives the number of distinct markers. Without cases or
+ * controls at t the fractions are NaN.
+ */
+sv_status sv_surv_roc_t(const double *time, const double *event,
+                        const double *marker, size_t n, double t,
+                        double *threshold, double *tpr, double *fpr,
+                        size_t *npoints, sv_err *err);
+
+/*
  * IPCW Brier score at each time (Graf et al. 1999) of predicted survival
  * probabilities S (n x m, column-major: S[k*n + i] for subject i at
  * times[k], in [0, 1]): residual (S_i)^2 / G(T_i-) for a case,

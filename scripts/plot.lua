@@ -1262,6 +1262,193 @@ function M.cv_curve(sel, opts)
 end
 
 ---------------------------------------------------------------------------
+-- Time-dependent performance of survival predictions (sv.surv.auc_t,
+-- roc_t, brier_t, calibration_t): every number drawn is the engine's.
+---------------------------------------------------------------------------
+
+local function need(v, what, fname, i)
+  if v == nil then error(("%s: model %d needs %s"):format(fname, i, what), 3) end
+  return v
+end
+
+-- A measure over evaluation times, each model a line with its pointwise
+-- confidence band (lo..hi), points at the evaluation times.
+local function over_time(series, o)
+  local W, H = o.width or 640, o.height or 480
+  local top = o.title and 44 or 20
+  local doc = new_doc(W, H, o.title or o.default_title)
+  local tmax, lo, hi = 0, o.ymin or math.huge, o.ymax or -math.huge
+  for _, sr in ipairs(series) do
+    for k = 1, #sr.time do
+      tmax = max(tmax, sr.time[k])
+      if not o.ymin and not isnan(sr.lo[k]) then lo = min(lo, sr.lo[k]) end
+      if not o.ymax and not isnan(sr.hi[k]) then hi = max(hi, sr.hi[k]) end
+    end
+  end
+  if o.ref then lo, hi = min(lo, o.ref), max(hi, o.ref) end
+  if not (hi > lo) then lo, hi = 0, 1 end
+  local yt, ystep, y0, y1 = nice_ticks(lo, hi, 6)
+  local xt, xstep, _, x1 = nice_ticks(0, tmax, 6)
+  local panel = new_panel(doc, 84, top, W - 84 - 24, H - top - 70, {0, x1}, {y0, y1})
+  panel:axes({xticks = xt, yticks = yt, xstep = xstep, ystep = ystep, grid = true,
+              xlab = o.xlab, ylab = o.ylab, ylab_offset = 62})
+  if o.ref then
+    doc:add(panel:path({0, x1}, {o.ref, o.ref}, {stroke = "#9a9a9a", width = 1.3, dash = "6 5", nonote = true}))
+  end
+  local entries = {}
+  for i, sr in ipairs(series) do
+    local col = color(o, i)
+    local out = {('<g class="curve" data-name="%s">'):format(esc(sr.name))}
+    local d = {}
+    for k = 1, #sr.time do
+      if not isnan(sr.hi[k]) then d[#d + 1] = (#d == 0 and "M" or "L") .. f2(panel:sx(sr.time[k])) .. "," .. f2(panel:sy(sr.hi[k])) end
+    end
+    for k = #sr.time, 1, -1 do
+      if not isnan(sr.lo[k]) then d[#d + 1] = "L" .. f2(panel:sx(sr.time[k])) .. "," .. f2(panel:sy(sr.lo[k])) end
+    end
+    if #d > 2 then
+      out[#out + 1] = ('<path class="ci-band" d="%s Z" fill="%s" fill-opacity="0.15" stroke="none"/>'):format(table.concat(d, " "), col)
+    end
+    out[#out + 1] = panel:path(sr.time, sr.est, {stroke = col, width = 2.2})
+    for k = 1, #sr.time do
+      if not isnan(sr.est[k]) then
+        out[#out + 1] = ('<circle cx="%s" cy="%s" r="3.8" fill="%s" data-time="%.17g" data-est="%.17g" data-lo="%.17g" data-hi="%.17g"/>'):format(
+          f2(panel:sx(sr.time[k])), f2(panel:sy(sr.est[k])), col, sr.time[k], sr.est[k], sr.lo[k], sr.hi[k])
+        panel:note(panel:sx(sr.time[k]), panel:sy(sr.lo[k])); panel:note(panel:sx(sr.time[k]), panel:sy(sr.hi[k]))
+      end
+    end
+    out[#out + 1] = "</g>"
+    doc:add(table.concat(out, "\n"))
+    entries[#entries + 1] = {label = sr.label or sr.name, color = col}
+  end
+  if o.legend ~= false then panel:legend(entries, {corners = {"br", "tr", "bl", "tl"}}) end
+  title(doc, o)
+  return doc:render()
+end
+
+local function level_pct(l) return floor((l or 0.95) * 100 + 0.5) end
+
+--- sv.plot.auc_t(models [, opts]) -> svg: AUC(t) of each model over the
+--- evaluation times with its pointwise confidence band.
+function M.auc_t(models, opts)
+  opts = check_opts(opts, with_common({level = 1, ymin = 1, ymax = 1}), "plot.auc_t")
+  if type(models) ~= "table" or #models == 0 then error("bad argument #1 to 'plot.auc_t' (array of models expected)", 2) end
+  local series, level = {}, opts.level or 0.95
+  for i, md in ipairs(models) do
+    local r = md.result
+    if not r then
+      r = sv.surv.auc_t(need(md.time, "time", "plot.auc_t", i), need(md.event, "event", "plot.auc_t", i),
+                        need(md.marker, "marker", "plot.auc_t", i), need(md.times, "times", "plot.auc_t", i),
+                        {level = level})
+    end
+    series[i] = {name = md.name or ("Model " .. i), time = tolist(r.time), est = tolist(r.auc),
+                 lo = tolist(r.lo), hi = tolist(r.hi)}
+  end
+  return over_time(series, {width = opts.width, height = opts.height, title = opts.title, colors = opts.colors,
+    legend = opts.legend, default_title = "Time-dependent AUC", ref = 0.5, ymin = opts.ymin, ymax = opts.ymax,
+    xlab = opts.xlab or "Time", ylab = opts.ylab or ("AUC(t) with %d%% CI"):format(level_pct(level))})
+end
+
+--- sv.plot.brier_t(models [, opts]) -> svg: the IPCW Brier score over the
+--- evaluation times with its pointwise confidence band; the legend gives
+--- the integrated Brier score over the times.
+function M.brier_t(models, opts)
+  opts = check_opts(opts, with_common({level = 1}), "plot.brier_t")
+  if type(models) ~= "table" or #models == 0 then error("bad argument #1 to 'plot.brier_t' (array of models expected)", 2) end
+  local series, level = {}, opts.level or 0.95
+  for i, md in ipairs(models) do
+    local r = md.result
+    if not r then
+      r = sv.surv.brier_t(need(md.time, "time", "plot.brier_t", i), need(md.event, "event", "plot.brier_t", i),
+                          need(md.S, "S", "plot.brier_t", i), need(md.times, "times", "plot.brier_t", i),
+                          {level = level})
+    end
+    local name = md.name or ("Model " .. i)
+    local ibs = tolist(r.ibs)
+    series[i] = {name = name, time = tolist(r.time), est = tolist(r.brier), lo = tolist(r.lo), hi = tolist(r.hi),
+                 label = #ibs > 1 and ("%s (IBS %s)"):format(name, fmt3(ibs[#ibs])) or name}
+  end
+  return over_time(series, {width = opts.width, height = opts.height, title = opts.title, colors = opts.colors,
+    legend = opts.legend, default_title = "Brier score", ymin = 0,
+    xlab = opts.xlab or "Time", ylab = opts.ylab or ("Brier score with %d%% CI"):format(level_pct(level))})
+end
+
+--- sv.plot.roc_t(models, t [, opts]) -> svg: the IPCW ROC curves at
+--- horizon t (sv.surv.roc_t), the legend with AUC(t) and its CI.
+function M.roc_t(models, t, opts)
+  opts = check_opts(opts, with_common({level = 1}), "plot.roc_t")
+  if type(models) ~= "table" or #models == 0 then error("bad argument #1 to 'plot.roc_t' (array of models expected)", 2) end
+  if type(t) ~= "number" then error("bad argument #2 to 'plot.roc_t' (horizon t: a number expected)", 2) end
+  local curves, level = {}, opts.level or 0.95
+  for i, md in ipairs(models) do
+    local time, event = need(md.time, "time", "plot.roc_t", i), need(md.event, "event", "plot.roc_t", i)
+    local marker = need(md.marker, "marker", "plot.roc_t", i)
+    local r = sv.surv.roc_t(time, event, marker, t)
+    local a = sv.surv.auc_t(time, event, marker, t, {level = level})
+    curves[i] = {name = md.name or ("Model " .. i), fpr = r.fpr, tpr = r.tpr, auc = a.auc[1], lo = a.lo[1], hi = a.hi[1]}
+  end
+  return M.roc(curves, {width = opts.width, height = opts.height, colors = opts.colors, legend = opts.legend,
+    title = opts.title or ("ROC at t = %s"):format(("%g"):format(t)), ci_level = level,
+    xlab = opts.xlab or "False-positive fraction (T > t)", ylab = opts.ylab or "True-positive fraction (event by t)"})
+end
+
+--- sv.plot.calibration_t(models, t [, opts]) -> svg: observed (1 -
+--- Kaplan-Meier) against mean predicted risk at t per risk group, with the
+--- observed risk's CI; the legend gives O/E and the calibration slope.
+function M.calibration_t(models, t, opts)
+  opts = check_opts(opts, with_common({groups = 1, level = 1}), "plot.calibration_t")
+  if type(models) ~= "table" or #models == 0 then error("bad argument #1 to 'plot.calibration_t' (array of models expected)", 2) end
+  if type(t) ~= "number" then error("bad argument #2 to 'plot.calibration_t' (horizon t: a number expected)", 2) end
+  local level = opts.level or 0.95
+  local fits, top_v = {}, 0
+  for i, md in ipairs(models) do
+    local c = sv.surv.calibration_t(need(md.time, "time", "plot.calibration_t", i), need(md.event, "event", "plot.calibration_t", i),
+                                    need(md.S, "S", "plot.calibration_t", i), t, {groups = opts.groups or 10, level = level})
+    fits[i] = c
+    for k = 1, #c.pred do
+      top_v = max(top_v, c.pred[k], isnan(c.obs_hi[k]) and 0 or c.obs_hi[k])
+    end
+  end
+  local W = opts.width or 620
+  local H = opts.height or 600
+  local top = opts.title and 44 or 20
+  local left, right, bottom = 84, 22, 70
+  local size = min(W - left - right, H - top - bottom)
+  local ticks, step, _, g1 = nice_ticks(0, top_v > 0 and top_v or 1, 6)
+  local doc = new_doc(W, H, opts.title or "Calibration at t")
+  local panel = new_panel(doc, left, top, size, size, {0, g1}, {0, g1})
+  panel:axes({xticks = ticks, yticks = ticks, xstep = step, ystep = step, grid = true, ylab_offset = 62,
+              xlab = opts.xlab or ("Predicted risk at t = %s"):format(("%g"):format(t)),
+              ylab = opts.ylab or ("Observed risk (1 \u{2212} KM) with %d%% CI"):format(level_pct(level))})
+  doc:add(panel:path({0, g1}, {0, g1}, {stroke = "#9a9a9a", width = 1.3, dash = "6 5", nonote = true}))
+  local entries = {}
+  for i, c in ipairs(fits) do
+    local col = color(opts, i)
+    local name = models[i].name or ("Model " .. i)
+    local out = {('<g class="curve" data-name="%s">'):format(esc(name))}
+    out[#out + 1] = panel:path(tolist(c.pred), tolist(c.obs), {stroke = col, width = 1.6})
+    for k = 1, #c.pred do
+      local px = panel:sx(c.pred[k])
+      if not isnan(c.obs_lo[k]) then
+        out[#out + 1] = ('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="1.4"/>'):format(
+          f2(px), f2(panel:sy(c.obs_lo[k])), f2(px), f2(panel:sy(c.obs_hi[k])), col)
+        panel:note(px, panel:sy(c.obs_lo[k])); panel:note(px, panel:sy(c.obs_hi[k]))
+      end
+      out[#out + 1] = ('<circle cx="%s" cy="%s" r="4.5" fill="%s" data-pred="%.17g" data-obs="%.17g" data-lo="%.17g" data-hi="%.17g" data-n="%d"/>'):format(
+        f2(px), f2(panel:sy(c.obs[k])), col, c.pred[k], c.obs[k], c.obs_lo[k], c.obs_hi[k], floor(c.n[k]))
+    end
+    out[#out + 1] = "</g>"
+    doc:add(table.concat(out, "\n"))
+    entries[#entries + 1] = {label = ("%s: O/E %s (%s\u{2013}%s), slope %s"):format(name, fmt2(c.oe), fmt2(c.oe_lo), fmt2(c.oe_hi), fmt2(c.slope)),
+                             color = col, kind = "point"}
+  end
+  entries[#entries + 1] = {label = "Ideal", color = "#9a9a9a", dash = "6 5", width = 1.3}
+  if opts.legend ~= false then panel:legend(entries, {corners = {"br", "tl", "tr", "bl"}}) end
+  title(doc, opts)
+  return doc:render()
+end
+
+---------------------------------------------------------------------------
 -- Forest plot of a random-effects meta-analysis (sv.meta.rma)
 ---------------------------------------------------------------------------
 

@@ -66,6 +66,25 @@ T.test("AUC(t), its SE and CI agree with riskRegression::Score on gbsg, rotterda
   end
 end)
 
+T.test("the ROC curve at t agrees with Score(plots = 'ROC'); its trapezoid is AUC(t)", function()
+  for _, cn in ipairs(cohorts) do
+    local d = data[cn]
+    local R = T.read_fixture(fix .. cn .. "_roc.csv")
+    local t = R.t[1]
+    local r = sv.surv.roc_t(d.time, d.event, d.lp1, t)
+    T.eq(#r.threshold, #R.threshold, cn .. " points")
+    local area, x0, y0 = 0, 0, 0
+    for k = 1, #R.threshold do
+      T.eq(r.threshold[k], R.threshold[k], cn .. " threshold")
+      rel(r.tpr[k], R.tpr[k], EST, "roc", cn)
+      rel(r.fpr[k], R.fpr[k], EST, "roc", cn)
+      area = area + (r.fpr[k] - x0) * (r.tpr[k] + y0) / 2
+      x0, y0 = r.fpr[k], r.tpr[k]
+    end
+    T.near(area, sv.surv.auc_t(d.time, d.event, d.lp1, t).auc[1], 1e-12, cn .. " area")
+  end
+end)
+
 T.test("Brier(t), its SE and the integrated Brier score agree with riskRegression::Score", function()
   for _, cn in ipairs(cohorts) do
     local d, R = data[cn], rows("brier.csv", cn)
@@ -212,6 +231,58 @@ T.test("AUC(t) is NaN at a time with no controls left or no cases yet, never an 
   T.eq(a.cases[1], 0)
   T.eq(a.cases[2], 2)
   T.eq(a.controls[2], 1)
+end)
+
+T.test("figures draw the engine's numbers: AUC(t) and Brier(t) bands, ROC and calibration at t", function()
+  local function well_formed(svg, name)
+    local path = T.tmp .. "/" .. name .. ".svg"
+    local f = assert(io.open(path, "wb")); f:write(svg); f:close()
+    T.ok(os.execute("xmllint --noout '" .. path .. "' 2>/dev/null"), name .. ".svg is well-formed XML")
+  end
+  -- numbers carried by the points, in drawing order
+  local function points(svg, attr)
+    local out = {}
+    for v in svg:gmatch(attr:gsub("%%-", "%%%%-") .. '="([^"]+)"') do out[#out + 1] = tonumber(v) end
+    return out
+  end
+  local d = data.lung
+  local times = {90, 180, 270, 365, 540}
+  local a1 = sv.surv.auc_t(d.time, d.event, d.lp1, times)
+  local svg = sv.plot.auc_t({{name = "Cox", time = d.time, event = d.event, marker = d.lp1, times = times},
+                             {name = "Age", result = sv.surv.auc_t(d.time, d.event, d.lp2, times)}})
+  well_formed(svg, "auc_t")
+  T.ok(svg:find("ci-band", 1, true), "band drawn")
+  local est, lo = points(svg, "data-est"), points(svg, "data-lo")
+  for k = 1, #times do T.eq(est[k], a1.auc[k], "AUC(t) point " .. k); T.eq(lo[k], a1.lo[k]) end
+
+  local bt = {}
+  for k, r in ipairs(rows("brier.csv", "lung")) do bt[k] = r.time end
+  local S = {}
+  for i = 1, #d.time do
+    S[i] = {}
+    for k = 1, #bt do S[i][k] = d.S[k][i] end
+  end
+  local b = sv.surv.brier_t(d.time, d.event, S, bt)
+  svg = sv.plot.brier_t({{name = "Cox", result = b}})
+  well_formed(svg, "brier_t")
+  est = points(svg, "data-est")
+  for k = 1, #bt do T.eq(est[k], b.brier[k], "Brier point " .. k) end
+  T.ok(svg:find(("IBS %.3f"):format(b.ibs[#bt]), 1, true), "IBS in the legend")
+
+  svg = sv.plot.roc_t({{name = "Cox", time = d.time, event = d.event, marker = d.lp1}}, 365)
+  well_formed(svg, "roc_t")
+  local a = sv.surv.auc_t(d.time, d.event, d.lp1, 365)
+  T.ok(svg:find(("AUC %.3f"):format(a.auc[1]), 1, true), "AUC(365) in the legend")
+
+  local c = sv.surv.calibration_t(d.time, d.event, d.S[3], bt[3], {groups = 5})
+  svg = sv.plot.calibration_t({{name = "Cox", time = d.time, event = d.event, S = d.S[3]}}, bt[3], {groups = 5})
+  well_formed(svg, "calibration_t")
+  local pred, obs = points(svg, "data-pred"), points(svg, "data-obs")
+  T.eq(#pred, #c.pred)
+  for k = 1, #c.pred do T.eq(pred[k], c.pred[k]); T.eq(obs[k], c.obs[k]) end
+  T.ok(svg:find(("O/E %.2f"):format(c.oe), 1, true), "O/E in the legend")
+  T.raises(function() sv.plot.auc_t({{name = "x", time = d.time}}) end, "plot.auc_t: model 1 needs event")
+  T.raises(function() sv.plot.roc_t({{name = "x"}}) end, "horizon t")
 end)
 
 local names = {}

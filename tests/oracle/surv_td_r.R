@@ -73,6 +73,14 @@ for (cn in names(cohorts)) {
                                lo = a1$lower, hi = a1$upper, auc2 = a2$AUC, se2 = a2$se,
                                diff = ct$delta.AUC, diff_se = ct$se, diff_lo = ct$lower,
                                diff_hi = ct$upper, p = ct$p)
+  # the ROC curve at the second horizon (Score's plotframe: one row per
+  # distinct marker, decreasing; TPR and FPR of marker >= risk)
+  sr <- Score(list(lp1 = matrix(lp1, length(T), 1)), formula = Surv(time, event) ~ 1,
+              data = sd, times = times[2], metrics = "auc", cens.model = "km",
+              null.model = FALSE, plots = "ROC")
+  pf <- sr$ROC$plotframe
+  write_table(data.frame(t = times[2], threshold = pf$risk, tpr = pf$TPR, fpr = pf$FPR),
+              sprintf("%s_roc.csv", cn))
   # Brier(t) and IBS of the predicted survival S1
   sb <- Score(list(m = 1 - S1), formula = Surv(time, event) ~ 1, data = sd, times = times,
               metrics = "brier", cens.model = "km", se.fit = TRUE, null.model = FALSE,
