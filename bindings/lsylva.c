@@ -27,6 +27,7 @@ static const c_module c_modules[] = {
     {"glm", luaopen_sylva_glm},
     {"meta", luaopen_sylva_meta},
     {"_validate", luaopen_sylva_validate},
+    {"harmonise", luaopen_sylva_harmonise},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)

@@ -1475,4 +1475,105 @@ function Imputer:__tostring()
   return ("Imputer (fitted on %d rows)\n  %s"):format(self.n_train, table.concat(parts, "\n  "))
 end
 
+
+---------------------------------------------------------------------------
+-- ComBat harmonisation as an encoding step (sv.harmonise.combat)
+---------------------------------------------------------------------------
+
+local Harmoniser = {}
+Harmoniser.__index = Harmoniser
+
+-- The rows of the columns `names` of encoded data d as a Matrix, with the
+-- batch of each row; a missing value is an error naming the row.
+local function harmonise_block(fname, d, names, batch)
+  if type(d) ~= "table" or not d.enc then
+    error(("bad argument #1 to '%s' (encoded data from sv.encode.apply expected)"):format(fname), 3)
+  end
+  local cols, col_of = {}, {}
+  for j, o in ipairs(d.names) do col_of[o] = j end
+  for k, name in ipairs(names) do
+    if not col_of[name] then
+      error(("%s: centre '%s': no feature column '%s'"):format(fname, tostring(d.centre), name), 3)
+    end
+    cols[k] = d.n > 0 and d.X:col(name) or {}
+  end
+  local rows, labels = {}, {}
+  for i = 1, d.n do
+    local r = {}
+    for k, name in ipairs(names) do
+      local x = cols[k][i]
+      if isnan(x) then
+        error(("%s: %s: feature '%s' is missing; impute first (sv.encode.fit_imputer)"):format(
+          fname, M.where(d, i), name), 3)
+      end
+      r[k] = x
+    end
+    rows[i] = r
+    local b = batch and batch[i] or d.centre
+    if b == nil then error(("%s: row %d has no batch (no centre and no batch given)"):format(fname, i), 3) end
+    labels[i] = b
+  end
+  return rows, labels
+end
+
+--- sv.encode.fit_harmoniser(ds [, opts]) -> harmoniser: ComBat fitted on
+--- the training rows of one or more encoded data sets; opts.features
+--- (columns, default every numeric feature), opts.batch (labels per row,
+--- for a single data set; default each data set's centre), ref, mean_only.
+function M.fit_harmoniser(ds, opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #2 to 'encode.fit_harmoniser' (table of options expected)", 2) end
+  for k in pairs(opts) do
+    if k ~= "features" and k ~= "batch" and k ~= "ref" and k ~= "mean_only" then
+      error(("unknown option '%s' to encode.fit_harmoniser"):format(tostring(k)), 2)
+    end
+  end
+  if type(ds) == "table" and ds.enc then ds = {ds} end
+  if type(ds) ~= "table" or #ds == 0 then
+    error("bad argument #1 to 'encode.fit_harmoniser' (encoded data, or an array of them, expected)", 2)
+  end
+  if opts.batch ~= nil and (#ds ~= 1 or type(opts.batch) ~= "table") then
+    error("bad option 'batch' to encode.fit_harmoniser (an array of labels for one data set expected)", 2)
+  end
+  local names = opts.features
+  if names == nil then
+    names = {}
+    for _, f in ipairs(ds[1].enc.features) do
+      if f.kind == "numeric" then names[#names + 1] = f.outputs[1] end
+    end
+  elseif type(names) ~= "table" then
+    error("bad option 'features' to encode.fit_harmoniser (array of column names expected)", 2)
+  end
+  local X, batch = {}, {}
+  for _, d in ipairs(ds) do
+    local rows, labels = harmonise_block("encode.fit_harmoniser", d, names, opts.batch)
+    for i = 1, #rows do X[#X + 1] = rows[i]; batch[#batch + 1] = labels[i] end
+  end
+  local h = sv.harmonise.combat(sv.matrix(X, names), batch, {ref = opts.ref, mean_only = opts.mean_only})
+  return setmetatable({combat = h, features = names, n_train = #X}, Harmoniser)
+end
+
+--- h:apply(d [, batch]) -> a copy of d with the features harmonised by
+--- the training fit (batch per row, default d's centre)
+function Harmoniser:apply(d, batch)
+  local rows, labels = harmonise_block("harmoniser.apply", d, self.features, batch)
+  if d.n == 0 then return d end
+  local A = self.combat:apply(sv.matrix(rows, self.features), labels)
+  local out = {}
+  for k, v in pairs(d) do out[k] = v end
+  local all = d.X:totable()
+  local col_of = {}
+  for j, o in ipairs(d.names) do col_of[o] = j end
+  for i = 1, d.n do
+    for k, name in ipairs(self.features) do all[i][col_of[name]] = A:get(i, k) end
+  end
+  out.X = sv.matrix(all, d.names)
+  out.harmonised = self.features
+  return out
+end
+
+function Harmoniser:__tostring()
+  return ("Harmoniser (ComBat on %d training rows: %s)"):format(self.n_train, table.concat(self.features, ", "))
+end
+
 return M

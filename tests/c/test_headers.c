@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sv_combat.h"
 #include "sv_core.h"
 #include "sv_csv.h"
 #include "sv_dist.h"
@@ -35,7 +36,7 @@
 #include "sv_validate.h"
 
 static const char *const included[] = {
-    "sv_core.h", "sv_csv.h",    "sv_dist.h",  "sv_forest.h", "sv_glm.h", "sv_io.h",
+    "sv_combat.h", "sv_core.h", "sv_csv.h",    "sv_dist.h",  "sv_forest.h", "sv_glm.h", "sv_io.h",
     "sv_meta.h", "sv_metrics.h", "sv_rng.h", "sv_roc.h",   "sv_sha256.h", "sv_shap.h",
     "sv_sort.h", "sv_stats.h",  "sv_surv.h",  "sv_tree.h",   "sv_validate.h", NULL};
 

@@ -53,6 +53,10 @@ T.test("every function, option and field of api.md exists and works", function()
     for _, k in ipairs({"apparent","optimism","corrected"}) do for _, m in ipairs({"auc","brier","slope","intercept"}) do assert(vb[k][m], k .. m) end end
     assert(vb.B == 3 and vb.failed == 0 and #vb.rows == 3)
   end
+  local hX = {{1, 5}, {2, 3}, {3, 8}, {4, 1}, {6, 2}, {5, 7}}
+  local hc = sv.harmonise.combat(hX, {"a", "a", "a", "b", "b", "b"}, {ref = "a", mean_only = false})
+  assert(hc:apply(hX, {"a", "a", "a", "b", "b", "b"}):get(1, 1) == 1)
+  assert(hc:apply({{3, 3}, {4, 4}, {2, 9}}, {"new", "new", "new"}):nrow() == 3)
   assert(require("sylva.forest") == sv.forest)
   -- studies (api.md "Studies, model bundles and scoring"): run by tests/lua/test_study.lua
   assert(type(sv.study.run) == "function" and type(sv.study.kinds.binary) == "table")

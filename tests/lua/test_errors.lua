@@ -180,6 +180,13 @@ local catalogue = {
    "bad argument #1 to 'pool_auc' (centre 2: AUC 1 is not in (0, 1); its logit is not finite)"},
   {"E-META-OE", function() sv.meta.pool_oe({12, 0}, {10, 3}) end,
    "bad argument #1 to 'pool_oe' (centre 2: observed events 0 must be finite and > 0)"},
+  {"E-COMBAT-UNSEEN", function()
+     local h = sv.harmonise.combat({{1, 5}, {2, 3}, {3, 8}, {4, 1}}, {"a", "a", "b", "b"})
+     h:apply({{1, 2}}, {"c"}) end, "bad argument #2 to 'apply' (batch 'c' was not seen in fitting"},
+  {"E-COMBAT-FEATURES", function() sv.harmonise.combat({{1, 5}, {1, 3}, {2, 8}, {3, 1}}, {"a", "a", "b", "b"}) end,
+   "harmonise.combat: 1 feature vary inside every batch"},
+  {"E-COMBAT-MISSING", function() sv.harmonise.combat({{1, 5}, {0 / 0, 3}, {2, 8}, {3, 1}}, {"a", "a", "b", "b"}) end,
+   "harmonise.combat: X[2, 1] is"},
 }
 
 -- Damaged copies of a real model file.
