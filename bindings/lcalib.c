@@ -86,30 +86,21 @@ static int l_hosmer_lemeshow(lua_State *L)
     return 1;
 }
 
-static int l_curve(lua_State *L)
+/* Pushes {mean_predicted=, observed=, n=, lo=, hi=} of sv_calib_curve. */
+static void push_curve(lua_State *L, const char *fname, const double *y, const double *p,
+                       size_t n, size_t bins, int strat, double level)
 {
-    static const char *const allowed[] = {"bins", "strategy", "level", NULL};
-    static const char *const strategies[] = {"uniform", "quantile", "equal_size", NULL};
-    size_t n;
-    const double *y = check_y(L, 1, &n);
-    const double *p = check_prob(L, 2, n, 0);
-    svL_checkopts(L, 3, "calib.curve", allowed);
-    lua_Integer bins = svL_opt_int(L, 3, "calib.curve", "bins", 10, 1, 100000);
-    int strat = svL_opt_enum(L, 3, "calib.curve", "strategy", 0, strategies);
-    double level = svL_opt_level(L, 3, "calib.curve", "level", 0.95);
-    double *buf = malloc(3 * (size_t)bins * sizeof *buf);
-    if (!buf) return luaL_error(L, "calib.curve: out of memory");
+    double *buf = lua_newuserdatauv(L, 3 * bins * sizeof *buf, 0);
     size_t nb;
     sv_err e;
-    if (sv_calib_curve(y, p, n, (size_t)bins, (sv_calib_bins)strat, buf, buf + bins, buf + 2 * bins, &nb, &e)) {
-        free(buf);
-        return svL_engine_error(L, "calib.curve", &e);
-    }
-    lua_createtable(L, 0, 3);
+    if (sv_calib_curve(y, p, n, bins, (sv_calib_bins)strat, buf, buf + bins, buf + 2 * bins, &nb,
+                       &e))
+        svL_engine_error(L, fname, &e);
+    lua_createtable(L, 0, 5);
     const char *names[3] = {"mean_predicted", "observed", "n"};
     for (int k = 0; k < 3; k++) {
         double *v = svL_newvector(L, nb);
-        for (size_t i = 0; i < nb; i++) v[i] = buf[(size_t)k * (size_t)bins + i];
+        for (size_t i = 0; i < nb; i++) v[i] = buf[(size_t)k * bins + i];
         lua_setfield(L, -2, names[k]);
     }
     /* Wilson interval of each bin's observed rate */
@@ -118,10 +109,75 @@ static int l_curve(lua_State *L)
     double *hi = svL_newvector(L, nb);
     lua_setfield(L, -2, "hi");
     for (size_t i = 0; i < nb; i++) {
-        double cnt = buf[2 * (size_t)bins + i];
-        sv_ci_wilson(nearbyint(buf[(size_t)bins + i] * cnt), cnt, level, &lo[i], &hi[i]);
+        double cnt = buf[2 * bins + i];
+        sv_ci_wilson(nearbyint(buf[bins + i] * cnt), cnt, level, &lo[i], &hi[i]);
     }
-    free(buf);
+    lua_remove(L, -2); /* buf */
+}
+
+static const char *const curve_opts[] = {"bins", "strategy", "level", NULL};
+static const char *const strategies[] = {"uniform", "quantile", "equal_size", NULL};
+
+static int l_curve(lua_State *L)
+{
+    size_t n;
+    const double *y = check_y(L, 1, &n);
+    const double *p = check_prob(L, 2, n, 0);
+    svL_checkopts(L, 3, "calib.curve", curve_opts);
+    lua_Integer bins = svL_opt_int(L, 3, "calib.curve", "bins", 10, 1, 100000);
+    int strat = svL_opt_enum(L, 3, "calib.curve", "strategy", 0, strategies);
+    double level = svL_opt_level(L, 3, "calib.curve", "level", 0.95);
+    push_curve(L, "calib.curve", y, p, n, (size_t)bins, strat, level);
+    return 1;
+}
+
+/* sv.calib.brier_multiclass(y, P) */
+static int l_brier_multiclass(lua_State *L)
+{
+    lua_settop(L, 2);
+    int *codes, K;
+    svL_matrix *P = svL_checkclasses(L, "calib.brier_multiclass", &codes, &K);
+    double b;
+    sv_err e;
+    if (sv_brier_multiclass(codes, P->data, P->nrow, K, &b, &e)) {
+        if (e.status == SV_EINVAL) luaL_argerror(L, 2, e.msg);
+        return svL_engine_error(L, "calib.brier_multiclass", &e);
+    }
+    lua_pushnumber(L, b);
+    return 1;
+}
+
+/* sv.calib.per_class(y, P [, {bins, strategy, level}]) -> one curve and
+ * Brier score per class (one versus rest) */
+static int l_per_class(lua_State *L)
+{
+    const char *fname = "calib.per_class";
+    lua_settop(L, 3);
+    svL_checkopts(L, 3, fname, curve_opts);
+    lua_Integer bins = svL_opt_int(L, 3, fname, "bins", 10, 1, 100000);
+    int strat = svL_opt_enum(L, 3, fname, "strategy", 0, strategies);
+    double level = svL_opt_level(L, 3, fname, "level", 0.95);
+    int *codes, K;
+    svL_matrix *P = svL_checkclasses(L, fname, &codes, &K);
+    int labels = lua_gettop(L);
+    size_t n = P->nrow;
+    for (size_t j = 0; j < n * (size_t)K; j++)
+        if (!(P->data[j] >= 0 && P->data[j] <= 1)) {
+            const char *m = lua_pushfstring(L, "P[%d, %d] is %f, not a probability", (int)(j % n) + 1,
+                                            (int)(j / n) + 1, P->data[j]);
+            luaL_argerror(L, 2, m);
+        }
+    double *yk = lua_newuserdatauv(L, n * sizeof *yk, 0);
+    lua_createtable(L, K, 0);
+    for (int k = 0; k < K; k++) {
+        for (size_t i = 0; i < n; i++) yk[i] = codes[i] == k;
+        const double *pk = P->data + (size_t)k * n;
+        push_curve(L, fname, yk, pk, n, (size_t)bins, strat, level);
+        lua_rawgeti(L, labels, k + 1);
+        lua_setfield(L, -2, "class");
+        svL_setnum(L, "brier", sv_brier(yk, pk, n));
+        lua_rawseti(L, -2, k + 1);
+    }
     return 1;
 }
 
@@ -182,6 +238,8 @@ static const luaL_Reg funcs[] = {{"brier", l_brier},
                                  {"hosmer_lemeshow", l_hosmer_lemeshow},
                                  {"curve", l_curve},
                                  {"dca", l_dca},
+                                 {"brier_multiclass", l_brier_multiclass},
+                                 {"per_class", l_per_class},
                                  {NULL, NULL}};
 
 int luaopen_sylva_calib(lua_State *L)

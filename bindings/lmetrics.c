@@ -123,7 +123,53 @@ static int l_ci_proportion(lua_State *L)
     return 2;
 }
 
-static const luaL_Reg funcs[] = {{"at", l_at}, {"ci_proportion", l_ci_proportion}, {NULL, NULL}};
+/* sv.metrics.confusion(y, P) -> {classes=, matrix=, n=, accuracy=, per_class=} */
+static int l_confusion(lua_State *L)
+{
+    const char *fname = "metrics.confusion";
+    lua_settop(L, 2);
+    int *codes, K;
+    svL_matrix *P = svL_checkclasses(L, fname, &codes, &K);
+    int labels = lua_gettop(L);
+    size_t kk = (size_t)K;
+    double *buf = lua_newuserdatauv(L, 3 * kk * sizeof *buf, 0);
+    svL_matrix *C = svL_newmatrix(L, kk, kk);
+    int cidx = lua_gettop(L);
+    double acc;
+    sv_err e;
+    if (sv_confusion_multiclass(codes, P->data, P->nrow, K, C->data, buf, buf + kk, buf + 2 * kk,
+                                &acc, &e))
+        return svL_engine_error(L, fname, &e);
+    lua_pushvalue(L, labels);
+    svL_matrix_setnames(L, cidx);
+    lua_createtable(L, 0, 5);
+    lua_pushvalue(L, labels);
+    lua_setfield(L, -2, "classes");
+    lua_pushvalue(L, cidx);
+    lua_setfield(L, -2, "matrix");
+    lua_pushinteger(L, (lua_Integer)P->nrow);
+    lua_setfield(L, -2, "n");
+    svL_setnum(L, "accuracy", acc);
+    lua_createtable(L, K, 0);
+    for (size_t k = 0; k < kk; k++) {
+        double nk = 0;
+        for (size_t q = 0; q < kk; q++) nk += C->data[q * kk + k];
+        lua_createtable(L, 0, 5);
+        lua_rawgeti(L, labels, (lua_Integer)k + 1);
+        lua_setfield(L, -2, "class");
+        lua_pushinteger(L, (lua_Integer)nk);
+        lua_setfield(L, -2, "n");
+        svL_setnum(L, "sens", buf[k]);
+        svL_setnum(L, "spec", buf[kk + k]);
+        svL_setnum(L, "ppv", buf[2 * kk + k]);
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    lua_setfield(L, -2, "per_class");
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {{"at", l_at}, {"ci_proportion", l_ci_proportion},
+                                 {"confusion", l_confusion}, {NULL, NULL}};
 
 int luaopen_sylva_metrics(lua_State *L)
 {

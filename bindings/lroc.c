@@ -60,12 +60,7 @@ static int l_auc(lua_State *L)
     if (sv_roc_auc(y, s, n, NULL, &r, &e)) return svL_engine_error(L, "roc.auc", &e);
     double se = sqrt(r.var), lo = NAN, hi = NAN;
     if (method == 0) {
-        /* pROC: normal interval around the AUC, clipped to [0, 1] */
-        double z = sv_qnorm((1.0 - level) / 2.0, 0);
-        lo = r.auc - z * se;
-        hi = r.auc + z * se;
-        if (lo < 0) lo = 0;
-        if (hi > 1) hi = 1;
+        sv_roc_ci_delong(r.auc, r.var, level, &lo, &hi);
     } else if (method == 1) {
         double *aucs = malloc((size_t)boot * sizeof *aucs);
         if (!aucs) return luaL_error(L, "roc.auc: out of memory");
@@ -216,11 +211,144 @@ static int l_youden(lua_State *L)
     return 1;
 }
 
+/* ---- several classes ------------------------------------------------------- */
+
+/* sv.roc.multiclass(y, P [, {ci, boot, seed, level, threads}]) */
+static int l_multiclass(lua_State *L)
+{
+    static const char *const allowed[] = {"ci", "level", "boot", "seed", "threads", NULL};
+    static const char *const methods[] = {"bootstrap", "none", NULL};
+    const char *fname = "roc.multiclass";
+    lua_settop(L, 3);
+    svL_checkopts(L, 3, fname, allowed);
+    int method = svL_opt_enum(L, 3, fname, "ci", 0, methods);
+    double level = svL_opt_level(L, 3, fname, "level", ROC_DEFAULT_LEVEL);
+    lua_Integer boot = svL_opt_int(L, 3, fname, "boot", ROC_DEFAULT_BOOT, 2, 100000000);
+    uint64_t seed = svL_opt_seed(L, 3, fname);
+    int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
+    int *codes, K;
+    svL_matrix *P = svL_checkclasses(L, fname, &codes, &K);
+    int labels = lua_gettop(L);
+    size_t n = P->nrow, kk = (size_t)K;
+    double *pair = lua_newuserdatauv(L, kk * kk * sizeof *pair, 0);
+    double M;
+    int c;
+    sv_err e;
+    if (sv_roc_multiclass(codes, P->data, n, K, &M, pair, &c, &e))
+        return svL_engine_error(L, fname, &e);
+    double lo = NAN, hi = NAN, se = NAN;
+    if (method == 0) {
+        double *Ms = malloc((size_t)boot * sizeof *Ms);
+        if (!Ms) return luaL_error(L, "%s: out of memory", fname);
+        sv_ctx ctx;
+        svL_ctx(L, &ctx, threads);
+        if (sv_roc_multiclass_boot(codes, P->data, n, K, (size_t)boot, seed, &ctx, Ms, &e)) {
+            free(Ms);
+            return svL_engine_error(L, fname, &e);
+        }
+        double mean = 0, ss = 0;
+        for (lua_Integer b = 0; b < boot; b++) mean += Ms[b];
+        mean /= (double)boot;
+        for (lua_Integer b = 0; b < boot; b++) ss += (Ms[b] - mean) * (Ms[b] - mean);
+        se = sqrt(ss / (double)(boot - 1));
+        sv_sort_doubles(Ms, (size_t)boot);
+        lo = sv_quantile_sorted(Ms, (size_t)boot, (1.0 - level) / 2.0);
+        hi = sv_quantile_sorted(Ms, (size_t)boot, 1.0 - (1.0 - level) / 2.0);
+        free(Ms);
+    }
+    lua_createtable(L, 0, 10);
+    svL_setnum(L, "auc", M);
+    svL_setnum(L, "lo", lo);
+    svL_setnum(L, "hi", hi);
+    svL_setnum(L, "se", se);
+    svL_setnum(L, "level", level);
+    setstr(L, "method", methods[method]);
+    if (method == 0) setint(L, "boot", (size_t)boot);
+    lua_pushvalue(L, labels);
+    lua_setfield(L, -2, "classes");
+    lua_newtable(L);
+    int np = 0;
+    for (int a = 0; a < K; a++)
+        for (int b = a + 1; b < K; b++) {
+            double ab = pair[(size_t)a * kk + (size_t)b], ba = pair[(size_t)b * kk + (size_t)a];
+            if (isnan(ab)) continue; /* a class without rows */
+            lua_createtable(L, 0, 5);
+            lua_rawgeti(L, labels, a + 1);
+            lua_setfield(L, -2, "a");
+            lua_rawgeti(L, labels, b + 1);
+            lua_setfield(L, -2, "b");
+            svL_setnum(L, "auc", (ab + ba) / 2.0);
+            svL_setnum(L, "auc_ab", ab);
+            svL_setnum(L, "auc_ba", ba);
+            lua_rawseti(L, -2, ++np);
+        }
+    lua_setfield(L, -2, "pairs");
+    setint(L, "n_classes", (size_t)c);
+    return 1;
+}
+
+/* sv.roc.ovr(y, P [, {level}]) -> { {class=, auc=, se=, lo=, hi=, n_case=, n_control=}, ... } */
+static int l_ovr(lua_State *L)
+{
+    static const char *const allowed[] = {"level", "curves", NULL};
+    const char *fname = "roc.ovr";
+    lua_settop(L, 3);
+    svL_checkopts(L, 3, fname, allowed);
+    double level = svL_opt_level(L, 3, fname, "level", ROC_DEFAULT_LEVEL);
+    int curves = svL_opt_bool(L, 3, fname, "curves", 0);
+    int *codes, K;
+    svL_matrix *P = svL_checkclasses(L, fname, &codes, &K);
+    int labels = lua_gettop(L);
+    size_t n = P->nrow;
+    double *buf = lua_newuserdatauv(L, 2 * (size_t)K * sizeof *buf, 0);
+    /* for the curves: the 0/1 outcome of a class and the curve's points */
+    double *yk = curves ? lua_newuserdatauv(L, (n + 3 * (n + 1)) * sizeof *yk, 0) : NULL;
+    sv_err e;
+    if (sv_roc_ovr(codes, P->data, n, K, buf, buf + K, &e))
+        return svL_engine_error(L, fname, &e);
+    lua_createtable(L, K, 0);
+    for (int k = 0; k < K; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < P->nrow; i++) m += codes[i] == k;
+        double lo = NAN, hi = NAN;
+        if (!isnan(buf[k])) sv_roc_ci_delong(buf[k], buf[K + k], level, &lo, &hi);
+        lua_createtable(L, 0, 8);
+        lua_rawgeti(L, labels, k + 1);
+        lua_setfield(L, -2, "class");
+        svL_setnum(L, "auc", buf[k]);
+        svL_setnum(L, "var", buf[K + k]);
+        svL_setnum(L, "se", sqrt(buf[K + k]));
+        svL_setnum(L, "lo", lo);
+        svL_setnum(L, "hi", hi);
+        svL_setnum(L, "level", level);
+        setint(L, "n_case", m);
+        setint(L, "n_control", P->nrow - m);
+        if (curves && !isnan(buf[k])) {
+            double *pt = yk + n;
+            for (size_t i = 0; i < n; i++) yk[i] = codes[i] == k;
+            size_t np;
+            if (sv_roc_curve(yk, P->data + (size_t)k * n, n, pt, pt + n + 1, pt + 2 * (n + 1), &np,
+                             &e))
+                return svL_engine_error(L, fname, &e);
+            const char *names[3] = {"threshold", "tpr", "fpr"};
+            for (int c = 0; c < 3; c++) {
+                double *v = svL_newvector(L, np);
+                for (size_t i = 0; i < np; i++) v[i] = pt[(size_t)c * (n + 1) + i];
+                lua_setfield(L, -2, names[c]);
+            }
+        }
+        lua_rawseti(L, -2, k + 1);
+    }
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {{"auc", l_auc},
                                  {"test", l_test},
                                  {"test_unpaired", l_test_unpaired},
                                  {"curve", l_curve},
                                  {"youden", l_youden},
+                                 {"multiclass", l_multiclass},
+                                 {"ovr", l_ovr},
                                  {NULL, NULL}};
 
 int luaopen_sylva_roc(lua_State *L)

@@ -69,116 +69,12 @@ static size_t check_time_event(lua_State *L,
     return n;
 }
 
-/* Compares two group labels (numbers before strings; numbers ascending,
- * strings byte-wise). Both are on the stack at a and b. */
-static int label_less(lua_State *L, int a, int b)
-{
-    int ta = lua_type(L, a), tb = lua_type(L, b);
-    if (ta != tb) return ta == LUA_TNUMBER;
-    if (ta == LUA_TNUMBER) return lua_compare(L, a, b, LUA_OPLT);
-    size_t la, lb;
-    const char *sa = lua_tolstring(L, a, &la), *sb = lua_tolstring(L, b, &lb);
-    int c = memcmp(sa, sb, la < lb ? la : lb);
-    return c < 0 || (c == 0 && la < lb);
-}
-
-/*
- * Group labels at stack index arg (a Lua array of numbers or strings, or a
- * Vector), n of them. Fills codes[n] with 0..k-1 in sorted label order and
- * pushes the array of sorted labels; returns k. NaN labels and mixed
- * types are errors.
- */
+/* Group labels (svL_label_codes): codes 0..k-1 in sorted label order,
+ * the sorted labels pushed. */
 static int group_codes(lua_State *L, int arg, const char *what, size_t n,
                        int *codes)
 {
-    arg = lua_absindex(L, arg);
-    svL_vector *v = svL_testvector(L, arg);
-    if (!v && !lua_istable(L, arg))
-        luaL_typeerror(L, arg, "array of group labels (numbers or strings)");
-    size_t len = v ? v->n : (size_t)luaL_len(L, arg);
-    if (len != n) {
-        const char *m = lua_pushfstring(L, "%s has %d values, time has %d", what,
-                                        (int)len, (int)n);
-        luaL_argerror(L, arg, m);
-    }
-    /* label -> first index, collected in a table; distinct labels in an array */
-    lua_newtable(L);               /* map: label -> code (provisional) */
-    int map = lua_gettop(L);
-    lua_newtable(L);               /* distinct labels */
-    int labels = lua_gettop(L);
-    int k = 0, kind = 0;
-    for (size_t i = 0; i < n; i++) {
-        int t;
-        if (v) {
-            lua_pushnumber(L, v->data[i]);
-            t = LUA_TNUMBER;
-        } else {
-            t = lua_geti(L, arg, (lua_Integer)i + 1);
-        }
-        if (t != LUA_TNUMBER && t != LUA_TSTRING) {
-            const char *m = lua_pushfstring(L, "%s[%d] is %s; labels must be numbers or strings",
-                                            what, (int)i + 1, lua_typename(L, t));
-            luaL_argerror(L, arg, m);
-        }
-        if (t == LUA_TNUMBER && lua_tonumber(L, -1) != lua_tonumber(L, -1)) {
-            const char *m = lua_pushfstring(L, "%s[%d] is NaN", what, (int)i + 1);
-            luaL_argerror(L, arg, m);
-        }
-        if (kind && kind != t) {
-            const char *m = lua_pushfstring(L, "%s mixes numbers and strings (element %d)",
-                                            what, (int)i + 1);
-            luaL_argerror(L, arg, m);
-        }
-        kind = t;
-        /* normalise integral floats so that 1 and 1.0 are one label */
-        if (t == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-            double d = lua_tonumber(L, -1);
-            if (d == floor(d) && fabs(d) < 9.0e15) {
-                lua_pop(L, 1);
-                lua_pushinteger(L, (lua_Integer)d);
-            }
-        }
-        lua_pushvalue(L, -1);
-        if (lua_rawget(L, map) == LUA_TNIL) {
-            lua_pop(L, 1);
-            lua_pushvalue(L, -1);
-            lua_pushinteger(L, k);
-            lua_rawset(L, map);
-            lua_rawseti(L, labels, ++k);
-            codes[i] = k - 1;
-        } else {
-            codes[i] = (int)lua_tointeger(L, -1);
-            lua_pop(L, 2);
-        }
-    }
-    /* sort the distinct labels (insertion sort on the stack) */
-    int *rank = scratch(L, (size_t)k, sizeof *rank);
-    int *order = scratch(L, (size_t)k, sizeof *order);
-    for (int a = 0; a < k; a++) {
-        int j = a;
-        order[j] = a;
-        while (j > 0) {
-            lua_rawgeti(L, labels, order[j - 1] + 1);
-            lua_rawgeti(L, labels, a + 1);
-            int less = label_less(L, -1, -2);
-            lua_pop(L, 2);
-            if (!less) break;
-            order[j] = order[j - 1];
-            order[j - 1] = a;
-            j--;
-        }
-    }
-    for (int r = 0; r < k; r++) rank[order[r]] = r;
-    for (size_t i = 0; i < n; i++) codes[i] = rank[codes[i]];
-    lua_newtable(L);
-    for (int r = 0; r < k; r++) {
-        lua_rawgeti(L, labels, order[r] + 1);
-        lua_rawseti(L, -2, r + 1);
-    }
-    /* leave only the sorted labels: remove map, labels, rank, order */
-    lua_replace(L, map);
-    lua_settop(L, map);
-    return k;
+    return svL_label_codes(L, arg, what, "time", n, codes);
 }
 
 static const char *const conf_types[] = {"log", "log-log", "plain", NULL};

@@ -92,6 +92,25 @@ svL_matrix *svL_checkforestX(lua_State *L, int arg, const struct sv_forest *f);
  * ("NaN at row 130, column 1 (age)"). */
 void svL_checkfinite(lua_State *L, int arg, const svL_matrix *m);
 
+/*
+ * Class or group labels at arg (a Lua array of numbers or strings, or a
+ * Vector), n of them ("<what> has 4 values, <against> has 5"). Fills
+ * codes[n] with 0..k-1 in sorted label order (numbers ascending, then
+ * strings byte-wise; 1 and 1.0 are one label), pushes the array of sorted
+ * labels and returns k. NaN labels and mixed types are errors.
+ */
+int svL_label_codes(lua_State *L, int arg, const char *what, const char *against, size_t n,
+                    int *codes);
+/*
+ * The arguments of the several-class diagnostics: y (argument 1, class
+ * labels) and P (argument 2, an n x K Matrix of predicted probabilities or
+ * scores, one column per class, finite). With column names, each label of
+ * y (integral numbers written as integers) must be one of them; without,
+ * the K columns are y's distinct labels in sorted order. Sets *codes (n
+ * class codes in column order, kept on the stack) and *K, pushes the
+ * array of class labels in column order and returns P.
+ */
+svL_matrix *svL_checkclasses(lua_State *L, const char *fname, int **codes, int *K);
 /* Pushes the matrix's column names array (or nil). */
 void svL_matrix_pushnames(lua_State *L, int idx);
 /* Sets the names of the matrix at idx from the array on top (popped). */

@@ -469,3 +469,216 @@ svL_matrix *svL_checkforestX(lua_State *L, int arg, const struct sv_forest *f)
     svL_checkfinite(L, arg, X);
     return X;
 }
+
+/* ---- labels ------------------------------------------------------------------ */
+
+/* Compares two group labels (numbers before strings; numbers ascending,
+ * strings byte-wise). Both are on the stack at a and b. */
+static int label_less(lua_State *L, int a, int b)
+{
+    int ta = lua_type(L, a), tb = lua_type(L, b);
+    if (ta != tb) return ta == LUA_TNUMBER;
+    if (ta == LUA_TNUMBER) return lua_compare(L, a, b, LUA_OPLT);
+    size_t la, lb;
+    const char *sa = lua_tolstring(L, a, &la), *sb = lua_tolstring(L, b, &lb);
+    int c = memcmp(sa, sb, la < lb ? la : lb);
+    return c < 0 || (c == 0 && la < lb);
+}
+
+/*
+ * Class or group labels at stack index arg (a Lua array of numbers or strings, or a
+ * Vector), n of them. Fills codes[n] with 0..k-1 in sorted label order and
+ * pushes the array of sorted labels; returns k. NaN labels and mixed
+ * types are errors.
+ */
+int svL_label_codes(lua_State *L, int arg, const char *what, const char *against, size_t n,
+                    int *codes)
+{
+    arg = lua_absindex(L, arg);
+    svL_vector *v = svL_testvector(L, arg);
+    if (!v && !lua_istable(L, arg))
+        luaL_typeerror(L, arg, "array of group labels (numbers or strings)");
+    size_t len = v ? v->n : (size_t)luaL_len(L, arg);
+    if (len != n) {
+        const char *m = lua_pushfstring(L, "%s has %d values, %s has %d", what,
+                                        (int)len, against, (int)n);
+        luaL_argerror(L, arg, m);
+    }
+    /* label -> first index, collected in a table; distinct labels in an array */
+    lua_newtable(L);               /* map: label -> code (provisional) */
+    int map = lua_gettop(L);
+    lua_newtable(L);               /* distinct labels */
+    int labels = lua_gettop(L);
+    int k = 0, kind = 0;
+    for (size_t i = 0; i < n; i++) {
+        int t;
+        if (v) {
+            lua_pushnumber(L, v->data[i]);
+            t = LUA_TNUMBER;
+        } else {
+            t = lua_geti(L, arg, (lua_Integer)i + 1);
+        }
+        if (t != LUA_TNUMBER && t != LUA_TSTRING) {
+            const char *m = lua_pushfstring(L, "%s[%d] is %s; labels must be numbers or strings",
+                                            what, (int)i + 1, lua_typename(L, t));
+            luaL_argerror(L, arg, m);
+        }
+        if (t == LUA_TNUMBER && lua_tonumber(L, -1) != lua_tonumber(L, -1)) {
+            const char *m = lua_pushfstring(L, "%s[%d] is NaN", what, (int)i + 1);
+            luaL_argerror(L, arg, m);
+        }
+        if (kind && kind != t) {
+            const char *m = lua_pushfstring(L, "%s mixes numbers and strings (element %d)",
+                                            what, (int)i + 1);
+            luaL_argerror(L, arg, m);
+        }
+        kind = t;
+        /* normalise integral floats so that 1 and 1.0 are one label */
+        if (t == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+            double d = lua_tonumber(L, -1);
+            if (d == floor(d) && fabs(d) < 9.0e15) {
+                lua_pop(L, 1);
+                lua_pushinteger(L, (lua_Integer)d);
+            }
+        }
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, map) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_pushinteger(L, k);
+            lua_rawset(L, map);
+            lua_rawseti(L, labels, ++k);
+            codes[i] = k - 1;
+        } else {
+            codes[i] = (int)lua_tointeger(L, -1);
+            lua_pop(L, 2);
+        }
+    }
+    /* sort the distinct labels (insertion sort on the stack) */
+    int *rank = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *rank, 0);
+    int *order = lua_newuserdatauv(L, (size_t)(k ? k : 1) * sizeof *order, 0);
+    for (int a = 0; a < k; a++) {
+        int j = a;
+        order[j] = a;
+        while (j > 0) {
+            lua_rawgeti(L, labels, order[j - 1] + 1);
+            lua_rawgeti(L, labels, a + 1);
+            int less = label_less(L, -1, -2);
+            lua_pop(L, 2);
+            if (!less) break;
+            order[j] = order[j - 1];
+            order[j - 1] = a;
+            j--;
+        }
+    }
+    for (int r = 0; r < k; r++) rank[order[r]] = r;
+    for (size_t i = 0; i < n; i++) codes[i] = rank[codes[i]];
+    lua_newtable(L);
+    for (int r = 0; r < k; r++) {
+        lua_rawgeti(L, labels, order[r] + 1);
+        lua_rawseti(L, -2, r + 1);
+    }
+    /* leave only the sorted labels: remove map, labels, rank, order */
+    lua_replace(L, map);
+    lua_settop(L, map);
+    return k;
+}
+
+/* ---- several classes ------------------------------------------------------- */
+
+/* The label of y[i] (on top of the stack) as a column name: integral
+ * numbers as integers, other numbers with 17 digits, strings as they are.
+ * Replaces the value with the string. */
+static const char *label_name(lua_State *L, int i)
+{
+    int t = lua_type(L, -1);
+    if (t == LUA_TSTRING) return lua_tostring(L, -1);
+    if (t != LUA_TNUMBER) {
+        const char *m = lua_pushfstring(L, "y[%d] is %s; class labels must be numbers or strings",
+                                        i + 1, luaL_typename(L, -1));
+        luaL_argerror(L, 1, m);
+    }
+    double d = lua_tonumber(L, -1);
+    if (d != d) {
+        const char *m = lua_pushfstring(L, "y[%d] is NaN (a missing class)", i + 1);
+        luaL_argerror(L, 1, m);
+    }
+    char buf[64];
+    if (d == floor(d) && fabs(d) < 9.0e15)
+        snprintf(buf, sizeof buf, "%.0f", d);
+    else
+        snprintf(buf, sizeof buf, "%.17g", d);
+    lua_pop(L, 1);
+    return lua_pushstring(L, buf);
+}
+
+svL_matrix *svL_checkclasses(lua_State *L, const char *fname, int **codes, int *K)
+{
+    (void)fname;
+    svL_matrix *P = svL_checkmatrix(L, 2);
+    size_t n = P->nrow;
+    if (P->ncol < 2) {
+        const char *m = lua_pushfstring(L, "P has %d columns; one per class, at least 2, expected",
+                                        (int)P->ncol);
+        luaL_argerror(L, 2, m);
+    }
+    if (n == 0) luaL_argerror(L, 2, "P has no rows");
+    if (P->ncol > 100000) luaL_argerror(L, 2, "P has too many columns");
+    svL_checkfinite(L, 2, P);
+    int *c = lua_newuserdatauv(L, n * sizeof *c, 0);
+    int cidx = lua_gettop(L);
+    svL_matrix_pushnames(L, 2);
+    if (lua_istable(L, -1) && (size_t)luaL_len(L, -1) == P->ncol) {
+        int names = lua_gettop(L);
+        lua_newtable(L); /* name -> code */
+        int map = names + 1;
+        for (size_t k = 0; k < P->ncol; k++) {
+            if (lua_geti(L, names, (lua_Integer)k + 1) != LUA_TSTRING)
+                luaL_argerror(L, 2, "P's column names must be strings (the class labels)");
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, map) != LUA_TNIL) {
+                const char *m = lua_pushfstring(L, "column name '%s' appears twice",
+                                                lua_tostring(L, -2));
+                luaL_argerror(L, 2, m);
+            }
+            lua_pop(L, 1);
+            lua_pushinteger(L, (lua_Integer)k);
+            lua_rawset(L, map);
+        }
+        svL_vector *v = svL_testvector(L, 1);
+        if (!v && !lua_istable(L, 1)) luaL_typeerror(L, 1, "array of class labels");
+        size_t len = v ? v->n : (size_t)luaL_len(L, 1);
+        if (len != n) {
+            const char *m = lua_pushfstring(L, "y has %d values, P has %d rows", (int)len, (int)n);
+            luaL_argerror(L, 1, m);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (v)
+                lua_pushnumber(L, v->data[i]);
+            else
+                lua_geti(L, 1, (lua_Integer)i + 1);
+            const char *name = label_name(L, (int)i);
+            if (lua_rawget(L, map) == LUA_TNIL) {
+                const char *m = lua_pushfstring(L, "y[%d] is '%s', which is not a column name of P",
+                                                (int)i + 1, name);
+                luaL_argerror(L, 1, m);
+            }
+            c[i] = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1); /* map: the names stay on top */
+    } else {
+        lua_pop(L, 1);
+        int k = svL_label_codes(L, 1, "y", "P rows", n, c);
+        if ((size_t)k != P->ncol) {
+            const char *m = lua_pushfstring(L, "P has %d columns but y has %d classes: name P's "
+                                               "columns by the class labels",
+                                            (int)P->ncol, k);
+            luaL_argerror(L, 2, m);
+        }
+    }
+    (void)cidx;
+    *codes = c;
+    *K = (int)P->ncol;
+    return P;
+}

@@ -385,3 +385,67 @@ sv_status sv_calib_dca(const double *y, const double *p, size_t n, const double 
     }
     return SV_OK;
 }
+
+/* ---- several classes ------------------------------------------------------- */
+
+static sv_status check_classes(const int *y, const double *P, size_t n, int K, int prob,
+                               sv_err *err)
+{
+    if (K < 2) return sv_err_set(err, SV_EINVAL, "at least 2 classes are needed, got %d", K);
+    if (n == 0) return sv_err_set(err, SV_EINVAL, "no rows");
+    for (size_t i = 0; i < n; i++)
+        if (y[i] < 0 || y[i] >= K)
+            return sv_err_set(err, SV_EINVAL, "y[%zu] = %d is not a class code in [0, %d)", i + 1,
+                              y[i], K);
+    for (size_t j = 0; j < n * (size_t)K; j++) {
+        int ok = prob ? (P[j] >= 0 && P[j] <= 1) : !isnan(P[j]);
+        if (!ok)
+            return sv_err_set(err, SV_EINVAL, "P[%zu, %zu] is %g%s", j % n + 1, j / n + 1, P[j],
+                              prob ? ", not a probability" : "");
+    }
+    return SV_OK;
+}
+
+sv_status sv_confusion_multiclass(const int *y, const double *P, size_t n, int K,
+                                  double *counts, double *sens, double *spec, double *ppv,
+                                  double *accuracy, sv_err *err)
+{
+    sv_status st = check_classes(y, P, n, K, 0, err);
+    if (st) return st;
+    size_t kk = (size_t)K;
+    for (size_t j = 0; j < kk * kk; j++) counts[j] = 0;
+    double hit = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t k = 1; k < kk; k++)
+            if (P[k * n + i] > P[best * n + i]) best = k;
+        counts[best * kk + (size_t)y[i]] += 1;
+        hit += best == (size_t)y[i];
+    }
+    for (size_t k = 0; k < kk; k++) {
+        double tp = counts[k * kk + k], row = 0, col = 0;
+        for (size_t q = 0; q < kk; q++) row += counts[q * kk + k], col += counts[k * kk + q];
+        double fn = row - tp, fp = col - tp, tn = (double)n - row - fp;
+        if (sens) sens[k] = row > 0 ? tp / row : NAN;
+        if (spec) spec[k] = tn + fp > 0 ? tn / (tn + fp) : NAN;
+        if (ppv) ppv[k] = col > 0 ? tp / col : NAN;
+        (void)fn;
+    }
+    if (accuracy) *accuracy = hit / (double)n;
+    return SV_OK;
+}
+
+sv_status sv_brier_multiclass(const int *y, const double *P, size_t n, int K, double *out,
+                              sv_err *err)
+{
+    sv_status st = check_classes(y, P, n, K, 1, err);
+    if (st) return st;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < (size_t)K; k++) {
+            double d = P[k * n + i] - (y[i] == (int)k ? 1.0 : 0.0);
+            s += d * d;
+        }
+    *out = s / (double)n;
+    return SV_OK;
+}

@@ -119,6 +119,30 @@ sv_status sv_calib_dca(const double *y, const double *p, size_t n, const double 
                        size_t nt, double *nb_model, double *nb_all, double *prevalence,
                        sv_err *err);
 
+/* ---- several classes ------------------------------------------------------
+ * y[i] in [0, K) class codes; P column-major n x K (P[k * n + i] the
+ * predicted probability of class k for row i).
+ */
+
+/*
+ * Confusion matrix of the predicted class, argmax_k P[k * n + i] (the
+ * first of tied maxima, as numpy's argmax): counts (K x K, column-major)
+ * counts[p * K + t] = rows of true class t predicted p - rows true,
+ * columns predicted, as scikit-learn's confusion_matrix. Per class k
+ * (arrays of K, any may be NULL): sens = TP / (TP + FN) (recall),
+ * spec = TN / (TN + FP), ppv = TP / (TP + FP) (precision), NaN when the
+ * denominator is 0; *accuracy the fraction on the diagonal. SV_EINVAL for
+ * no rows, a code out of range or a NaN probability.
+ */
+sv_status sv_confusion_multiclass(const int *y, const double *P, size_t n, int K,
+                                  double *counts, double *sens, double *spec, double *ppv,
+                                  double *accuracy, sv_err *err);
+
+/* Brier's (1950) multiclass score: (1/n) sum_i sum_k (P_ik - [y_i = k])^2,
+ * in [0, 2]; probabilities must lie in [0, 1]. */
+sv_status sv_brier_multiclass(const int *y, const double *P, size_t n, int K, double *out,
+                              sv_err *err);
+
 #ifdef __cplusplus
 }
 #endif

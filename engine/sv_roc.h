@@ -92,6 +92,46 @@ sv_status sv_roc_boot_auc(const double *y, const double *score, size_t n,
                           double *aucs, sv_err *err);
 
 
+/* pROC's DeLong interval (ci.auc(method = "delong")): auc -+ z sqrt(var),
+ * z the normal quantile of the two-sided level, clipped to [0, 1]. */
+void sv_roc_ci_delong(double auc, double var, double level, double *lo, double *hi);
+
+/* ---- several classes (roc_multi.c) ---------------------------------------
+ * y[i] in [0, K): class codes; P column-major n x K, P[k * n + i] the
+ * score (predicted probability) of class k for row i, finite. Classes
+ * without rows are left out, as pROC drops levels with no observations.
+ */
+
+/*
+ * Hand and Till's M, as pROC's multiclass.roc(response, predictor = P)
+ * (direction ">"): for each pair a < b of classes with rows,
+ * A(a|b) = P(P[a] of a class-a row > P[a] of a class-b row) + ties / 2 and
+ * A(b|a) the same with column b; the pair's value is their mean and M the
+ * mean over the c (c - 1) / 2 pairs (c = classes with rows, *classes when
+ * not NULL). pair (may be NULL): K x K, pair[a * K + b] = A(a|b), NaN on
+ * the diagonal and for classes without rows. Fewer than 2 classes with
+ * rows is SV_EINVAL.
+ */
+sv_status sv_roc_multiclass(const int *y, const double *P, size_t n, int K, double *M,
+                            double *pair, int *classes, sv_err *err);
+
+/*
+ * Bootstrap of M (pROC offers none): replicate r resamples the rows of each
+ * class separately, with replacement, to the class's size (stratified, as
+ * pROC's ci.auc), from the stream (seed, r); Ms[0..boot) receives the
+ * replicates' M in replicate order, whatever the number of threads.
+ */
+sv_status sv_roc_multiclass_boot(const int *y, const double *P, size_t n, int K, size_t boot,
+                                 uint64_t seed, const sv_ctx *ctx, double *Ms, sv_err *err);
+
+/*
+ * One versus rest: for each class k, the AUC of column k with the rows of
+ * class k as cases and all others as controls (sv_roc_auc), and its DeLong
+ * variance; NaN for a class with no rows or only rows. auc, var: K values.
+ */
+sv_status sv_roc_ovr(const int *y, const double *P, size_t n, int K, double *auc, double *var,
+                     sv_err *err);
+
 #ifdef __cplusplus
 }
 #endif

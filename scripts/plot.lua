@@ -457,6 +457,23 @@ function M.roc(curves, opts)
   return doc:render()
 end
 
+--- sv.plot.roc_ovr(y, P [, opts]) -> svg
+-- One-vs-rest ROC curves of a several-class model: one curve per class
+-- (its rows against all others, scored by its column of P), with the AUC
+-- and DeLong interval of each in the legend, all from sv.roc.ovr.
+function M.roc_ovr(y, P, opts)
+  opts = check_opts(opts, with_common({ci_level = 1}), "plot.roc_ovr")
+  local ovr = sv.roc.ovr(y, P, {curves = true, level = opts.ci_level or 0.95})
+  local curves = {}
+  for _, o in ipairs(ovr) do
+    if o.fpr then
+      curves[#curves + 1] = {name = tostring(o.class) .. " vs rest", fpr = o.fpr, tpr = o.tpr,
+                             auc = o.auc, lo = o.lo, hi = o.hi}
+    end
+  end
+  return M.roc(curves, opts)
+end
+
 ---------------------------------------------------------------------------
 -- Kaplan-Meier curves with the number at risk
 ---------------------------------------------------------------------------

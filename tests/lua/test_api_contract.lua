@@ -39,6 +39,13 @@ T.test("every function, option and field of api.md exists and works", function()
   local c = sv.roc.curve(y, p); assert(c.threshold and c.tpr and c.fpr)
   local yo = sv.roc.youden(y, p); for _, k in ipairs({"threshold","j","sens","spec"}) do assert(yo[k], k) end
   local ofile, oline = d:origin(1); assert(ofile == "tests/fixtures/data/gbsg.csv" and oline == 2)
+  -- v2: several classes
+  local mc_y = {"a", "b", "c", "a", "b", "c", "a", "c"}
+  local mc_P = sv.matrix({{.6, .3, .1}, {.2, .5, .3}, {.1, .2, .7}, {.5, .4, .1}, {.3, .4, .3},
+                          {.2, .2, .6}, {.4, .4, .2}, {.3, .3, .4}}, {"a", "b", "c"})
+  local mc = sv.roc.multiclass(mc_y, mc_P, {ci = "bootstrap", boot = 50, seed = 1, level = 0.95})
+  for _, k in ipairs({"auc", "lo", "hi", "pairs"}) do assert(mc[k] ~= nil, k) end
+  assert(mc.pairs[1].a == "a" and mc.pairs[1].b == "b" and type(mc.pairs[1].auc) == "number")
   -- v2: models beside the forest
   local lg = sv.glm.logistic(X, y, {intercept = true, epsilon = 1e-8, max_iter = 25, strict = true})
   for _, k in ipairs({"coef","se","z","p","deviance","null_deviance","aic","converged"}) do assert(lg[k] ~= nil, k) end
