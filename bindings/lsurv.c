@@ -52,10 +52,11 @@ static size_t check_time_event(lua_State *L,
                                         (int)ne, (int)n);
         luaL_argerror(L, 2, m);
     }
+    if (n == 0) luaL_argerror(L, 1, "no observations (time and event are empty)");
     for (size_t i = 0; i < n; i++) {
         double t = (*time)[i];
-        if (!(t > 0) || !isfinite(t)) {
-            const char *m = lua_pushfstring(L, "time[%d] is %f; times must be finite and > 0",
+        if (!(t >= 0) || !isfinite(t)) {
+            const char *m = lua_pushfstring(L, "time[%d] is %f; times must be finite and >= 0",
                                             (int)i + 1, t);
             luaL_argerror(L, 1, m);
         }

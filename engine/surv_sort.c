@@ -13,10 +13,15 @@
 sv_status sv_surv_check(const double *time, const double *event, size_t n,
                         sv_err *err)
 {
+    /* R's survival refuses an empty data set ("data set has no
+     * non-missing observations") and accepts time 0 (a patient censored,
+     * or dying, on the day of diagnosis). */
+    if (n == 0)
+        return sv_err_set(err, SV_EINVAL, "no observations (time and event are empty)");
     for (size_t i = 0; i < n; i++) {
-        if (!(time[i] > 0) || !isfinite(time[i]))
+        if (!(time[i] >= 0) || !isfinite(time[i]))
             return sv_err_set(err, SV_EINVAL,
-                              "time[%zu] is %g; times must be finite and > 0",
+                              "time[%zu] is %g; times must be finite and >= 0",
                               i + 1, time[i]);
         if (!(event[i] == 0 || event[i] == 1))
             return sv_err_set(err, SV_EINVAL,

@@ -297,11 +297,18 @@ static void test_order_stable(void **state)
 static void test_bad_input(void **state)
 {
     (void)state;
-    const double t[3] = {1, 0, 2}, e[3] = {1, 1, 0}, e2[3] = {1, 2, 0};
-    const double t3[3] = {1, 2, 3};
+    const double t[3] = {1, -0.5, 2}, e[3] = {1, 1, 0}, e2[3] = {1, 2, 0};
+    const double t3[3] = {1, 2, 3}, t0[3] = {0, 0, 2};
     sv_err err;
     assert_int_equal(sv_surv_check(t, e, 3, &err), SV_EINVAL);
     assert_non_null(strstr(err.msg, "time[2]"));
+    assert_non_null(strstr(err.msg, "times must be finite and >= 0"));
+    /* time 0 is a time, as in R's survival (regression: it was refused) */
+    assert_int_equal(sv_surv_check(t0, e, 3, &err), SV_OK);
+    /* no observations: R's survfit errors, so do we (was an empty, NaN
+     * result) */
+    assert_int_equal(sv_surv_check(t, e, 0, &err), SV_EINVAL);
+    assert_non_null(strstr(err.msg, "no observations"));
     assert_int_equal(sv_surv_check(t3, e2, 3, &err), SV_EINVAL);
     assert_non_null(strstr(err.msg, "event[2]"));
 }

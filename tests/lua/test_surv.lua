@@ -307,9 +307,11 @@ end)
 
 T.test("bad input raises errors naming the function and argument", function()
   local km = sv.surv.km
-  T.raises(function() km({1, 0, 2}, {1, 1, 0}) end, "time[2]")
+  T.raises(function() km({1, -2, 2}, {1, 1, 0}) end, "time[2]")
   T.raises(function() km({1, 0 / 0, 2}, {1, 1, 0}) end, "bad argument #1 to 'km'")
-  T.raises(function() km({1, -1}, {1, 1}) end, "times must be finite and > 0")
+  T.raises(function() km({1, -1}, {1, 1}) end, "times must be finite and >= 0")
+  -- R: survfit errors ("data set has no non-missing observations"); was NaN
+  T.raises(function() km({}, {}) end, "bad argument #1 to 'km' (no observations")
   T.raises(function() km({1, 2}, {1, 2}) end, "event[2]")
   T.raises(function() km({1, 2, 3}, {1, 1}) end, "event has 2 values, time has 3")
   T.raises(function() km({1, 2}, {1, 1}, {conf_typ = "log"}) end, "unknown option 'conf_typ' to surv.km")
