@@ -815,14 +815,16 @@ function M.methods(spec, dev, ext)
   else
   local rule = s.rule == "tol" and ("while the %s%d-fold CV AUC improved by more than %g"):format(
     s.repeats > 1 and s.repeats .. " x repeated " or "", folds, s.tol)
+    or s.rule == "1se" and ("while the %s%d-fold CV AUC rose, keeping the fewest features whose AUC is within one standard error of the best"):format(
+      s.repeats > 1 and s.repeats .. " x repeated " or "", folds)
     or ("by the '%s' rule on the %d-fold CV AUC"):format(s.rule, folds)
   parts[#parts + 1] = ("Features were ranked by mean |SHAP| (exact TreeSHAP) of the all-feature model on the training set and added in that order %s; the final model uses the selected features."):format(rule)
   end
   local p1 = table.concat(parts, " ")
   local p2 = "Training-set performance is out-of-bag (each patient scored only by trees that did not see them). The Youden cut-off of the training out-of-bag scores is applied unchanged to the test sets, for sensitivity, specificity and accuracy (exact 95% CIs)"
   if spec.survival then
-    p2 = p2 .. (" and to split all patients of a task into high and low model score for the analysis of %s (Kaplan-Meier, log-rank test, Cox model)")
-      :format((spec.survival.label or "survival"):lower())
+    p2 = p2 .. (" and to split patients (%s) into high and low model score for the analysis of %s (Kaplan-Meier, log-rank test, Cox model)")
+      :format(survival_who(spec), (spec.survival.label or "survival"):lower())
   end
   p2 = p2 .. ". AUC 95% CIs are DeLong's. Patients with a missing outcome are left out of that task, and patients with a missing follow-up time or event out of the survival analysis; the tables count them."
   local out = {p1, p2}
@@ -1048,7 +1050,13 @@ function M.cli(args)
     end
   end
   if not spec_path then error(USAGE, 0) end
-  local result = M.run(spec_path, opts)
+  -- an error before or after the tasks (a spec or data problem, a report
+  -- that cannot be written) is printed as a message, without a traceback
+  local ok_run, result = pcall(M.run, spec_path, opts)
+  if not ok_run then
+    io.stderr:write("sylva study: ", tostring(result), "\n")
+    return false
+  end
   print()
   M.print(result)
   local failed = 0
