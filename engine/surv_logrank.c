@@ -217,7 +217,7 @@ sv_status sv_logrank_pairwise(const double *time, const double *event,
         st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu subjects)", n);
         goto done;
     }
-    double rb[6];
+    double rb[8]; /* observed (2), expected (2), var (2 x 2) */
     sv_logrank_result r = {0, 0, 0, rb, rb + 2, rb + 4};
     size_t q = 0;
     for (int a = 0; a < k; a++) {
