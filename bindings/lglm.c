@@ -91,7 +91,8 @@ static int l_logistic(lua_State *L)
         n1 += y[i] == 1.0;
     }
     svL_checkopts(L, 3, fname, allowed);
-    sv_glm_opts o = {1, NULL, NULL, NULL, SV_GLM_EPSILON, SV_GLM_MAX_ITER};
+    sv_glm_opts o;
+    sv_glm_opts_default(&o);
     o.intercept = svL_opt_bool(L, 3, fname, "intercept", 1);
     o.epsilon = svL_opt_num(L, 3, fname, "epsilon", SV_GLM_EPSILON, 1e-300, 1);
     if (!(o.epsilon > 0)) svL_opt_error(L, fname, "epsilon", "must be > 0");

@@ -132,7 +132,9 @@ static int l_combat(lua_State *L)
         }
     }
     lua_pop(L, 1);
-    sv_combat_opts o = {mean_only, ref};
+    sv_combat_opts o;
+    sv_combat_opts_default(&o);
+    o.mean_only = mean_only, o.ref = ref;
     svL_combat *u = lua_newuserdatauv(L, sizeof *u, 1);
     u->c = NULL;
     luaL_setmetatable(L, SV_COMBAT_MT);

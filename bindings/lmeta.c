@@ -15,6 +15,7 @@ static const char *const tests[] = {"z", "knha", NULL};
 static void read_opts(lua_State *L, int arg, const char *fname, sv_meta_opts *o)
 {
     svL_checkopts(L, arg, fname, meta_opts);
+    sv_meta_opts_default(o);
     o->method = (sv_meta_method)svL_opt_enum(L, arg, fname, "method", 0, methods);
     o->test = (sv_meta_test)svL_opt_enum(L, arg, fname, "test", 0, tests);
     o->level = svL_opt_level(L, arg, fname, "level", SV_META_LEVEL);

@@ -165,11 +165,18 @@ static void batch_stats(const double *X, size_t n, const size_t *rows, size_t nb
     }
 }
 
+void sv_combat_opts_default(sv_combat_opts *o)
+{
+    o->mean_only = 0;
+    o->ref = -1;
+}
+
 sv_status sv_combat_fit(const double *X, size_t n, size_t p, const int *batch, size_t n_batches,
                         const sv_combat_opts *opts, sv_combat **out, sv_err *err)
 {
     *out = NULL;
-    sv_combat_opts def = {0, -1};
+    sv_combat_opts def;
+    sv_combat_opts_default(&def);
     const sv_combat_opts *o = opts ? opts : &def;
     if (n_batches < 1) return sv_err_set(err, SV_EINVAL, "no batches");
     if (o->ref >= (int)n_batches) return sv_err_set(err, SV_EINVAL, "reference batch out of range");

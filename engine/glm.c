@@ -207,16 +207,28 @@ done:
     return st;
 }
 
+void sv_glm_opts_default(sv_glm_opts *o)
+{
+    o->intercept = 1;
+    o->offset = o->weights = o->mustart = NULL;
+    o->epsilon = SV_GLM_EPSILON;
+    o->max_iter = SV_GLM_MAX_ITER;
+}
+
 sv_status sv_glm_logistic(const double *X, size_t n, size_t p, const double *y,
                           const sv_glm_opts *o, sv_glm_result *r, sv_err *err)
 {
-    sv_glm_opts dflt = {1, NULL, NULL, NULL, 0, 0};
+    sv_glm_opts dflt;
+    sv_glm_opts_default(&dflt);
     if (!o) o = &dflt;
     size_t ki = o->intercept ? 1 : 0, k = p + ki;
     if (n == 0) return sv_err_set(err, SV_EINVAL, "no rows");
     if (k == 0) return sv_err_set(err, SV_EINVAL, "no coefficients (no columns and no intercept)");
-    double epsilon = o->epsilon > 0 ? o->epsilon : SV_GLM_EPSILON;
-    int maxit = o->max_iter > 0 ? o->max_iter : SV_GLM_MAX_ITER;
+    if (!(o->epsilon > 0 && o->epsilon < 1))
+        return sv_err_set(err, SV_EINVAL, "epsilon must be in (0, 1), got %g", o->epsilon);
+    if (o->max_iter < 1) return sv_err_set(err, SV_EINVAL, "max_iter must be >= 1, got %d", o->max_iter);
+    double epsilon = o->epsilon;
+    int maxit = o->max_iter;
     const double *w = o->weights;
     for (size_t i = 0; i < n; i++) {
         if (!(y[i] == 0 || y[i] == 1))

@@ -196,10 +196,18 @@ static sv_status check_inputs(const double *yi, const double *vi, size_t k, cons
     return SV_OK;
 }
 
+void sv_meta_opts_default(sv_meta_opts *o)
+{
+    o->method = SV_META_REML;
+    o->test = SV_META_Z;
+    o->level = SV_META_LEVEL;
+}
+
 sv_status sv_meta_rma(const double *yi, const double *vi, size_t k, const sv_meta_opts *opts,
                       sv_meta_result *out, double *weights, sv_err *err)
 {
-    sv_meta_opts def = {SV_META_REML, SV_META_Z, SV_META_LEVEL};
+    sv_meta_opts def;
+    sv_meta_opts_default(&def);
     const sv_meta_opts *o = opts ? opts : &def;
     sv_status st = check_inputs(yi, vi, k, o, err);
     if (st) return st;

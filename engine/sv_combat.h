@@ -34,6 +34,10 @@ typedef struct sv_combat_opts {
     int ref;       /* reference batch code, or -1 for none */
 } sv_combat_opts;
 
+/* sva::ComBat's defaults: location and scale, no reference batch. A NULL
+ * opts pointer means them. */
+void sv_combat_opts_default(sv_combat_opts *o);
+
 /* A fitted harmonisation: everything needed to adjust new rows. */
 typedef struct sv_combat {
     size_t p, n_batches;

@@ -40,9 +40,13 @@ typedef struct sv_glm_opts {
     const double *offset;  /* n values added to the linear predictor, or NULL */
     const double *weights; /* n prior weights >= 0, or NULL for all 1 */
     const double *mustart; /* n starting fitted values in (0, 1), or NULL */
-    double epsilon;        /* 0 = SV_GLM_EPSILON */
-    int max_iter;          /* 0 = SV_GLM_MAX_ITER */
+    double epsilon;        /* > 0; default SV_GLM_EPSILON */
+    int max_iter;          /* >= 1; default SV_GLM_MAX_ITER */
 } sv_glm_opts;
+
+/* R's glm defaults: an intercept, no offset, weights or start,
+ * glm.control(epsilon, maxit). A NULL opts pointer means them. */
+void sv_glm_opts_default(sv_glm_opts *o);
 
 /*
  * Outputs: k = p + (intercept ? 1 : 0) coefficients, intercept first.

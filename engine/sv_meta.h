@@ -45,6 +45,10 @@ typedef struct sv_meta_opts {
     double level; /* confidence level of every interval, in (0, 1) */
 } sv_meta_opts;
 
+/* metafor's defaults: REML, z test, SV_META_LEVEL. A NULL opts pointer
+ * means them. */
+void sv_meta_opts_default(sv_meta_opts *o);
+
 typedef struct sv_meta_result {
     size_t k;
     double estimate, se;   /* pooled mean mu and its standard error */

@@ -72,6 +72,64 @@ static void test_every_header_is_included(void **state)
     assert_true(seen >= 14);
 }
 
+/* Reads $SYLVA_ROOT/engine/<name> into a malloc'd string. */
+static char *read_header(const char *name)
+{
+    const char *root = getenv("SYLVA_ROOT");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/engine/%s", root ? root : ".", name);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)len + 1);
+    if (fread(s, 1, (size_t)len, f) != (size_t)len) fail_msg("cannot read %s", path);
+    s[len] = 0;
+    fclose(f);
+    return s;
+}
+
+/*
+ * The options convention (docs/internals.md): every options struct
+ * `typedef struct sv_X_opts { ... } sv_X_opts;` (or sv_X_wopts) of an
+ * engine header comes with `sv_X_opts_default(` in the same header, and
+ * none carries the context (an sv_ctx field): the context is a parameter.
+ */
+static void test_every_opts_struct_has_a_default(void **state)
+{
+    (void)state;
+    int structs = 0, bad = 0;
+    for (int h = 0; included[h]; h++) {
+        char *s = read_header(included[h]);
+        for (char *p = strstr(s, "typedef struct sv_"); p; p = strstr(p + 1, "typedef struct sv_")) {
+            char name[128];
+            if (sscanf(p, "typedef struct %127[A-Za-z0-9_]", name) != 1) continue;
+            size_t len = strlen(name);
+            if (len < 5 || strcmp(name + len - 5, "_opts") != 0) continue;
+            structs++;
+            char want[160];
+            snprintf(want, sizeof want, "void %s_default(", name);
+            if (!strstr(s, want)) {
+                print_error("engine/%s: %s has no %s_default()\n", included[h], name, name);
+                bad++;
+            }
+            char close[160];
+            snprintf(close, sizeof close, "} %s;", name);
+            char *end = strstr(p, close);
+            char *ctx = strstr(p, "sv_ctx");
+            if (end && ctx && ctx < end) {
+                print_error("engine/%s: %s carries an sv_ctx; pass the context as a parameter\n",
+                            included[h], name);
+                bad++;
+            }
+        }
+        free(s);
+    }
+    assert_int_equal(bad, 0);
+    assert_true(structs >= 10);
+}
+
 /* The one p-value adjustment is reachable under one name with every
  * header in scope (it used to be an enum in sv_surv.h). */
 static void test_one_p_adjust(void **state)
@@ -89,6 +147,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_header_is_included),
         cmocka_unit_test(test_one_p_adjust),
+        cmocka_unit_test(test_every_opts_struct_has_a_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,9 @@ static void test_dl_hand(void **state)
 {
     (void)state;
     double y[3] = {0, 1, 2}, v[3] = {0.25, 0.25, 0.25}, w[3];
-    sv_meta_opts o = {SV_META_DL, SV_META_Z, 0.95};
+    sv_meta_opts o;
+    sv_meta_opts_default(&o);
+    o.method = SV_META_DL;
     sv_meta_result r;
     sv_err e;
     assert_int_equal(sv_meta_rma(y, v, 3, &o, &r, w, &e), SV_OK);
@@ -47,7 +49,9 @@ static void test_knha_hand(void **state)
 {
     (void)state;
     double y[3] = {0, 1, 2}, v[3] = {0.25, 0.25, 0.25};
-    sv_meta_opts o = {SV_META_DL, SV_META_KNHA, 0.95};
+    sv_meta_opts o;
+    sv_meta_opts_default(&o);
+    o.method = SV_META_DL, o.test = SV_META_KNHA;
     sv_meta_result r;
     sv_err e;
     assert_int_equal(sv_meta_rma(y, v, 3, &o, &r, NULL, &e), SV_OK);
