@@ -277,9 +277,19 @@ function Report:text(s)
   return self
 end
 
+-- A table or figure name names a file (tables/NAME.csv): "" would make the
+-- hidden file tables/.csv, and a non-string cannot be a file name.
+local function check_name(name, fname)
+  if name ~= nil and (type(name) ~= "string" or name == "") then
+    error(("bad argument #2 to '%s' (name must be a non-empty string, got %s)"):format(
+      fname, name == "" and '""' or type(name)), 3)
+  end
+end
+
 --- rep:table(t [, {caption=, name=, columns=, digits=}])
 function Report:table(t, opts)
   opts = opts or {}
+  check_name(opts.name, "table")
   local tb = normalise_table(t, opts)
   self.blocks[#self.blocks + 1] = {
     type = "table", name = unique_name(self, opts.name, "table"), caption = opts.caption,
@@ -292,6 +302,7 @@ end
 --- rep:figure(svg [, {caption=, name=}])
 function Report:figure(svg, opts)
   opts = opts or {}
+  check_name(opts.name, "figure")
   if type(svg) == "table" and svg.svg then svg = svg.svg end
   if type(svg) ~= "string" or not svg:find("<svg", 1, true) then
     error("bad argument #1 to 'figure' (SVG text expected)", 2)
@@ -579,6 +590,43 @@ end
 
 local WRITE_OPTS = {formats = 1}
 
+-- The files of a report: only these names are ever removed from a folder.
+local OWNED = {"^report%.md$", "^report%.html$", "^report%.json$",
+               "^tables/[%w_%-]+%.csv$", "^figures/[%w_%-]+%.svg$"}
+local MANIFEST = ".sylva-report-files"
+
+local function owned(rel)
+  for _, pat in ipairs(OWNED) do
+    if rel:match(pat) then return true end
+  end
+  return false
+end
+
+-- The files an earlier rep:write put in dir (paths relative to dir): the
+-- list it left in dir/.sylva-report-files, else (a report written before
+-- that list existed) the tables and figures its report.json names. A name
+-- a report cannot have is ignored, so a user's own files are never touched.
+local function previous_files(dir)
+  local list = {}
+  local f = io.open(dir .. "/" .. MANIFEST, "rb")
+  if f then
+    for line in f:lines() do
+      if owned(line) then list[#list + 1] = line end
+    end
+    f:close()
+    return list
+  end
+  f = io.open(dir .. "/report.json", "rb")
+  if f then
+    local s = f:read("a") or ""
+    f:close()
+    for rel in s:gmatch('"file"%s*:%s*"([^"]*)"') do
+      if owned(rel) then list[#list + 1] = rel end
+    end
+  end
+  return list
+end
+
 --- rep:write(dir [, {formats = {"md", "html", "json", "csv", "svg"}}]) -> {files}
 function Report:write(dir, opts)
   if type(dir) ~= "string" then error("bad argument #1 to 'write' (directory expected)", 2) end
@@ -608,6 +656,18 @@ function Report:write(dir, opts)
     end
   end
 
+  -- The list of this report's files, staged with them; the files of an
+  -- earlier report in dir that this one does not rewrite are removed
+  -- after the renames (stale tables and figures would sit beside the new).
+  local old = previous_files(dir)
+  local new, listing = {}, {}
+  for _, f in ipairs(files) do
+    new[f[1]] = true
+    listing[#listing + 1] = f[1] .. "\n"
+  end
+  local n_report = #files
+  files[#files + 1] = {MANIFEST, table.concat(listing)}
+
   -- 2. Write each file to a temporary name beside its target (synced).
   mkdir(dir)
   if need_tables then mkdir(dir .. "/tables") end
@@ -633,6 +693,10 @@ function Report:write(dir, opts)
       error(("report: cannot rename into '%s': %s"):format(s[2], tostring(err)), 2)
     end
     written[#written + 1] = s[2]
+  end
+  written[n_report + 1] = nil -- the list itself is not a report file
+  for _, rel in ipairs(old) do
+    if not new[rel] then os.remove(dir .. "/" .. rel) end
   end
   return written
 end

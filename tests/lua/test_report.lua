@@ -170,10 +170,46 @@ T.test("a failure after some files were staged removes them and keeps the old re
   T.ok(not left:find("report.html.sylva-new", 1, true), "staged files removed: " .. left)
 end)
 
+T.test("a report written over an earlier one removes the earlier report's stale tables and figures only", function()
+  -- regression: report:write kept the tables and figures of earlier
+  -- reports in the folder, stale files beside the new ones
+  local svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+  local function rep(tables, figures)
+    local r = R.new({title = "t", date = "2026-01-01T00:00:00Z"})
+    for _, n in ipairs(tables) do r:table({columns = {"a"}, rows = {{1}}}, {name = n}) end
+    for _, n in ipairs(figures) do r:figure(svg, {name = n}) end
+    return r
+  end
+  local dir = tmp .. "/stale"
+  rep({"t1", "t2"}, {"f1"}):write(dir)
+  -- files the user put there are not the report's
+  local function put(rel) local f = assert(io.open(dir .. "/" .. rel, "wb")); f:write("mine"); f:close() end
+  put("tables/mine.csv"); put("notes.txt"); put("figures/drawn.svg")
+  local files = rep({"t1"}, {"f2"}):write(dir, {formats = {"md", "json", "csv", "svg"}})
+  T.eq(#files, 4, "report.md, report.json, t1, f2 and nothing else returned")
+  local function has(rel) return io.open(dir .. "/" .. rel) ~= nil end
+  T.ok(has("tables/t1.csv") and has("figures/f2.svg"), "the new files")
+  T.ok(not has("tables/t2.csv"), "stale table removed")
+  T.ok(not has("figures/f1.svg"), "stale figure removed")
+  T.ok(not has("report.html"), "the earlier report.html is not left beside the new report")
+  T.ok(has("tables/mine.csv") and has("notes.txt") and has("figures/drawn.svg"), "the user's files are kept")
+  -- a report written before the file list existed: its report.json names
+  -- its tables and figures
+  os.remove(dir .. "/.sylva-report-files")
+  rep({"t3"}, {}):write(dir)
+  T.ok(not has("tables/t1.csv") and not has("figures/f2.svg"), "found through report.json")
+  T.ok(has("tables/t3.csv") and has("tables/mine.csv"), "new and user files kept")
+end)
+
 T.test("bad arguments are errors naming the function", function()
   T.raises(function() R.new({titel = "x"}) end, "unknown option 'titel' to report.new")
   local rep = R.new("t")
   T.raises(function() rep:figure("not svg") end, "bad argument #1 to 'figure'")
+  -- regression: a table named "" became the hidden file tables/.csv
+  T.raises(function() rep:table({columns = {"a"}, rows = {{1}}}, {name = ""}) end,
+           "bad argument #2 to 'table' (name must be a non-empty string, got \"\")")
+  T.raises(function() rep:figure('<svg xmlns="http://www.w3.org/2000/svg"></svg>', {name = 3}) end,
+           "bad argument #2 to 'figure' (name must be a non-empty string, got number)")
   T.raises(function() rep:input("/nonexistent/file.csv") end, "/nonexistent/file.csv")
   T.raises(function() rep:table({columns = {"a"}, rows = {{print}}}) end, "is a function")
   T.raises(function() rep:write(tmp .. "/d", {format = {"md"}}) end, "unknown option 'format' to report.write")
