@@ -28,6 +28,7 @@ static const c_module c_modules[] = {
     {"meta", luaopen_sylva_meta},
     {"_validate", luaopen_sylva_validate},
     {"harmonise", luaopen_sylva_harmonise},
+    {"_centres", luaopen_sylva_centres},
     {NULL, NULL}};
 
 static const svL_script *find_script(const char *name)

@@ -188,5 +188,6 @@ int luaopen_sylva_glm(lua_State *L);
 int luaopen_sylva_meta(lua_State *L);
 int luaopen_sylva_validate(lua_State *L);
 int luaopen_sylva_harmonise(lua_State *L);
+int luaopen_sylva_centres(lua_State *L);
 
 #endif

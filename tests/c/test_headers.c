@@ -29,6 +29,7 @@
 #include "sv_roc.h"
 #include "sv_sha256.h"
 #include "sv_shap.h"
+#include "sv_shift.h"
 #include "sv_sort.h"
 #include "sv_stats.h"
 #include "sv_surv.h"
@@ -37,7 +38,7 @@
 
 static const char *const included[] = {
     "sv_combat.h", "sv_core.h", "sv_csv.h",    "sv_dist.h",  "sv_forest.h", "sv_glm.h", "sv_io.h",
-    "sv_meta.h", "sv_metrics.h", "sv_rng.h", "sv_roc.h",   "sv_sha256.h", "sv_shap.h",
+    "sv_meta.h", "sv_metrics.h", "sv_rng.h", "sv_roc.h",   "sv_sha256.h", "sv_shap.h", "sv_shift.h",
     "sv_sort.h", "sv_stats.h",  "sv_surv.h",  "sv_tree.h",   "sv_validate.h", NULL};
 
 static int is_included(const char *name)

@@ -186,6 +186,10 @@ local catalogue = {
    "bad argument #1 to 'pool_auc' (centre 2: AUC 1 is not in (0, 1); its logit is not finite)"},
   {"E-META-OE", function() sv.meta.pool_oe({12, 0}, {10, 3}) end,
    "bad argument #1 to 'pool_oe' (centre 2: observed events 0 must be finite and > 0)"},
+  {"E-CENTRES-ONE", function() sv.centres.iecv({0, 1, 0}, {"a", "a", "a"}, function() end) end,
+   "bad argument #2 to 'centres.iecv' (there is only 1 centre"},
+  {"E-UPDATE-ONE-CLASS", function() sv.centres.update({0, 0, 0}, {0.2, 0.3, 0.4}) end,
+   "bad argument #1 to 'centres.update' (y holds only class 0: both classes are needed)"},
   {"E-COMBAT-UNSEEN", function()
      local h = sv.harmonise.combat({{1, 5}, {2, 3}, {3, 8}, {4, 1}}, {"a", "a", "b", "b"})
      h:apply({{1, 2}}, {"c"}) end, "bad argument #2 to 'apply' (batch 'c' was not seen in fitting"},

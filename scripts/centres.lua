@@ -1,0 +1,383 @@
+-- centres.lua - sv.centres: a model across several centres. Case-mix
+-- shift before modelling (standardised mean differences, a membership
+-- model), performance by centre or subgroup pooled by random-effects
+-- meta-analysis, internal-external cross-validation (leave one centre
+-- out) and the updating of a model for a new centre (Vergouwe et al.
+-- 2017's closed test). Every statistic comes from the engine (sv.roc,
+-- sv.calib, sv.glm, sv.meta, sv._centres.smd); this file arranges them.
+-- docs/centres.md.
+local sv = require "sylva"
+local C = sv._centres
+
+local M = {}
+
+local function isnan(x) return x ~= x end
+
+local function fail(fname, argn, msg)
+  error(("bad argument #%d to '%s' (%s)"):format(argn, fname, msg), 3)
+end
+
+-- Plain Lua array of the values of a Vector or array.
+local function tolist(v, fname, argn, what)
+  if type(v) == "userdata" and v.totable then return v:totable() end
+  if type(v) ~= "table" then fail(fname, argn, (what or "array") .. " expected, got " .. type(v)) end
+  return v
+end
+
+-- Groups in order of first appearance: labels, and the rows of each.
+local function groups_of(group, n, fname, argn)
+  group = tolist(group, fname, argn, "array of group labels")
+  if #group ~= n then fail(fname, argn, ("has %d labels, there are %d rows"):format(#group, n)) end
+  local labels, rows, index = {}, {}, {}
+  for i = 1, n do
+    local g = group[i]
+    if g == nil or (type(g) ~= "string" and type(g) ~= "number") or isnan(g) then
+      fail(fname, argn, ("element %d is %s, expected a label (string or number)"):format(i, tostring(g)))
+    end
+    local k = index[g]
+    if not k then
+      k = #labels + 1
+      labels[k], rows[k], index[g] = g, {}, k
+    end
+    rows[k][#rows[k] + 1] = i
+  end
+  -- tables read in label order: numbers ascending, then strings
+  local order = {}
+  for k = 1, #labels do order[k] = k end
+  table.sort(order, function(a, b)
+    local x, y = labels[a], labels[b]
+    if type(x) ~= type(y) then return type(x) == "number" end
+    return x < y
+  end)
+  local l2, r2 = {}, {}
+  for a, k in ipairs(order) do l2[a], r2[a] = labels[k], rows[k] end
+  return l2, r2
+end
+
+local function matrix_of(X, fname)
+  if type(X) == "table" then
+    local ok, m = pcall(sv.matrix, X)
+    if not ok then fail(fname, 1, "a Matrix or an array of rows expected") end
+    return m
+  end
+  if type(X) ~= "userdata" or not X.ncol then fail(fname, 1, "a Matrix or an array of rows expected") end
+  return X
+end
+
+local function names_of(X, opts)
+  local names = opts.names or (X.names and X:names()) or {}
+  local out = {}
+  for j = 1, X:ncol() do out[j] = names[j] or ("x" .. j) end
+  return out
+end
+
+local function check_opts(opts, allowed, fname)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then error(("bad argument to '%s' (options table expected)"):format(fname), 3) end
+  for k in pairs(opts) do
+    if not allowed[k] then error(("unknown option '%s' to %s"):format(tostring(k), fname), 3) end
+  end
+  return opts
+end
+
+local function take(v, rows)
+  local out = {}
+  for a, i in ipairs(rows) do out[a] = v[i] end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Case-mix shift between centres
+---------------------------------------------------------------------------
+
+--- sv.centres.smd(X, centre [, opts]) -> one row per feature:
+--- {feature, binary, smd (the largest |SMD| over pairs of centres),
+--- pair = {a, b}, pairs = {{a =, b =, smd =}, ...}}
+function M.smd(X, centre, opts)
+  opts = check_opts(opts, {names = 1}, "centres.smd")
+  X = matrix_of(X, "centres.smd")
+  local labels, rows = groups_of(centre, X:nrow(), "centres.smd", 2)
+  if #labels < 2 then fail("centres.smd", 2, "there is only 1 centre") end
+  local names = names_of(X, opts)
+  local out = {}
+  for j = 1, X:ncol() do
+    local col = X:col(j):totable()
+    local binary = true
+    for i = 1, #col do
+      if isnan(col[i]) then
+        error(("centres.smd: feature '%s', row %d is NaN; impute first"):format(names[j], i), 2)
+      end
+      if col[i] ~= 0 and col[i] ~= 1 then binary = false end
+    end
+    local r = {feature = names[j], binary = binary, pairs = {}, smd = 0}
+    for a = 1, #labels - 1 do
+      for b = a + 1, #labels do
+        local ok, d = pcall(C.smd, take(col, rows[a]), take(col, rows[b]), binary)
+        if not ok then
+          error(("centres.smd: feature '%s', centres '%s' and '%s': %s"):format(
+            names[j], tostring(labels[a]), tostring(labels[b]), tostring(d):gsub("^centres%.smd: ", "")), 2)
+        end
+        r.pairs[#r.pairs + 1] = {a = labels[a], b = labels[b], smd = d}
+        if math.abs(d) > math.abs(r.smd) or r.pair == nil then r.smd, r.pair = d, {labels[a], labels[b]} end
+      end
+    end
+    out[j] = r
+  end
+  return out
+end
+
+--- sv.centres.membership(X, centre [, opts]) -> can a forest tell the
+--- centres apart? One forest per centre (that centre against the others;
+--- one forest for two centres), its out-of-bag AUC with DeLong CI and the
+--- features it uses most.
+function M.membership(X, centre, opts)
+  opts = check_opts(opts, {forest = 1, names = 1, level = 1}, "centres.membership")
+  X = matrix_of(X, "centres.membership")
+  local labels, rows = groups_of(centre, X:nrow(), "centres.membership", 2)
+  if #labels < 2 then fail("centres.membership", 2, "there is only 1 centre") end
+  local fopts = {trees = 300, seed = 1}
+  for k, v in pairs(opts.forest or {}) do fopts[k] = v end
+  local names = names_of(X, opts)
+  if not X.names or not X:names() then X = sv.matrix(X:totable(), names) end
+  local out = {centres = {}, auc = {}, lo = {}, hi = {}, importance = {}}
+  local n = X:nrow()
+  for k = 1, (#labels == 2 and 1 or #labels) do
+    local y = {}
+    for i = 1, n do y[i] = 0 end
+    for _, i in ipairs(rows[k]) do y[i] = 1 end
+    local f = sv.forest.train(X, y, fopts)
+    local a = sv.roc.auc(y, f:oob_predict(), {level = opts.level})
+    out.centres[k], out.auc[k], out.lo[k], out.hi[k] = labels[k], a.auc, a.lo, a.hi
+    out.importance[k] = f:importance("impurity")
+  end
+  return out
+end
+
+---------------------------------------------------------------------------
+-- Performance by centre or subgroup, pooled
+---------------------------------------------------------------------------
+
+-- Calibration slope (R: glm(y ~ logit(p))) and calibration-in-the-large
+-- (glm(y ~ 1 + offset(logit(p)))), by sv.glm so that they agree with R's
+-- glm to its own convergence (docs/validation.md).
+local function calibration(y, p)
+  local lp, X, empty = {}, {}, {}
+  for i = 1, #p do lp[i] = math.log(p[i] / (1 - p[i])); X[i] = {lp[i]}; empty[i] = {} end
+  local m = sv.glm.logistic(X, y)
+  local c = sv.glm.logistic(empty, y, {offset = lp})
+  return {slope = m.coef[2], slope_se = m.se[2], citl = c.coef[1], citl_se = c.se[1]}
+end
+
+local PERF_OPTS = {method = 1, test = 1, level = 1, names = 1}
+
+--- sv.centres.performance(y, p, group [, opts]) -> per group: n, events,
+--- auc (DeLong CI), O/E, calibration intercept (CITL) and slope; pooled
+--- by sv.meta (AUC on the logit scale, O/E on the log scale)
+function M.performance(y, p, group, opts)
+  opts = check_opts(opts, PERF_OPTS, "centres.performance")
+  y = tolist(y, "centres.performance", 1, "array of 0/1 outcomes")
+  p = tolist(p, "centres.performance", 2, "array of predicted probabilities")
+  if #p ~= #y then fail("centres.performance", 2, ("has %d values, y has %d"):format(#p, #y)) end
+  for i = 1, #y do
+    if y[i] ~= 0 and y[i] ~= 1 then fail("centres.performance", 1, ("element %d is %s, expected 0 or 1"):format(i, tostring(y[i]))) end
+    if type(p[i]) ~= "number" or not (p[i] > 0 and p[i] < 1) then
+      fail("centres.performance", 2, ("element %d is %s, expected a probability in (0, 1)"):format(i, tostring(p[i])))
+    end
+  end
+  local labels, rows = groups_of(group, #y, "centres.performance", 3)
+  local level = opts.level or 0.95
+  local res = {groups = {}, level = level}
+  local ok_auc, ok_cal = {}, {}
+  for k, g in ipairs(labels) do
+    local yy, pp = take(y, rows[k]), take(p, rows[k])
+    local r = {group = g, n = #yy, events = 0, expected = 0}
+    for i = 1, #yy do r.events = r.events + yy[i]; r.expected = r.expected + pp[i] end
+    r.oe = r.events / r.expected
+    if r.events == 0 or r.events == r.n then
+      r.status = ("only class %d: no AUC or calibration slope"):format(yy[1])
+    else
+      local a = sv.roc.auc(yy, pp, {level = level})
+      r.auc, r.auc_lo, r.auc_hi, r.auc_se = a.auc, a.lo, a.hi, a.se
+      local ok, c = pcall(calibration, yy, pp)
+      if ok then
+        r.slope, r.slope_se, r.citl, r.citl_se = c.slope, c.slope_se, c.citl, c.citl_se
+        ok_cal[#ok_cal + 1] = k
+      else
+        r.status = "calibration: " .. tostring(c)
+      end
+      if r.auc > 0 and r.auc < 1 and r.auc_se > 0 then ok_auc[#ok_auc + 1] = k end
+    end
+    res.groups[k] = r
+  end
+  local mopts = {method = opts.method, test = opts.test or "knha", level = level}
+  local function col(ks, f) local t = {} for a, k in ipairs(ks) do t[a] = res.groups[k][f] end return t end
+  res.pooled = {}
+  if #ok_auc >= 2 then
+    res.pooled.auc = sv.meta.pool_auc(col(ok_auc, "auc"), col(ok_auc, "auc_se"), mopts)
+    res.pooled.auc.groups = col(ok_auc, "group")
+  end
+  local ok_oe = {}
+  for k, r in ipairs(res.groups) do if r.events > 0 and r.events < r.n then ok_oe[#ok_oe + 1] = k end end
+  if #ok_oe >= 2 then
+    local oe_opts = {method = mopts.method, test = mopts.test, level = level, n = col(ok_oe, "n")}
+    res.pooled.oe = sv.meta.pool_oe(col(ok_oe, "events"), col(ok_oe, "expected"), oe_opts)
+    res.pooled.oe.groups = col(ok_oe, "group")
+  end
+  if #ok_cal >= 2 then
+    for _, f in ipairs({"slope", "citl"}) do
+      local se = col(ok_cal, f .. "_se")
+      local v = {}
+      for a = 1, #se do v[a] = se[a] ^ 2 end
+      res.pooled[f] = sv.meta.rma(col(ok_cal, f), v, mopts)
+      res.pooled[f].groups = col(ok_cal, "group")
+    end
+  end
+  return res
+end
+
+--- sv.centres.subgroups(y, p, group [, opts]): the same table for any
+--- grouping column (age group, menopause, field strength)
+M.subgroups = M.performance
+
+--- sv.centres.forest_plot(perf [, opts]) -> SVG: the forest plot of one
+--- pooled measure of sv.centres.performance or .iecv (opts.measure =
+--- "auc" (default), "oe", "slope" or "citl")
+function M.forest_plot(perf, opts)
+  opts = opts or {}
+  if type(perf) ~= "table" or type(perf.pooled) ~= "table" then
+    error("bad argument #1 to 'centres.forest_plot' (a result of sv.centres.performance or iecv expected)", 2)
+  end
+  local measure = opts.measure or "auc"
+  local pooled = perf.pooled[measure]
+  if not pooled then
+    error(("centres.forest_plot: no pooled '%s' (fewer than 2 groups have one)"):format(tostring(measure)), 2)
+  end
+  local fit = pooled.fit or pooled
+  local labels = {}
+  for k, g in ipairs(pooled.groups) do labels[k] = tostring(g) end
+  local transform = ({auc = "expit", oe = "exp"})[measure] or "identity"
+  local ref = measure == "slope" and 1 or nil
+  local xlab = ({auc = "AUC", oe = "O/E ratio", slope = "Calibration slope", citl = "Calibration-in-the-large"})[measure]
+  local po = {labels = labels, transform = transform, ref = ref, xlab = opts.xlab or xlab,
+              title = opts.title, study_label = opts.study_label or "Centre"}
+  return sv.plot.meta_forest(fit, po)
+end
+
+---------------------------------------------------------------------------
+-- Internal-external cross-validation
+---------------------------------------------------------------------------
+
+--- sv.centres.iecv(y, centre, fit [, opts]) -> leave each centre out in
+--- turn: fit(rows) trains the whole pipeline on the other centres and
+--- returns score(rows); the left-out centre's predictions give its
+--- performance; pooled as sv.centres.performance.
+function M.iecv(y, centre, fit, opts)
+  opts = check_opts(opts, PERF_OPTS, "centres.iecv")
+  y = tolist(y, "centres.iecv", 1, "array of 0/1 outcomes")
+  if type(fit) ~= "function" then fail("centres.iecv", 3, "a pipeline function fit(rows) -> score expected") end
+  local labels, rows = groups_of(centre, #y, "centres.iecv", 2)
+  if #labels < 2 then fail("centres.iecv", 2, "there is only 1 centre; internal-external validation needs 2 or more") end
+  local pred = {}
+  for k, g in ipairs(labels) do
+    local train = {}
+    local mine = {}
+    for _, i in ipairs(rows[k]) do mine[i] = true end
+    for i = 1, #y do if not mine[i] then train[#train + 1] = i end end
+    local ok, score = pcall(fit, train)
+    if not ok then error(("centres.iecv: fitting without centre '%s' failed: %s"):format(tostring(g), tostring(score)), 2) end
+    if type(score) ~= "function" then
+      error(("centres.iecv: fit(rows) must return a function score(rows), got %s"):format(type(score)), 2)
+    end
+    local p = tolist(score(rows[k]), "centres.iecv", 3)
+    if #p ~= #rows[k] then
+      error(("centres.iecv: score gave %d values for the %d rows of centre '%s'"):format(#p, #rows[k], tostring(g)), 2)
+    end
+    for a, i in ipairs(rows[k]) do pred[i] = p[a] end
+  end
+  local res = M.performance(y, pred, centre, opts)
+  res.predictions = sv.vector(pred)
+  return res
+end
+
+---------------------------------------------------------------------------
+-- Updating a model for a new centre
+---------------------------------------------------------------------------
+
+local function logit(p) return math.log(p / (1 - p)) end
+local function expit(x) return 1 / (1 + math.exp(-x)) end
+
+--- sv.centres.update(y, p [, opts]) -> the closed test of Vergouwe et al.
+--- (2017) between no update, an intercept update and logistic
+--- recalibration, on the new centre's outcomes y and the model's
+--- predictions p; `apply(p)` updates new predictions by the choice.
+function M.update(y, p, opts)
+  opts = check_opts(opts, {alpha = 1}, "centres.update")
+  y = tolist(y, "centres.update", 1, "array of 0/1 outcomes")
+  p = tolist(p, "centres.update", 2, "array of predicted probabilities")
+  if #p ~= #y then fail("centres.update", 2, ("has %d values, y has %d"):format(#p, #y)) end
+  local alpha = opts.alpha or 0.05
+  if type(alpha) ~= "number" or not (alpha > 0 and alpha < 1) then
+    error(("bad option 'alpha' to centres.update (%s is out of range: must be in (0, 1))"):format(tostring(alpha)), 2)
+  end
+  local lp, ll0, empty, X = {}, 0, {}, {}
+  local events = 0
+  for i = 1, #y do
+    if y[i] ~= 0 and y[i] ~= 1 then fail("centres.update", 1, ("element %d is %s, expected 0 or 1"):format(i, tostring(y[i]))) end
+    if type(p[i]) ~= "number" or not (p[i] > 0 and p[i] < 1) then
+      fail("centres.update", 2, ("element %d is %s, expected a probability in (0, 1)"):format(i, tostring(p[i])))
+    end
+    lp[i] = logit(p[i])
+    events = events + y[i]
+    empty[i], X[i] = {}, {lp[i]}
+  end
+  if events == 0 or events == #y then fail("centres.update", 1, ("y holds only class %d: both classes are needed"):format(y[1])) end
+  -- log-likelihood of the original model: glm with the linear predictor
+  -- as an offset and nothing to fit is sum y log p + (1 - y) log(1 - p)
+  for i = 1, #y do ll0 = ll0 + (y[i] == 1 and math.log(p[i]) or math.log(1 - p[i])) end
+  local m1 = sv.glm.logistic(empty, y, {offset = lp})
+  local m2 = sv.glm.logistic(X, y)
+  local a1 = m1.coef[1]
+  local a2, b2 = m2.coef[1], m2.coef[2]
+  local lr_recal = 2 * (m2.loglik - ll0)
+  local lr_slope = 2 * (m2.loglik - m1.loglik)
+  local lr_int = 2 * (m1.loglik - ll0)
+  local p_recal = sv.stats.pchisq(lr_recal, 2, false)
+  local p_slope = sv.stats.pchisq(lr_slope, 1, false)
+  local p_int = sv.stats.pchisq(lr_int, 1, false)
+  local choice
+  if p_recal >= alpha then choice = "none"
+  elseif p_slope < alpha then choice = "recalibration"
+  else choice = "intercept" end
+  local res = {
+    choice = choice, alpha = alpha, n = #y, events = events,
+    loglik = {none = ll0, intercept = m1.loglik, recalibration = m2.loglik},
+    intercept = {a = a1, se = m1.se[1]},
+    recalibration = {a = a2, b = b2, se_a = m2.se[1], se_b = m2.se[2]},
+    tests = {
+      {name = "recalibration vs none", lr = lr_recal, df = 2, p = p_recal},
+      {name = "recalibration vs intercept", lr = lr_slope, df = 1, p = p_slope},
+      {name = "intercept vs none", lr = lr_int, df = 1, p = p_int},
+    },
+  }
+  --- res.apply(p_new [, which]) -> updated probabilities (which = the
+  --- choice, or "none", "intercept", "recalibration")
+  function res.apply(pn, which)
+    which = which or choice
+    pn = tolist(pn, "apply", 1, "array of predicted probabilities")
+    local out = {}
+    for i = 1, #pn do
+      local x = pn[i]
+      if type(x) ~= "number" or not (x > 0 and x < 1) then
+        fail("apply", 1, ("element %d is %s, expected a probability in (0, 1)"):format(i, tostring(x)))
+      end
+      if which == "none" then out[i] = x
+      elseif which == "intercept" then out[i] = expit(a1 + logit(x))
+      elseif which == "recalibration" then out[i] = expit(a2 + b2 * logit(x))
+      else fail("apply", 2, "expected \"none\", \"intercept\" or \"recalibration\"") end
+    end
+    return sv.vector(out)
+  end
+  return res
+end
+
+return M

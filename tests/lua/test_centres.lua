@@ -1,0 +1,155 @@
+-- sv.centres against R on the Rotterdam tumour bank with the years of
+-- surgery grouped into six pseudo-centres (tests/oracle/centres_r.R):
+-- standardised mean differences, internal-external cross-validation of a
+-- logistic model (glm, pROC, metafor), and model updating for a new centre
+-- (glm with an offset, Vergouwe et al. 2017's closed test).
+local T = require "testing"
+local sv = require "sylva"
+
+local FIX = T.root .. "/tests/fixtures/centres/"
+local rot = T.read_cohort("rotterdam.csv")
+local n = #rot.year
+local cuts = {1984, 1986, 1988, 1990, 1991, 1993}
+local centre = {}
+for i = 1, n do
+  local c = 1
+  while rot.year[i] > cuts[c] do c = c + 1 end
+  centre[i] = c
+end
+local FEAT = {"age", "nodes", "grade", "pgr"}
+local X = {}
+for i = 1, n do X[i] = {rot.age[i], rot.nodes[i], rot.grade[i], rot.pgr[i]} end
+X = sv.matrix(X, FEAT)
+local y = rot.recur
+
+T.test("SMD between every pair of centres agrees with Austin's formula in R", function()
+  local cols = {"age", "nodes", "pgr", "er", "meno", "hormon"}
+  local rows = {}
+  for i = 1, n do local r = {} for j, c in ipairs(cols) do r[j] = rot[c][i] end rows[i] = r end
+  local res = sv.centres.smd(sv.matrix(rows, cols), centre)
+  local byname = {}
+  for _, r in ipairs(res) do byname[r.feature] = r end
+  local count = 0
+  for _, f in ipairs(T.read_fixture_rows(FIX .. "smd.csv")) do
+    local r = byname[f.feature]
+    T.eq(r.binary, f.binary == 1, f.feature)
+    local found
+    for _, pr in ipairs(r.pairs) do if pr.a == f.a and pr.b == f.b then found = pr.smd end end
+    T.near(found, f.smd, 1e-12, f.feature .. " " .. f.a .. "-" .. f.b, true)
+    count = count + 1
+  end
+  T.eq(count, 6 * 15)
+  -- the reported SMD is the largest in absolute value
+  for _, r in ipairs(res) do
+    for _, pr in ipairs(r.pairs) do T.ok(math.abs(pr.smd) <= math.abs(r.smd), r.feature) end
+  end
+end)
+
+T.test("membership model: centres of shuffled rows cannot be told apart, shifted ones can", function()
+  -- half the rows of gbsg as centre A, half as B: OOB AUC about 0.5;
+  -- with B's tumour size shifted by 25 mm (about 1.7 SD): well above
+  local g = T.read_cohort("gbsg.csv")
+  local rows, lab, shifted = {}, {}, {}
+  for i = 1, #g.age do
+    rows[i] = {g.age[i], g.size[i], g.nodes[i]}
+    lab[i] = i % 2 == 0 and "A" or "B"
+    shifted[i] = {g.age[i], g.size[i] + (lab[i] == "B" and 25 or 0), g.nodes[i]}
+  end
+  local m = sv.centres.membership(rows, lab, {forest = {trees = 100, threads = 1}})
+  T.ok(m.auc[1] > 0.4 and m.auc[1] < 0.6, "no shift: AUC " .. m.auc[1])
+  T.eq(#m.auc, 1, "two centres: one forest")
+  local s = sv.centres.membership(shifted, lab, {forest = {trees = 100, threads = 1}, names = {"age", "size", "nodes"}})
+  T.ok(s.auc[1] > 0.7, "shifted size: AUC " .. s.auc[1])
+  T.ok(s.importance[1].size > s.importance[1].age, "the shifted feature is the one used")
+end)
+
+-- the pipeline of the oracle: glm(recur ~ age + nodes + grade + pgr)
+local function fit(rows)
+  local m = sv.glm.logistic(X:rows(rows), sv.split.take(y, rows))
+  return function(r) return m:predict(X:rows(r)) end
+end
+
+T.test("IECV: per-centre AUC, O/E, slope, CITL and their pooling agree with R", function()
+  local res = sv.centres.iecv(y, centre, fit)
+  local per = T.read_fixture_rows(FIX .. "iecv_centres.csv")
+  T.eq(#res.groups, 6)
+  for k, r in ipairs(per) do
+    local g = res.groups[k]
+    T.eq(g.group, r.centre); T.eq(g.n, r.n); T.eq(g.events, r.events)
+    for _, f in ipairs({"expected", "oe", "auc", "auc_lo", "auc_hi", "auc_se", "slope", "slope_se", "citl", "citl_se"}) do
+      T.near(g[f], r[f], 1e-8, ("centre %d %s"):format(k, f), true)
+    end
+  end
+  local names = {auc = "auc", oe = "oe", slope = "estimate", citl = "estimate"}
+  for _, r in ipairs(T.read_fixture_rows(FIX .. "iecv_pooled.csv")) do
+    local p = res.pooled[r.measure]
+    local fit_ = p.fit or p
+    T.near(p[names[r.measure]], r.est, 1e-8, r.measure .. " estimate", true)
+    for _, f in ipairs({"lo", "hi", "pi_lo", "pi_hi"}) do T.near(p[f], r[f], 1e-8, r.measure .. " " .. f, true) end
+    T.near(fit_.tau2, r.tau2, 1e-8, r.measure .. " tau2")
+    T.near(fit_.i2, r.i2, 1e-6, r.measure .. " i2")
+  end
+  T.eq(#res.predictions, n)
+  -- the forest plot of the pooled AUC draws the per-centre numbers
+  local svg = sv.centres.forest_plot(res)
+  -- (each centre's interval is the Wald interval on the logit scale that
+  -- is pooled, transformed back, as metafor's forest() draws it)
+  local f = res.pooled.auc.fit
+  local function ex(x) return 1 / (1 + math.exp(-x)) end
+  T.ok(svg:find(("%.2f [%.2f, %.2f]"):format(res.groups[1].auc, ex(f.ci_lo[1]), ex(f.ci_hi[1])), 1, true))
+  T.ok(svg:find(("%.2f [%.2f, %.2f]"):format(res.pooled.auc.auc, res.pooled.auc.lo, res.pooled.auc.hi), 1, true))
+  T.ok(sv.centres.forest_plot(res, {measure = "slope"}):find("Calibration slope", 1, true))
+end)
+
+T.test("subgroups: the same table for any grouping column", function()
+  local res = sv.centres.iecv(y, centre, fit)
+  local sub = sv.centres.subgroups(y, res.predictions, rot.meno)
+  T.eq(#sub.groups, 2)
+  local total = 0
+  for _, g in ipairs(sub.groups) do total = total + g.n end
+  T.eq(total, n)
+  -- a subgroup's AUC is the AUC of its rows
+  local yy, pp = {}, {}
+  for i = 1, n do if rot.meno[i] == sub.groups[1].group then yy[#yy + 1] = y[i]; pp[#pp + 1] = res.predictions[i] end end
+  T.eq(sub.groups[1].auc, sv.roc.auc(yy, pp).auc)
+end)
+
+T.test("updating for a new centre: glm with offset, LR tests and the closed-test choice as in R", function()
+  local dev_rows = {}
+  for i = 1, n do if centre[i] <= 3 then dev_rows[#dev_rows + 1] = i end end
+  local dev = sv.glm.logistic(X:rows(dev_rows), sv.split.take(y, dev_rows))
+  for _, r in ipairs(T.read_fixture_rows(FIX .. "update.csv")) do
+    local rows = {}
+    for i = 1, n do if (r.centre == 0 and centre[i] <= 3) or centre[i] == r.centre then rows[#rows + 1] = i end end
+    local lp = dev:predict(X:rows(rows), {type = "link"})
+    local p = {}
+    for i = 1, #lp do p[i] = 1 / (1 + math.exp(-r.factor * lp[i])) end
+    local u = sv.centres.update(sv.split.take(y, rows), p)
+    local what = ("centre %d x%d"):format(r.centre, r.factor)
+    T.eq(u.choice, r.choice, what)
+    T.near(u.loglik.none, r.ll0, 1e-9, what .. " ll0", true)
+    T.near(u.loglik.intercept, r.ll1, 1e-9, what .. " ll1", true)
+    T.near(u.loglik.recalibration, r.ll2, 1e-9, what .. " ll2", true)
+    T.near(u.intercept.a, r.a1, 1e-8, what .. " a1", true)
+    T.near(u.recalibration.a, r.a2, 1e-8, what .. " a2", true)
+    T.near(u.recalibration.b, r.b2, 1e-8, what .. " b2", true)
+    T.near(u.tests[1].p, r.p2, 1e-6, what .. " p2", true)
+    T.near(u.tests[2].p, r.p21, 1e-6, what .. " p21", true)
+    -- the updated predictions: intercept update shifts the logit by a1
+    local q = u.apply({p[1]}, "intercept")
+    T.near(q[1], 1 / (1 + math.exp(-(r.a1 + r.factor * lp[1]))), 1e-9)
+  end
+  T.raises(function() sv.centres.update({0, 0, 0}, {0.2, 0.3, 0.4}) end, "y holds only class 0")
+  T.raises(function() sv.centres.update({0, 1}, {0.2, 1}) end, "bad argument #2 to 'centres.update' (element 2 is 1")
+  T.raises(function() sv.centres.update({0, 1}, {0.2, 0.3}, {alpha = 2}) end, "bad option 'alpha'")
+end)
+
+T.test("bad input names the argument", function()
+  T.raises(function() sv.centres.smd({{1}, {2}}, {"a", "a"}) end, "there is only 1 centre")
+  T.raises(function() sv.centres.smd({{1}, {2}}, {"a"}) end, "has 1 labels, there are 2 rows")
+  T.raises(function() sv.centres.iecv({0, 1}, {"a", "a"}, fit) end, "there is only 1 centre")
+  T.raises(function() sv.centres.iecv({0, 1}, {"a", "b"}, 3) end, "a pipeline function")
+  T.raises(function() sv.centres.performance({0, 1}, {0.5}, {"a", "b"}) end, "has 1 values, y has 2")
+end)
+
+T.done()
