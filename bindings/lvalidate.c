@@ -156,11 +156,116 @@ static int l_instability(lua_State *L)
     return 1;
 }
 
+/* sample_size(opts): Riley et al. 2020 (engine/sampsize.c) */
+static int l_sample_size(lua_State *L)
+{
+    static const char *const allowed[] = {"outcome", "parameters", "prevalence", "r2_cs",
+                                          "r2_nagelkerke", "c_statistic", "rate",
+                                          "mean_followup", "timepoint", "shrinkage", "delta",
+                                          "margin", NULL};
+    static const char *const outcomes[] = {"binary", "survival", NULL};
+    const char *fname = "validate.sample_size";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    svL_checkopts(L, 1, fname, allowed);
+    int surv = svL_opt_enum(L, 1, fname, "outcome", 0, outcomes);
+    if (svL_opt_get(L, 1, "parameters") == LUA_TNIL) svL_opt_error(L, fname, "parameters", "required");
+    lua_pop(L, 1);
+    double p = (double)svL_opt_int(L, 1, fname, "parameters", 1, 1, 1000000);
+    double S = svL_opt_num(L, 1, fname, "shrinkage", 0.9, 1e-9, 1 - 1e-9);
+    double delta = svL_opt_num(L, 1, fname, "delta", 0.05, 1e-9, 1 - 1e-9);
+    double phi = NAN, rate = NAN, fup = NAN, tp = NAN, max_r2;
+    if (!surv) {
+        if (svL_opt_get(L, 1, "prevalence") == LUA_TNIL) svL_opt_error(L, fname, "prevalence", "required for a binary outcome");
+        lua_pop(L, 1);
+        phi = svL_opt_num(L, 1, fname, "prevalence", 0.5, 1e-9, 1 - 1e-9);
+        max_r2 = sv_sampsize_max_r2_binary(phi);
+    } else {
+        const char *req[] = {"rate", "mean_followup", "timepoint"};
+        for (int k = 0; k < 3; k++) {
+            if (svL_opt_get(L, 1, req[k]) == LUA_TNIL) svL_opt_error(L, fname, req[k], "required for a survival outcome");
+            lua_pop(L, 1);
+        }
+        rate = svL_opt_num(L, 1, fname, "rate", 1, 1e-12, HUGE_VAL);
+        fup = svL_opt_num(L, 1, fname, "mean_followup", 1, 1e-12, HUGE_VAL);
+        tp = svL_opt_num(L, 1, fname, "timepoint", 1, 1e-12, HUGE_VAL);
+        max_r2 = sv_sampsize_max_r2_survival(rate, fup);
+    }
+    int given = 0;
+    double r2 = NAN;
+    const char *source = "r2_cs";
+    if (svL_opt_get(L, 1, "r2_cs") != LUA_TNIL) {
+        given++;
+        r2 = svL_opt_num(L, 1, fname, "r2_cs", 0.1, 1e-12, 1 - 1e-12);
+    }
+    lua_pop(L, 1);
+    if (svL_opt_get(L, 1, "r2_nagelkerke") != LUA_TNIL) {
+        given++;
+        source = "r2_nagelkerke";
+        /* pmsampsize rounds the converted value to 3 decimals */
+        r2 = nearbyint(svL_opt_num(L, 1, fname, "r2_nagelkerke", 0.1, 1e-12, 1) * max_r2 * 1000) / 1000;
+    }
+    lua_pop(L, 1);
+    if (svL_opt_get(L, 1, "c_statistic") != LUA_TNIL) {
+        given++;
+        source = "c_statistic";
+        if (surv) svL_opt_error(L, fname, "c_statistic", "only for a binary outcome");
+        double c = svL_opt_num(L, 1, fname, "c_statistic", 0.7, 0.5 + 1e-9, 1 - 1e-9);
+        /* pmsampsize rounds the converted value to 4 decimals */
+        r2 = nearbyint(sv_sampsize_cstat_to_r2(c, phi) * 10000) / 10000;
+    }
+    lua_pop(L, 1);
+    if (given != 1)
+        return luaL_error(L, "%s: give exactly one of r2_cs, r2_nagelkerke, c_statistic (%d given)",
+                          fname, given);
+    sv_sampsize_result r;
+    sv_err e;
+    sv_status st = surv ? sv_sampsize_survival(p, r2, rate, fup, tp, S, delta, &r, &e)
+                        : sv_sampsize_binary(p, r2, phi, S, delta,
+                                             svL_opt_num(L, 1, fname, "margin", 0.05, 1e-9, 1 - 1e-9),
+                                             &r, &e);
+    if (st) return svL_engine_error(L, fname, &e);
+    lua_createtable(L, 0, 16);
+    svL_setnum(L, "n", r.n);
+    svL_setnum(L, "n1", r.n1);
+    svL_setnum(L, "n2", r.n2);
+    svL_setnum(L, "n3", r.n3);
+    svL_setnum(L, "shrinkage", fmax(S, r.s2));
+    svL_setnum(L, "s2", r.s2);
+    svL_setnum(L, "r2_cs", r2);
+    svL_setnum(L, "max_r2", r.max_r2);
+    svL_setnum(L, "r2_nagelkerke", r.r2_nagelkerke);
+    svL_setnum(L, "events", r.events);
+    svL_setnum(L, "epp", r.epp);
+    lua_pushstring(L, source);
+    lua_setfield(L, -2, "r2_from");
+    lua_pushstring(L, outcomes[surv]);
+    lua_setfield(L, -2, "outcome");
+    if (surv) {
+        svL_setnum(L, "cuminc", r.cuminc);
+        svL_setnum(L, "cuminc_lo", r.cuminc_lo);
+        svL_setnum(L, "cuminc_hi", r.cuminc_hi);
+    }
+    return 1;
+}
+
+/* cstat_to_r2(c, phi): the exact population Cox-Snell R^2 */
+static int l_cstat_to_r2(lua_State *L)
+{
+    double c = luaL_checknumber(L, 1), phi = luaL_checknumber(L, 2);
+    luaL_argcheck(L, c > 0.5 && c < 1, 1, "a C-statistic in (0.5, 1) expected");
+    luaL_argcheck(L, phi > 0 && phi < 1, 2, "a prevalence in (0, 1) expected");
+    lua_pushnumber(L, sv_sampsize_cstat_to_r2(c, phi));
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {{"metrics", l_metrics},
                                  {"resample", l_resample},
                                  {"combine", l_combine},
                                  {"gamma_brier", l_gamma_brier},
                                  {"instability", l_instability},
+                                 {"sample_size", l_sample_size},
+                                 {"cstat_to_r2", l_cstat_to_r2},
                                  {NULL, NULL}};
 
 int luaopen_sylva_validate(lua_State *L)

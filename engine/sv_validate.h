@@ -83,6 +83,51 @@ sv_status sv_validate_instability(const double *P, size_t B, size_t n, const dou
                                   double *mape, double *lo, double *hi, double *mape_mean,
                                   sv_err *err);
 
+/*
+ * Minimum sample size for developing a prediction model (Riley et al.
+ * 2020, BMJ 368:m441; the criteria as pmsampsize 1.1.3 computes them).
+ * p: candidate predictor parameters; r2: the anticipated Cox-Snell R^2
+ * (adjusted); shrinkage: the target S (0.9); delta: the accepted optimism
+ * in Nagelkerke's R^2 (0.05).
+ * Binary (prevalence phi; margin of error of the overall risk, 0.05):
+ *   max R^2 = 1 - (phi^phi (1 - phi)^(1 - phi))^2,
+ *   n1 = ceil(p / ((S - 1) ln(1 - R^2/S)))             (shrinkage),
+ *   S2 = R^2 / (R^2 + delta max R^2), n2 likewise with S2 (optimism),
+ *   n3 = ceil((1.96 / margin)^2 phi (1 - phi))           (overall risk).
+ * Survival (event rate per unit time, mean follow-up, time point t):
+ *   max R^2 = 1 - exp(2 lnL0 / 10000), lnL0 = E ln(E / 10000) - E,
+ *   E = ceil(rate * meanfup * 10000) (pmsampsize's discretisation);
+ *   n1, n2 as above; n3 = max(n1, n2) with the 95% interval of the
+ *   cumulative incidence at t, 1 - exp(-(rate +- 1.96 sqrt(rate / PY)) t),
+ *   PY = meanfup * n3 rounded to 1 decimal.
+ * n = max(n1, n2, n3); events = n phi or n rate meanfup.
+ */
+typedef struct sv_sampsize_result {
+    double n, n1, n2, n3;
+    double s2;          /* the shrinkage that criterion 2 implies */
+    double max_r2, r2_nagelkerke;
+    double events, epp;
+    double cuminc, cuminc_lo, cuminc_hi; /* survival only (else NaN) */
+} sv_sampsize_result;
+
+sv_status sv_sampsize_binary(double p, double r2, double phi, double shrinkage, double delta,
+                             double margin, sv_sampsize_result *out, sv_err *err);
+sv_status sv_sampsize_survival(double p, double r2, double rate, double meanfup,
+                               double timepoint, double shrinkage, double delta,
+                               sv_sampsize_result *out, sv_err *err);
+/* The Cox-Snell R^2 of a logistic model with C-statistic c at prevalence
+ * phi, for a linear predictor normal with unit variance in each class
+ * (the model of Riley et al. 2021's conversion): computed exactly, as the
+ * population value (pmsampsize estimates it by simulating 10^6 patients,
+ * whose Monte Carlo error is about 1e-3). The log odds given the predictor
+ * are then exactly logit(phi) - mu^2/2 + mu x with mu = sqrt(2) qnorm(c),
+ * and R^2 = 1 - exp(-2 (E log L - log L0)) by Simpson's rule. */
+double sv_sampsize_cstat_to_r2(double c, double phi);
+/* The Cox-Snell R^2 for a Nagelkerke R^2 (r2 * max R^2) at prevalence
+ * phi (binary). */
+double sv_sampsize_max_r2_binary(double phi);
+double sv_sampsize_max_r2_survival(double rate, double meanfup);
+
 #ifdef __cplusplus
 }
 #endif

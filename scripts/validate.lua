@@ -71,9 +71,7 @@ local function run(fit, rows, all, n)
 end
 
 --- sv.validate.metrics(y, p [, rows]) -> {auc, brier, slope, intercept, dropped}
-function M.metrics(y, p, rows)
-  return C.metrics(y, p, rows)
-end
+M.metrics = C.metrics
 
 local function check_fit(fit, fname)
   if type(fit) ~= "function" then
@@ -245,5 +243,11 @@ function M.cv(y, fit, opts)
   if opts.record then res.fold_results = per; res.pooled = pooled end
   return res
 end
+
+--- sv.validate.sample_size(opts): Riley et al. (2020) minimum sample size
+M.sample_size = C.sample_size
+
+--- sv.validate.cstat_to_r2(c, prevalence): the exact Cox-Snell R^2 of a C-statistic
+M.cstat_to_r2 = C.cstat_to_r2
 
 return M

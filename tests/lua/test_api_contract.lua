@@ -64,6 +64,7 @@ T.test("every function, option and field of api.md exists and works", function()
   local hc = sv.harmonise.combat(hX, {"a", "a", "a", "b", "b", "b"}, {ref = "a", mean_only = false})
   assert(hc:apply(hX, {"a", "a", "a", "b", "b", "b"}):get(1, 1) == 1)
   assert(hc:apply({{3, 3}, {4, 4}, {2, 9}}, {"new", "new", "new"}):nrow() == 3)
+  assert(sv.validate.sample_size{outcome = "binary", parameters = 24, prevalence = 0.174, r2_cs = 0.288}.n == 662)
   assert(require("sylva.forest") == sv.forest)
   -- studies (api.md "Studies, model bundles and scoring"): run by tests/lua/test_study.lua
   assert(type(sv.study.run) == "function" and type(sv.study.kinds.binary) == "table")

@@ -141,6 +141,8 @@ local catalogue = {
   {"E-VAL-B", function() sv.validate.bootstrap(y6, function() end, {B = 0}) end, "bad option 'B' to validate.bootstrap"},
   {"E-VAL-PIPELINE", function() sv.validate.bootstrap(y6, function() return 1 end, {B = 2}) end,
    "validate.bootstrap: the pipeline failed on all rows: fit returned number"},
+  {"E-SAMPSIZE-R2", function() sv.validate.sample_size{parameters = 10, prevalence = 0.1, r2_cs = 0.6} end,
+   "validate.sample_size: the Cox-Snell R^2 0.6 is outside (0, 0.478"},
   {"E-GLM-WIDTH", function() sv.glm.logistic({{1}, {2}, {3}, {4}}, {0, 1, 0, 1}):predict({{1, 2}}) end,
    "X has 2 columns, the model was fitted on 1"},
   -- absurd options
