@@ -867,6 +867,12 @@ static void test_physical_lines(void **state)
     assert_int_equal(sv_csv_line(&t, 1), 3);
     assert_int_equal(sv_csv_line(&t, 2), 5);
     sv_csv_free(&t);
+    /* CR-only line ends ("CSV (Macintosh)") count as lines too */
+    assert_int_equal(parse("a,b\r1,\"x\ry\"\r\r3,4", &t, &err), SV_OK);
+    assert_int_equal(t.nrow, 2);
+    assert_int_equal(sv_csv_line(&t, 0), 2);
+    assert_int_equal(sv_csv_line(&t, 1), 5);
+    sv_csv_free(&t);
 }
 
 int main(void)

@@ -6,7 +6,9 @@
  * - sv_csv_parse_buffer returns SV_OK or an error with a message, and
  *   never reads or writes out of bounds (ASan) or overflows (UBSan);
  * - on success, every cell is reachable: text spans lie inside the
- *   table's buffer, numeric columns have nrow values;
+ *   table's buffer, numeric columns have nrow values; each record's
+ *   physical line is >= 1, after the previous record's, and within the
+ *   input's line count;
  * - the two-step reader writing numbers into caller arrays (the path the
  *   Lua binding takes) agrees with the one-step reader bit for bit;
  * - a number formatted by sv_csv_format_number parses back to the same
@@ -28,6 +30,15 @@ static void check(int cond)
 
 static void check_table(const sv_csv_table *t)
 {
+    /* physical lines: from 1, strictly increasing, at most line ends + 1 */
+    size_t ends = 0;
+    for (size_t b = 0; b < t->buf_len; b++) /* LF, or a CR not before LF */
+        ends += t->buf[b] == '\n' || (t->buf[b] == '\r' && (b + 1 == t->buf_len || t->buf[b + 1] != '\n'));
+    for (size_t i = 0; i < t->nrow; i++) {
+        size_t line = sv_csv_line(t, i);
+        check(line >= 1 && line <= ends + 1);
+        if (i > 0) check(line > sv_csv_line(t, i - 1));
+    }
     for (size_t j = 0; j < t->ncol; j++) {
         const sv_csv_column *c = &t->cols[j];
         check(c->name != NULL && strlen(c->name) == c->name_len);
