@@ -98,6 +98,157 @@ static const char **matrix_names(lua_State *L, int arg, size_t p, int *pushed)
     return names;
 }
 
+/* ---- class labels ------------------------------------------------------ */
+
+typedef struct label_ref {
+    double num;
+    const char *str;
+    size_t len;
+    size_t row;
+} label_ref;
+
+static int cmp_label_num(const void *a, const void *b)
+{
+    const label_ref *x = a, *y = b;
+    return x->num < y->num ? -1 : x->num > y->num;
+}
+
+static int cmp_label_str(const void *a, const void *b)
+{
+    const label_ref *x = a, *y = b;
+    size_t m = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->str, y->str, m);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The text a numeric label is stored as (reads back to the same double). */
+static void num_label(char *buf, size_t size, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, size, "%.0f", v);
+    else snprintf(buf, size, "%.17g", v);
+}
+
+/*
+ * Reads the n labels at arg (a Vector or a table of numbers, or a table of
+ * strings): the classes are the sorted distinct labels (numbers ascending,
+ * strings byte-wise). Pushes a Vector of the class indices 0..K-1 and a
+ * table of the K labels as text; sets *numeric. Returns K.
+ */
+static int32_t read_labels(lua_State *L, int arg, size_t n, int *numeric)
+{
+    svL_vector *v = svL_testvector(L, arg);
+    if (!v && !lua_istable(L, arg)) luaL_typeerror(L, arg, "Vector or table of labels");
+    if (v && v->n != n) {
+        const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)v->n, (int)n);
+        luaL_argerror(L, arg, msg);
+    }
+    if (!v && (size_t)luaL_len(L, arg) != n) {
+        const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)luaL_len(L, arg), (int)n);
+        luaL_argerror(L, arg, msg);
+    }
+    label_ref *r = lua_newuserdatauv(L, (n ? n : 1) * sizeof *r, 0);
+    int kind = -1; /* 0 numbers, 1 strings */
+    for (size_t i = 0; i < n; i++) {
+        r[i].row = i;
+        r[i].str = NULL;
+        if (v) {
+            r[i].num = v->data[i];
+            kind = 0;
+        } else {
+            int t = lua_geti(L, arg, (lua_Integer)i + 1);
+            int k = t == LUA_TNUMBER ? 0 : t == LUA_TSTRING ? 1 : -1;
+            if (k < 0 || (kind >= 0 && k != kind)) {
+                const char *msg = lua_pushfstring(L, "y element %d is %s: labels are all numbers or all strings",
+                                                  (int)i + 1, luaL_typename(L, -1));
+                luaL_argerror(L, arg, msg);
+            }
+            kind = k;
+            if (k == 0) r[i].num = lua_tonumber(L, -1);
+            else r[i].str = lua_tolstring(L, -1, &r[i].len); /* anchored by the table */
+            lua_pop(L, 1);
+        }
+        if (kind == 0 && !isfinite(r[i].num)) {
+            const char *msg = lua_pushfstring(L, "y element %d is not a finite number", (int)i + 1);
+            luaL_argerror(L, arg, msg);
+        }
+    }
+    qsort(r, n, sizeof *r, kind == 1 ? cmp_label_str : cmp_label_num);
+    double *idx = svL_newvector(L, n);
+    int labels = lua_gettop(L) + 1;
+    lua_newtable(L);
+    int32_t K = 0;
+    for (size_t k = 0; k < n; k++) {
+        int fresh = k == 0 || (kind == 1 ? cmp_label_str(&r[k - 1], &r[k]) != 0 : r[k - 1].num != r[k].num);
+        if (fresh) {
+            if (K == SV_FOREST_MAX_CLASSES) {
+                const char *msg = lua_pushfstring(L, "y has more than %d classes", SV_FOREST_MAX_CLASSES);
+                luaL_argerror(L, arg, msg);
+            }
+            if (kind == 1) {
+                lua_pushlstring(L, r[k].str, r[k].len);
+            } else {
+                char buf[64];
+                num_label(buf, sizeof buf, r[k].num);
+                lua_pushstring(L, buf);
+            }
+            lua_rawseti(L, labels, ++K);
+        }
+        idx[r[k].row] = (double)(K - 1);
+    }
+    lua_remove(L, labels - 2); /* the label_ref buffer */
+    *numeric = kind != 1;
+    return K;
+}
+
+/* Pushes label k (0-based) of forest f as the user gave it. */
+static void push_label(lua_State *L, const sv_forest *f, int32_t k)
+{
+    if (!f->class_labels) {
+        lua_pushinteger(L, k);
+    } else if (f->labels_numeric) {
+        if (!lua_stringtonumber(L, f->class_labels[k])) lua_pushstring(L, f->class_labels[k]);
+    } else {
+        lua_pushstring(L, f->class_labels[k]);
+    }
+}
+
+/* Maps the labels at arg (n of them) to the class indices of forest f:
+ * pushes a Vector of indices. Refuses a label the forest does not know. */
+static const double *map_labels(lua_State *L, int arg, const sv_forest *f, size_t n,
+                                const char *fname)
+{
+    svL_vector *v = svL_testvector(L, arg);
+    if (!v && !lua_istable(L, arg)) svL_opt_error(L, fname, "y", "expected a Vector or a table of labels");
+    size_t ny = v ? v->n : (size_t)luaL_len(L, arg);
+    if (ny != n) {
+        const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)n);
+        svL_opt_error(L, fname, "y", msg);
+    }
+    double *out = svL_newvector(L, n);
+    for (size_t i = 0; i < n; i++) {
+        int found = -1;
+        if (v) lua_pushnumber(L, v->data[i]);
+        else lua_geti(L, arg, (lua_Integer)i + 1);
+        for (int32_t k = 0; k < f->n_classes && found < 0; k++) {
+            push_label(L, f, k);
+            if (lua_type(L, -1) == lua_type(L, -2) && lua_rawequal(L, -1, -2)) found = k;
+            else if (lua_type(L, -1) == LUA_TNUMBER && lua_type(L, -2) == LUA_TNUMBER &&
+                     lua_tonumber(L, -1) == lua_tonumber(L, -2))
+                found = k;
+            lua_pop(L, 1);
+        }
+        if (found < 0) {
+            const char *msg = lua_pushfstring(L, "y element %d (%s) is not one of the forest's classes",
+                                              (int)i + 1, luaL_tolstring(L, -1, NULL));
+            svL_opt_error(L, fname, "y", msg);
+        }
+        lua_pop(L, 1);
+        out[i] = found;
+    }
+    return out;
+}
+
 static const char *const train_opts[] = {
     "trees", "mtry", "min_leaf", "min_split", "max_depth", "criterion",
     "bootstrap", "sample_fraction", "class_weight", "seed", "threads", NULL};
@@ -143,7 +294,8 @@ static int32_t opt_mtry(lua_State *L, int arg, size_t p)
     return m;
 }
 
-static void opt_class_weight(lua_State *L, int arg, sv_forest_opts *o)
+/* class_weight: nil, "balanced" or K weights (in class order) into cw. */
+static void opt_class_weight(lua_State *L, int arg, sv_forest_opts *o, int32_t K, double *cw)
 {
     const char *fname = "forest.train";
     int t = svL_opt_get(L, arg, "class_weight");
@@ -152,14 +304,19 @@ static void opt_class_weight(lua_State *L, int arg, sv_forest_opts *o)
     } else if (t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "balanced") == 0) {
         o->class_weight = SV_FOREST_CW_BALANCED;
     } else if (t == LUA_TTABLE) {
-        if (luaL_len(L, -1) != 2) svL_opt_error(L, fname, "class_weight", "expected {w0, w1}");
-        for (int k = 0; k < 2; k++) {
+        if (luaL_len(L, -1) != K) {
+            const char *msg = K == 2 ? "expected {w0, w1}"
+                                     : lua_pushfstring(L, "expected %d weights, one per class", (int)K);
+            svL_opt_error(L, fname, "class_weight", msg);
+        }
+        for (int k = 0; k < K; k++) {
             lua_geti(L, -1, k + 1);
             int isnum = 0;
             double w = lua_tonumberx(L, -1, &isnum);
             if (!isnum || !(w > 0) || !isfinite(w))
                 svL_opt_error(L, fname, "class_weight", "weights must be finite numbers > 0");
-            o->class_weights[k] = w;
+            cw[k] = w;
+            if (k < 2) o->class_weights[k] = w;
             lua_pop(L, 1);
         }
         o->class_weight = SV_FOREST_CW_GIVEN;
@@ -175,28 +332,57 @@ static int l_train(lua_State *L)
     const char *fname = "forest.train";
     svL_matrix *X = svL_checkmatrix(L, 1);
     size_t ny;
-    const double *y = svL_checkvector(L, 2, &ny);
+    svL_vector *yv = svL_testvector(L, 2);
+    if (!yv && !lua_istable(L, 2)) luaL_typeerror(L, 2, "Vector or table of labels");
     lua_settop(L, 3);
     svL_checkopts(L, 3, fname, train_opts);
     size_t n = X->nrow, p = X->ncol;
     if (n == 0) luaL_argerror(L, 1, "X has no rows");
     if (p == 0) luaL_argerror(L, 1, "X has no columns");
+    /* numbers (a Vector or a table of numbers) are read as a Vector */
+    const double *y = NULL;
+    int allnum = 1;
+    if (!yv) {
+        ny = (size_t)luaL_len(L, 2);
+        for (size_t i = 0; i < ny && allnum; i++) {
+            allnum = lua_geti(L, 2, (lua_Integer)i + 1) == LUA_TNUMBER;
+            lua_pop(L, 1);
+        }
+    }
+    if (yv) y = yv->data, ny = yv->n;
+    else if (allnum) y = svL_checkvector(L, 2, &ny);
     if (ny != n) {
         const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)n);
         luaL_argerror(L, 2, msg);
     }
     svL_checkfinite(L, 1, X);
+    /* 0/1 labels: the version-1 binary forest, unchanged; any other
+     * labels: classes, as the sorted distinct labels */
+    int binary01 = y != NULL;
     size_t n1 = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (y[i] != 0.0 && y[i] != 1.0) {
-            const char *msg = lua_pushfstring(L, "y must hold 0 or 1, element %d is %f", (int)i + 1, y[i]);
-            luaL_argerror(L, 2, msg);
-        }
+    for (size_t i = 0; binary01 && i < n; i++) {
+        if (y[i] != 0.0 && y[i] != 1.0) binary01 = 0;
         n1 += y[i] == 1.0;
     }
-    if (n1 == 0 || n1 == n)
+    int32_t K = 2;
+    int numeric = 1;
+    int yidx = 2; /* the y kept for OOB: the 0/1 Vector or the class indices */
+    if (binary01 && (n1 == 0 || n1 == n))
         luaL_argerror(L, 2, n1 == 0 ? "y holds only class 0: both classes are needed"
                                     : "y holds only class 1: both classes are needed");
+    if (!binary01) {
+        K = read_labels(L, 2, n, &numeric);
+        yidx = lua_gettop(L) - 1;
+        if (K < 2) {
+            lua_geti(L, -1, 1);
+            const char *msg = lua_pushfstring(L, "y holds only one class (%s): two or more are needed",
+                                              lua_tostring(L, -1));
+            luaL_argerror(L, 2, msg);
+        }
+        y = svL_testvector(L, yidx)->data;
+    }
+    int labels_idx = binary01 ? 0 : yidx + 1;
+    double *cw = lua_newuserdatauv(L, (size_t)K * sizeof *cw, 0);
 
     sv_forest_opts o;
     sv_forest_opts_default(&o);
@@ -209,7 +395,7 @@ static int l_train(lua_State *L)
     o.criterion = (sv_forest_criterion)svL_opt_enum(L, 3, fname, "criterion", SV_FOREST_DEFAULT_CRITERION, crits);
     o.bootstrap = svL_opt_bool(L, 3, fname, "bootstrap", SV_FOREST_DEFAULT_BOOTSTRAP);
     o.sample_fraction = svL_opt_pos(L, 3, fname, "sample_fraction", SV_FOREST_DEFAULT_SAMPLE_FRACTION, 1.0);
-    opt_class_weight(L, 3, &o);
+    opt_class_weight(L, 3, &o, K, cw);
     o.seed = svL_opt_seed(L, 3, fname);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
 
@@ -221,17 +407,56 @@ static int l_train(lua_State *L)
     svL_ctx(L, &ctx, threads);
     sv_err err;
     sv_forest *f = NULL;
-    if (sv_forest_train(X->data, n, p, y, names, &o, &ctx, &f, &err) != SV_OK)
-        return svL_engine_error(L, fname, &err);
+    if (binary01) {
+        if (sv_forest_train(X->data, n, p, y, names, &o, &ctx, &f, &err) != SV_OK)
+            return svL_engine_error(L, fname, &err);
+    } else {
+        int32_t *yc = lua_newuserdatauv(L, n * sizeof *yc, 0);
+        for (size_t i = 0; i < n; i++) yc[i] = (int32_t)y[i];
+        sv_status st = sv_forest_train_classes(X->data, n, p, yc, K, cw, names, &o, &ctx, &f, &err);
+        lua_pop(L, 1);
+        if (st != SV_OK) return svL_engine_error(L, fname, &err);
+        const char **lab = lua_newuserdatauv(L, (size_t)K * sizeof *lab, 0);
+        for (int32_t k = 0; k < K; k++) {
+            lua_geti(L, labels_idx, k + 1);
+            lab[k] = lua_tostring(L, -1); /* anchored by the labels table */
+            lua_pop(L, 1);
+        }
+        if (sv_forest_set_labels(f, lab, numeric, &err) != SV_OK) {
+            sv_forest_free(f);
+            return svL_engine_error(L, fname, &err);
+        }
+        lua_pop(L, 1);
+    }
     u->f = f;
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, ud, 1);
-    lua_pushvalue(L, 2);
+    lua_pushvalue(L, yidx);
     lua_setiuservalue(L, ud, 2);
     lua_pushinteger(L, data_hash(X, y, n));
     lua_setiuservalue(L, ud, 3);
     lua_pushvalue(L, ud);
     return 1;
+}
+
+/* Pushes what a prediction of n rows fills: a Vector, or for K > 2
+ * classes an n x K Matrix whose columns are named by the labels. */
+static double *new_output(lua_State *L, const sv_forest *f, size_t n)
+{
+    int32_t nout = sv_forest_n_outputs(f);
+    if (nout == 1) return svL_newvector(L, n);
+    svL_matrix *m = svL_newmatrix(L, n, (size_t)nout);
+    int midx = lua_gettop(L);
+    lua_createtable(L, nout, 0);
+    for (int32_t k = 0; k < nout; k++) {
+        push_label(L, f, k);
+        lua_pushstring(L, luaL_tolstring(L, -1, NULL));
+        lua_remove(L, -2);
+        lua_remove(L, -2);
+        lua_rawseti(L, -2, k + 1);
+    }
+    svL_matrix_setnames(L, midx);
+    return m->data;
 }
 
 /* f:predict(X [, {threads=0}]) -> Vector of P(y = 1) */
@@ -244,7 +469,7 @@ static int f_predict(lua_State *L)
     static const char *const allowed[] = {"threads", NULL};
     svL_checkopts(L, 3, fname, allowed);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
-    double *out = svL_newvector(L, X->nrow);
+    double *out = new_output(L, u->f, X->nrow);
     if (X->nrow == 0) return 1;
     sv_ctx ctx;
     svL_ctx(L, &ctx, threads);
@@ -278,8 +503,8 @@ static int f_oob_predict(lua_State *L)
     svL_forest *u = svL_checkforest(L, 1);
     if (!ensure_oob(L, 1, "forest.oob_predict"))
         return luaL_error(L, "forest.oob_predict: this forest has no OOB predictions");
-    double *out = svL_newvector(L, u->f->n_train);
-    memcpy(out, u->f->oob, u->f->n_train * sizeof *out);
+    double *out = new_output(L, u->f, u->f->n_train);
+    memcpy(out, u->f->oob, u->f->n_train * (size_t)sv_forest_n_outputs(u->f) * sizeof *out);
     return 1;
 }
 
@@ -338,13 +563,17 @@ static int f_importance(lua_State *L)
         if (tX == LUA_TNIL || ty == LUA_TNIL)
             return svL_opt_error(L, fname, tX == LUA_TNIL ? "X" : "y", "X and y go together");
         X = svL_checkforestX(L, base, f);
-        y = svL_checkvector(L, base + 1, &ny);
-        if (ny != X->nrow) {
-            const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)X->nrow);
-            svL_opt_error(L, fname, "y", msg);
+        if (f->class_labels) {
+            y = map_labels(L, base + 1, f, X->nrow, fname);
+        } else {
+            y = svL_checkvector(L, base + 1, &ny);
+            if (ny != X->nrow) {
+                const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)X->nrow);
+                svL_opt_error(L, fname, "y", msg);
+            }
+            for (size_t i = 0; i < ny; i++)
+                if (y[i] != 0.0 && y[i] != 1.0) svL_opt_error(L, fname, "y", "y must hold 0 or 1");
         }
-        for (size_t i = 0; i < ny; i++)
-            if (y[i] != 0.0 && y[i] != 1.0) svL_opt_error(L, fname, "y", "y must hold 0 or 1");
     }
     sv_ctx ctx;
     svL_ctx(L, &ctx, threads);
@@ -431,7 +660,17 @@ static int f_tree(lua_State *L)
             case 1: lua_pushnumber(L, t->threshold[i]); break;
             case 2: lua_pushinteger(L, t->left[i]); break;
             case 3: lua_pushinteger(L, t->right[i]); break;
-            case 4: lua_pushnumber(L, t->value[i]); break;
+            case 4:
+                if (t->n_values == 1) {
+                    lua_pushnumber(L, t->value[i]);
+                } else {
+                    lua_createtable(L, t->n_values, 0);
+                    for (int32_t c = 0; c < t->n_values; c++) {
+                        lua_pushnumber(L, t->value[(size_t)i * (size_t)t->n_values + (size_t)c]);
+                        lua_rawseti(L, -2, c + 1);
+                    }
+                }
+                break;
             case 5: lua_pushnumber(L, t->cover[i]); break;
             default: lua_pushnumber(L, t->impurity[i]); break;
             }
@@ -439,6 +678,30 @@ static int f_tree(lua_State *L)
         }
         lua_setfield(L, -2, fields[fi].name);
     }
+    return 1;
+}
+
+/* f:classes() -> the class labels, in class order */
+static int f_classes(lua_State *L)
+{
+    const sv_forest *f = svL_checkforest(L, 1)->f;
+    if (f->kind != SV_TREE_CLASSIFICATION) return luaL_error(L, "forest.classes: a %s forest has no classes",
+                                                             f->kind == SV_TREE_REGRESSION ? "regression" : "survival");
+    int32_t K = f->n_classes < 2 ? 2 : f->n_classes;
+    lua_createtable(L, K, 0);
+    for (int32_t k = 0; k < K; k++) {
+        push_label(L, f, k);
+        lua_rawseti(L, -2, k + 1);
+    }
+    return 1;
+}
+
+/* f:kind() -> "classification" | "regression" | "survival" */
+static int f_kind(lua_State *L)
+{
+    const sv_forest *f = svL_checkforest(L, 1)->f;
+    static const char *const kinds[] = {"classification", "regression", "survival"};
+    lua_pushstring(L, kinds[f->kind >= 0 && f->kind <= 2 ? f->kind : 0]);
     return 1;
 }
 
@@ -472,6 +735,7 @@ static const luaL_Reg methods[] = {
     {"importance", f_importance}, {"save", f_save},
     {"export_json", f_export_json}, {"ntrees", f_ntrees},
     {"features", f_features}, {"tree", f_tree}, {"close", f_close},
+    {"classes", f_classes}, {"kind", f_kind},
     {NULL, NULL}};
 static const luaL_Reg meta[] = {
     {"__gc", f_close}, {"__close", f_close}, {"__tostring", f_tostring},

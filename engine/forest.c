@@ -41,7 +41,36 @@ void sv_forest_free(sv_forest *f)
     free(f->inbag);
     free(f->pnodes);
     free(f->pnode_off);
+    if (f->class_labels)
+        for (int32_t k = 0; k < f->n_classes; k++) free(f->class_labels[k]);
+    free(f->class_labels);
+    free(f->class_weight_k);
     free(f);
+}
+
+sv_status sv_forest_set_labels(sv_forest *f, const char *const *labels, int numeric,
+                               sv_err *err)
+{
+    if (f->kind != SV_TREE_CLASSIFICATION || f->n_classes < 2)
+        return sv_err_set(err, SV_EINVAL, "only a classification forest has class labels");
+    char **c = sv_calloc((size_t)f->n_classes, sizeof *c);
+    if (!c) return sv_err_set(err, SV_ENOMEM, "out of memory copying class labels");
+    for (int32_t k = 0; k < f->n_classes; k++) {
+        size_t len = strlen(labels[k]) + 1;
+        c[k] = malloc(len);
+        if (!c[k]) {
+            for (int32_t q = 0; q < k; q++) free(c[q]);
+            free(c);
+            return sv_err_set(err, SV_ENOMEM, "out of memory copying class labels");
+        }
+        memcpy(c[k], labels[k], len);
+    }
+    if (f->class_labels)
+        for (int32_t k = 0; k < f->n_classes; k++) free(f->class_labels[k]);
+    free(f->class_labels);
+    f->class_labels = c;
+    f->labels_numeric = numeric != 0;
+    return SV_OK;
 }
 
 /* ---- validation ------------------------------------------------------- */

@@ -186,19 +186,90 @@ static char *dup_string(const char *s)
     return d;
 }
 
-sv_status sv_forest_train(const double *X, size_t n, size_t p,
-                          const double *y, const char *const *names,
-                          const sv_forest_opts *opts, const sv_ctx *ctx,
-                          sv_forest **out, sv_err *err)
+/* The common part of both entry points: y holds class indices 0..K-1,
+ * each present; cw the K resolved class weights. */
+static sv_status train_cls(const double *X, size_t n, size_t p, const uint32_t *ycls, uint32_t K,
+                           const double *cw, const char *const *names,
+                           const sv_forest_opts *opts, const sv_ctx *ctx, sv_forest **out,
+                           sv_err *err)
 {
-    *out = NULL;
+    sv_status st = SV_OK;
+    sv_forest_opts o = *opts;
+    if (o.mtry == 0) {
+        int32_t k = 1;
+        while ((size_t)(k + 1) * (size_t)(k + 1) <= p) k++;
+        o.mtry = k;
+    }
+    if (K == 2) {
+        o.class_weights[0] = cw[0];
+        o.class_weights[1] = cw[1];
+    } else {
+        /* a version-2 file stores the K weights; these two stay valid */
+        o.class_weights[0] = o.class_weights[1] = 1.0;
+    }
+    sv_forest *f = sv_calloc(1, sizeof *f);
+    if (!f) return sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
+    f->n_trees = opts->n_trees;
+    f->n_features = (int32_t)p;
+    f->opts = o;
+    f->n_train = n;
+    f->kind = SV_TREE_CLASSIFICATION;
+    f->n_classes = (int32_t)K;
+    f->inbag_words = (n + 63) / 64;
+    f->trees = sv_calloc((size_t)opts->n_trees, sizeof *f->trees);
+    f->inbag = sv_calloc((size_t)opts->n_trees * f->inbag_words, sizeof *f->inbag);
+    f->feature_names = sv_calloc(p, sizeof *f->feature_names);
+    f->class_weight_k = sv_malloc(K, sizeof *f->class_weight_k);
+    if (!f->trees || !f->inbag || !f->feature_names || !f->class_weight_k) {
+        st = sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
+        goto done;
+    }
+    memcpy(f->class_weight_k, cw, K * sizeof *cw);
+    for (size_t j = 0; j < p; j++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "V%zu", j + 1);
+        f->feature_names[j] = dup_string(names && names[j] ? names[j] : buf);
+        if (!f->feature_names[j]) {
+            st = sv_err_set(err, SV_ENOMEM, "out of memory copying feature names");
+            goto done;
+        }
+    }
+    cls_ctx cx = {K, o.criterion, f->class_weight_k};
+    sv_splitter sp = {SV_TREE_CLASSIFICATION, K == 2 ? 1 : (int32_t)K, K * sizeof(uint32_t),
+                      (K + 1) * sizeof(uint32_t), &cx, cls_stat_rows, cls_stat_sub,
+                      cls_summarise, K == 2 ? cls2_eval : clsk_eval};
+    st = sv_grow_forest(f, X, n, p, ycls, &o, &sp, ctx, err);
+    if (st != SV_OK) goto done;
+    st = sv_forest_pack(f, err);
+
+done:
+    if (st != SV_OK) {
+        sv_forest_free(f);
+        return st;
+    }
+    *out = f;
+    return SV_OK;
+}
+
+static sv_status check_data(const double *X, size_t n, size_t p, const sv_forest_opts *opts,
+                            sv_err *err)
+{
     if (n == 0) return sv_err_set(err, SV_EINVAL, "X has no rows");
     if (p == 0) return sv_err_set(err, SV_EINVAL, "X has no columns");
     if (n > 0x7fffffffu / 2 || p > 0x7fffffffu)
         return sv_err_set(err, SV_EINVAL, "X is too large (%zu x %zu)", n, p);
     sv_status st = sv_forest_check_opts(opts, p, 0, err);
     if (st != SV_OK) return st;
-    st = sv_forest_check_finite(X, n, p, err);
+    return sv_forest_check_finite(X, n, p, err);
+}
+
+sv_status sv_forest_train(const double *X, size_t n, size_t p,
+                          const double *y, const char *const *names,
+                          const sv_forest_opts *opts, const sv_ctx *ctx,
+                          sv_forest **out, sv_err *err)
+{
+    *out = NULL;
+    sv_status st = check_data(X, n, p, opts, err);
     if (st != SV_OK) return st;
     size_t n1 = 0;
     for (size_t i = 0; i < n; i++) {
@@ -209,13 +280,6 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
     if (n1 == 0 || n1 == n)
         return sv_err_set(err, SV_EINVAL, "y holds only class %d: both classes are needed",
                           n1 == 0 ? 0 : 1);
-
-    sv_forest_opts o = *opts;
-    if (o.mtry == 0) {
-        int32_t k = 1;
-        while ((size_t)(k + 1) * (size_t)(k + 1) <= p) k++;
-        o.mtry = k;
-    }
     double cw[2];
     if (opts->class_weight == SV_FOREST_CW_BALANCED) {
         cw[0] = (double)n / (2.0 * (double)(n - n1));
@@ -226,51 +290,64 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
     } else {
         cw[0] = cw[1] = 1.0;
     }
-    o.class_weights[0] = cw[0];
-    o.class_weights[1] = cw[1];
-
     uint32_t *ycls = sv_malloc(n, sizeof *ycls);
-    sv_forest *f = sv_calloc(1, sizeof *f);
-    if (!ycls || !f) {
-        st = sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
-        goto done;
-    }
+    if (!ycls) return sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
     for (size_t i = 0; i < n; i++) ycls[i] = y[i] == 1.0;
-    f->n_trees = opts->n_trees;
-    f->n_features = (int32_t)p;
-    f->opts = o;
-    f->n_train = n;
-    f->inbag_words = (n + 63) / 64;
-    f->trees = sv_calloc((size_t)opts->n_trees, sizeof *f->trees);
-    f->inbag = sv_calloc((size_t)opts->n_trees * f->inbag_words, sizeof *f->inbag);
-    f->feature_names = sv_calloc(p, sizeof *f->feature_names);
-    if (!f->trees || !f->inbag || !f->feature_names) {
+    st = train_cls(X, n, p, ycls, 2, cw, names, opts, ctx, out, err);
+    free(ycls);
+    return st;
+}
+
+sv_status sv_forest_train_classes(const double *X, size_t n, size_t p,
+                                  const int32_t *y, int32_t K,
+                                  const double *class_weights,
+                                  const char *const *names,
+                                  const sv_forest_opts *opts, const sv_ctx *ctx,
+                                  sv_forest **out, sv_err *err)
+{
+    *out = NULL;
+    if (K < 2 || K > SV_FOREST_MAX_CLASSES)
+        return sv_err_set(err, SV_EINVAL, "the number of classes must be in [2, %d], got %d",
+                          SV_FOREST_MAX_CLASSES, (int)K);
+    sv_status st = check_data(X, n, p, opts, err);
+    if (st != SV_OK) return st;
+    size_t *nc = sv_calloc((size_t)K, sizeof *nc);
+    uint32_t *ycls = sv_malloc(n, sizeof *ycls);
+    double *cw = sv_malloc((size_t)K, sizeof *cw);
+    if (!nc || !ycls || !cw) {
         st = sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
         goto done;
     }
-    for (size_t j = 0; j < p; j++) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "V%zu", j + 1);
-        f->feature_names[j] = dup_string(names && names[j] ? names[j] : buf);
-        if (!f->feature_names[j]) {
-            st = sv_err_set(err, SV_ENOMEM, "out of memory copying feature names");
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] < 0 || y[i] >= K) {
+            st = sv_err_set(err, SV_EINVAL, "y must hold class indices 0..%d, got %d at row %zu",
+                            (int)K - 1, (int)y[i], i + 1);
             goto done;
         }
+        nc[y[i]]++;
+        ycls[i] = (uint32_t)y[i];
     }
-
-    cls_ctx cx = {2, o.criterion, cw};
-    sv_splitter sp = {SV_TREE_CLASSIFICATION, 1, 2 * sizeof(uint32_t), 3 * sizeof(uint32_t),
-                      &cx, cls_stat_rows, cls_stat_sub, cls_summarise, cls2_eval};
-    st = sv_grow_forest(f, X, n, p, ycls, &o, &sp, ctx, err);
-    if (st != SV_OK) goto done;
-    st = sv_forest_pack(f, err);
-
+    for (int32_t k = 0; k < K; k++) {
+        if (nc[k] == 0) {
+            st = sv_err_set(err, SV_EINVAL, "class %d has no rows", (int)k + 1);
+            goto done;
+        }
+        if (opts->class_weight == SV_FOREST_CW_BALANCED) {
+            cw[k] = (double)n / ((double)K * (double)nc[k]);
+        } else if (opts->class_weight == SV_FOREST_CW_GIVEN) {
+            if (!class_weights || !(class_weights[k] > 0 && isfinite(class_weights[k]))) {
+                st = sv_err_set(err, SV_EINVAL, "class weights must be finite and > 0");
+                goto done;
+            }
+            cw[k] = class_weights[k];
+        } else {
+            cw[k] = 1.0;
+        }
+    }
+    st = train_cls(X, n, p, ycls, (uint32_t)K, cw, names, opts, ctx, out, err);
 done:
+    free(nc);
     free(ycls);
-    if (st != SV_OK) {
-        sv_forest_free(f);
-        return st;
-    }
-    *out = f;
-    return SV_OK;
+    free(cw);
+    return st;
 }

@@ -1,6 +1,7 @@
 /*
  * forest_importance.c - permutation importance of a forest as the drop in
- * AUC (sv_forest.h), and the small rank-based AUC it needs.
+ * AUC (sv_forest.h): sv_roc_auc for two classes, Hand and Till's M
+ * (sv_roc_hand_till) for K > 2.
  *
  * Feature j, repeat r: the values of column j are shuffled among the rows
  * used (RNG stream (seed, j * repeats + r)), the forest predicts the rows
@@ -20,7 +21,8 @@
 typedef struct perm_ws {
     uint32_t *perm;   /* m */
     double *xrow;     /* p */
-    double *pred;     /* m */
+    double *pred;     /* m x n_outputs, column-major */
+    double *sum;      /* n_outputs */
 } perm_ws;
 
 typedef struct perm_job {
@@ -30,6 +32,8 @@ typedef struct perm_job {
     const uint32_t *rows; /* m rows used */
     size_t m;
     double *yy;           /* m labels of the rows used */
+    int32_t *yk;          /* m class indices (K > 2) */
+    size_t nout;          /* values per prediction */
     int oob;
     int32_t repeats;
     uint64_t seed;
@@ -47,24 +51,36 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
         size_t i = jb->rows[k];
         for (size_t c = 0; c < p; c++) w->xrow[c] = jb->X[c * n + i];
         if (j >= 0) w->xrow[j] = jb->X[(size_t)j * n + jb->rows[w->perm[k]]];
-        double sum = 0.0, cnt = 0.0;
+        size_t nout = jb->nout;
+        double *sum = w->sum, cnt = 0.0;
+        for (size_t c = 0; c < nout; c++) sum[c] = 0.0;
         for (int32_t t = 0; t < f->n_trees; t++) {
             if (jb->oob) {
                 const uint64_t *bits = f->inbag + (size_t)t * f->inbag_words;
                 if (bits[i >> 6] >> (i & 63) & 1) continue;
             }
+            const sv_tree *tr = &f->trees[t];
+            int32_t id;
             if (f->pnodes) {
                 const sv_forest_pnode *nd = f->pnodes + f->pnode_off[t];
                 int32_t q = 0;
                 while (nd[q].feature >= 0)
                     q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
-                sum += nd[q].tv;
+                if (nout == 1) {
+                    sum[0] += nd[q].tv;
+                    cnt += 1.0;
+                    continue;
+                }
+                id = nd[q].right;
             } else {
-                sum += sv_tree_predict_row(&f->trees[t], w->xrow);
+                id = 0;
+                while (tr->left[id] >= 0)
+                    id = w->xrow[tr->feature[id]] <= tr->threshold[id] ? tr->left[id] : tr->right[id];
             }
+            for (size_t c = 0; c < nout; c++) sum[c] += tr->value[(size_t)id * nout + c];
             cnt += 1.0;
         }
-        w->pred[k] = sum / cnt;
+        for (size_t c = 0; c < nout; c++) w->pred[c * jb->m + k] = sum[c] / cnt;
     }
 }
 
@@ -72,6 +88,8 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
  * sv.roc.auc gives. */
 static sv_status pred_auc(const perm_job *jb, const perm_ws *w, double *auc, sv_err *err)
 {
+    if (jb->nout > 1)
+        return sv_roc_hand_till(jb->yk, w->pred, jb->m, (int32_t)jb->nout, auc, NULL, err);
     sv_roc_auc_result r;
     sv_status st = sv_roc_auc(jb->yy, w->pred, jb->m, NULL, &r, err);
     if (st == SV_OK) *auc = r.auc;
@@ -122,17 +140,24 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
     size_t tasks = p * (size_t)opts->repeats;
     uint32_t *rows = sv_malloc(n ? n : 1, sizeof *rows);
     double *yy = sv_malloc(n ? n : 1, sizeof *yy);
+    int32_t *yk = sv_malloc(n ? n : 1, sizeof *yk);
+    size_t nout = (size_t)sv_forest_n_outputs(f);
     double *auc = sv_malloc(tasks ? tasks : 1, sizeof *auc);
     perm_ws *ws = sv_calloc((size_t)nw, sizeof *ws);
-    if (!rows || !yy || !auc || !ws) {
+    if (!rows || !yy || !yk || !auc || !ws) {
         st = sv_err_set(err, SV_ENOMEM, "out of memory");
         goto done;
     }
     /* Rows used: all, or (oob) those out of bag for at least one tree. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (y[i] != 0.0 && y[i] != 1.0) {
+        if (nout == 1 && y[i] != 0.0 && y[i] != 1.0) {
             st = sv_err_set(err, SV_EINVAL, "y must hold 0 or 1, got %.17g at row %zu", y[i], i + 1);
+            goto done;
+        }
+        if (nout > 1 && !(y[i] >= 0 && y[i] < (double)nout && y[i] == floor(y[i]))) {
+            st = sv_err_set(err, SV_EINVAL, "y must hold class indices 0..%d, got %.17g at row %zu",
+                            (int)nout - 1, y[i], i + 1);
             goto done;
         }
         int use = 1;
@@ -146,25 +171,27 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
         if (use) {
             rows[m] = (uint32_t)i;
             yy[m] = y[i];
+            yk[m] = (int32_t)y[i];
             m++;
         }
     }
     size_t m1 = 0;
-    for (size_t k = 0; k < m; k++) m1 += yy[k] == 1.0;
-    if (m1 == 0 || m1 == m) {
+    for (size_t k = 0; k < m; k++) m1 += yy[k] == yy[0];
+    if (m1 == m) {
         st = sv_err_set(err, SV_EINVAL, "the rows used for permutation importance hold only one class");
         goto done;
     }
     for (int w = 0; w < nw; w++) {
         ws[w].perm = sv_malloc(m, sizeof *ws[w].perm);
         ws[w].xrow = sv_malloc(p, sizeof *ws[w].xrow);
-        ws[w].pred = sv_malloc(m, sizeof *ws[w].pred);
-        if (!ws[w].perm || !ws[w].xrow || !ws[w].pred) {
+        ws[w].pred = sv_malloc(m * nout, sizeof *ws[w].pred);
+        ws[w].sum = sv_malloc(nout, sizeof *ws[w].sum);
+        if (!ws[w].perm || !ws[w].xrow || !ws[w].pred || !ws[w].sum) {
             st = sv_err_set(err, SV_ENOMEM, "out of memory");
             goto done;
         }
     }
-    perm_job jb = {f, X, n, p, rows, m, yy, opts->oob, opts->repeats, opts->seed, ws, auc};
+    perm_job jb = {f, X, n, p, rows, m, yy, yk, nout, opts->oob, opts->repeats, opts->seed, ws, auc};
     predict_permuted(&jb, &ws[0], -1);
     double base;
     st = pred_auc(&jb, &ws[0], &base, err);
@@ -192,10 +219,12 @@ done:
             free(ws[w].perm);
             free(ws[w].xrow);
             free(ws[w].pred);
+            free(ws[w].sum);
         }
     free(ws);
     free(rows);
     free(yy);
+    free(yk);
     free(auc);
     return st;
 }

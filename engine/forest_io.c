@@ -2,16 +2,24 @@
  * forest_io.c - the forest's files: the versioned binary model format and
  * the JSON export of api.md (sv_forest.h; layout in docs/forest.md).
  *
- * Binary format, version 1, every integer and double little-endian
- * (doubles as their IEEE-754 bit pattern):
+ * Binary format, version 2 (written) and 1 (read), every integer and
+ * double little-endian (doubles as their IEEE-754 bit pattern):
  *   header   "SVFOREST" | u32 version | u32 0 | u64 payload bytes
  *   payload  u32 n_trees | u32 n_features | training options |
+ *            [v2: kinds section] |
  *            n_features x (u32 length | bytes) feature names |
- *            u64 n_train | u32 has_oob | [n_train x f64 OOB] |
- *            n_trees x (u32 n_nodes | i32 feature[] | f64 threshold[] |
+ *            u64 n_train | u32 has_oob | [n_train x n_out f64 OOB] |
+ *            n_trees x (u32 n_nodes | [v2: u32 n_values] |
+ *                       i32 feature[] | f64 threshold[] |
  *                       i32 left[] | i32 right[] | f64 value[] |
  *                       f64 cover[] | f64 impurity[])
  *   trailer  u64 FNV-1a 64-bit hash of header and payload
+ * The kinds section: u32 kind | u32 n_classes | u32 has_labels |
+ * [n_classes x (u32 length | bytes) labels | u32 labels_numeric] |
+ * n_classes x f64 class weights. value[] holds n_nodes x n_values
+ * doubles; n_out (values per OOB row) is n_classes when it is > 2, else 1.
+ * A version-1 file is a binary classification forest (kind 0, 2 classes,
+ * n_values 1, no labels).
  * The loader trusts no size in the file: every count is checked against
  * the bytes that remain before anything is allocated, and every tree is
  * checked to be a tree (children ids greater than the parent's and below
@@ -29,7 +37,7 @@
 #include <string.h>
 
 #define FOREST_MAGIC "SVFOREST"
-#define FOREST_VERSION 1u
+#define FOREST_VERSION 2u
 #define HEADER_BYTES 24u
 #define TRAILER_BYTES 8u
 #define NODE_BYTES (4u + 8u + 4u + 4u + 8u + 8u + 8u)
@@ -127,6 +135,22 @@ sv_status sv_forest_save_mem(const sv_forest *f, unsigned char **buf,
     put_f64(&b, o->class_weights[0]);
     put_f64(&b, o->class_weights[1]);
     put_u64(&b, o->seed);
+    /* a forest assembled by hand (calloc) is a binary classifier */
+    int32_t K = f->kind == SV_TREE_CLASSIFICATION && f->n_classes < 2 ? 2 : f->n_classes;
+    put_u32(&b, (uint32_t)f->kind);
+    put_u32(&b, (uint32_t)K);
+    put_u32(&b, f->class_labels != NULL && K == f->n_classes);
+    if (f->class_labels && K == f->n_classes) {
+        for (int32_t k = 0; k < K; k++) {
+            size_t n = strlen(f->class_labels[k]);
+            if (n > MAX_NAME_BYTES) n = MAX_NAME_BYTES;
+            put_u32(&b, (uint32_t)n);
+            put_bytes(&b, f->class_labels[k], n);
+        }
+        put_u32(&b, (uint32_t)f->labels_numeric);
+    }
+    for (int32_t k = 0; k < K; k++)
+        put_f64(&b, f->class_weight_k ? f->class_weight_k[k] : o->class_weights[k < 2 ? k : 1]);
     for (int32_t j = 0; j < f->n_features; j++) {
         const char *s = f->feature_names ? f->feature_names[j] : "";
         size_t n = strlen(s);
@@ -137,16 +161,18 @@ sv_status sv_forest_save_mem(const sv_forest *f, unsigned char **buf,
     put_u64(&b, (uint64_t)f->n_train);
     put_u32(&b, f->oob != NULL);
     if (f->oob)
-        for (size_t i = 0; i < f->n_train; i++) put_f64(&b, f->oob[i]);
+        for (size_t i = 0; i < f->n_train * (size_t)sv_forest_n_outputs(f); i++)
+            put_f64(&b, f->oob[i]);
     for (int32_t t = 0; t < f->n_trees; t++) {
         const sv_tree *tr = &f->trees[t];
         int32_t m = tr->n_nodes;
         put_u32(&b, (uint32_t)m);
+        put_u32(&b, (uint32_t)tr->n_values);
         for (int32_t i = 0; i < m; i++) put_u32(&b, (uint32_t)tr->feature[i]);
         for (int32_t i = 0; i < m; i++) put_f64(&b, tr->threshold[i]);
         for (int32_t i = 0; i < m; i++) put_u32(&b, (uint32_t)tr->left[i]);
         for (int32_t i = 0; i < m; i++) put_u32(&b, (uint32_t)tr->right[i]);
-        for (int32_t i = 0; i < m; i++) put_f64(&b, tr->value[i]);
+        for (size_t i = 0; i < (size_t)m * (size_t)tr->n_values; i++) put_f64(&b, tr->value[i]);
         for (int32_t i = 0; i < m; i++) put_f64(&b, tr->cover[i]);
         for (int32_t i = 0; i < m; i++) put_f64(&b, tr->impurity[i]);
     }
@@ -227,9 +253,13 @@ static sv_status check_tree(const sv_tree *t, int32_t p, int32_t k, uint8_t *ref
 {
     int32_t m = t->n_nodes;
     memset(refs, 0, (size_t)m);
+    for (size_t i = 0; i < (size_t)m * (size_t)t->n_values; i++)
+        if (!isfinite(t->value[i]) ||
+            (t->kind == SV_TREE_CLASSIFICATION && (t->value[i] < 0 || t->value[i] > 1)))
+            return sv_err_set(err, SV_EFORMAT, "tree %d, node %d: invalid value", (int)k + 1,
+                              (int)(i / (size_t)t->n_values));
     for (int32_t i = 0; i < m; i++) {
-        if (!isfinite(t->value[i]) || t->value[i] < 0 || t->value[i] > 1 ||
-            !isfinite(t->cover[i]) || t->cover[i] < 0 || !isfinite(t->impurity[i]) ||
+        if (!isfinite(t->cover[i]) || t->cover[i] < 0 || !isfinite(t->impurity[i]) ||
             t->impurity[i] < 0 || !isfinite(t->threshold[i]))
             return sv_err_set(err, SV_EFORMAT, "tree %d, node %d: invalid number", (int)k + 1, (int)i);
         if (t->left[i] == -1) {
@@ -274,8 +304,8 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
         return sv_err_set(err, SV_EFORMAT, "not a sylva forest file");
     rbuf r = {buf, len, 8};
     uint32_t version = get_u32(&r);
-    if (version != FOREST_VERSION)
-        return sv_err_set(err, SV_EFORMAT, "unsupported format version %u (this sylva reads version %u)",
+    if (version != 1 && version != FOREST_VERSION)
+        return sv_err_set(err, SV_EFORMAT, "unsupported format version %u (this sylva reads versions 1 to %u)",
                           version, FOREST_VERSION);
     (void)get_u32(&r);
     uint64_t payload = get_u64(&r);
@@ -317,6 +347,59 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
             BAD("invalid training options: %s", oe.msg);
     }
 
+    f->kind = SV_TREE_CLASSIFICATION;
+    f->n_classes = 2;
+    if (version >= 2) {
+        if (!need(&r, 12)) BAD("truncated kinds section");
+        uint32_t kind = get_u32(&r), K = get_u32(&r), has_labels = get_u32(&r);
+        if (kind != SV_TREE_CLASSIFICATION && kind != SV_TREE_REGRESSION) BAD("unknown forest kind %u", kind);
+        if (kind == SV_TREE_CLASSIFICATION ? (K < 2 || K > SV_FOREST_MAX_CLASSES) : K != 0)
+            BAD("invalid number of classes %u", K);
+        if (has_labels > 1 || (has_labels && K == 0)) BAD("invalid class labels");
+        f->kind = (int32_t)kind;
+        f->n_classes = (int32_t)K;
+        if (has_labels) {
+            f->class_labels = calloc(K, sizeof *f->class_labels);
+            if (!f->class_labels) {
+                st = sv_err_set(err, SV_ENOMEM, "out of memory");
+                goto fail;
+            }
+            for (uint32_t c = 0; c < K; c++) {
+                if (!need(&r, 4)) BAD("truncated class labels");
+                uint32_t n = get_u32(&r);
+                if (n > MAX_NAME_BYTES || !need(&r, n)) BAD("invalid class label %u", c + 1);
+                if (memchr(r.p + r.pos, 0, n)) BAD("class label %u holds a NUL byte", c + 1);
+                f->class_labels[c] = malloc((size_t)n + 1);
+                if (!f->class_labels[c]) {
+                    st = sv_err_set(err, SV_ENOMEM, "out of memory");
+                    goto fail;
+                }
+                memcpy(f->class_labels[c], r.p + r.pos, n);
+                f->class_labels[c][n] = '\0';
+                r.pos += n;
+            }
+            if (!need(&r, 4)) BAD("truncated class labels");
+            uint32_t num = get_u32(&r);
+            if (num > 1) BAD("invalid class labels");
+            f->labels_numeric = (int)num;
+        }
+        if ((uint64_t)K * 8 > r.len - r.pos) BAD("truncated class weights");
+        if (K > 0) {
+            f->class_weight_k = malloc(K * sizeof *f->class_weight_k);
+            if (!f->class_weight_k) {
+                st = sv_err_set(err, SV_ENOMEM, "out of memory");
+                goto fail;
+            }
+        }
+        for (uint32_t c = 0; c < K; c++) {
+            double w = get_f64(&r);
+            if (!(w > 0 && isfinite(w))) BAD("invalid class weight %u", c + 1);
+            f->class_weight_k[c] = w;
+        }
+    }
+    const size_t nout = (size_t)sv_forest_n_outputs(f);
+    const uint32_t nval = (uint32_t)nout;
+
     /* every feature name takes at least 4 bytes, every tree 4 + NODE_BYTES */
     if ((uint64_t)p * 4 > r.len - r.pos) BAD("truncated feature names");
     f->n_features = (int32_t)p;
@@ -345,16 +428,16 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
     if (has_oob > 1 || ntrain > (uint64_t)0x7fffffffu) BAD("invalid OOB section");
     f->n_train = (size_t)ntrain;
     if (has_oob) {
-        if (ntrain > (r.len - r.pos) / 8) BAD("truncated OOB section");
-        f->oob = malloc((size_t)(ntrain ? ntrain : 1) * sizeof *f->oob);
+        if (ntrain > (r.len - r.pos) / 8 / nout) BAD("truncated OOB section");
+        f->oob = malloc((size_t)(ntrain ? ntrain * nout : 1) * sizeof *f->oob);
         if (!f->oob) {
             st = sv_err_set(err, SV_ENOMEM, "out of memory");
             goto fail;
         }
-        for (uint64_t i = 0; i < ntrain; i++) {
+        for (uint64_t i = 0; i < ntrain * nout; i++) {
             double v = get_f64(&r);
-            if (!(isnan(v) || (v >= 0 && v <= 1))) BAD("invalid OOB prediction at row %llu",
-                                                        (unsigned long long)i + 1);
+            if (!(isnan(v) || (f->kind == SV_TREE_CLASSIFICATION ? (v >= 0 && v <= 1) : isfinite(v))))
+                BAD("invalid OOB prediction at row %llu", (unsigned long long)(i % ntrain) + 1);
             f->oob[i] = v;
         }
     }
@@ -369,10 +452,15 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
     for (uint32_t k = 0; k < nt; k++) {
         if (!need(&r, 4)) BAD("truncated tree %u", k + 1);
         uint32_t m = get_u32(&r);
-        if (m < 1 || m > 0x7fffffffu || (uint64_t)m * NODE_BYTES > r.len - r.pos)
+        if (version >= 2) {
+            if (!need(&r, 4)) BAD("truncated tree %u", k + 1);
+            if (get_u32(&r) != nval) BAD("tree %u: wrong number of values per node", k + 1);
+        }
+        if (m < 1 || m > 0x7fffffffu ||
+            (uint64_t)m * (NODE_BYTES + 8 * (uint64_t)(nval - 1)) > r.len - r.pos)
             BAD("tree %u: invalid or truncated node count %u", k + 1, m);
         sv_tree *t = &f->trees[k];
-        if (sv_tree_alloc(t, (int32_t)m) != 0) {
+        if (sv_tree_alloc_kind(t, (int32_t)m, f->kind, (int32_t)nval) != 0) {
             st = sv_err_set(err, SV_ENOMEM, "out of memory");
             goto fail;
         }
@@ -380,7 +468,7 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
         for (uint32_t i = 0; i < m; i++) t->threshold[i] = get_f64(&r);
         for (uint32_t i = 0; i < m; i++) t->left[i] = (int32_t)get_u32(&r);
         for (uint32_t i = 0; i < m; i++) t->right[i] = (int32_t)get_u32(&r);
-        for (uint32_t i = 0; i < m; i++) t->value[i] = get_f64(&r);
+        for (size_t i = 0; i < (size_t)m * nval; i++) t->value[i] = get_f64(&r);
         for (uint32_t i = 0; i < m; i++) t->cover[i] = get_f64(&r);
         for (uint32_t i = 0; i < m; i++) t->impurity[i] = get_f64(&r);
         if (m > max_nodes) {
@@ -480,7 +568,20 @@ sv_status sv_forest_export_json(const sv_forest *f, const char *path,
     sv_status st = sv_atomic_open(&af, path, err);
     if (st != SV_OK) return st;
     FILE *fp = af.fp;
-    fprintf(fp, "{\"format\":\"sylva-forest\",\"version\":1,\"feature_names\":[");
+    static const char *const kinds[] = {"classification", "regression", "survival"};
+    fprintf(fp, "{\"format\":\"sylva-forest\",\"version\":2,\"kind\":\"%s\",",
+            kinds[f->kind >= 0 && f->kind <= 2 ? f->kind : 0]);
+    if (f->kind == SV_TREE_CLASSIFICATION) {
+        fprintf(fp, "\"classes\":[");
+        for (int32_t k = 0; k < f->n_classes; k++) {
+            if (k) fputc(',', fp);
+            if (!f->class_labels) fprintf(fp, "%d", (int)k);
+            else if (f->labels_numeric) fputs(f->class_labels[k], fp);
+            else json_string(fp, f->class_labels[k]);
+        }
+        fprintf(fp, "],");
+    }
+    fprintf(fp, "\"feature_names\":[");
     for (int32_t j = 0; j < f->n_features; j++) {
         if (j) fputc(',', fp);
         char buf[32];
@@ -499,7 +600,18 @@ sv_status sv_forest_export_json(const sv_forest *f, const char *path,
         fputc(',', fp);
         json_ints(fp, "right", tr->right, tr->n_nodes);
         fputc(',', fp);
-        json_doubles(fp, "value", tr->value, tr->n_nodes);
+        if (tr->n_values == 1) {
+            json_doubles(fp, "value", tr->value, tr->n_nodes);
+        } else {
+            fprintf(fp, "\"value\":[");
+            for (int32_t i = 0; i < tr->n_nodes; i++) {
+                fputs(i ? ",[" : "[", fp);
+                for (int32_t c = 0; c < tr->n_values; c++)
+                    fprintf(fp, c ? ",%.17g" : "%.17g", tr->value[(size_t)i * (size_t)tr->n_values + (size_t)c]);
+                fputc(']', fp);
+            }
+            fputc(']', fp);
+        }
         fputc(',', fp);
         json_doubles(fp, "cover", tr->cover, tr->n_nodes);
         fputc('}', fp);

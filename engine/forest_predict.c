@@ -21,12 +21,12 @@
 
 /* Leaf value for row i of the column-major X with n rows (unpacked
  * trees: forests assembled by hand, without sv_forest_pack). */
-static inline double leaf_value(const sv_tree *t, const double *X, size_t n, size_t i)
+static inline int32_t leaf_id(const sv_tree *t, const double *X, size_t n, size_t i)
 {
     int32_t k = 0;
     while (t->left[k] >= 0)
         k = X[(size_t)t->feature[k] * n + i] <= t->threshold[k] ? t->left[k] : t->right[k];
-    return t->value[k];
+    return k;
 }
 
 sv_status sv_forest_pack(sv_forest *f, sv_err *err)
@@ -67,7 +67,9 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
             int32_t me = k++;
             if (patch >= 0) out[patch].right = me;
             if (tr->left[id] < 0) {
-                out[me] = (sv_forest_pnode){tr->value[id], -1, -1};
+                /* a leaf keeps its node id in `right`: with several
+                 * values per node they are read from the tree */
+                out[me] = (sv_forest_pnode){tr->value[(size_t)id * (size_t)tr->n_values], -1, id};
             } else {
                 out[me] = (sv_forest_pnode){tr->threshold[id], tr->feature[id], 0};
                 stack[sp++] = tr->right[id];
@@ -105,36 +107,46 @@ static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
     if (i1 > n) i1 = n;
     size_t m = i1 - i0;
     /* the block's rows, row-major, so a traversal reads one small buffer */
-    double *xb = pr->rows + (size_t)worker * B * (p + 2);
-    double *sum = xb + B * p, *cnt = sum + B;
-    for (size_t i = 0; i < m; i++) sum[i] = cnt[i] = 0.0;
+    size_t nout = (size_t)sv_forest_n_outputs(f);
+    double *xb = pr->rows + (size_t)worker * B * (p + nout + 1);
+    double *sum = xb + B * p, *cnt = sum + B * nout;
+    for (size_t i = 0; i < m * nout; i++) sum[i] = 0.0;
+    for (size_t i = 0; i < m; i++) cnt[i] = 0.0;
     if (f->pnodes)
         for (size_t j = 0; j < p; j++)
             for (size_t i = 0; i < m; i++) xb[i * p + j] = pr->X[j * n + i0 + i];
     for (int32_t t = 0; t < f->n_trees; t++) {
         const uint64_t *bits = pr->oob ? f->inbag + (size_t)t * f->inbag_words : NULL;
         const sv_forest_pnode *nodes = f->pnodes ? f->pnodes + f->pnode_off[t] : NULL;
+        const sv_tree *tr = &f->trees[t];
         for (size_t i = 0; i < m; i++) {
             size_t row = i0 + i;
             if (bits && (bits[row >> 6] >> (row & 63) & 1)) continue;
-            double v;
+            int32_t k = 0, id;
             if (nodes) {
                 const double *x = xb + i * p;
-                int32_t k = 0;
                 while (nodes[k].feature >= 0)
                     k = x[nodes[k].feature] <= nodes[k].tv ? k + 1 : nodes[k].right;
-                v = nodes[k].tv;
+                if (nout == 1) {
+                    sum[i] += nodes[k].tv;
+                    cnt[i] += 1.0;
+                    continue;
+                }
+                id = nodes[k].right;
             } else {
-                v = leaf_value(&f->trees[t], pr->X, n, row);
+                id = leaf_id(tr, pr->X, n, row);
             }
-            sum[i] += v;
+            const double *v = tr->value + (size_t)id * nout;
+            for (size_t c = 0; c < nout; c++) sum[i * nout + c] += v[c];
             cnt[i] += 1.0;
         }
     }
-    for (size_t i = 0; i < m; i++) {
-        if (pr->oob) pr->out[i0 + i] = cnt[i] > 0 ? sum[i] / cnt[i] : NAN;
-        else pr->out[i0 + i] = sum[i] / (double)f->n_trees;
-    }
+    for (size_t i = 0; i < m; i++)
+        for (size_t c = 0; c < nout; c++) {
+            double v = sum[i * nout + c];
+            if (pr->oob) pr->out[c * n + i0 + i] = cnt[i] > 0 ? v / cnt[i] : NAN;
+            else pr->out[c * n + i0 + i] = v / (double)f->n_trees;
+        }
     return SV_OK;
 }
 
@@ -145,7 +157,7 @@ static sv_status run_predict(const sv_forest *f, const double *X, size_t n, int 
     int nw = sv_ctx_threads(ctx);
     size_t B = SV_FOREST_PREDICT_BLOCK;
     while (B > 64 && (n + B - 1) / B < 2 * (size_t)nw) B /= 2;
-    double *rows = sv_malloc((size_t)nw * B, (p + 2) * sizeof *rows);
+    double *rows = sv_malloc((size_t)nw * B, (p + (size_t)sv_forest_n_outputs(f) + 1) * sizeof *rows);
     if (!rows) return sv_err_set(err, SV_ENOMEM, "out of memory predicting");
     predictor pr = {f, X, n, p, out, oob, B, rows};
     size_t blocks = (n + B - 1) / B;
@@ -174,7 +186,8 @@ sv_status sv_forest_compute_oob(sv_forest *f, const double *X, size_t n,
     if (!f->inbag || n != f->n_train || p != (size_t)f->n_features)
         return sv_err_set(err, SV_EINVAL, "OOB predictions need the %zu x %d training data and the "
                                           "in-bag record of training", f->n_train, (int)f->n_features);
-    double *oob = sv_malloc(n ? n : 1, sizeof *oob);
+    size_t nout = (size_t)sv_forest_n_outputs(f);
+    double *oob = sv_malloc(n ? n * nout : 1, sizeof *oob);
     if (!oob) return sv_err_set(err, SV_ENOMEM, "out of memory for OOB predictions");
     sv_status st = run_predict(f, X, n, 1, ctx, oob, err);
     if (st != SV_OK) {

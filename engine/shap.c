@@ -89,6 +89,9 @@ sv_status sv_shap_check_forest(const sv_forest *f, sv_err *err)
         const sv_tree *t = &f->trees[ti];
         if (t->n_nodes <= 0)
             return sv_err_set(err, SV_EINVAL, "tree %d has no nodes", (int)ti + 1);
+        if (t->n_values != 1)
+            return sv_err_set(err, SV_EINVAL, "TreeSHAP of a forest of %d classes is not "
+                              "implemented yet", (int)t->n_values);
         if (!(t->cover[0] > 0))
             return sv_err_set(err, SV_EINVAL, "tree %d: root cover must be positive", (int)ti + 1);
         for (int32_t n = 0; n < t->n_nodes; n++) {

@@ -48,6 +48,8 @@ typedef enum sv_forest_class_weight {
 #define SV_FOREST_DEFAULT_SAMPLE_FRACTION 1.0
 #define SV_FOREST_DEFAULT_SEED 1
 #define SV_FOREST_DEFAULT_PERM_REPEATS 5
+/* Most classes a classification forest takes. */
+#define SV_FOREST_MAX_CLASSES 64
 
 typedef struct sv_forest_opts {
     int32_t n_trees;          /* >= 1 */
@@ -90,7 +92,23 @@ typedef struct sv_forest {
     sv_forest_pnode *pnodes; /* packed copy of all trees (sv_forest_pack), or
                                 NULL: prediction then walks the sv_trees */
     size_t *pnode_off;     /* n_trees + 1 offsets into pnodes */
+    /* ---- kinds (format version 2) ---- */
+    int32_t kind;          /* sv_tree_kind of every tree */
+    int32_t n_classes;     /* classification: K >= 2; 0 for other kinds */
+    char **class_labels;   /* n_classes labels as text, or NULL: the binary
+                              forest's 0 and 1 (every version-1 forest) */
+    int labels_numeric;    /* the labels are numbers (text is %.17g) */
+    double *class_weight_k; /* n_classes resolved class weights, or NULL
+                               (2 classes: opts.class_weights) */
 } sv_forest;
+
+/* Values per predicted row: K for a classification forest of K > 2
+ * classes (the class probabilities), else 1 (P(class 1), the mean
+ * response, ...). OOB predictions have as many. */
+static inline int32_t sv_forest_n_outputs(const sv_forest *f)
+{
+    return f->kind == SV_TREE_CLASSIFICATION && f->n_classes > 2 ? f->n_classes : 1;
+}
 
 /*
  * The one checker of training options, for p features: used by
@@ -115,21 +133,46 @@ sv_status sv_forest_train(const double *X, size_t n, size_t p,
                           const sv_forest_opts *opts, const sv_ctx *ctx,
                           sv_forest **out, sv_err *err);
 
+/*
+ * Trains a classification forest of K >= 2 classes: y holds n class
+ * indices 0..K-1, each class present. class_weights: K weights (finite,
+ * > 0) used when opts->class_weight is GIVEN (else ignored, may be NULL);
+ * BALANCED weighs class c by n / (K n_c), as scikit-learn. Impurity is
+ * gini or entropy over the K classes; a node stores its K weighted class
+ * fractions (K > 2) or its class-1 fraction (K = 2: the forest is exactly
+ * the one sv_forest_train grows from 0/1 labels). Labels are not the
+ * engine's business: see sv_forest_set_labels.
+ */
+sv_status sv_forest_train_classes(const double *X, size_t n, size_t p,
+                                  const int32_t *y, int32_t K,
+                                  const double *class_weights,
+                                  const char *const *names,
+                                  const sv_forest_opts *opts, const sv_ctx *ctx,
+                                  sv_forest **out, sv_err *err);
+
+/* Records the K class labels (copied) of a classification forest, as
+ * text; numeric says they are numbers. Saved in model files. */
+sv_status sv_forest_set_labels(sv_forest *f, const char *const *labels, int numeric,
+                               sv_err *err);
+
 void sv_forest_free(sv_forest *f);
 
 /* (Re)builds the packed copy of the trees that prediction walks; train
  * and load call it. Call it again after changing the trees by hand. */
 sv_status sv_forest_pack(sv_forest *f, sv_err *err);
 
-/* Fills f->oob (if not yet done) from the training data X (n x p, the
- * same as given to sv_forest_train): each row's mean leaf value over the
- * trees for which it was out of bag, NaN when it never was. Needs the
+/* Fills f->oob (if not yet done; n x sv_forest_n_outputs(f), column-major)
+ * from the training data X (n x p, the same as given to sv_forest_train):
+ * each row's mean leaf value over the trees for which it was out of bag,
+ * NaN when it never was. Needs the
  * in-bag record (a forest trained in this process). */
 sv_status sv_forest_compute_oob(sv_forest *f, const double *X, size_t n,
                                 size_t p, const sv_ctx *ctx, sv_err *err);
 
 /* P(y = 1) for the n rows of X (n x p column-major, p == n_features,
- * finite): the mean over trees of the leaf value, summed in tree order. */
+ * finite): the mean over trees of the leaf value, summed in tree order.
+ * out holds n x sv_forest_n_outputs(f) values, column-major: for K > 2
+ * classes column k is P(class k). */
 sv_status sv_forest_predict(const sv_forest *f, const double *X, size_t n,
                             size_t p, const sv_ctx *ctx, double *out,
                             sv_err *err);

@@ -39,6 +39,20 @@ typedef struct sv_roc_auc_result {
 sv_status sv_roc_auc(const double *y, const double *score, size_t n,
                      double *placement, sv_roc_auc_result *out, sv_err *err);
 
+/*
+ * Hand and Till's (2001) multiclass AUC M, as pROC's
+ * multiclass.roc(response, predictor = P): y[i] a class index 0..K-1,
+ * P n x K column-major class scores. For every pair of classes a < b
+ * present in y, A(a|b) is the AUC of column a separating the rows of
+ * class a from those of class b (ties 1/2) and A(b|a) likewise with
+ * column b; the pair's AUC is their mean, stored in pair_auc (K(K-1)/2
+ * values in the order (0,1), (0,2), ..., (K-2,K-1); NaN for a pair with an
+ * absent class) when not NULL; M is the mean over the pairs present. At
+ * least two classes must be present.
+ */
+sv_status sv_roc_hand_till(const int32_t *y, const double *P, size_t n, int32_t K,
+                           double *M, double *pair_auc, sv_err *err);
+
 /* DeLong's test for two correlated curves (same rows): the covariance
  * of the two AUCs from the placements, z = (auc1 - auc2) / sd. */
 typedef struct sv_roc_test_result {

@@ -252,14 +252,15 @@ static void test_loader_refuses_damage(void **state)
         }
     }
     /* Locate tree 1's left array: header 24, fixed options 60 bytes, the
-     * names, n_train + has_oob + OOB, then n_nodes and feature[] and
-     * threshold[]; point the root's left child at itself. */
-    size_t pos = 24 + 8 + 60;
+     * kinds section (kind, 2 classes, no labels, 2 class weights), the
+     * names, n_train + has_oob + OOB, then n_nodes, n_values and feature[]
+     * and threshold[]; point the root's left child at itself. */
+    size_t pos = 24 + 8 + 60 + 12 + 16;
     for (int j = 0; j < P; j++) pos += 4 + strlen(f->feature_names[j]);
     pos += 12 + 8 * N;
     int32_t m = f->trees[0].n_nodes;
     assert_true(m > 1);
-    pos += 4 + 4 * (size_t)m + 8 * (size_t)m; /* start of left[] */
+    pos += 8 + 4 * (size_t)m + 8 * (size_t)m; /* start of left[] */
     unsigned char saved[4];
     memcpy(saved, buf + pos, 4);
     memset(buf + pos, 0, 4); /* left[0] = 0: not greater than the parent */

@@ -14,6 +14,7 @@
 
 #include "sv_rng.h"
 #include "sv_roc.h"
+#include "fixture.h"
 #include "sv_sort.h"
 
 /* The radix sort orders like a comparison sort (ties by index, -0.0 with
@@ -108,6 +109,45 @@ static void test_boot_threads(void **state)
     for (int b = 0; b < B; b++) assert_true(a1[b] >= 0 && a1[b] <= 1);
 }
 
+/* Hand and Till's M against pROC's multiclass.roc (1.18) on the gbsg
+ * test rows' grade and a forest's rounded class probabilities (ties):
+ * tests/oracle/handtill_proc.R. */
+static void test_hand_till_proc(void **state)
+{
+    (void)state;
+    sv_csv_table in, want;
+    fx_read("tests/fixtures/forest/handtill_gbsg.csv", &in);
+    fx_read("tests/fixtures/forest/handtill_gbsg_proc.csv", &want);
+    size_t n = in.nrow;
+    const double *g = fx_col(&in, "grade");
+    int32_t *y = malloc(n * sizeof *y);
+    double *P = malloc(3 * n * sizeof *P);
+    assert_non_null(y);
+    assert_non_null(P);
+    const char *pc[3] = {"p1", "p2", "p3"};
+    for (int k = 0; k < 3; k++) memcpy(P + (size_t)k * n, fx_col(&in, pc[k]), n * sizeof *P);
+    for (size_t i = 0; i < n; i++) y[i] = (int32_t)g[i] - 1;
+    double M, pair[3];
+    sv_err e;
+    assert_int_equal(sv_roc_hand_till(y, P, n, 3, &M, pair, &e), SV_OK);
+    fx_rel(M, fx_scalar(&want, "M"), 1e-12, "M");
+    fx_rel(pair[0], fx_scalar(&want, "pair_1_2"), 1e-12, "pair 1/2");
+    fx_rel(pair[1], fx_scalar(&want, "pair_1_3"), 1e-12, "pair 1/3");
+    fx_rel(pair[2], fx_scalar(&want, "pair_2_3"), 1e-12, "pair 2/3");
+    /* one class absent: its pairs are NaN, M the mean of the rest */
+    for (size_t i = 0; i < n; i++)
+        if (y[i] == 2) y[i] = 0;
+    assert_int_equal(sv_roc_hand_till(y, P, n, 3, &M, pair, &e), SV_OK);
+    assert_true(isnan(pair[1]) && isnan(pair[2]));
+    assert_true(M == pair[0]);
+    for (size_t i = 0; i < n; i++) y[i] = 1;
+    assert_int_equal(sv_roc_hand_till(y, P, n, 3, &M, pair, &e), SV_EINVAL);
+    free(y);
+    free(P);
+    sv_csv_free(&in);
+    sv_csv_free(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_hand_placements),
         cmocka_unit_test(test_single_class),
         cmocka_unit_test(test_boot_threads),
+        cmocka_unit_test(test_hand_till_proc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

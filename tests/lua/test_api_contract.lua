@@ -71,6 +71,27 @@ T.test("every function, option and field of api.md exists and works", function()
   local ok, err = pcall(sv.forest.train, X, y, {treees = 3}); assert(not ok and err:find("unknown option 'treees' to forest.train", 1, true), err)
 end)
 
+T.test("api.md v2: forests of every kind (classification with K classes)", function()
+  local d = sv.read_csv("tests/fixtures/data/gbsg.csv")
+  local X = d:matrix({"age", "size", "nodes", "pgr", "er"})
+  local grade = d:col("grade")
+  local f = sv.forest.train(X, grade, {trees = 20, seed = 1, class_weight = "balanced"})
+  assert(f:kind() == "classification")
+  local cl = f:classes(); assert(#cl == 3 and cl[1] == 1 and cl[3] == 3)
+  local P = f:predict(X); assert(P:nrow() == 686 and P:ncol() == 3 and P:names()[2] == "2")
+  local O = f:oob_predict(); assert(O:ncol() == 3)
+  local lab = {}
+  for i = 1, #grade do lab[i] = grade[i] == 1 and "one" or "more" end
+  local s = sv.forest.train(X, lab, {trees = 5})
+  assert(s:classes()[1] == "more" and #s:predict(X) == 686)
+  local b = sv.forest.train(X, d:col("status"), {trees = 5}); assert(b:kind() == "classification" and b:classes()[2] == 1)
+  local path = T.tmp .. "/api_contract_k3.svf"
+  f:save(path); assert(sv.forest.load(path):predict(X):get(7, 2) == P:get(7, 2))
+  f:export_json(path .. ".json")
+  local ok, err = pcall(sv.forest.train, X, grade, {class_weight = {1, 2}})
+  assert(not ok and err:find("expected 3 weights", 1, true), err)
+end)
+
 T.test("v2: figures are saved as SVG, PDF, PNG and TIFF by extension", function()
   local svg = sv.plot.roc({{y = {0, 1, 0, 1}, score = {0.1, 0.8, 0.4, 0.6}, name = "t"}})
   for _, ext in ipairs({"svg", "pdf", "png", "tif", "tiff"}) do

@@ -84,8 +84,11 @@ local catalogue = {
      local ok, err = pcall(sv.shap.tree, f, X6)
      assert(not ok and err:find("(forest is closed)", 1, true), "shap.tree: " .. tostring(err))
      f:predict(X6) end, "calling 'predict' on bad self (forest is closed)"},
-  {"E-Y-NAN", function() sv.forest.train(X6, {0, 0 / 0, 0, 1, 1, 1}) end, "y must hold 0 or 1, element 2"},
-  {"E-Y-NOT-BINARY", function() sv.forest.train(X6, {0, 2, 0, 1, 1, 1}) end, "element 2 is 2.0"},
+  {"E-Y-NAN", function() sv.forest.train(X6, {0, 0 / 0, 0, 1, 1, 1}) end, "y element 2 is not a finite number"},
+  {"E-Y-LABELS", function() sv.forest.train(X6, {0, "low", 0, 1, 1, 1}) end,
+   "y element 2 is string: labels are all numbers or all strings"},
+  {"E-Y-ONE-CLASS", function() sv.forest.train(X6, {"a", "a", "a", "a", "a", "a"}) end,
+   "y holds only one class (a): two or more are needed"},
   {"E-Y-LENGTH", function() sv.forest.train(X6, {0, 1}) end, "y has 2 values, X has 6 rows"},
   {"E-AUC-NAN", function() sv.roc.auc({0, 1, 0, 1}, {0.1, 0 / 0, 0.3, 0.4}) end,
    "bad argument #2 to 'auc' (element 2 is"},
@@ -222,8 +225,8 @@ do
     {"E-MODEL-PADDED", function() sv.forest.load(damaged("padded.bin", good .. "\0")) end, "truncated or padded"},
     {"E-MODEL-FLIPPED", function() sv.forest.load(damaged("flip.bin", flipped)) end,
      "checksum mismatch: the file is damaged"},
-    {"E-MODEL-VERSION", function() sv.forest.load(damaged("v2.bin", good:sub(1, 8) .. "\2" .. good:sub(10))) end,
-     "unsupported format version 2"},
+    {"E-MODEL-VERSION", function() sv.forest.load(damaged("v3.bin", good:sub(1, 8) .. "\3" .. good:sub(10))) end,
+     "unsupported format version 3"},
     -- mtry (payload offset 8, file offset 32) set to -7 and the checksum
     -- recomputed: the file is intact but its options are absurd
     {"E-MODEL-OPTIONS", function()
