@@ -131,6 +131,27 @@ T.test("E-STUDY-NO-PATIENTS, E-STUDY-ONE-CLASS: tasks without patients or with o
   T.ok(by.oneclass.reason:find("one class only", 1, true), by.oneclass.reason)
 end)
 
+T.test("E-STUDY-ONE-CLASS: fewer than min_per_class patients of a class: skipped, saying how many", function()
+  local spec = sv.study.spec(dir .. "/spec_ok.lua")
+  spec.min_per_class = 200                  -- 290 patients, 134 positive (by the seed), 156 negative
+  local r = sv.study.run(spec, {write = false, log = false})
+  T.eq(r.tasks[1].status, "skipped")
+  T.ok(r.tasks[1].reason:find("too few patients of a class", 1, true) ~= nil, r.tasks[1].reason)
+  T.ok(r.tasks[1].reason:find("at least 200 of each", 1, true) ~= nil, r.tasks[1].reason)
+end)
+
+T.test("a step that errors late fails its task with the step's name; the study goes on", function()
+  local spec = sv.study.spec(dir .. "/spec_ok.lua")
+  local steps = sv.study.kinds.binary
+  table.insert(steps, 5, {name = "boom", run = function() error("no such thing") end})
+  local ok, r = pcall(sv.study.run, spec, {write = false, log = false})
+  table.remove(steps, 5)
+  T.ok(ok, tostring(r))
+  T.eq(r.tasks[1].status, "failed")
+  T.ok(r.tasks[1].reason:find("step 'boom': ", 1, true) ~= nil, r.tasks[1].reason)
+  T.ok(r.tasks[1].reason:find("no such thing", 1, true) ~= nil, r.tasks[1].reason)
+end)
+
 T.test("E-STUDY-TASK-ERROR: a task that errors is failed with the message; the others still finish", function()
   T.eq(by.broken.status, "failed")
   T.ok(by.broken.reason:find("outcome 'nosuch' is not in", 1, true), by.broken.reason)
