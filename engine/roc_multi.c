@@ -15,50 +15,57 @@
 #include "sv_dist.h"
 #include "sv_rng.h"
 #include "sv_roc.h"
+#include "sv_sort.h"
 
-typedef struct tagged {
-    double v;
-    int a; /* 1: from the first group */
-} tagged;
-
-static int cmp_tagged(const void *x, const void *y)
+/* Dense ranks of each column of P: rank[k * n + i] in [0, G[k]) orders
+ * the values of column k (equal values, equal rank). One sort per column
+ * (sv_sort.h); every pair AUC is then a count over ranks. */
+static sv_status column_ranks(const double *P, size_t n, int K, uint32_t *rank, size_t *G,
+                              sv_err *err)
 {
-    double a = ((const tagged *)x)->v, b = ((const tagged *)y)->v;
-    return a < b ? -1 : a > b;
+    uint32_t *order = sv_malloc(n ? n : 1, sizeof *order);
+    if (!order) return sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", n);
+    for (int k = 0; k < K; k++) {
+        const double *col = P + (size_t)k * n;
+        sv_status st = sv_order_doubles(col, n, order, err);
+        if (st) {
+            free(order);
+            return st;
+        }
+        uint32_t g = 0;
+        for (size_t q = 0; q < n; q++) {
+            if (q > 0 && col[order[q]] != col[order[q - 1]]) g++;
+            rank[(size_t)k * n + order[q]] = g;
+        }
+        G[k] = n ? (size_t)g + 1 : 0;
+    }
+    free(order);
+    return SV_OK;
 }
 
-/* P(x > z) + P(x = z) / 2 for x from the rows of class a and z from the
- * rows of class b, both scored by column `col`; rows[0..m) lists the rows
- * of either class. Counted exactly: per tie group, a-values times the
- * b-values below (twice) plus the b-values tied. */
-static double pair_auc(const int *y, const double *P, size_t n, int a, int b, int col,
-                       const uint32_t *rows, size_t m, tagged *t)
+/* The rows of a replicate (or of the data): rows of class k at
+ * rows[start[k] .. start[k] + count[k]). */
+typedef struct classed {
+    const uint32_t *rows;
+    const size_t *start, *count;
+} classed;
+
+/* P(x > z) + P(x = z) / 2, x the column-`col` ranks of the class-a rows
+ * and z those of the class-b rows; ca, cb: G scratch counts. Exact:
+ * per rank, a-rows times the b-rows below (twice) plus the b-rows tied. */
+static double pair_auc(const uint32_t *rank, size_t G, const classed *c, int a, int b,
+                       double *ca, double *cb)
 {
-    size_t k = 0;
-    double na = 0, nb = 0;
-    for (size_t r = 0; r < m; r++) {
-        size_t i = rows[r];
-        int isa = y[i] == a;
-        if (!isa && y[i] != b) continue;
-        t[k].v = P[(size_t)col * n + i];
-        t[k].a = isa;
-        k++;
-        if (isa) na += 1; else nb += 1;
-    }
-    qsort(t, k, sizeof *t, cmp_tagged);
+    memset(ca, 0, G * sizeof *ca);
+    memset(cb, 0, G * sizeof *cb);
+    for (size_t q = 0; q < c->count[a]; q++) ca[rank[c->rows[c->start[a] + q]]] += 1;
+    for (size_t q = 0; q < c->count[b]; q++) cb[rank[c->rows[c->start[b] + q]]] += 1;
     double pairs2 = 0, below = 0;
-    for (size_t s = 0; s < k;) {
-        size_t e = s;
-        double ca = 0, cb = 0;
-        while (e < k && t[e].v == t[s].v) {
-            if (t[e].a) ca += 1; else cb += 1;
-            e++;
-        }
-        pairs2 += ca * (2.0 * below + cb);
-        below += cb;
-        s = e;
+    for (size_t g = 0; g < G; g++) {
+        pairs2 += ca[g] * (2.0 * below + cb[g]);
+        below += cb[g];
     }
-    return pairs2 / 2.0 / (na * nb);
+    return pairs2 / 2.0 / ((double)c->count[a] * (double)c->count[b]);
 }
 
 static sv_status check_args(const int *y, const double *P, size_t n, int K, size_t *count,
@@ -82,53 +89,91 @@ static sv_status check_args(const int *y, const double *P, size_t n, int K, size
     return SV_OK;
 }
 
-/* M over the rows listed in rows[0..m) (with repeats), count[k] rows of
- * class k among them. */
-static double hand_till(const int *y, const double *P, size_t n, int K, const size_t *count,
-                        const uint32_t *rows, size_t m, tagged *t, double *pair)
+/* M over the rows of c; ca, cb: scratch of max G values. */
+static double hand_till(const uint32_t *rank, const size_t *G, size_t n, int K, const classed *c,
+                        double *ca, double *cb, double *pair)
 {
     double sum = 0;
     int npairs = 0;
+    size_t kk = (size_t)K;
     for (int a = 0; a < K; a++) {
         for (int b = a + 1; b < K; b++) {
             double ab = NAN, ba = NAN;
-            if (count[a] > 0 && count[b] > 0) {
-                ab = pair_auc(y, P, n, a, b, a, rows, m, t);
-                ba = pair_auc(y, P, n, b, a, b, rows, m, t);
+            if (c->count[a] > 0 && c->count[b] > 0) {
+                ab = pair_auc(rank + (size_t)a * n, G[a], c, a, b, ca, cb);
+                ba = pair_auc(rank + (size_t)b * n, G[b], c, b, a, ca, cb);
                 sum += (ab + ba) / 2.0;
                 npairs++;
             }
-            if (pair) pair[(size_t)a * (size_t)K + (size_t)b] = ab,
-                      pair[(size_t)b * (size_t)K + (size_t)a] = ba;
+            if (pair) {
+                pair[(size_t)a * kk + (size_t)b] = ab;
+                pair[(size_t)b * kk + (size_t)a] = ba;
+            }
         }
-        if (pair) pair[(size_t)a * (size_t)K + (size_t)a] = NAN;
+        if (pair) pair[(size_t)a * kk + (size_t)a] = NAN;
     }
     return sum / (double)npairs;
+}
+
+/* The shared set-up: counts, ranks and the rows listed by class. */
+typedef struct mc_data {
+    size_t *count, *start, G_max;
+    size_t *G;
+    uint32_t *rank, *byclass;
+} mc_data;
+
+static void mc_free(mc_data *d)
+{
+    free(d->count), free(d->start), free(d->G), free(d->rank), free(d->byclass);
+}
+
+static sv_status mc_init(const int *y, const double *P, size_t n, int K, mc_data *d, sv_err *err)
+{
+    memset(d, 0, sizeof *d);
+    size_t kk = (size_t)(K > 0 ? K : 1);
+    d->count = sv_malloc(kk, sizeof *d->count);
+    if (!d->count) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    sv_status st = check_args(y, P, n, K, d->count, err);
+    if (st) return st;
+    d->start = sv_malloc(kk, sizeof *d->start);
+    d->G = sv_malloc(kk, sizeof *d->G);
+    d->rank = sv_malloc(n * kk, sizeof *d->rank);
+    d->byclass = sv_malloc(n, sizeof *d->byclass);
+    if (!d->start || !d->G || !d->rank || !d->byclass)
+        return sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", n);
+    size_t off = 0;
+    for (size_t k = 0; k < kk; k++) d->start[k] = off, off += d->count[k];
+    size_t *fill = sv_calloc(kk, sizeof *fill);
+    if (!fill) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) d->byclass[d->start[y[i]] + fill[y[i]]++] = (uint32_t)i;
+    free(fill);
+    st = column_ranks(P, n, K, d->rank, d->G, err);
+    for (size_t k = 0; k < kk; k++)
+        if (d->G[k] > d->G_max) d->G_max = d->G[k];
+    return st;
 }
 
 sv_status sv_roc_multiclass(const int *y, const double *P, size_t n, int K, double *M,
                             double *pair, int *classes, sv_err *err)
 {
-    size_t *count = sv_malloc((size_t)(K > 0 ? K : 1), sizeof *count);
-    if (!count) return sv_err_set(err, SV_ENOMEM, "out of memory");
-    sv_status st = check_args(y, P, n, K, count, err);
-    uint32_t *rows = NULL;
-    tagged *t = NULL;
+    mc_data d;
+    sv_status st = mc_init(y, P, n, K, &d, err);
+    double *ca = NULL;
     if (!st) {
-        rows = sv_malloc(n, sizeof *rows);
-        t = sv_malloc(n, sizeof *t);
-        if (!rows || !t) st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", n);
+        ca = sv_malloc(2 * (d.G_max ? d.G_max : 1), sizeof *ca);
+        if (!ca) st = sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", n);
     }
     if (!st) {
-        for (size_t i = 0; i < n; i++) rows[i] = (uint32_t)i;
-        *M = hand_till(y, P, n, K, count, rows, n, t, pair);
+        classed c = {d.byclass, d.start, d.count};
+        *M = hand_till(d.rank, d.G, n, K, &c, ca, ca + d.G_max, pair);
         if (classes) {
-            int c = 0;
-            for (int k = 0; k < K; k++) c += count[k] > 0;
-            *classes = c;
+            int nc = 0;
+            for (int k = 0; k < K; k++) nc += d.count[k] > 0;
+            *classes = nc;
         }
     }
-    free(count), free(rows), free(t);
+    free(ca);
+    mc_free(&d);
     return st;
 }
 
@@ -137,17 +182,13 @@ sv_status sv_roc_multiclass(const int *y, const double *P, size_t n, int K, doub
 #define MC_CHUNK 8
 
 typedef struct mc_job {
-    const int *y;
-    const double *P;
+    const mc_data *d;
     size_t n;
     int K;
-    const size_t *count;   /* rows per class */
-    const uint32_t *byclass; /* rows of class 0, then class 1, ... */
-    const size_t *start;   /* offset of class k in byclass */
     uint64_t seed;
     size_t boot;
-    uint32_t *rows;        /* per worker: n */
-    tagged *t;             /* per worker: n */
+    uint32_t *rows; /* per worker: n */
+    double *cnt;    /* per worker: 2 G_max */
     double *Ms;
 } mc_job;
 
@@ -155,18 +196,19 @@ static sv_status mc_task(void *ud, size_t chunk, int worker, sv_err *err)
 {
     (void)err;
     mc_job *J = ud;
+    const mc_data *d = J->d;
     uint32_t *rows = J->rows + (size_t)worker * J->n;
-    tagged *t = J->t + (size_t)worker * J->n;
+    double *ca = J->cnt + (size_t)worker * 2 * d->G_max, *cb = ca + d->G_max;
+    classed c = {rows, d->start, d->count};
     size_t r0 = chunk * MC_CHUNK, r1 = r0 + MC_CHUNK < J->boot ? r0 + MC_CHUNK : J->boot;
     for (size_t r = r0; r < r1; r++) {
         sv_rng rng;
         sv_rng_init(&rng, J->seed, (uint64_t)r);
         /* class 0 first, then class 1, ...: each class resampled to its size */
-        size_t m = 0;
         for (int k = 0; k < J->K; k++)
-            for (size_t q = 0; q < J->count[k]; q++)
-                rows[m++] = J->byclass[J->start[k] + sv_rng_below(&rng, J->count[k])];
-        J->Ms[r] = hand_till(J->y, J->P, J->n, J->K, J->count, rows, m, t, NULL);
+            for (size_t q = 0; q < d->count[k]; q++)
+                rows[d->start[k] + q] = d->byclass[d->start[k] + sv_rng_below(&rng, d->count[k])];
+        J->Ms[r] = hand_till(d->rank, d->G, J->n, J->K, &c, ca, cb, NULL);
     }
     return SV_OK;
 }
@@ -174,36 +216,25 @@ static sv_status mc_task(void *ud, size_t chunk, int worker, sv_err *err)
 sv_status sv_roc_multiclass_boot(const int *y, const double *P, size_t n, int K, size_t boot,
                                  uint64_t seed, const sv_ctx *ctx, double *Ms, sv_err *err)
 {
-    size_t kk = (size_t)(K > 0 ? K : 1);
-    size_t *count = sv_malloc(2 * kk, sizeof *count);
-    if (!count) return sv_err_set(err, SV_ENOMEM, "out of memory");
-    sv_status st = check_args(y, P, n, K, count, err);
+    mc_data d;
+    sv_status st = mc_init(y, P, n, K, &d, err);
     if (st) {
-        free(count);
+        mc_free(&d);
         return st;
     }
-    size_t *start = count + kk;
     int threads = sv_ctx_threads(ctx);
-    uint32_t *byclass = sv_malloc(n, sizeof *byclass);
     uint32_t *rows = sv_malloc((size_t)threads * n, sizeof *rows);
-    tagged *t = sv_malloc((size_t)threads * n, sizeof *t);
-    if (!byclass || !rows || !t) {
-        free(count), free(byclass), free(rows), free(t);
+    double *cnt = sv_malloc((size_t)threads * 2 * d.G_max, sizeof *cnt);
+    if (!rows || !cnt) {
+        free(rows), free(cnt);
+        mc_free(&d);
         return sv_err_set(err, SV_ENOMEM, "out of memory for the bootstrap (%zu rows)", n);
     }
-    size_t off = 0;
-    for (int k = 0; k < K; k++) start[k] = off, off += count[k];
-    size_t *fill = sv_calloc(kk, sizeof *fill);
-    if (!fill) {
-        free(count), free(byclass), free(rows), free(t);
-        return sv_err_set(err, SV_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) byclass[start[y[i]] + fill[y[i]]++] = (uint32_t)i;
-    free(fill);
-    mc_job J = {y, P, n, K, count, byclass, start, seed, boot, rows, t, Ms};
+    mc_job J = {&d, n, K, seed, boot, rows, cnt, Ms};
     st = sv_parallel_for(ctx, "roc.multiclass bootstrap", (boot + MC_CHUNK - 1) / MC_CHUNK,
                          threads, mc_task, &J, err);
-    free(count), free(byclass), free(rows), free(t);
+    free(rows), free(cnt);
+    mc_free(&d);
     return st;
 }
 
