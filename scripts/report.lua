@@ -696,7 +696,10 @@ function Report:write(dir, opts)
   end
   written[n_report + 1] = nil -- the list itself is not a report file
   for _, rel in ipairs(old) do
-    if not new[rel] then os.remove(dir .. "/" .. rel) end
+    if not new[rel] then
+      os.remove(dir .. "/" .. rel)
+      os.remove(dir .. "/" .. rel .. ".sylva-new") -- staged by a write that was killed
+    end
   end
   return written
 end

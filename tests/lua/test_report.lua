@@ -185,11 +185,13 @@ T.test("a report written over an earlier one removes the earlier report's stale 
   -- files the user put there are not the report's
   local function put(rel) local f = assert(io.open(dir .. "/" .. rel, "wb")); f:write("mine"); f:close() end
   put("tables/mine.csv"); put("notes.txt"); put("figures/drawn.svg")
+  put("tables/t2.csv.sylva-new") -- as a write killed before its renames leaves it
   local files = rep({"t1"}, {"f2"}):write(dir, {formats = {"md", "json", "csv", "svg"}})
   T.eq(#files, 4, "report.md, report.json, t1, f2 and nothing else returned")
   local function has(rel) return io.open(dir .. "/" .. rel) ~= nil end
   T.ok(has("tables/t1.csv") and has("figures/f2.svg"), "the new files")
   T.ok(not has("tables/t2.csv"), "stale table removed")
+  T.ok(not has("tables/t2.csv.sylva-new"), "its staged copy too")
   T.ok(not has("figures/f1.svg"), "stale figure removed")
   T.ok(not has("report.html"), "the earlier report.html is not left beside the new report")
   T.ok(has("tables/mine.csv") and has("notes.txt") and has("figures/drawn.svg"), "the user's files are kept")
