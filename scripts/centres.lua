@@ -380,4 +380,117 @@ function M.update(y, p, opts)
   return res
 end
 
+
+---------------------------------------------------------------------------
+-- Internal-external cross-validation inside a study (sv.study.iecv)
+---------------------------------------------------------------------------
+
+-- Encoded data of several centres stacked into one (the first's output
+-- columns, by name), for the imputation and the model of a fold.
+local function stack(ds)
+  local names = ds[1].names
+  local out = {}
+  for k, v in pairs(ds[1]) do out[k] = v end
+  local rows, src = {}, {}
+  for _, d in ipairs(ds) do
+    if d.n > 0 then
+      local t = d.X:cols(names):totable()
+      for i = 1, d.n do rows[#rows + 1] = t[i]; src[#src + 1] = #src + 1 end
+    end
+  end
+  out.X = #rows > 0 and sv.matrix(rows, names) or nil
+  out.n, out.rows, out.lines, out.ids = #rows, src, nil, nil
+  out.outcomes, out.centre = {}, "the other centres"
+  return out
+end
+
+-- A report that keeps nothing: the steps of a fold write no tables.
+local quiet = setmetatable({}, {__index = function() return function() end end})
+
+--- sv.centres.study_iecv(ctx, study): the IECV step of sv.study: leave
+--- each centre out, refit imputation and model (refit = "model") or also
+--- the grid search and the feature selection (refit = "pipeline", the
+--- default) on the others, score the left-out centre; per-centre table,
+--- pooled results and the forest plot in the report.
+function M.study_iecv(ctx, study)
+  local v = ctx.spec.validation or {}
+  local refit = v.refit or "pipeline"
+  local centres = {{name = ctx.dev.name, d = ctx.dev_task.d, y = ctx.dev_task.y}}
+  for _, e in ipairs(ctx.ext_task or {}) do
+    if e.d.n > 0 then centres[#centres + 1] = {name = e.centre.name, d = e.d, y = e.y} end
+  end
+  if #centres < 2 then
+    ctx.notes[#ctx.notes + 1] = "internal-external cross-validation needs at least 2 centres with patients in this task"
+    return
+  end
+  local trees = (ctx.spec.model and ctx.spec.model.trees) or 500
+  local eps = 1 / (2 * trees)
+  local y_all, p_all, group, clipped = {}, {}, {}, 0
+  for k, c in ipairs(centres) do
+    local others, y_train = {}, {}
+    for j, o in ipairs(centres) do
+      if j ~= k then
+        others[#others + 1] = o.d
+        for i = 1, #o.y do y_train[#y_train + 1] = o.y[i] end
+      end
+    end
+    local raw = stack(others)
+    local imputer = sv.encode.fit_imputer(raw)
+    local train = {name = "training", d = imputer:apply(raw), y = y_train}
+    local test = {name = c.name, d = imputer:apply(c.d), y = c.y}
+    local sub = {spec = ctx.spec, task = ctx.task, report = quiet, dev = ctx.dev, threads = ctx.threads,
+                 notes = {}, train = train, sets = {train, test}}
+    if refit == "pipeline" then
+      study.tune(sub)
+      study.select(sub)
+    else
+      sub.forest, sub.selected = ctx.forest, ctx.selected
+    end
+    study.final(sub)
+    for i = 1, #c.y do
+      local p = test.score[i]
+      -- a forest's vote fraction can be 0 or 1; half a tree's vote keeps
+      -- the logit (O/E, calibration slope) finite
+      if p < eps then p, clipped = eps, clipped + 1 elseif p > 1 - eps then p, clipped = 1 - eps, clipped + 1 end
+      y_all[#y_all + 1], p_all[#p_all + 1], group[#group + 1] = c.y[i], p, c.name
+    end
+    if ctx.log then ctx.log(("%s: IECV: centre '%s' scored by a model of the other %d"):format(
+      ctx.task.id, c.name, #centres - 1)) end
+  end
+  local perf = M.performance(y_all, p_all, group, {test = v.test})
+  perf.refit, perf.clipped = refit, clipped
+  local rows = {}
+  for _, g in ipairs(perf.groups) do
+    rows[#rows + 1] = {centre = g.group, n = g.n, events = g.events, auc = g.auc, auc_lo = g.auc_lo,
+      auc_hi = g.auc_hi, oe = g.oe, slope = g.slope, citl = g.citl, note = g.status or ""}
+  end
+  local labels = {auc = "AUC", oe = "O/E", slope = "slope", citl = "CITL"}
+  for _, m in ipairs({"auc", "oe", "slope", "citl"}) do
+    local pm = perf.pooled[m]
+    if pm then
+      local r = {centre = "pooled (random effects)", note = ("%s: tau2 %.3g, I2 %.0f%%, %d%% PI %.3f to %.3f"):format(
+        labels[m], pm.tau2, pm.i2, math.floor(perf.level * 100 + 0.5), pm.pi_lo, pm.pi_hi)}
+      r[m] = pm.auc or pm.oe or pm.estimate
+      if m == "auc" then r.auc_lo, r.auc_hi = pm.lo, pm.hi end
+      rows[#rows + 1] = r
+    end
+  end
+  ctx.report:table(rows, {name = ctx.task.id .. "_iecv",
+    columns = {"centre", "n", "events", "auc", "auc_lo", "auc_hi", "oe", "slope", "citl", "note"},
+    caption = ("Internal-external cross-validation: each centre scored by the %s refitted on the other " ..
+               "centres; pooled by random-effects meta-analysis (REML, %s)"):format(
+               refit == "pipeline" and "whole pipeline (imputation, grid search, selection, forest)" or
+               "imputation and forest (grid and selection of the development centre)",
+               (v.test or "knha") == "knha" and "Knapp-Hartung" or "z")})
+  if perf.pooled.auc then
+    ctx.report:figure(M.forest_plot(perf, {title = "Internal-external cross-validation: AUC by centre"}),
+      {name = ctx.task.id .. "_iecv_forest", caption = "AUC of each left-out centre and the pooled AUC with its prediction interval"})
+  end
+  if clipped > 0 then
+    ctx.notes[#ctx.notes + 1] = ("IECV: %d forest score%s of exactly 0 or 1 moved by half a tree's vote (%g) " ..
+      "so that O/E and calibration are defined"):format(clipped, clipped == 1 and "" or "s", eps)
+  end
+  ctx.iecv = perf
+end
+
 return M

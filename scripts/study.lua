@@ -35,7 +35,7 @@ M.defaults = {
 
 local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1, external = 1, tasks = 1,
   survival = 1, split = 1, model = 1, selection = 1, quick = 1, min_per_class = 1, dependence = 1,
-  table1 = 1, methods = 1, out = 1, kind = 1}
+  table1 = 1, methods = 1, out = 1, kind = 1, validation = 1}
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
 local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
 local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
@@ -126,6 +126,17 @@ function M.spec(s)
   spec.dependence = s.dependence or M.defaults.dependence
   spec.table1 = s.table1 or {}
   spec.kind = s.kind or "binary"
+  if s.validation ~= nil then
+    local v = s.validation
+    check_fields(path, "validation", v, {method = 1, refit = 1, test = 1})
+    if v.method ~= "iecv" then spec_error(path, "validation.method must be \"iecv\" (got %s)", tostring(v.method)) end
+    if v.refit ~= nil and v.refit ~= "pipeline" and v.refit ~= "model" then
+      spec_error(path, "validation.refit must be \"pipeline\" or \"model\" (got %s)", tostring(v.refit))
+    end
+    if v.test ~= nil and v.test ~= "z" and v.test ~= "knha" then
+      spec_error(path, "validation.test must be \"z\" or \"knha\" (got %s)", tostring(v.test))
+    end
+  end
 
   local function centre(c, what)
     check_fields(path, what, c, CENTRE_FIELDS)
@@ -728,6 +739,16 @@ function M.survival(ctx)
   ctx.survival = row
 end
 
+--- sv.study.iecv(ctx): with validation = {method = "iecv"}, internal-external
+--- cross-validation over every centre (sv.centres.study_iecv)
+function M.iecv(ctx)
+  check_ctx(ctx, "iecv")
+  if not ctx.spec.validation then return end
+  need(ctx, "model", "final", "iecv")
+  log(ctx, "internal-external cross-validation (leave one centre out)")
+  sv.centres.study_iecv(ctx, M)
+end
+
 --- the steps of each task kind, in order; a later kind adds its own list
 M.kinds = {
   binary = {
@@ -738,6 +759,7 @@ M.kinds = {
     {name = "select", run = M.select},
     {name = "final", run = M.final},
     {name = "discrimination", run = M.discrimination},
+    {name = "iecv", run = M.iecv},
     {name = "curves", run = M.curves},
     {name = "shap", run = M.shap},
     {name = "survival", run = M.survival},

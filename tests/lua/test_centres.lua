@@ -144,6 +144,38 @@ T.test("updating for a new centre: glm with offset, LR tests and the closed-test
   T.raises(function() sv.centres.update({0, 1}, {0.2, 0.3}, {alpha = 2}) end, "bad option 'alpha'")
 end)
 
+T.test("the study runner's IECV step: each centre scored by a model of the others", function()
+  local dir = T.root .. "/examples/her2"
+  local spec = dofile(dir .. "/study.lua")
+  spec.base, spec.survival, spec.dependence = dir, nil, 0
+  spec.validation = {method = "iecv", refit = "model"}
+  spec.tasks = {spec.tasks[1]}
+  local r = sv.study.run(spec, {quick = true, threads = 1, log = false, write = false})
+  local t = r.tasks[1]
+  T.eq(t.status, "done", t.reason)
+  local ctx, perf = t.ctx, t.ctx.iecv
+  T.eq(#perf.groups, 2)
+  -- centre 2 left out: imputation and forest refitted on centre 1's task
+  -- patients alone, with the tuned options and features; its AUC is the
+  -- AUC of that model on centre 2
+  local imp = sv.encode.fit_imputer(ctx.dev_task.d)
+  local o = {trees = ctx.spec.model.trees, seed = ctx.spec.seed, threads = 1}
+  for k, v in pairs(ctx.forest) do o[k] = v end
+  if math.type(o.mtry) == "integer" and o.mtry > #ctx.selected then o.mtry = #ctx.selected end
+  local f = sv.forest.train(imp:apply(ctx.dev_task.d).X:cols(ctx.selected), ctx.dev_task.y, o)
+  local e = ctx.ext_task[1]
+  local p = f:predict(imp:apply(e.d).X:cols(ctx.selected))
+  local g2 = perf.groups[1].group == e.centre.name and perf.groups[1] or perf.groups[2]
+  T.eq(g2.n, #e.y)
+  T.near(g2.auc, sv.roc.auc(e.y, p).auc, 1e-12)
+  T.ok(perf.pooled.auc and perf.pooled.auc.auc > 0.5, "pooled AUC")
+  local found = false
+  for _, b in ipairs(r.report.blocks) do if b.name == "task1_iecv_forest" then found = true end end
+  T.ok(found, "the forest plot is in the report")
+  T.raises(function() sv.study.spec({development = spec.development, tasks = spec.tasks, validation = {method = "loo"}}) end,
+           "validation.method must be \"iecv\"")
+end)
+
 T.test("bad input names the argument", function()
   T.raises(function() sv.centres.smd({{1}, {2}}, {"a", "a"}) end, "there is only 1 centre")
   T.raises(function() sv.centres.smd({{1}, {2}}, {"a"}) end, "has 1 labels, there are 2 rows")
