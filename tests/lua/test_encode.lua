@@ -343,6 +343,9 @@ T.test("base: an encoding extends another and overrides only what differs", func
   T.ok(err:find("cycle_1.lua -> " .. FIX .. "cycle_2.lua -> " .. FIX .. "cycle_1.lua", 1, true), err)
   T.raises(function() enc_mod.check({base = FIX .. "nope.lua", centre = "X"}, "x.lua") end, "nope.lua: cannot open")
   T.raises(function() enc_mod.check({base = 5, centre = "X"}, "x.lua") end, "'base' must be the path")
+  -- a base runs in the same sandbox: no io, os or require
+  T.raises(function() enc_mod.check({base = "uses_io.lua", centre = "X"}, FIX .. "inline.lua") end,
+    "uses_io.lua: error while running the file")
   -- a spec table may name a base too (relative to its path argument)
   local d2 = enc_mod.check({base = "centre_a.lua", centre = "Inline"}, FIX .. "inline.lua")
   T.eq(d2.centre, "Inline"); T.eq(#d2.names, 8)
