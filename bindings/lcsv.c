@@ -11,10 +11,13 @@
  * (rows, select, add) share them; d:col() hands out a copy.
  */
 #include "lsylva.h"
+#include "../engine/sv_xlsx.h"
 #include "../engine/sv_csv.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SV_CSVTABLE_MT "sylva.CsvTable" /* engine table, freed by __gc */
@@ -239,6 +242,7 @@ static void get_read_opts(lua_State *L, int arg, const char *fname,
 }
 
 #define SV_CSVREADER_MT "sylva.CsvReader" /* engine reader, freed by __gc */
+#define SV_XLSXBOX_MT "sylva.XlsxBuffer"  /* workbook bytes and CSV, freed by __gc */
 
 static int csvreader_gc(lua_State *L)
 {
@@ -256,8 +260,20 @@ static int csvreader_gc(lua_State *L)
  * column's Vector is shortened to the real row count, and text columns
  * become Lua arrays. Returns the Frame.
  */
+static int read_into_frame_as(lua_State *L, const char *fname, const char *path,
+                              const char *text, size_t len, const sv_csv_opts *o,
+                              const char *label);
 static int read_into_frame(lua_State *L, const char *fname, const char *path,
                            const char *text, size_t len, const sv_csv_opts *o)
+{
+    return read_into_frame_as(L, fname, path, text, len, o, NULL);
+}
+
+/* The same; a buffer read on behalf of a file (a workbook's sheet) is
+ * named `label` in errors and in the frame's origin. */
+static int read_into_frame_as(lua_State *L, const char *fname, const char *path,
+                              const char *text, size_t len, const sv_csv_opts *o,
+                              const char *label)
 {
     sv_csv_reader **box = lua_newuserdatauv(L, sizeof *box, 0);
     *box = NULL;
@@ -265,7 +281,7 @@ static int read_into_frame(lua_State *L, const char *fname, const char *path,
     sv_err err;
     sv_err_clear(&err);
     sv_status st = path ? sv_csv_reader_open(path, o, box, &err)
-                        : sv_csv_reader_open_buffer(text, len, "(string)", o, box, &err);
+                        : sv_csv_reader_open_buffer(text, len, label ? label : "(string)", o, box, &err);
     if (st != SV_OK) return svL_engine_error(L, fname, &err);
     size_t ncol = sv_csv_reader_ncol(*box), bound = sv_csv_reader_row_bound(*box);
 
@@ -310,8 +326,8 @@ static int read_into_frame(lua_State *L, const char *fname, const char *path,
         lua_rawseti(L, -2, (lua_Integer)j + 1);
     }
     lua_createtable(L, 0, 2); /* origin: the file and each row's line */
-    if (path) {
-        lua_pushstring(L, path);
+    if (path || label) {
+        lua_pushstring(L, path ? path : label);
         lua_setfield(L, -2, "file");
     }
     double *lines = svL_newvector(L, t->nrow);
@@ -341,6 +357,116 @@ static int l_parse_csv(lua_State *L)
     const char *na_buf[SV_CSV_MAX_NA];
     get_read_opts(L, 2, "parse_csv", &o, na_buf);
     return read_into_frame(L, "parse_csv", NULL, text, len, &o);
+}
+
+/* ---- sv.read_xlsx -------------------------------------------------------- */
+
+static const char *const xlsx_opts[] = {"sheet", "na", NULL};
+/* Excel's error values: missing, as readxl and pandas read them */
+static const char *const excel_errors[] = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?",
+                                           "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"};
+#define N_EXCEL_ERRORS (sizeof excel_errors / sizeof excel_errors[0])
+
+typedef struct xlsx_box {
+    unsigned char *data;
+    sv_xlsx_csv csv;
+} xlsx_box;
+
+static int xlsxbox_gc(lua_State *L)
+{
+    xlsx_box *b = lua_touserdata(L, 1);
+    free(b->data);
+    b->data = NULL;
+    sv_xlsx_csv_free(&b->csv);
+    return 0;
+}
+
+/* sv.read_xlsx(path [, {sheet =, na =}]) -> Frame */
+static int l_read_xlsx(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    svL_checkopts(L, 2, "read_xlsx", xlsx_opts);
+    const char *sheet_name = NULL;
+    int sheet_index = 0;
+    int t = svL_opt_get(L, 2, "sheet");
+    if (t == LUA_TSTRING) {
+        sheet_name = lua_tostring(L, -1); /* anchored by the options table */
+    } else if (t == LUA_TNUMBER) {
+        lua_Integer k;
+        if (!lua_isinteger(L, -1) && !(lua_tonumber(L, -1) == (double)(lua_Integer)lua_tonumber(L, -1)))
+            svL_opt_error(L, "read_xlsx", "sheet", "a sheet name or a positive integer expected");
+        k = (lua_Integer)lua_tonumber(L, -1);
+        if (k < 1 || k > 100000) svL_opt_error(L, "read_xlsx", "sheet", "a sheet name or a positive integer expected");
+        sheet_index = (int)k;
+    } else if (t != LUA_TNIL) {
+        svL_opt_error(L, "read_xlsx", "sheet", "a sheet name or a positive integer expected");
+    }
+    lua_pop(L, 1);
+    sv_csv_opts o;
+    sv_csv_opts_default(&o);
+    const char *na_buf[SV_CSV_MAX_NA + N_EXCEL_ERRORS];
+    size_t n_na = 0;
+    t = svL_opt_get(L, 2, "na");
+    if (t != LUA_TNIL) {
+        if (t != LUA_TTABLE) svL_opt_error(L, "read_xlsx", "na", "an array of strings expected");
+        size_t n = (size_t)lua_rawlen(L, -1);
+        if (n > SV_CSV_MAX_NA - N_EXCEL_ERRORS) svL_opt_error(L, "read_xlsx", "na", "at most 54 strings");
+        for (size_t k = 0; k < n; k++) {
+            if (lua_rawgeti(L, -1, (lua_Integer)k + 1) != LUA_TSTRING)
+                svL_opt_error(L, "read_xlsx", "na", "an array of strings expected");
+            na_buf[n_na++] = lua_tostring(L, -1); /* anchored by the options table */
+            lua_pop(L, 1);
+        }
+    } else {
+        for (size_t k = 0; k < o.n_na; k++) na_buf[n_na++] = o.na[k];
+    }
+    lua_pop(L, 1);
+    for (size_t k = 0; k < N_EXCEL_ERRORS; k++) na_buf[n_na++] = excel_errors[k];
+    o.na = na_buf;
+    o.n_na = n_na;
+
+    xlsx_box *box = lua_newuserdatauv(L, sizeof *box, 0);
+    memset(box, 0, sizeof *box);
+    luaL_setmetatable(L, SV_XLSXBOX_MT);
+    FILE *f = fopen(path, "rb");
+    if (!f) return luaL_error(L, "read_xlsx: cannot open '%s': %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    box->data = malloc(cap);
+    int bad = 0;
+    while (box->data) {
+        size_t k = fread(box->data + n, 1, cap - n, f);
+        n += k;
+        if (k == 0) break;
+        if (n == cap) {
+            if (cap > ((size_t)1 << 34)) { bad = EFBIG; break; }
+            unsigned char *q = realloc(box->data, cap * 2);
+            if (!q) break;
+            box->data = q;
+            cap *= 2;
+        }
+    }
+    int rerr = ferror(f) ? errno : bad;
+    fclose(f);
+    if (!box->data) return luaL_error(L, "read_xlsx: out of memory reading '%s'", path);
+    if (rerr) return luaL_error(L, "read_xlsx: cannot read '%s': %s", path, strerror(rerr));
+    sv_err err;
+    sv_err_clear(&err);
+    if (sv_xlsx_to_csv(box->data, n, path, sheet_name, sheet_index, &box->csv, &err) != SV_OK)
+        return svL_engine_error(L, "read_xlsx", &err);
+    free(box->data);
+    box->data = NULL;
+    lua_pushfstring(L, "%s!%s", path, box->csv.sheet);
+    const char *label = lua_tostring(L, -1);
+    read_into_frame_as(L, "read_xlsx", NULL, box->csv.csv, box->csv.len, &o, label);
+    /* second result: which sheet was read, and the workbook's date system */
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, box->csv.sheet);
+    lua_setfield(L, -2, "sheet");
+    lua_pushboolean(L, box->csv.date1904);
+    lua_setfield(L, -2, "date1904");
+    lua_pushstring(L, box->csv.date1904 ? "1904-01-01" : "1899-12-30");
+    lua_setfield(L, -2, "date_origin");
+    return 2;
 }
 
 /* ---- sv.frame --------------------------------------------------------- */
@@ -989,6 +1115,7 @@ static const luaL_Reg frame_methods[] = {
 
 static const luaL_Reg csv_funcs[] = {
     {"read_csv", l_read_csv}, {"parse_csv", l_parse_csv}, {"frame", l_frame},
+    {"read_xlsx", l_read_xlsx},
     {NULL, NULL}};
 
 /* Adds read_csv, parse_csv and frame to the sv table on top of the stack. */
@@ -1003,6 +1130,11 @@ int svL_open_csv(lua_State *L)
 
     luaL_newmetatable(L, SV_CSVTABLE_MT);
     lua_pushcfunction(L, csvtable_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, SV_XLSXBOX_MT);
+    lua_pushcfunction(L, xlsxbox_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
 

@@ -100,6 +100,7 @@ int luaopen_sylva(lua_State *L)
     svL_open_data(L);
     svL_open_csv(L);
     svL_open_describe(L);
+    svL_open_xlsx(L);
     svL_open_files(L);
 
     /* Visible as package.loaded.sylva before the scripts run, so that

@@ -175,6 +175,7 @@ int luaopen_sylva(lua_State *L);
 int svL_open_data(lua_State *L);   /* Vector, Matrix, rng, clock */
 int svL_open_csv(lua_State *L);    /* read_csv, Frame */
 int svL_open_describe(lua_State *L); /* d:describe() */
+int svL_open_xlsx(lua_State *L);     /* write_xlsx */
 int svL_open_files(lua_State *L);  /* sha256, sha256_file, write_atomic */
 int luaopen_sylva_forest(lua_State *L);
 int luaopen_sylva_shap(lua_State *L);

@@ -917,7 +917,7 @@ static sv_status reader_begin(sv_csv_reader *rd, const sv_csv_opts *opts)
                           "%s: a gzip-compressed file, not CSV text; decompress it first", P->name);
     else if (P->len >= 4 && memcmp(u, "PK\x03\x04", 4) == 0)
         return sv_err_set(P->err, SV_EFORMAT,
-                          "%s: a ZIP archive (an .xlsx workbook?), not CSV text; export it as CSV", P->name);
+                          "%s: a ZIP archive (an .xlsx workbook?), not CSV text; read it with sv.read_xlsx", P->name);
     else if (P->len >= 8 && memcmp(u, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
         return sv_err_set(P->err, SV_EFORMAT,
                           "%s: an OLE document (an .xls workbook?), not CSV text; export it as CSV", P->name);

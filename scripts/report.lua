@@ -628,6 +628,7 @@ local function previous_files(dir)
 end
 
 --- rep:write(dir [, {formats = {"md", "html", "json", "csv", "svg"}}]) -> {files}
+--- ("xlsx" in formats adds tables.xlsx: every table as a sheet)
 function Report:write(dir, opts)
   if type(dir) ~= "string" then error("bad argument #1 to 'write' (directory expected)", 2) end
   opts = opts or {}
@@ -644,7 +645,22 @@ function Report:write(dir, opts)
   if want.html then files[#files + 1] = {"report.html", self:html(prov)} end
   if want.json then files[#files + 1] = {"report.json", M.json(self:result(prov), {indent = "  "}) .. "\n"} end
   local need_tables, need_figures = false, false
+  local sheets, sheet_seen = {}, {}
   for _, b in ipairs(self.blocks) do
+    if b.type == "table" and want.xlsx then
+      -- one sheet per table in tables.xlsx: Excel's name rules (31
+      -- characters, none of []:*?/\, unique ignoring case)
+      local nm = b.name:gsub("[%[%]:%*%?/\\]", "_"):sub(1, 31)
+      local base, k = nm, 1
+      while sheet_seen[nm:lower()] do
+        k = k + 1
+        local suffix = "_" .. k
+        nm = base:sub(1, 31 - #suffix) .. suffix
+      end
+      sheet_seen[nm:lower()] = true
+      local tb = normalise_table(b)
+      sheets[#sheets + 1] = {name = nm, columns = tb.columns, rows = tb.rows}
+    end
     if b.type == "table" and want.csv then
       files[#files + 1] = {"tables/" .. b.name .. ".csv", M.csv(b)}
       need_tables = true
@@ -655,6 +671,8 @@ function Report:write(dir, opts)
       need_figures = true
     end
   end
+
+  if #sheets > 0 then files[#files + 1] = {"tables.xlsx", nil, sheets} end
 
   -- The list of this report's files, staged with them; the files of an
   -- earlier report in dir that this one does not rewrite are removed
@@ -676,7 +694,12 @@ function Report:write(dir, opts)
   for _, f in ipairs(files) do
     local target = dir .. "/" .. f[1]
     local tmp = target .. ".sylva-new"
-    local ok, err = pcall(sv.write_atomic, tmp, f[2])
+    local ok, err
+    if f[3] then
+      ok, err = pcall(sv.write_xlsx, tmp, f[3])
+    else
+      ok, err = pcall(sv.write_atomic, tmp, f[2])
+    end
     if not ok then
       for _, s in ipairs(staged) do os.remove(s[1]) end
       error(("report: %s (the previous report is left as it was)"):format(tostring(err)), 2)

@@ -14,6 +14,9 @@ PKGS="$PKGS locales"
 # cairo; libtiff writes TIFF; zlib checksums the PNG resolution chunk; the
 # Liberation and DejaVu fonts give the SVG's sans-serif text real metrics.
 PKGS="$PKGS librsvg2-dev libcairo2-dev libtiff-dev zlib1g-dev fonts-liberation fonts-dejavu-core"
+# Excel workbooks: sv.read_xlsx opens the zip container with minizip and
+# parses the XML with expat; sv.write_xlsx writes with libxlsxwriter.
+PKGS="$PKGS libminizip-dev libexpat1-dev libxlsxwriter-dev"
 PKGS="$PKGS $*"
 
 missing=""

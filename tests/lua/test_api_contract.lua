@@ -116,4 +116,12 @@ T.test("api.md v2: time-dependent performance of survival predictions", function
   for _, k in ipairs({"cut", "statistic", "p"}) do assert(type(cp[k]) == "number", k) end
 end)
 
+T.test("v2: read_xlsx returns a Frame with read_csv's rules", function()
+  local d = sv.read_xlsx(T.root .. "/tests/fixtures/xlsx/gbsg.xlsx", {sheet = 1, na = {"NA"}})
+  assert(getmetatable(d) == getmetatable(sv.read_csv(T.root .. "/tests/fixtures/data/gbsg.csv")))
+  assert(d:nrow() == 686)
+  local ok, err = pcall(sv.read_xlsx, T.root .. "/tests/fixtures/xlsx/bad_sst.xlsx")
+  assert(not ok and err:find("Data!C18", 1, true), err)
+end)
+
 T.done()
