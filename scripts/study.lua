@@ -939,6 +939,8 @@ function M.run(s, opts)
     else
       for _, st in ipairs(steps) do
         local ok, err = pcall(st.run, ctx)
+        -- Ctrl-C stops the study, not just the task
+        if not ok and type(err) == "string" and err:find("interrupted!?$") then error("interrupted", 0) end
         if not ok then
           local why = skipped_reason(err)
           if why then
@@ -1076,7 +1078,9 @@ function M.cli(args)
   -- that cannot be written) is printed as a message, without a traceback
   local ok_run, result = pcall(M.run, spec_path, opts)
   if not ok_run then
-    io.stderr:write("sylva study: ", tostring(result), "\n")
+    local msg = tostring(result)
+    if msg:find("interrupted!?$") then msg = "interrupted" end
+    io.stderr:write("sylva study: ", msg, "\n")
     return false
   end
   print()

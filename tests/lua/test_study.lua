@@ -221,4 +221,17 @@ T.test("sylva study SPEC --out DIR: exit 0 when no task failed, 1 when one did",
   T.ok(not bad, "an unknown option is refused")
 end)
 
+T.test("Ctrl-C stops the whole study (not only the running task): status 1, no report", function()
+  local o = dir .. "/interrupted"
+  os.execute(("rm -rf %q"):format(o))
+  -- the full HER2 study takes seconds of CPU: SIGINT after 1 s lands in a task
+  os.execute(("cd %q && (%q study examples/her2/study.lua --threads 1 --out %q > %q 2>&1 & pid=$!; " ..
+              "sleep 1; kill -INT $pid; wait $pid; echo $? > %q)"):format(T.root, bin, o, o .. ".log", o .. ".rc"))
+  local rc = tonumber(T.read_file(o .. ".rc"):match("%d+"))
+  local log = T.read_file(o .. ".log")
+  T.ok(rc ~= 0, "non-zero exit status")
+  T.ok(log:find("sylva study: interrupted", 1, true) ~= nil, log)
+  T.ok(io.open(o .. "/report.html") == nil, "no report from an interrupted study")
+end)
+
 T.done()
