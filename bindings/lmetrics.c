@@ -85,16 +85,13 @@ static int l_at(lua_State *L)
         }
         lua_createtable(L, 0, SV_MET_COUNT);
         for (int k = 0; k < SV_MET_COUNT; k++) {
-            size_t q = 0;
-            for (lua_Integer b = 0; b < boot; b++) {
-                double v = out[(size_t)b * SV_MET_COUNT + (size_t)k];
-                if (!isnan(v)) col[q++] = v;
-            }
-            sv_sort_doubles(col, q);
+            for (lua_Integer b = 0; b < boot; b++) col[b] = out[(size_t)b * SV_MET_COUNT + (size_t)k];
+            double lo, hi;
+            sv_boot_percentile(col, (size_t)boot, level, &lo, &hi, NULL);
             lua_createtable(L, 2, 0);
-            lua_pushnumber(L, sv_quantile_sorted(col, q, (1.0 - level) / 2.0));
+            lua_pushnumber(L, lo);
             lua_rawseti(L, -2, 1);
-            lua_pushnumber(L, sv_quantile_sorted(col, q, 1.0 - (1.0 - level) / 2.0));
+            lua_pushnumber(L, hi);
             lua_rawseti(L, -2, 2);
             lua_setfield(L, -2, metric_names[k]);
         }

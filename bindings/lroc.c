@@ -70,14 +70,7 @@ static int l_auc(lua_State *L)
             free(aucs);
             return svL_engine_error(L, "roc.auc", &e);
         }
-        double mean = 0, ss = 0;
-        for (lua_Integer b = 0; b < boot; b++) mean += aucs[b];
-        mean /= (double)boot;
-        for (lua_Integer b = 0; b < boot; b++) ss += (aucs[b] - mean) * (aucs[b] - mean);
-        se = boot > 1 ? sqrt(ss / (double)(boot - 1)) : NAN;
-        sv_sort_doubles(aucs, (size_t)boot);
-        lo = sv_quantile_sorted(aucs, (size_t)boot, (1.0 - level) / 2.0);
-        hi = sv_quantile_sorted(aucs, (size_t)boot, 1.0 - (1.0 - level) / 2.0);
+        sv_boot_percentile(aucs, (size_t)boot, level, &lo, &hi, &se);
         free(aucs);
     }
     lua_createtable(L, 0, 8);
@@ -246,14 +239,7 @@ static int l_multiclass(lua_State *L)
             free(Ms);
             return svL_engine_error(L, fname, &e);
         }
-        double mean = 0, ss = 0;
-        for (lua_Integer b = 0; b < boot; b++) mean += Ms[b];
-        mean /= (double)boot;
-        for (lua_Integer b = 0; b < boot; b++) ss += (Ms[b] - mean) * (Ms[b] - mean);
-        se = sqrt(ss / (double)(boot - 1));
-        sv_sort_doubles(Ms, (size_t)boot);
-        lo = sv_quantile_sorted(Ms, (size_t)boot, (1.0 - level) / 2.0);
-        hi = sv_quantile_sorted(Ms, (size_t)boot, 1.0 - (1.0 - level) / 2.0);
+        sv_boot_percentile(Ms, (size_t)boot, level, &lo, &hi, &se);
         free(Ms);
     }
     lua_createtable(L, 0, 10);

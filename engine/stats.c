@@ -968,3 +968,26 @@ sv_status sv_p_adjust(const double *p, size_t n, sv_padjust method, double *out,
     free(s);
     return SV_OK;
 }
+
+/* ---- bootstrap percentile interval -------------------------------------------------- */
+
+size_t sv_boot_percentile(double *x, size_t n, double level, double *lo, double *hi, double *sd)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) x[m++] = x[i];
+    double mean = 0, ss = 0;
+    for (size_t i = 0; i < m; i++) mean += x[i];
+    mean /= (double)m;
+    for (size_t i = 0; i < m; i++) ss += (x[i] - mean) * (x[i] - mean);
+    if (sd) *sd = m > 1 ? sqrt(ss / (double)(m - 1)) : NAN;
+    if (m == 0) {
+        if (lo) *lo = NAN;
+        if (hi) *hi = NAN;
+        return 0;
+    }
+    sv_sort_doubles(x, m);
+    if (lo) *lo = sv_quantile_sorted(x, m, (1.0 - level) / 2.0);
+    if (hi) *hi = sv_quantile_sorted(x, m, 1.0 - (1.0 - level) / 2.0);
+    return m;
+}

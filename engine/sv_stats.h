@@ -149,6 +149,16 @@ double sv_pwilcox(double q, size_t m, size_t n, int lower);
 sv_status sv_kruskal_test(const double *x, const int *group, size_t n, int k,
                           sv_htest *out, sv_err *err);
 
+/*
+ * The percentile interval of bootstrap replicates (pROC's and boot's
+ * "perc"): NaN replicates are dropped (x is compacted and sorted in
+ * place); lo and hi are the type-7 quantiles at (1 - level) / 2 and
+ * 1 - (1 - level) / 2, sd the sample SD of the replicates (any output may
+ * be NULL). NaN outputs when no replicate (sd: fewer than two) is left.
+ * Returns the number of replicates used.
+ */
+size_t sv_boot_percentile(double *x, size_t n, double level, double *lo, double *hi, double *sd);
+
 /* p-value adjustment - R's p.adjust. NaN entries are kept and not counted. */
 typedef enum sv_padjust {
     SV_PADJ_HOLM,

@@ -94,12 +94,28 @@ static void test_t_hand(void **state)
     near_rel(h.p_value, 2 * sv_pt(-2, 8, 1), 1e-15);
 }
 
+/* Percentile interval by hand: {1, 2, 3, 4} (NaN dropped), level 0.5 ->
+ * type-7 quantiles at .25 (h = .75: 1.75) and .75 (h = 2.25: 3.25);
+ * sd = sqrt(5/3). No replicate left: NaN. */
+static void test_boot_percentile_hand(void **state)
+{
+    (void)state;
+    double x[5] = {3, 1, NAN, 2, 4}, lo, hi, sd;
+    assert_int_equal(sv_boot_percentile(x, 5, 0.5, &lo, &hi, &sd), 4);
+    assert_true(lo == 1.75 && hi == 3.25);
+    assert_true(fabs(sd - sqrt(5.0 / 3.0)) < 1e-15);
+    double y[2] = {NAN, NAN};
+    assert_int_equal(sv_boot_percentile(y, 2, 0.95, &lo, &hi, &sd), 0);
+    assert_true(isnan(lo) && isnan(hi) && isnan(sd));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chisq_hand),
         cmocka_unit_test(test_fisher_hand),
         cmocka_unit_test(test_p_adjust_hand),
+        cmocka_unit_test(test_boot_percentile_hand),
         cmocka_unit_test(test_quantile_hand),
         cmocka_unit_test(test_t_hand),
     };
