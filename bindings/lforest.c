@@ -253,17 +253,17 @@ static const char *const train_opts[] = {
     "trees", "mtry", "min_leaf", "min_split", "max_depth", "criterion",
     "bootstrap", "sample_fraction", "class_weight", "seed", "threads", NULL};
 
-static int32_t opt_mtry(lua_State *L, int arg, size_t p)
+static int32_t opt_mtry(lua_State *L, int arg, size_t p, const char *fname)
 {
-    const char *fname = "forest.train";
     int t = svL_opt_get(L, arg, "mtry");
     int32_t m = 0;
     if (t == LUA_TNIL) {
-        m = 0;
+        m = 0; /* the engine's default for the kind */
     } else if (t == LUA_TSTRING) {
         const char *s = lua_tostring(L, -1);
         if (strcmp(s, "sqrt") == 0) {
-            m = 0;
+            m = 1; /* floor(sqrt(p)) */
+            while ((size_t)(m + 1) * (size_t)(m + 1) <= p) m++;
         } else if (strcmp(s, "log2") == 0) {
             m = 0;
             while (((size_t)2 << m) <= p) m++; /* floor(log2(p)) */
@@ -387,7 +387,7 @@ static int l_train(lua_State *L)
     sv_forest_opts o;
     sv_forest_opts_default(&o);
     o.n_trees = (int32_t)svL_opt_int(L, 3, fname, "trees", SV_FOREST_DEFAULT_TREES, 1, 10000000);
-    o.mtry = opt_mtry(L, 3, p);
+    o.mtry = opt_mtry(L, 3, p, fname);
     o.min_leaf = (int32_t)svL_opt_int(L, 3, fname, "min_leaf", SV_FOREST_DEFAULT_MIN_LEAF, 1, INT32_MAX / 2);
     o.min_split = (int32_t)svL_opt_int(L, 3, fname, "min_split", SV_FOREST_DEFAULT_MIN_SPLIT, 2, INT32_MAX / 2);
     o.max_depth = (int32_t)svL_opt_int(L, 3, fname, "max_depth", SV_FOREST_DEFAULT_MAX_DEPTH, 0, INT32_MAX / 2);
@@ -432,6 +432,64 @@ static int l_train(lua_State *L)
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, ud, 1);
     lua_pushvalue(L, yidx);
+    lua_setiuservalue(L, ud, 2);
+    lua_pushinteger(L, data_hash(X, y, n));
+    lua_setiuservalue(L, ud, 3);
+    lua_pushvalue(L, ud);
+    return 1;
+}
+
+static const char *const regress_opts[] = {
+    "trees", "mtry", "min_leaf", "min_split", "max_depth", "bootstrap",
+    "sample_fraction", "seed", "threads", NULL};
+
+/* sv.forest.regress(X, y [, opts]) -> Forest (kind "regression") */
+static int l_regress(lua_State *L)
+{
+    const char *fname = "forest.regress";
+    svL_matrix *X = svL_checkmatrix(L, 1);
+    size_t ny;
+    const double *y = svL_checkvector(L, 2, &ny);
+    lua_settop(L, 3);
+    svL_checkopts(L, 3, fname, regress_opts);
+    size_t n = X->nrow, p = X->ncol;
+    if (n == 0) luaL_argerror(L, 1, "X has no rows");
+    if (p == 0) luaL_argerror(L, 1, "X has no columns");
+    if (ny != n) {
+        const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)n);
+        luaL_argerror(L, 2, msg);
+    }
+    svL_checkfinite(L, 1, X);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i])) {
+            const char *msg = lua_pushfstring(L, "y element %d is not a finite number", (int)i + 1);
+            luaL_argerror(L, 2, msg);
+        }
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = (int32_t)svL_opt_int(L, 3, fname, "trees", SV_FOREST_DEFAULT_TREES, 1, 10000000);
+    o.mtry = opt_mtry(L, 3, p, fname);
+    o.min_leaf = (int32_t)svL_opt_int(L, 3, fname, "min_leaf", SV_FOREST_DEFAULT_MIN_LEAF, 1, INT32_MAX / 2);
+    o.min_split = (int32_t)svL_opt_int(L, 3, fname, "min_split", SV_FOREST_DEFAULT_MIN_SPLIT, 2, INT32_MAX / 2);
+    o.max_depth = (int32_t)svL_opt_int(L, 3, fname, "max_depth", SV_FOREST_DEFAULT_MAX_DEPTH, 0, INT32_MAX / 2);
+    o.bootstrap = svL_opt_bool(L, 3, fname, "bootstrap", SV_FOREST_DEFAULT_BOOTSTRAP);
+    o.sample_fraction = svL_opt_pos(L, 3, fname, "sample_fraction", SV_FOREST_DEFAULT_SAMPLE_FRACTION, 1.0);
+    o.seed = svL_opt_seed(L, 3, fname);
+    int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
+    int pushed;
+    const char **names = matrix_names(L, 1, p, &pushed);
+    svL_forest *u = newforest(L);
+    int ud = lua_gettop(L);
+    sv_ctx ctx;
+    svL_ctx(L, &ctx, threads);
+    sv_err err;
+    sv_forest *f = NULL;
+    if (sv_forest_train_regression(X->data, n, p, y, names, &o, &ctx, &f, &err) != SV_OK)
+        return svL_engine_error(L, fname, &err);
+    u->f = f;
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, ud, 1);
+    lua_pushvalue(L, 2);
     lua_setiuservalue(L, ud, 2);
     lua_pushinteger(L, data_hash(X, y, n));
     lua_setiuservalue(L, ud, 3);
@@ -571,7 +629,7 @@ static int f_importance(lua_State *L)
                 const char *msg = lua_pushfstring(L, "y has %d values, X has %d rows", (int)ny, (int)X->nrow);
                 svL_opt_error(L, fname, "y", msg);
             }
-            for (size_t i = 0; i < ny; i++)
+            for (size_t i = 0; i < ny && f->kind == SV_TREE_CLASSIFICATION; i++)
                 if (y[i] != 0.0 && y[i] != 1.0) svL_opt_error(L, fname, "y", "y must hold 0 or 1");
         }
     }
@@ -740,7 +798,8 @@ static const luaL_Reg methods[] = {
 static const luaL_Reg meta[] = {
     {"__gc", f_close}, {"__close", f_close}, {"__tostring", f_tostring},
     {NULL, NULL}};
-static const luaL_Reg funcs[] = {{"train", l_train}, {"load", l_load}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"train", l_train}, {"regress", l_regress}, {"load", l_load},
+                                 {NULL, NULL}};
 
 int luaopen_sylva_forest(lua_State *L)
 {

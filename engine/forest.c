@@ -99,7 +99,8 @@ sv_status sv_forest_check_opts(const sv_forest_opts *o, size_t p, int as_trained
         return sv_err_set(err, SV_EINVAL, "min_split must be >= 2, got %d", (int)o->min_split);
     if (o->max_depth < 0)
         return sv_err_set(err, SV_EINVAL, "max_depth must be >= 0, got %d", (int)o->max_depth);
-    if (o->criterion != SV_FOREST_GINI && o->criterion != SV_FOREST_ENTROPY)
+    if (o->criterion != SV_FOREST_GINI && o->criterion != SV_FOREST_ENTROPY &&
+        o->criterion != SV_FOREST_SQUARED_ERROR)
         return sv_err_set(err, SV_EINVAL, "unknown criterion %d", (int)o->criterion);
     if (!(o->sample_fraction > 0.0 && o->sample_fraction <= 1.0))
         return sv_err_set(err, SV_EINVAL, "sample_fraction must be in (0, 1], got %g",

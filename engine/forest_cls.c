@@ -178,14 +178,6 @@ static int cls_summarise(const void *ctx, const void *stat, double *value, doubl
 
 /* ---- training ----------------------------------------------------------- */
 
-static char *dup_string(const char *s)
-{
-    size_t len = strlen(s) + 1;
-    char *d = malloc(len);
-    if (d) memcpy(d, s, len);
-    return d;
-}
-
 /* The common part of both entry points: y holds class indices 0..K-1,
  * each present; cw the K resolved class weights. */
 static sv_status train_cls(const double *X, size_t n, size_t p, const uint32_t *ycls, uint32_t K,
@@ -207,33 +199,15 @@ static sv_status train_cls(const double *X, size_t n, size_t p, const uint32_t *
         /* a version-2 file stores the K weights; these two stay valid */
         o.class_weights[0] = o.class_weights[1] = 1.0;
     }
-    sv_forest *f = sv_calloc(1, sizeof *f);
-    if (!f) return sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
-    f->n_trees = opts->n_trees;
-    f->n_features = (int32_t)p;
-    f->opts = o;
-    f->n_train = n;
-    f->kind = SV_TREE_CLASSIFICATION;
+    sv_forest *f = sv_grow_new_forest(n, p, names, &o, SV_TREE_CLASSIFICATION, err);
+    if (!f) return SV_ENOMEM;
     f->n_classes = (int32_t)K;
-    f->inbag_words = (n + 63) / 64;
-    f->trees = sv_calloc((size_t)opts->n_trees, sizeof *f->trees);
-    f->inbag = sv_calloc((size_t)opts->n_trees * f->inbag_words, sizeof *f->inbag);
-    f->feature_names = sv_calloc(p, sizeof *f->feature_names);
     f->class_weight_k = sv_malloc(K, sizeof *f->class_weight_k);
-    if (!f->trees || !f->inbag || !f->feature_names || !f->class_weight_k) {
+    if (!f->class_weight_k) {
         st = sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
         goto done;
     }
     memcpy(f->class_weight_k, cw, K * sizeof *cw);
-    for (size_t j = 0; j < p; j++) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "V%zu", j + 1);
-        f->feature_names[j] = dup_string(names && names[j] ? names[j] : buf);
-        if (!f->feature_names[j]) {
-            st = sv_err_set(err, SV_ENOMEM, "out of memory copying feature names");
-            goto done;
-        }
-    }
     cls_ctx cx = {K, o.criterion, f->class_weight_k};
     sv_splitter sp = {SV_TREE_CLASSIFICATION, K == 2 ? 1 : (int32_t)K, K * sizeof(uint32_t),
                       (K + 1) * sizeof(uint32_t), &cx, cls_stat_rows, cls_stat_sub,
@@ -260,6 +234,8 @@ static sv_status check_data(const double *X, size_t n, size_t p, const sv_forest
         return sv_err_set(err, SV_EINVAL, "X is too large (%zu x %zu)", n, p);
     sv_status st = sv_forest_check_opts(opts, p, 0, err);
     if (st != SV_OK) return st;
+    if (opts->criterion == SV_FOREST_SQUARED_ERROR)
+        return sv_err_set(err, SV_EINVAL, "criterion squared error is for regression forests");
     return sv_forest_check_finite(X, n, p, err);
 }
 

@@ -23,6 +23,7 @@
 #include "forest_grow.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,4 +337,38 @@ done:
         }
     free(fc);
     return st;
+}
+
+sv_forest *sv_grow_new_forest(size_t n, size_t p, const char *const *names,
+                              const sv_forest_opts *opts, int32_t kind, sv_err *err)
+{
+    sv_forest *f = sv_calloc(1, sizeof *f);
+    if (!f) {
+        sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
+        return NULL;
+    }
+    f->n_trees = opts->n_trees;
+    f->n_features = (int32_t)p;
+    f->opts = *opts;
+    f->n_train = n;
+    f->kind = kind;
+    f->inbag_words = (n + 63) / 64;
+    f->trees = sv_calloc((size_t)opts->n_trees, sizeof *f->trees);
+    f->inbag = sv_calloc((size_t)opts->n_trees * f->inbag_words, sizeof *f->inbag);
+    f->feature_names = sv_calloc(p, sizeof *f->feature_names);
+    if (!f->trees || !f->inbag || !f->feature_names) goto nomem;
+    for (size_t j = 0; j < p; j++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "V%zu", j + 1);
+        const char *nm = names && names[j] ? names[j] : buf;
+        size_t len = strlen(nm) + 1;
+        f->feature_names[j] = malloc(len);
+        if (!f->feature_names[j]) goto nomem;
+        memcpy(f->feature_names[j], nm, len);
+    }
+    return f;
+nomem:
+    sv_forest_free(f);
+    sv_err_set(err, SV_ENOMEM, "out of memory training a forest on %zu x %zu", n, p);
+    return NULL;
 }

@@ -152,6 +152,12 @@ sv_status sv_grow_forest(sv_forest *f, const double *X, size_t n, size_t p,
                          const uint32_t *y, const sv_forest_opts *opts,
                          const sv_splitter *sp, const sv_ctx *ctx, sv_err *err);
 
+/* A forest without trees yet: n_trees (opts->n_trees) empty trees, the
+ * in-bag record for n rows, p feature names (names[j], or V<j+1>), opts
+ * (resolved) and kind; NULL with err set when out of memory. */
+sv_forest *sv_grow_new_forest(size_t n, size_t p, const char *const *names,
+                              const sv_forest_opts *opts, int32_t kind, sv_err *err);
+
 /* X is finite (an error names the row and column otherwise). */
 sv_status sv_forest_check_finite(const double *X, size_t n, size_t p, sv_err *err);
 

@@ -90,6 +90,19 @@ static sv_status pred_auc(const perm_job *jb, const perm_ws *w, double *auc, sv_
 {
     if (jb->nout > 1)
         return sv_roc_hand_till(jb->yk, w->pred, jb->m, (int32_t)jb->nout, auc, NULL, err);
+    if (jb->f->kind == SV_TREE_REGRESSION) {
+        /* R^2 = 1 - SSE / SST about the mean of the rows used */
+        double mean = 0.0, sse = 0.0, sst = 0.0;
+        for (size_t k = 0; k < jb->m; k++) mean += jb->yy[k];
+        mean /= (double)jb->m;
+        for (size_t k = 0; k < jb->m; k++) {
+            double e = jb->yy[k] - w->pred[k], d = jb->yy[k] - mean;
+            sse += e * e;
+            sst += d * d;
+        }
+        *auc = 1.0 - sse / sst;
+        return SV_OK;
+    }
     sv_roc_auc_result r;
     sv_status st = sv_roc_auc(jb->yy, w->pred, jb->m, NULL, &r, err);
     if (st == SV_OK) *auc = r.auc;
@@ -151,7 +164,11 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
     /* Rows used: all, or (oob) those out of bag for at least one tree. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (nout == 1 && y[i] != 0.0 && y[i] != 1.0) {
+        if (f->kind == SV_TREE_REGRESSION && !isfinite(y[i])) {
+            st = sv_err_set(err, SV_EINVAL, "y has a non-finite value at row %zu", i + 1);
+            goto done;
+        }
+        if (f->kind == SV_TREE_CLASSIFICATION && nout == 1 && y[i] != 0.0 && y[i] != 1.0) {
             st = sv_err_set(err, SV_EINVAL, "y must hold 0 or 1, got %.17g at row %zu", y[i], i + 1);
             goto done;
         }
@@ -178,7 +195,9 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
     size_t m1 = 0;
     for (size_t k = 0; k < m; k++) m1 += yy[k] == yy[0];
     if (m1 == m) {
-        st = sv_err_set(err, SV_EINVAL, "the rows used for permutation importance hold only one class");
+        st = sv_err_set(err, SV_EINVAL, f->kind == SV_TREE_REGRESSION
+                                            ? "the rows used for permutation importance have a constant response"
+                                            : "the rows used for permutation importance hold only one class");
         goto done;
     }
     for (int w = 0; w < nw; w++) {

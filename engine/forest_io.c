@@ -335,7 +335,7 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
     o->class_weights[0] = get_f64(&r);
     o->class_weights[1] = get_f64(&r);
     o->seed = get_u64(&r);
-    if (crit > 1 || boot > 1 || cw > 2) BAD("invalid training options");
+    if (crit > 2 || boot > 1 || cw > 2) BAD("invalid training options");
     o->criterion = (sv_forest_criterion)crit;
     o->bootstrap = (int)boot;
     o->class_weight = (sv_forest_class_weight)cw;

@@ -28,7 +28,8 @@ extern "C" {
 
 typedef enum sv_forest_criterion {
     SV_FOREST_GINI = 0,
-    SV_FOREST_ENTROPY = 1
+    SV_FOREST_ENTROPY = 1,
+    SV_FOREST_SQUARED_ERROR = 2 /* regression forests (the only one there) */
 } sv_forest_criterion;
 
 typedef enum sv_forest_class_weight {
@@ -150,6 +151,22 @@ sv_status sv_forest_train_classes(const double *X, size_t n, size_t p,
                                   const sv_forest_opts *opts, const sv_ctx *ctx,
                                   sv_forest **out, sv_err *err);
 
+/*
+ * Trains a regression forest on X (n x p, finite) and y (n finite
+ * responses): scikit-learn's RandomForestRegressor semantics. A node's
+ * statistic is (W, S, Q) = the bootstrap-weighted count, sum of y and sum
+ * of y^2; a split scores S_l^2/W_l + S_r^2/W_r (the squared-error
+ * decrease up to a constant); a node stores its weighted mean S/W, cover W
+ * and impurity Q/W - (S/W)^2 (the weighted MSE), and is not split when
+ * that impurity is <= DBL_EPSILON. mtry 0 means p (max_features = 1.0,
+ * scikit-learn's default for regression). opts->criterion and class
+ * weights are ignored (stored as squared error and 1).
+ */
+sv_status sv_forest_train_regression(const double *X, size_t n, size_t p,
+                                     const double *y, const char *const *names,
+                                     const sv_forest_opts *opts, const sv_ctx *ctx,
+                                     sv_forest **out, sv_err *err);
+
 /* Records the K class labels (copied) of a classification forest, as
  * text; numeric says they are numbers. Saved in model files. */
 sv_status sv_forest_set_labels(sv_forest *f, const char *const *labels, int numeric,
@@ -198,8 +215,9 @@ typedef struct sv_forest_perm_opts {
 void sv_forest_perm_opts_default(sv_forest_perm_opts *o);
 
 /*
- * Permutation importance: the drop in AUC when feature j is permuted among
- * the rows, mean[j] and sd[j] (sample SD, 0 when repeats = 1) over repeats.
+ * Permutation importance: the drop in AUC (Hand and Till's M for K > 2
+ * classes, R^2 = 1 - SSE/SST for a regression forest) when feature j is
+ * permuted among the rows, mean[j] and sd[j] (sample SD, 0 when repeats = 1) over repeats.
  * base_auc receives the unpermuted AUC. With opts->oob, rows that were
  * never out of bag are left out. y must hold both classes (among the rows
  * used).

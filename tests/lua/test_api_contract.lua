@@ -90,6 +90,11 @@ T.test("api.md v2: forests of every kind (classification with K classes)", funct
   f:export_json(path .. ".json")
   local ok, err = pcall(sv.forest.train, X, grade, {class_weight = {1, 2}})
   assert(not ok and err:find("expected 3 weights", 1, true), err)
+  local r = sv.forest.regress(X, d:col("rfstime"), {trees = 10, mtry = "sqrt", min_leaf = 5, min_split = 10,
+    max_depth = 0, bootstrap = true, sample_fraction = 1.0, seed = 2, threads = 0})
+  assert(r:kind() == "regression" and #r:predict(X) == 686 and #r:oob_predict() == 686)
+  assert(r:importance("impurity").nodes)
+  r:save(path); assert(sv.forest.load(path):predict(X)[3] == r:predict(X)[3])
 end)
 
 T.test("v2: figures are saved as SVG, PDF, PNG and TIFF by extension", function()
