@@ -128,8 +128,18 @@ function M.spec(s)
   spec.kind = s.kind or "binary"
   if s.validation ~= nil then
     local v = s.validation
-    check_fields(path, "validation", v, {method = 1, refit = 1, test = 1})
-    if v.method ~= "iecv" then spec_error(path, "validation.method must be \"iecv\" (got %s)", tostring(v.method)) end
+    check_fields(path, "validation", v, {method = 1, refit = 1, test = 1, B = 1, estimator = 1})
+    if v.method ~= "iecv" and v.method ~= "bootstrap" then
+      spec_error(path, "validation.method must be \"iecv\" or \"bootstrap\" (got %s)", tostring(v.method))
+    end
+    if v.method == "bootstrap" then
+      if v.B ~= nil and (math.type(v.B) ~= "integer" or v.B < 1) then
+        spec_error(path, "validation.B must be an integer >= 1 (got %s)", tostring(v.B))
+      end
+      if v.estimator ~= nil and v.estimator ~= "optimism" and v.estimator ~= ".632" and v.estimator ~= ".632+" then
+        spec_error(path, "validation.estimator must be \"optimism\", \".632\" or \".632+\" (got %s)", tostring(v.estimator))
+      end
+    end
     if v.refit ~= nil and v.refit ~= "pipeline" and v.refit ~= "model" then
       spec_error(path, "validation.refit must be \"pipeline\" or \"model\" (got %s)", tostring(v.refit))
     end
@@ -743,10 +753,85 @@ end
 --- cross-validation over every centre (sv.centres.study_iecv)
 function M.iecv(ctx)
   check_ctx(ctx, "iecv")
-  if not ctx.spec.validation then return end
+  if not ctx.spec.validation or ctx.spec.validation.method ~= "iecv" then return end
   need(ctx, "model", "final", "iecv")
   log(ctx, "internal-external cross-validation (leave one centre out)")
   sv.centres.study_iecv(ctx, M)
+end
+
+-- A report that keeps nothing: the pipeline's steps inside a bootstrap
+-- replicate write no tables.
+local quiet_report = setmetatable({}, {__index = function() return function() end end})
+
+--- sv.study.pipeline(ctx) -> fit: the task's whole pipeline (imputation,
+--- grid search, SHAP ranking and forward selection, final forest) as a
+--- function fit(rows) of the development centre's task rows, for
+--- sv.validate (each call refits everything on those rows only)
+function M.pipeline(ctx)
+  check_ctx(ctx, "pipeline")
+  need(ctx, "dev_task", "patients", "pipeline")
+  local dv = ctx.dev_task
+  return function(rows)
+    local raw = sv.encode.subset(dv.d, rows)
+    local imputer = sv.encode.fit_imputer(raw)
+    local train = {name = "training", d = imputer:apply(raw), y = sv.split.take(dv.y, rows)}
+    local all = {name = "development", d = imputer:apply(dv.d), y = dv.y}
+    local sub = {spec = ctx.spec, task = ctx.task, report = quiet_report, dev = ctx.dev, threads = ctx.threads,
+                 notes = {}, train = train, sets = {train, all}}
+    M.tune(sub)
+    M.select(sub)
+    M.final(sub)
+    local p = all.score
+    return function(r)
+      local out = {}
+      for i, k in ipairs(r) do out[i] = p[k] end
+      return out
+    end, {features = sub.selected}
+  end
+end
+
+local METRIC_LABELS = {auc = "AUC", brier = "Brier score", slope = "calibration slope",
+                       intercept = "calibration-in-the-large"}
+
+--- sv.study.bootstrap(ctx): with validation = {method = "bootstrap", B =},
+--- the whole pipeline validated on the development centre by the optimism
+--- bootstrap (sv.validate.bootstrap): apparent / optimism / corrected
+--- table, prediction instability and selection-frequency figures
+function M.bootstrap(ctx)
+  check_ctx(ctx, "bootstrap")
+  local v = ctx.spec.validation
+  if not v or v.method ~= "bootstrap" then return end
+  need(ctx, "dev_task", "patients", "bootstrap")
+  local B, est = v.B or 200, v.estimator or "optimism"
+  log(ctx, ("bootstrap validation of the whole pipeline (%s, B = %d)"):format(est, B))
+  local res = sv.validate.bootstrap(ctx.dev_task.y, M.pipeline(ctx), {B = B, seed = ctx.spec.seed, method = est})
+  local rows = {}
+  for _, m in ipairs(sv.validate.METRICS) do
+    rows[#rows + 1] = {metric = METRIC_LABELS[m], apparent = res.apparent[m], optimism = res.optimism[m],
+                       corrected = res.corrected[m], replicates = res.n[m]}
+  end
+  local id, n = ctx.task.id, #ctx.dev_task.y
+  local what = est == "optimism" and "Harrell's optimism bootstrap" or ("the %s bootstrap"):format(est)
+  ctx.report:table(rows, {name = id .. "_validation",
+    columns = {"metric", "apparent", "optimism", "corrected", "replicates"},
+    caption = ("Internal validation of the whole pipeline (imputation, grid search, SHAP selection, final " ..
+               "forest, all redone in every replicate) by %s on the development centre's %d patients: " ..
+               "B = %d, %d failed; apparent = the pipeline on all %d patients"):format(what, n, B, res.failed, n)})
+  if res.failed > 0 then
+    ctx.notes[#ctx.notes + 1] = ("%d of %d bootstrap replicates failed (first: %s)"):format(res.failed, B,
+      res.failures[1].error)
+  end
+  ctx.report:figure(sv.plot.instability(res, {title = ctx.task.label .. ": prediction instability"}),
+    {name = id .. "_instability", caption = ("Prediction instability (Riley & Collins 2023): each patient's " ..
+      "predictions by the %d bootstrap pipelines against the apparent pipeline's; mean absolute " ..
+      "prediction error %.3f"):format(B - res.failed, res.instability.mape_mean)})
+  if res.selection and ctx.spec.selection ~= false then
+    ctx.report:figure(sv.plot.selection(res, {title = ctx.task.label .. ": feature selection frequency"}),
+      {name = id .. "_selection_frequency", caption = "How often each feature was selected across the bootstrap replicates"})
+  end
+  ctx.validation = {method = "bootstrap", estimator = est, B = B, failed = res.failed,
+                    apparent = res.apparent, optimism = res.optimism, corrected = res.corrected,
+                    mape = res.instability.mape_mean, selection = res.selection}
 end
 
 --- the steps of each task kind, in order; a later kind adds its own list
@@ -760,6 +845,7 @@ M.kinds = {
     {name = "final", run = M.final},
     {name = "discrimination", run = M.discrimination},
     {name = "iecv", run = M.iecv},
+    {name = "bootstrap", run = M.bootstrap},
     {name = "curves", run = M.curves},
     {name = "shap", run = M.shap},
     {name = "survival", run = M.survival},
@@ -850,6 +936,12 @@ function M.methods(spec, dev, ext)
   end
   p2 = p2 .. ". AUC 95% CIs are DeLong's. Patients with a missing outcome are left out of that task, and patients with a missing follow-up time or event out of the survival analysis; the tables count them."
   local out = {p1, p2}
+  local v = spec.validation
+  if v and v.method == "bootstrap" then
+    local est = v.estimator or "optimism"
+    out[#out + 1] = ("The whole modelling pipeline (imputation statistics, grid search, SHAP ranking and forward selection, final forest) was internally validated on all patients of the development centre by %s with %d bootstrap replicates, every step redone in each replicate; AUC, Brier score, calibration slope and calibration-in-the-large are reported as apparent, optimism and optimism-corrected values, with the prediction instability across replicates (Riley & Collins 2023) and how often each feature was selected."):format(
+      est == "optimism" and "Harrell's optimism bootstrap" or ("the " .. est .. " bootstrap"), v.B or 200)
+  end
   if spec.methods then out[#out + 1] = spec.methods end
   return out
 end
@@ -868,6 +960,13 @@ local function quick_spec(spec)
     for k, v in pairs(spec.model.grid) do model.grid[k] = {v[1], v[2]} end
   end
   spec.model = model
+  local v = spec.validation
+  if v and v.method == "bootstrap" then
+    local c = {}
+    for k, x in pairs(v) do c[k] = x end
+    c.B = math.min(v.B or 200, q.B or 10)
+    spec.validation = c
+  end
 end
 
 local function default_out(spec)
@@ -953,6 +1052,7 @@ function M.run(s, opts)
       end
     end
     r.features = ctx.selected
+    r.validation = ctx.validation
     r.counts = ctx.counts
     r.notes = ctx.notes
     if ctx.discrimination then
@@ -972,7 +1072,7 @@ function M.run(s, opts)
     if r.status == "done" then
       report:value(task.id, {selected = ctx.selected, cutoff = ctx.cut, best_options = ctx.tuned.best.options,
         discrimination = ctx.discrimination, delong = ctx.delong, survival = ctx.survival, patients = ctx.counts,
-        shap_ranking = ctx.importance})
+        shap_ranking = ctx.importance, validation = ctx.validation})
       local rows = {}
       for _, set in ipairs(ctx.sets) do
         for i = 1, #set.y do rows[#rows + 1] = {set.name, set.ids[set.d.rows[i]], set.score[i]} end
@@ -996,6 +1096,11 @@ function M.run(s, opts)
   table.insert(report.blocks, summary_at, moved[2])
   table.insert(report.blocks, summary_at + 1, moved[1])
   report:value("tasks", status_rows)
+  if spec.validation and spec.validation.method == "bootstrap" then
+    report:section("TRIPOD+AI checklist")
+    report:table(M.tripod(spec, result), {name = "tripod_ai", columns = {"topic", "where"},
+      caption = "Where this report answers the topics of the TRIPOD+AI checklist (Collins et al., BMJ 2024), or \"not addressed\""})
+  end
 
   if logf then logf("writing the report") end
   if opts.write ~= false then
@@ -1008,6 +1113,47 @@ function M.run(s, opts)
   result.report = report
   result.seconds = sv.clock() - t0
   return result
+end
+
+--- sv.study.tripod(spec, result) -> rows {topic =, where =}: where the
+--- report answers each topic of the TRIPOD+AI checklist (Collins et al.,
+--- BMJ 2024) that a study run can answer, or "not addressed"
+function M.tripod(spec, result)
+  spec = M.spec(spec)
+  local ids = {}
+  for _, r in ipairs(result.tasks or {}) do ids[#ids + 1] = r.id end
+  local function tables(suffix)
+    local t = {}
+    for _, id in ipairs(ids) do t[#t + 1] = id .. suffix end
+    return table.concat(t, ", ")
+  end
+  local boot = spec.validation and spec.validation.method == "bootstrap"
+  local iecv = spec.validation and spec.validation.method == "iecv"
+  local NA = "not addressed"
+  return {
+    {topic = "Data sources, centres and participants", where = "Methods; tables " .. tables("_patients")},
+    {topic = "Outcome definition (levels of each task)", where = "Tasks; tables " .. tables("_patients")},
+    {topic = "Predictors and their preparation", where = "Methods (encodings); Table 1: " .. tables("_table1")},
+    {topic = "Missing data and their handling", where = "Methods (imputation fitted on training rows only); " .. tables("_patients")},
+    {topic = "Sample size justification", where = NA .. " (sv.validate.sample_size gives Riley et al.'s minimum)"},
+    {topic = "Model building: tuning and feature selection", where = "Methods; tables " .. tables("_grid") .. ", " .. tables("_selection")},
+    {topic = "Internal validation of all model-building steps",
+     where = boot and ("bootstrap (B = %d): tables %s"):format(spec.validation.B or 200, tables("_validation"))
+       or "single split only (Methods); " .. NA .. " by resampling (validation = {method = \"bootstrap\"})"},
+    {topic = "Discrimination with confidence intervals", where = "tables " .. tables("_discrimination")},
+    {topic = "Calibration", where = "calibration figures of the test sets" ..
+       (boot and ("; slope and calibration-in-the-large in " .. tables("_validation")) or "")},
+    {topic = "Clinical utility (decision curves)", where = "decision-curve figures of the test sets"},
+    {topic = "Comparison with a simpler model", where = "all-feature vs selected forest (DeLong); " ..
+       NA .. " against a regression baseline (sv.glm.logistic)"},
+    {topic = "Model stability", where = boot and ("prediction instability and selection-frequency figures (%s)"):format(tables("_instability")) or NA},
+    {topic = "External or internal-external validation",
+     where = (#spec.external > 0 and "external sets in " .. tables("_discrimination") or NA) ..
+       (iecv and "; internal-external cross-validation by centre" or "")},
+    {topic = "Explainability", where = "SHAP figures of each task"},
+    {topic = "Fairness across subgroups", where = NA},
+    {topic = "Reproducibility: code, seeds, inputs", where = "this report's provenance (spec, seed, input checksums, sylva version)"},
+  }
 end
 
 --- sv.study.print(result): the key numbers of each task on the terminal
