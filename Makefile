@@ -53,7 +53,7 @@ demo: deps
 
 # The peers measured beside sylva (R, ranger, pROC, survival, pandas,
 # scikit-learn, xgboost) are installed by `make bench` only.
-BENCH_PKGS = r-base-core r-cran-survival r-cran-proc r-cran-ranger python3-pandas python3-sklearn python3-xgboost
+BENCH_PKGS = r-base-core r-cran-survival r-cran-riskregression r-cran-proc r-cran-ranger python3-pandas python3-sklearn python3-xgboost
 
 bench: deps
 	@sh tools/deps.sh $(BENCH_PKGS)
