@@ -17,6 +17,7 @@ typedef struct c_module {
 
 static const c_module c_modules[] = {
     {"forest", luaopen_sylva_forest},
+    {"_survforest", luaopen_sylva_survforest}, /* adds sv.forest.survival */
     {"shap", luaopen_sylva_shap},
     {"surv", luaopen_sylva_surv},
     {"roc", luaopen_sylva_roc},

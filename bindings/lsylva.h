@@ -178,6 +178,7 @@ int svL_open_describe(lua_State *L); /* d:describe() */
 int svL_open_xlsx(lua_State *L);     /* write_xlsx */
 int svL_open_files(lua_State *L);  /* sha256, sha256_file, write_atomic */
 int luaopen_sylva_forest(lua_State *L);
+int luaopen_sylva_survforest(lua_State *L);
 int luaopen_sylva_shap(lua_State *L);
 int luaopen_sylva_surv(lua_State *L);
 int luaopen_sylva_roc(lua_State *L);

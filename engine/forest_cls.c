@@ -211,7 +211,7 @@ static sv_status train_cls(const double *X, size_t n, size_t p, const uint32_t *
     cls_ctx cx = {K, o.criterion, f->class_weight_k};
     sv_splitter sp = {SV_TREE_CLASSIFICATION, K == 2 ? 1 : (int32_t)K, K * sizeof(uint32_t),
                       (K + 1) * sizeof(uint32_t), &cx, cls_stat_rows, cls_stat_sub,
-                      cls_summarise, K == 2 ? cls2_eval : clsk_eval};
+                      cls_summarise, K == 2 ? cls2_eval : clsk_eval, NULL};
     st = sv_grow_forest(f, X, n, p, ycls, &o, &sp, ctx, err);
     if (st != SV_OK) goto done;
     st = sv_forest_pack(f, err);

@@ -171,11 +171,20 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
         int pure = sp->summarise(sp->ctx, cur, nd->value + (size_t)id * nv, &nd->cover[id],
                                  &nd->impurity[id]);
         uint32_t nnode = fr.end - fr.start;
-        if ((o->max_depth > 0 && fr.depth >= o->max_depth) ||
-            nnode < (uint32_t)o->min_split || nnode < 2 * (uint32_t)o->min_leaf || pure)
+        int leaf = (o->max_depth > 0 && fr.depth >= o->max_depth) ||
+                   nnode < (uint32_t)o->min_split || nnode < 2 * (uint32_t)o->min_leaf || pure;
+        if (!leaf) {
+            find_split(g, s, &rng, fr.start, fr.end, cur, &b);
+            leaf = !b.found;
+        }
+        if (leaf) {
+            if (sp->leaf) {
+                sv_status lst = sp->leaf(sp->ctx, t, id, s->smp + fr.start, nnode,
+                                         nd->value + (size_t)id * nv, err);
+                if (lst != SV_OK) return lst;
+            }
             continue;
-        find_split(g, s, &rng, fr.start, fr.end, cur, &b);
-        if (!b.found) continue;
+        }
         const sv_grow_codes *fc = &g->fc[b.feature];
         const double *x = g->X + (size_t)b.feature * n;
         nd->feature[id] = b.feature;

@@ -112,6 +112,14 @@ typedef struct sv_splitter {
     int (*eval_feature)(const struct sv_grower *g, sv_grow_scratch *s, int32_t f,
                         uint32_t start, uint32_t end, const void *node_stat,
                         sv_grow_best *b);
+    /* Optional (NULL: none): called for every leaf of tree `tree` (node id
+     * `node`) with its m distinct in-bag rows, after summarise, for a
+     * payload that needs the rows themselves (a survival leaf's
+     * Nelson-Aalen curve). It may overwrite the leaf's payload `value`.
+     * Called from the worker growing the tree: it must write only what
+     * belongs to that tree. */
+    sv_status (*leaf)(const void *ctx, size_t tree, int32_t node, const sv_grow_sample *s,
+                      uint32_t m, double *value, sv_err *err);
 } sv_splitter;
 
 typedef struct sv_grower {

@@ -33,6 +33,7 @@
 #include "sv_sort.h"
 #include "sv_stats.h"
 #include "sv_surv.h"
+#include "sv_survforest.h"
 #include "sv_tree.h"
 #include "sv_validate.h"
 #include "sv_xlsx.h"
@@ -56,6 +57,7 @@ static const char *const included[] = {
     "sv_sort.h",
     "sv_stats.h",
     "sv_surv.h",
+    "sv_survforest.h",
     "sv_tree.h",
     "sv_validate.h",
     "sv_xlsx.h",
