@@ -17,6 +17,8 @@ PKGS="$PKGS librsvg2-dev libcairo2-dev libtiff-dev zlib1g-dev fonts-liberation f
 # Excel workbooks: sv.read_xlsx opens the zip container with minizip and
 # parses the XML with expat; sv.write_xlsx writes with libxlsxwriter.
 PKGS="$PKGS libminizip-dev libexpat1-dev libxlsxwriter-dev"
+# luarocks: the rockspec (luarocks make) is tested by test_install.lua
+PKGS="$PKGS luarocks git"
 PKGS="$PKGS $*"
 
 missing=""

@@ -87,4 +87,50 @@ T.test("the installed sylva loads LuaFileSystem with require 'lfs'", function()
   T.eq(out, "directory\tfunction\n")
 end)
 
+-- LuaRocks (issue 19 item 4): `luarocks make` of a clean copy of the
+-- tracked sources into a fresh tree, then a stock lua5.4 with only that
+-- tree's paths requires sylva. Skipped under the sanitizers (a stock lua5.4
+-- cannot load an instrumented module without preloading) and when luarocks
+-- or git is missing.
+local rockspec = (function()
+  local p = io.popen(("ls %q/*.rockspec 2>/dev/null"):format(T.root))
+  local r = p:read("l")
+  p:close()
+  return r
+end)()
+if needed:find("libasan", 1, true) then
+  print("skipping the luarocks test under the sanitizers")
+elseif sh("command -v luarocks") == "" or sh("command -v git") == "" or not has_lua then
+  print("skipping the luarocks test: luarocks, git or lua5.4 not found")
+elseif not rockspec then
+  error("no rockspec in the source tree")
+else
+  T.test("luarocks make builds and installs sylva into a clean tree; a stock lua5.4 loads it", function()
+    local src, tree = T.tmp .. "/rock-src", T.tmp .. "/rock-tree"
+    sh(("rm -rf %q %q && mkdir -p %q"):format(src, tree, src))
+    -- the tracked files only (a fresh clone's contents, without build dirs)
+    local out, code = sh(("cd %q && git ls-files -z | xargs -0 tar -cf - | tar -C %q -xf -"):format(T.root, src))
+    T.eq(code, 0, out)
+    out, code = sh(("cd %q && CMAKE_BUILD_PARALLEL_LEVEL=2 luarocks --lua-version=5.4 make --tree=%q --deps-mode=none %q"):format(
+      src, tree, rockspec:match("[^/]+$")))
+    T.eq(code, 0, out)
+    T.ok(exists(tree .. "/lib/lua/5.4/sylva.so"), "sylva.so in the tree\n" .. out)
+    T.ok(exists(tree .. "/share/lua/5.4/sylva/forest.lua"), "the Lua files in the tree")
+    T.ok(exists(tree .. "/bin/sylva"), "the sylva executable in the tree")
+    -- only the tree's paths (and the system's, for Debian's lfs)
+    local script = T.tmp .. "/rock.lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+local sv = require "sylva"
+local d = sv.read_csv(arg[1])
+print(package.searchpath("sylva", package.cpath), d:nrow(), require("sylva.forest") == sv.forest)
+]])
+    f:close()
+    out, code = sh(("eval \"$(luarocks --lua-version=5.4 --tree=%q path)\" && lua5.4 %q %q"):format(
+      tree, script, T.root .. "/tests/fixtures/data/gbsg.csv"))
+    T.eq(code, 0, out)
+    T.ok(out:find(tree .. "/lib/lua/5.4/sylva.so\t686\ttrue", 1, true), out)
+  end)
+end
+
 T.done()
