@@ -749,6 +749,14 @@ function M.survival(ctx)
   ctx.survival = row
 end
 
+--- sv.study.shift(ctx): case-mix shift between the centres (sv.centres.study_shift)
+function M.shift(ctx)
+  check_ctx(ctx, "shift")
+  need(ctx, "dev_task", "patients", "shift")
+  log(ctx, "case-mix shift between centres")
+  sv.centres.study_shift(ctx)
+end
+
 --- sv.study.iecv(ctx): with validation = {method = "iecv"}, internal-external
 --- cross-validation over every centre (sv.centres.study_iecv)
 function M.iecv(ctx)
@@ -840,6 +848,7 @@ M.kinds = {
     {name = "patients", run = M.patients},
     {name = "split", run = M.split},
     {name = "table1", run = M.table1},
+    {name = "shift", run = M.shift},
     {name = "tune", run = M.tune},
     {name = "select", run = M.select},
     {name = "final", run = M.final},

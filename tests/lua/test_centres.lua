@@ -172,6 +172,23 @@ T.test("the study runner's IECV step: each centre scored by a model of the other
   local found = false
   for _, b in ipairs(r.report.blocks) do if b.name == "task1_iecv_forest" then found = true end end
   T.ok(found, "the forest plot is in the report")
+  -- the shift step: an SMD row per feature and the membership AUC
+  local sh = ctx.shift
+  T.eq(#sh.smd, #ctx.dev_task.d.names + 1)
+  T.eq(sh.smd[#sh.smd].measure, "OOB AUC")
+  -- feature 1's SMD by Austin's formula on the observed values
+  local f1 = ctx.dev_task.d.names[1]
+  local function moments(col)
+    local v = {}
+    for i = 1, #col do if col[i] == col[i] then v[#v + 1] = col[i] end end
+    local m = 0 for i = 1, #v do m = m + v[i] end m = m / #v
+    local s2 = 0 for i = 1, #v do s2 = s2 + (v[i] - m) ^ 2 end
+    return m, s2 / (#v - 1)
+  end
+  local m1, v1 = moments(ctx.dev_task.d.X:col(f1))
+  local m2, v2 = moments(ctx.ext_task[1].d.X:col(f1))
+  T.eq(sh.smd[1].feature, f1)
+  T.near(sh.smd[1].value, (m1 - m2) / math.sqrt((v1 + v2) / 2), 1e-12)
   T.raises(function() sv.study.spec({development = spec.development, tasks = spec.tasks, validation = {method = "loo"}}) end,
            "validation.method must be \"iecv\"")
 end)
