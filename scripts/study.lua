@@ -992,7 +992,7 @@ local function message_of(err)
   return tostring(err)
 end
 
-local RUN_OPTS = {out = 1, threads = 1, quick = 1, log = 1, write = 1}
+local RUN_OPTS = {out = 1, threads = 1, quick = 1, log = 1, write = 1, bootstrap = 1}
 
 --- sv.study.run(spec_or_path [, {out =, threads =, quick =, log =}]) -> result
 function M.run(s, opts)
@@ -1002,6 +1002,17 @@ function M.run(s, opts)
     if not RUN_OPTS[k] then error(("unknown option '%s' to study.run"):format(tostring(k)), 2) end
   end
   local spec = M.spec(s)
+  if opts.bootstrap then                         -- validation = {method = "bootstrap", B = opts.bootstrap}
+    if math.type(opts.bootstrap) ~= "integer" or opts.bootstrap < 1 then
+      error("bad option 'bootstrap' to study.run (an integer >= 1 expected)", 2)
+    end
+    local copy = {}
+    for k, v in pairs(spec) do copy[k] = v end
+    local v = {method = "bootstrap", B = opts.bootstrap}
+    if spec.validation and spec.validation.method == "bootstrap" then v.estimator = spec.validation.estimator end
+    copy.validation = v
+    spec = copy
+  end
   if opts.quick then
     local copy = {}
     for k, v in pairs(spec) do copy[k] = v end
@@ -1185,6 +1196,11 @@ function M.print(result)
           print(("%-6s %-" .. w .. "s %5d  (one class)"):format(r.id, d.set, d.n))
         end
       end
+      local v = r.validation
+      if v then
+        print(("%-6s bootstrap (B = %d, %d failed): AUC apparent %.3f, optimism %.3f, corrected %.3f; slope corrected %.2f"):format(
+          r.id, v.B, v.failed, v.apparent.auc, v.optimism.auc, v.corrected.auc, v.corrected.slope))
+      end
       local s = r.ctx.survival
       if s and s.hr then
         print(("%-6s %s high vs low score: log-rank p = %.3g, HR %.2f (%.2f-%.2f)"):format(r.id,
@@ -1194,7 +1210,7 @@ function M.print(result)
   end
 end
 
-local USAGE = "usage: sylva study SPEC.lua [--out DIR] [--threads N] [--quick]"
+local USAGE = "usage: sylva study SPEC.lua [--out DIR] [--threads N] [--quick] [--bootstrap B]"
 
 --- sv.study.cli(args) -> true when no task failed (the `sylva study` command)
 function M.cli(args)
@@ -1202,10 +1218,15 @@ function M.cli(args)
   local i = 1
   while i <= #args do
     local a = args[i]
-    if a == "--out" or a == "--threads" then
+    if a == "--out" or a == "--threads" or a == "--bootstrap" then
       local v = args[i + 1]
       if v == nil then error(("sylva study: %s needs a value\n%s"):format(a, USAGE), 0) end
       if a == "--out" then opts.out = v
+      elseif a == "--bootstrap" then
+        opts.bootstrap = math.tointeger(tonumber(v))
+        if not opts.bootstrap or opts.bootstrap < 1 then
+          error(("sylva study: --bootstrap must be a whole number >= 1, got '%s'"):format(v), 0)
+        end
       else
         opts.threads = math.tointeger(tonumber(v))
         if not opts.threads or opts.threads < 0 then

@@ -9,6 +9,13 @@
 -- report.json, every table as CSV, every figure as SVG, and
 -- tables/<task>_predictions.csv. docs/study.md lists every field and its
 -- default; docs/tutorial.md walks through the study.
+--
+-- Internal validation of each task's whole pipeline (imputation, grid,
+-- SHAP selection, final forest, all redone per replicate; Harrell's
+-- optimism bootstrap, instability and selection-frequency figures, and a
+-- TRIPOD+AI checklist): `sylva study examples/her2/study.lua --bootstrap 200`.
+-- It is left out of `make demo`, which must stay under 20 s: one replicate
+-- costs about as much CPU as the task itself (about 5 CPU s per task here).
 return {
   title = "MRI features and HER2 expression in breast cancer",
   subtitle = "Random forest, SHAP and disease-free survival on the bundled two-centre cohort",

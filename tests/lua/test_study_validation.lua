@@ -91,4 +91,13 @@ T.test("--quick caps B; a bad validation field is a spec error naming it", funct
   T.raises(function() sv.study.spec(dir .. "/spec_b0.lua") end, "validation.B must be an integer >= 1")
 end)
 
+T.test("the bootstrap option of study.run (sylva study --bootstrap B) adds the validation to any spec", function()
+  write(dir .. "/spec_none.lua", SPEC:gsub("  validation = %%s,\n", ""))
+  local plain = sv.study.run(dir .. "/spec_none.lua", {write = false, log = false, threads = 1})
+  T.eq(plain.tasks[1].validation, nil)
+  local b = sv.study.run(dir .. "/spec_none.lua", {write = false, log = false, threads = 1, bootstrap = 3})
+  T.eq(b.tasks[1].validation.B, 3)
+  T.raises(function() sv.study.run(dir .. "/spec_none.lua", {bootstrap = 0}) end, "bad option 'bootstrap' to study.run")
+end)
+
 T.done()
