@@ -35,7 +35,21 @@ static int to_matrix(lua_State *L)
     return 1;
 }
 
-static const char *const tree_opts[] = {"threads", "algorithm", "background", NULL};
+static const char *const tree_opts[] = {"threads", "algorithm", "background", "class", NULL};
+
+/* The `class` option: -1 when absent, else the 0-based class of a forest
+ * of K > 2 classes (1-based in Lua, in f:classes() order). */
+static int32_t opt_class(lua_State *L, int arg, const char *fname, const sv_forest *f)
+{
+    if (svL_opt_get(L, arg, "class") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
+    int32_t K = sv_forest_n_outputs(f);
+    if (K == 1) svL_opt_error(L, fname, "class", "only a forest of more than 2 classes takes a class");
+    return (int32_t)svL_opt_int(L, arg, fname, "class", 1, 1, K) - 1;
+}
 static const char *const algorithms[] = {"auto", "linear", "reference", NULL};
 
 /* sv.shap.tree(f, X [, {threads=0, algorithm="auto", background=B}]) -> phi, base */
@@ -76,18 +90,36 @@ static int l_tree(lua_State *L)
         opts.background = B->data;
         opts.n_background = B->nrow;
     }
-    svL_matrix *phi = svL_newmatrix(L, X->nrow, X->ncol);
-    int phi_idx = lua_gettop(L);
-    sv_ctx ctx;
-    svL_ctx(L, &ctx, threads);
-    sv_err err;
-    double base = 0;
-    if (sv_shap_values(f, X->data, X->nrow, &opts, &ctx, phi->data, &base, &err) != SV_OK)
-        return svL_engine_error(L, fname, &err);
-    push_names(L, f, 2);
-    svL_matrix_setnames(L, phi_idx);
-    lua_pushvalue(L, phi_idx);
-    lua_pushnumber(L, base);
+    int32_t cls = opt_class(L, 3, fname, f);
+    int32_t K = sv_forest_n_outputs(f);
+    /* K > 2 classes without `class`: arrays of K phi and K bases */
+    int all = K > 1 && cls < 0;
+    if (all) {
+        lua_createtable(L, K, 0);
+        lua_createtable(L, K, 0);
+    }
+    int arrays = lua_gettop(L) - 1;
+    for (int32_t k = all ? 0 : cls; k < (all ? K : cls + 1); k++) {
+        svL_matrix *phi = svL_newmatrix(L, X->nrow, X->ncol);
+        int phi_idx = lua_gettop(L);
+        sv_ctx ctx;
+        svL_ctx(L, &ctx, threads);
+        sv_err err;
+        double base = 0;
+        opts.class_index = k < 0 ? 0 : k;
+        if (sv_shap_values(f, X->data, X->nrow, &opts, &ctx, phi->data, &base, &err) != SV_OK)
+            return svL_engine_error(L, fname, &err);
+        push_names(L, f, 2);
+        svL_matrix_setnames(L, phi_idx);
+        if (!all) {
+            lua_pushvalue(L, phi_idx);
+            lua_pushnumber(L, base);
+            return 2;
+        }
+        lua_rawseti(L, arrays, k + 1);
+        lua_pushnumber(L, base);
+        lua_rawseti(L, arrays + 1, k + 1);
+    }
     return 2;
 }
 
@@ -208,7 +240,7 @@ static int inter_tostring(lua_State *L)
     return 1;
 }
 
-static const char *const inter_opts[] = {"threads", NULL};
+static const char *const inter_opts[] = {"threads", "class", NULL};
 
 /* sv.shap.interactions(f, X [, {threads=0}]) -> I, base */
 static int l_interactions(lua_State *L)
@@ -218,6 +250,31 @@ static int l_interactions(lua_State *L)
     svL_matrix *X = svL_checkforestX(L, 2, f);
     svL_checkopts(L, 3, fname, inter_opts);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
+    int32_t cls = opt_class(L, 3, fname, f);
+    int32_t K = sv_forest_n_outputs(f);
+    int all = K > 1 && cls < 0;
+    if (all) {
+        lua_settop(L, 3);
+        lua_createtable(L, K, 0);
+        lua_createtable(L, K, 0);
+        for (int32_t k = 0; k < K; k++) {
+            lua_pushcfunction(L, l_interactions);
+            lua_pushvalue(L, 1);
+            lua_pushvalue(L, 2);
+            lua_createtable(L, 0, 2);
+            lua_pushinteger(L, threads);
+            lua_setfield(L, -2, "threads");
+            lua_pushinteger(L, k + 1);
+            lua_setfield(L, -2, "class");
+            lua_call(L, 3, 2);
+            lua_rawseti(L, 5, k + 1);
+            lua_rawseti(L, 4, k + 1);
+        }
+        return 2;
+    }
+    sv_shap_opts so;
+    sv_shap_opts_default(&so);
+    so.class_index = cls < 0 ? 0 : cls;
     size_t n = X->nrow, p = X->ncol;
     size_t cap = (((size_t)-1) - sizeof(shap_inter)) / sizeof(double);
     if (p != 0 && (p > cap / p || (n != 0 && n > cap / (p * p))))
@@ -234,7 +291,7 @@ static int l_interactions(lua_State *L)
     sv_ctx ctx;
     svL_ctx(L, &ctx, threads);
     sv_err err;
-    if (sv_shap_interactions(f, X->data, n, NULL, &ctx, s->data, &s->base, &err) != SV_OK)
+    if (sv_shap_interactions(f, X->data, n, &so, &ctx, s->data, &s->base, &err) != SV_OK)
         return svL_engine_error(L, fname, &err);
     lua_pushvalue(L, idx);
     lua_pushnumber(L, s->base);

@@ -48,6 +48,52 @@ void sv_forest_free(sv_forest *f)
     free(f);
 }
 
+sv_status sv_forest_output_view(const sv_forest *f, int32_t k, sv_forest **out, sv_err *err)
+{
+    *out = NULL;
+    int32_t nout = sv_forest_n_outputs(f);
+    if (k < 0 || k >= nout)
+        return sv_err_set(err, SV_EINVAL, "class %d out of range [1, %d]", (int)k + 1, (int)nout);
+    sv_forest *v = sv_calloc(1, sizeof *v);
+    if (!v) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    *v = *f;
+    v->pnodes = NULL;
+    v->pnode_off = NULL;
+    v->oob = NULL;
+    v->class_labels = NULL;
+    v->class_weight_k = NULL;
+    v->n_classes = f->kind == SV_TREE_CLASSIFICATION ? 2 : f->n_classes;
+    v->trees = sv_calloc((size_t)f->n_trees, sizeof *v->trees);
+    if (!v->trees) {
+        free(v);
+        return sv_err_set(err, SV_ENOMEM, "out of memory");
+    }
+    for (int32_t t = 0; t < f->n_trees; t++) {
+        const sv_tree *a = &f->trees[t];
+        sv_tree *b = &v->trees[t];
+        *b = *a;
+        b->n_values = 1;
+        b->value = sv_malloc(a->n_nodes > 0 ? (size_t)a->n_nodes : 1, sizeof *b->value);
+        if (!b->value) {
+            sv_forest_view_free(v);
+            return sv_err_set(err, SV_ENOMEM, "out of memory");
+        }
+        for (int32_t i = 0; i < a->n_nodes; i++)
+            b->value[i] = a->value[(size_t)i * (size_t)a->n_values + (size_t)k];
+    }
+    *out = v;
+    return SV_OK;
+}
+
+void sv_forest_view_free(sv_forest *v)
+{
+    if (!v) return;
+    if (v->trees)
+        for (int32_t t = 0; t < v->n_trees; t++) free(v->trees[t].value);
+    free(v->trees);
+    free(v);
+}
+
 sv_status sv_forest_set_labels(sv_forest *f, const char *const *labels, int numeric,
                                sv_err *err)
 {

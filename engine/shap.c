@@ -90,8 +90,8 @@ sv_status sv_shap_check_forest(const sv_forest *f, sv_err *err)
         if (t->n_nodes <= 0)
             return sv_err_set(err, SV_EINVAL, "tree %d has no nodes", (int)ti + 1);
         if (t->n_values != 1)
-            return sv_err_set(err, SV_EINVAL, "TreeSHAP of a forest of %d classes is not "
-                              "implemented yet", (int)t->n_values);
+            return sv_err_set(err, SV_EINVAL, "tree %d has %d values per node: TreeSHAP "
+                              "explains one class at a time", (int)ti + 1, (int)t->n_values);
         if (!(t->cover[0] > 0))
             return sv_err_set(err, SV_EINVAL, "tree %d: root cover must be positive", (int)ti + 1);
         for (int32_t n = 0; n < t->n_nodes; n++) {
@@ -1176,6 +1176,23 @@ static sv_status run(const sv_forest *f, const double *X, size_t n, const sv_sha
     return st;
 }
 
+/* A forest of K > 2 classes: the game of class opts->class_index, on a
+ * view of the forest whose node values are that class's fractions. */
+static sv_status run_class(const sv_forest *f, const double *X, size_t n,
+                           const sv_shap_opts *opts, const sv_ctx *ctx, int interactions,
+                           double *out, double *base, sv_err *err)
+{
+    if (!opts)
+        return sv_err_set(err, SV_EINVAL, "a forest of %d classes: choose the class to explain",
+                          (int)sv_forest_n_outputs(f));
+    sv_forest *view;
+    sv_status st = sv_forest_output_view(f, opts->class_index, &view, err);
+    if (st != SV_OK) return st;
+    st = run(view, X, n, interactions ? NULL : opts, ctx, interactions, out, base, err);
+    sv_forest_view_free(view);
+    return st;
+}
+
 sv_status sv_shap_values(const sv_forest *f, const double *X, size_t n,
                          const sv_shap_opts *opts, const sv_ctx *ctx, double *phi,
                          double *base, sv_err *err)
@@ -1184,7 +1201,8 @@ sv_status sv_shap_values(const sv_forest *f, const double *X, size_t n,
     if (opts && (opts->algorithm < SV_SHAP_AUTO || opts->algorithm > SV_SHAP_REFERENCE))
         return sv_err_set(err, SV_EINVAL, "unknown TreeSHAP algorithm %d", (int)opts->algorithm);
     if (n > 0 && (!X || !phi)) return sv_err_set(err, SV_EINVAL, "X and phi are required");
-    return run(f, X, n, opts, ctx, 0, phi, base, err);
+    if (sv_forest_n_outputs(f) == 1) return run(f, X, n, opts, ctx, 0, phi, base, err);
+    return run_class(f, X, n, opts, ctx, 0, phi, base, err);
 }
 
 sv_status sv_shap_interactions(const sv_forest *f, const double *X, size_t n,
@@ -1197,7 +1215,8 @@ sv_status sv_shap_interactions(const sv_forest *f, const double *X, size_t n,
                           "interaction values are computed for the path-dependent game only "
                           "(no background)");
     if (n > 0 && (!X || !out)) return sv_err_set(err, SV_EINVAL, "X and out are required");
-    return run(f, X, n, NULL, ctx, 1, out, base, err);
+    if (sv_forest_n_outputs(f) == 1) return run(f, X, n, NULL, ctx, 1, out, base, err);
+    return run_class(f, X, n, opts, ctx, 1, out, base, err);
 }
 
 void sv_shap_opts_default(sv_shap_opts *opts)
@@ -1205,4 +1224,5 @@ void sv_shap_opts_default(sv_shap_opts *opts)
     opts->algorithm = SV_SHAP_AUTO;
     opts->background = NULL;
     opts->n_background = 0;
+    opts->class_index = 0;
 }

@@ -174,6 +174,16 @@ sv_status sv_forest_set_labels(sv_forest *f, const char *const *labels, int nume
 
 void sv_forest_free(sv_forest *f);
 
+/*
+ * A view of output k (0-based, < sv_forest_n_outputs(f)) of f as a forest
+ * of one value per node: the trees share f's structure arrays, each with
+ * its own array of node values (column k of the payload). For TreeSHAP
+ * per class. Freed with sv_forest_view_free (not sv_forest_free); valid
+ * while f lives.
+ */
+sv_status sv_forest_output_view(const sv_forest *f, int32_t k, sv_forest **out, sv_err *err);
+void sv_forest_view_free(sv_forest *view);
+
 /* (Re)builds the packed copy of the trees that prediction walks; train
  * and load call it. Call it again after changing the trees by hand. */
 sv_status sv_forest_pack(sv_forest *f, sv_err *err);

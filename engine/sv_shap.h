@@ -61,10 +61,14 @@ typedef struct sv_shap_opts {
      * column-major n_background x n_features. */
     const double *background;
     size_t n_background;
+    /* A forest of K > 2 classes: the class explained, 0..K-1 (its
+     * probability); ignored for other forests. */
+    int32_t class_index;
 } sv_shap_opts;
 
-/* SV_SHAP_AUTO, path-dependent (no background); a NULL opts pointer means
- * the same. */
+/* SV_SHAP_AUTO, path-dependent (no background), class 0; a NULL opts
+ * pointer means the same, except that a forest of K > 2 classes then is
+ * refused (the class must be chosen). */
 void sv_shap_opts_default(sv_shap_opts *opts);
 
 /*

@@ -167,6 +167,7 @@ static int grow(builder *b, const data *d, int *idx, int cnt, int depth, int max
 static void forest_make(sv_forest *f, const data *d, int n_trees, int max_depth, int n_used,
                         sv_rng *r)
 {
+    memset(f, 0, sizeof *f); /* a binary classification forest */
     f->n_trees = n_trees;
     f->n_features = d->p;
     f->feature_names = NULL;
@@ -344,6 +345,7 @@ static void test_gauss_legendre_exact_degree(void **state)
  *   phi0 = ((0-0.5) + (1-0.5))/2 = 0, phi1 = ((0.5-0.5) + (1-0))/2 = 0.5. */
 static void build_hand_tree(sv_forest *f, sv_tree *t)
 {
+    memset(f, 0, sizeof *f); /* a binary classification forest */
     assert_int_equal(sv_tree_alloc(t, 5), 0);
     int32_t feat[5] = {0, 1, -1, -1, -1}, left[5] = {1, 2, -1, -1, -1},
             right[5] = {4, 3, -1, -1, -1};

@@ -95,6 +95,12 @@ T.test("api.md v2: forests of every kind (classification with K classes)", funct
   assert(r:kind() == "regression" and #r:predict(X) == 686 and #r:oob_predict() == 686)
   assert(r:importance("impurity").nodes)
   r:save(path); assert(sv.forest.load(path):predict(X)[3] == r:predict(X)[3])
+  local phis, bases = sv.shap.tree(f, X:rows({1, 2})); assert(#phis == 3 and #bases == 3)
+  local phi2, b2 = sv.shap.tree(f, X:rows({1, 2}), {class = 2, threads = 0})
+  local s2 = b2; for j = 1, 5 do s2 = s2 + phi2:get(1, j) end; assert(math.abs(s2 - P:get(1, 2)) < 1e-12)
+  assert(sv.shap.tree(f, X:rows({1}), {class = 1, background = X:rows({4, 5})}):nrow() == 1)
+  assert(sv.shap.interactions(f, X:rows({1}), {class = 3}):get(1, 1, 2))
+  local pr, br = sv.shap.tree(r, X:rows({1})); assert(math.abs(br + pr:get(1,1) + pr:get(1,2) + pr:get(1,3) + pr:get(1,4) + pr:get(1,5) - r:predict(X:rows({1}))[1]) < 1e-9)
 end)
 
 T.test("v2: figures are saved as SVG, PDF, PNG and TIFF by extension", function()
