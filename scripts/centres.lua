@@ -546,4 +546,40 @@ function M.study_shift(ctx)
   ctx.shift = {smd = rows, membership = m}
 end
 
+
+--- sv.centres.study_update(ctx): the `update` step of sv.study: for each
+--- external centre, the closed test between no update, an intercept update
+--- and recalibration of the final model's scores (sv.centres.update)
+function M.study_update(ctx)
+  local trees = (ctx.spec.model and ctx.spec.model.trees) or 500
+  local eps = 1 / (2 * trees)
+  local rows, out = {}, {}
+  for _, set in ipairs(ctx.sets or {}) do
+    if set.external and set.two_classes and set.score then
+      local p = {}
+      for i = 1, #set.y do
+        local x = set.score[i]
+        p[i] = x < eps and eps or (x > 1 - eps and 1 - eps or x)
+      end
+      local ok, u = pcall(M.update, set.y, p)
+      if ok then
+        out[set.centre] = u
+        rows[#rows + 1] = {centre = set.centre, n = u.n, events = u.events, choice = u.choice,
+          intercept_a = u.intercept.a, recal_a = u.recalibration.a, recal_b = u.recalibration.b,
+          p_recal_vs_none = u.tests[1].p, p_recal_vs_intercept = u.tests[2].p}
+      else
+        rows[#rows + 1] = {centre = set.centre, choice = "not computed: " .. tostring(u)}
+      end
+    end
+  end
+  if #rows == 0 then return end
+  ctx.report:table(rows, {name = ctx.task.id .. "_update",
+    columns = {"centre", "n", "events", "choice", "intercept_a", "recal_a", "recal_b", "p_recal_vs_none",
+               "p_recal_vs_intercept"},
+    caption = "Updating the model for each external centre (Vergouwe et al. 2017's closed test at 0.05): " ..
+      "no update, intercept update logit(p') = a + logit(p), or recalibration logit(p') = a + b logit(p); " ..
+      "forest scores of 0 or 1 moved by half a tree's vote"})
+  ctx.updates = out
+end
+
 return M

@@ -757,6 +757,13 @@ function M.shift(ctx)
   sv.centres.study_shift(ctx)
 end
 
+--- sv.study.update(ctx): model updating for each external centre (sv.centres.study_update)
+function M.update(ctx)
+  check_ctx(ctx, "update")
+  need(ctx, "model", "final", "update")
+  sv.centres.study_update(ctx)
+end
+
 --- sv.study.iecv(ctx): with validation = {method = "iecv"}, internal-external
 --- cross-validation over every centre (sv.centres.study_iecv)
 function M.iecv(ctx)
@@ -854,6 +861,7 @@ M.kinds = {
     {name = "final", run = M.final},
     {name = "discrimination", run = M.discrimination},
     {name = "iecv", run = M.iecv},
+    {name = "update", run = M.update},
     {name = "bootstrap", run = M.bootstrap},
     {name = "curves", run = M.curves},
     {name = "shap", run = M.shap},

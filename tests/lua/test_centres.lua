@@ -189,6 +189,13 @@ T.test("the study runner's IECV step: each centre scored by a model of the other
   local m2, v2 = moments(ctx.ext_task[1].d.X:col(f1))
   T.eq(sh.smd[1].feature, f1)
   T.near(sh.smd[1].value, (m1 - m2) / math.sqrt((v1 + v2) / 2), 1e-12)
+  -- the update step: the external centre's closed test on the final scores
+  local e1 = ctx.sets[3]
+  local u = ctx.updates[e1.centre]
+  local eps = 1 / (2 * ctx.spec.model.trees)
+  local p = {}
+  for i = 1, #e1.y do p[i] = math.min(math.max(e1.score[i], eps), 1 - eps) end
+  T.eq(u.choice, sv.centres.update(e1.y, p).choice)
   T.raises(function() sv.study.spec({development = spec.development, tasks = spec.tasks, validation = {method = "loo"}}) end,
            "validation.method must be \"iecv\"")
 end)
