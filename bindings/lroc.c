@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../engine/sv_dist.h"
 #include "../engine/sv_roc.h"
 #include "../engine/sv_stats.h"
 #include "lsylva.h"
@@ -100,11 +99,8 @@ static int l_test(lua_State *L)
     sv_err e;
     sv_roc_test_result r;
     if (sv_roc_test_paired(y, s1, s2, n, &r, &e)) return svL_engine_error(L, "roc.test", &e);
-    /* pROC: one-sided p from the same z; CI of the difference d +- z sd */
-    double p = alt == 0 ? r.p : (alt == 1 ? sv_pnorm(r.z, 1) : sv_pnorm(-r.z, 1));
-    double vd = r.var1 + r.var2 - 2.0 * r.cov;
-    double sd = sqrt(vd > 0 ? vd : 0);
-    double d = r.auc1 - r.auc2, zc = sv_qnorm((1.0 - level) / 2.0, 0);
+    double p = sv_roc_test_p(&r, (sv_alternative)alt), d, sd, dlo, dhi;
+    sv_roc_test_diff_ci(&r, level, &d, &sd, &dlo, &dhi);
     lua_createtable(L, 0, 14);
     svL_setnum(L, "auc1", r.auc1);
     svL_setnum(L, "auc2", r.auc2);
@@ -118,9 +114,9 @@ static int l_test(lua_State *L)
     svL_setnum(L, "diff", d);
     svL_setnum(L, "se_diff", sd);
     lua_createtable(L, 2, 0);
-    lua_pushnumber(L, d - zc * sd);
+    lua_pushnumber(L, dlo);
     lua_rawseti(L, -2, 1);
-    lua_pushnumber(L, d + zc * sd);
+    lua_pushnumber(L, dhi);
     lua_rawseti(L, -2, 2);
     lua_setfield(L, -2, "conf_int");
     setstr(L, "alternative", alt_names[alt]);
@@ -142,7 +138,7 @@ static int l_test_unpaired(lua_State *L)
     sv_roc_unpaired_result r;
     if (sv_roc_test_unpaired(y1, s1, n1, y2, s2, n2, &r, &e))
         return svL_engine_error(L, "roc.test_unpaired", &e);
-    double p = alt == 0 ? r.p : (alt == 1 ? sv_pt(r.d, r.df, 1) : sv_pt(-r.d, r.df, 1));
+    double p = sv_roc_unpaired_p(&r, (sv_alternative)alt);
     lua_createtable(L, 0, 11);
     svL_setnum(L, "auc1", r.auc1);
     svL_setnum(L, "auc2", r.auc2);

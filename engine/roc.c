@@ -405,3 +405,31 @@ done:
     free(cnt), free(yy), free(ss);
     return st;
 }
+
+/* ---- alternatives and the interval of a difference ------------------------------ */
+
+double sv_roc_test_p(const sv_roc_test_result *r, sv_alternative alt)
+{
+    if (alt == SV_LESS) return sv_pnorm(r->z, 1);
+    if (alt == SV_GREATER) return sv_pnorm(-r->z, 1);
+    return r->p;
+}
+
+void sv_roc_test_diff_ci(const sv_roc_test_result *r, double level, double *diff, double *sd,
+                         double *lo, double *hi)
+{
+    double vd = r->var1 + r->var2 - 2.0 * r->cov;
+    double s = sqrt(vd > 0 ? vd : 0);
+    double d = r->auc1 - r->auc2, z = sv_qnorm((1.0 - level) / 2.0, 0);
+    if (diff) *diff = d;
+    if (sd) *sd = s;
+    if (lo) *lo = d - z * s;
+    if (hi) *hi = d + z * s;
+}
+
+double sv_roc_unpaired_p(const sv_roc_unpaired_result *r, sv_alternative alt)
+{
+    if (alt == SV_LESS) return sv_pt(r->d, r->df, 1);
+    if (alt == SV_GREATER) return sv_pt(-r->d, r->df, 1);
+    return r->p;
+}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "sv_core.h"
+#include "sv_stats.h" /* sv_alternative */
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,6 +63,14 @@ sv_status sv_roc_test_paired(const double *y, const double *s1,
                              const double *s2, size_t n,
                              sv_roc_test_result *out, sv_err *err);
 
+/* The p-value of the paired test for an alternative (pROC: two-sided from
+ * |z|; "less" P(Z <= z), "greater" P(Z >= z)), and the interval of the
+ * difference auc1 - auc2: d -+ z_(level) sd, sd = sqrt(var1 + var2 - 2 cov)
+ * (0 when rounding makes that negative). Any output may be NULL. */
+double sv_roc_test_p(const sv_roc_test_result *r, sv_alternative alt);
+void sv_roc_test_diff_ci(const sv_roc_test_result *r, double level, double *diff, double *sd,
+                         double *lo, double *hi);
+
 /* pROC's unpaired DeLong test of two independent cohorts: a statistic
  * D = (auc1 - auc2)/sqrt(var1 + var2), referred to Student's t with
  * Welch-Satterthwaite degrees of freedom
@@ -72,6 +81,8 @@ typedef struct sv_roc_unpaired_result {
 sv_status sv_roc_test_unpaired(const double *y1, const double *s1, size_t n1,
                                const double *y2, const double *s2, size_t n2,
                                sv_roc_unpaired_result *out, sv_err *err);
+/* Its p-value for an alternative, from Student's t with df. */
+double sv_roc_unpaired_p(const sv_roc_unpaired_result *r, sv_alternative alt);
 
 /*
  * ROC curve at pROC's thresholds: -Inf, the midpoints between consecutive
