@@ -892,7 +892,7 @@ function M.methods(spec, dev, ext)
     and ("%d:%d"):format(math.floor(tr * 10 + 0.5), 10 - math.floor(tr * 10 + 0.5))
     or ("%g:%g"):format(tr, 1 - tr)
   local parts = {}
-  parts[1] = ("%s (n = %d) was split %s, stratified by the outcome, into a training and an internal test set")
+  parts[1] = ("The development set, %s (n = %d), was split %s, stratified by the outcome, into a training and an internal test set")
     :format(dev.name, dev.d.n, ratio)
   if #ext == 1 then
     parts[1] = parts[1] .. ("; %s (n = %d) is the external test set."):format(ext[1].name, ext[1].d.n)
