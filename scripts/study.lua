@@ -35,7 +35,7 @@ M.defaults = {
 
 local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1, external = 1, tasks = 1,
   survival = 1, split = 1, model = 1, selection = 1, quick = 1, min_per_class = 1, dependence = 1,
-  table1 = 1, methods = 1, out = 1, kind = 1, validation = 1}
+  table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1}
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
 local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
 local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
@@ -1132,7 +1132,19 @@ function M.run(s, opts)
 
   if logf then logf("writing the report") end
   if opts.write ~= false then
-    report:write(out)
+    local formats = {"md", "html", "json", "csv", "svg"}
+    if spec.xlsx then formats[#formats + 1] = "xlsx" end
+    report:write(out, {formats = formats})
+    if spec.figures then
+      -- the manuscript's figure files beside the SVGs: figures = {formats =,
+      -- dpi =, width_mm =} (sv.plot.save_all)
+      local figs = {}
+      for _, b in ipairs(report.blocks) do
+        if b.type == "figure" then figs[b.name] = b.svg end
+      end
+      if logf then logf("writing the figures for print") end
+      sv.plot.save_all(figs, out .. "/figures", spec.figures)
+    end
     for _, p in ipairs(predictions) do
       sv.write_atomic(out .. "/tables/" .. p[1] .. "_predictions.csv",
         sv.report.csv({columns = {"set", "id", "score"}, rows = p[2]}))

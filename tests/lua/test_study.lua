@@ -234,4 +234,28 @@ T.test("Ctrl-C stops the whole study (not only the running task): status 1, no r
   T.ok(io.open(o .. "/report.html") == nil, "no report from an interrupted study")
 end)
 
+T.test("figures for print and tables.xlsx when the spec asks", function()
+  write(dir .. "/spec_print.lua", (SPEC:format("")):gsub("selection = ", [[figures = {formats = {"pdf", "png"}, dpi = 100, width_mm = 85},
+  xlsx = true,
+  selection = ]]))
+  local o = dir .. "/out_print"
+  local r = sv.study.run(dir .. "/spec_print.lua", {out = o, threads = 2, log = false})
+  T.eq(r.tasks[1].status, "done")
+  local svgs = 0
+  local p = io.popen(("ls %q"):format(o .. "/figures"))
+  local names = {}
+  for f in p:lines() do names[f] = true end
+  p:close()
+  for f in pairs(names) do
+    local base = f:match("^(.*)%.svg$")
+    if base then
+      svgs = svgs + 1
+      T.ok(names[base .. ".pdf"] and names[base .. ".png"], "print copies of " .. f)
+    end
+  end
+  T.ok(svgs >= 3, "figures written")
+  local perf = sv.read_xlsx(o .. "/tables.xlsx", {sheet = "tasks"})
+  T.eq(perf:col("task")[1], "main")
+end)
+
 T.done()
