@@ -233,7 +233,46 @@ static int m_predict(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {{"logistic", l_logistic}, {NULL, NULL}};
+/* sv.glm.from_coef({coef =, intercept = true, names =}) -> a model with
+ * m:predict, from stored coefficients (intercept first), as a model bundle
+ * keeps a logistic model */
+static int l_from_coef(lua_State *L)
+{
+    static const char *const allowed[] = {"coef", "intercept", "names", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    svL_checkopts(L, 1, "glm.from_coef", allowed);
+    lua_getfield(L, 1, "intercept");
+    int intercept = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "coef");
+    if (!lua_istable(L, -1)) return luaL_error(L, "glm.from_coef: coef must be an array of numbers");
+    lua_Integer nc = luaL_len(L, -1);
+    if (nc < 1 + intercept) return luaL_error(L, "glm.from_coef: coef has %d values, too few", (int)nc);
+    double *c = svL_newvector(L, (size_t)nc);
+    for (lua_Integer i = 1; i <= nc; i++) {
+        lua_geti(L, -2, i);
+        int isnum;
+        double v = lua_tonumberx(L, -1, &isnum);
+        if (!isnum || !isfinite(v))
+            return luaL_error(L, "glm.from_coef: coef[%d] is not a finite number", (int)i);
+        c[i - 1] = v;
+        lua_pop(L, 1);
+    }
+    lua_createtable(L, 0, 4);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "coef");
+    lua_pushboolean(L, intercept);
+    lua_setfield(L, -2, "intercept");
+    lua_pushinteger(L, nc - (intercept ? 1 : 0));
+    lua_setfield(L, -2, "nfeatures");
+    lua_getfield(L, 1, "names");
+    lua_setfield(L, -2, "names");
+    lua_remove(L, -2); /* the coef array */
+    luaL_setmetatable(L, GLM_MODEL_MT);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {{"logistic", l_logistic}, {"from_coef", l_from_coef}, {NULL, NULL}};
 static const luaL_Reg methods[] = {{"predict", m_predict}, {NULL, NULL}};
 
 int luaopen_sylva_glm(lua_State *L)

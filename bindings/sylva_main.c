@@ -106,6 +106,7 @@ static void print_usage(void)
 {
     printf("usage: %s [options] [script [args]]\n"
            "       %s study SPEC.lua [--out DIR] [--threads N] [--quick]\n"
+           "       %s score BUNDLE.svm DATA.csv --encoding ENC.lua [--out FILE] [--explain K] [--html DIR]\n"
            "Available options are:\n"
            "  -e stat   execute string 'stat'\n"
            "  -i        enter interactive mode after executing 'script'\n"
@@ -116,7 +117,7 @@ static void print_usage(void)
            "  -         execute stdin and stop handling options\n"
            "With no arguments, starts the interactive REPL (the sylva module is\n"
            "loaded as the global 'sv'; type help() for help).\n",
-           progname, progname);
+           progname, progname, progname);
 }
 
 static void print_version(void)
@@ -191,7 +192,9 @@ static int handle_script(lua_State *L, char **argv)
  * A first argument naming a subcommand runs sv.<name>.cli(args) from the
  * embedded scripts (scripts/<name>.lua); it returns true for success.
  * (A script file of that name is still reachable as ./study.) */
-static const char *const subcommands[] = {"study", NULL};
+static const char *const subcommands[] = {"study", "score", NULL};
+/* the module of each subcommand: `sylva score` is sv.bundle.cli */
+static const char *const submodules[] = {"study", "bundle", NULL};
 
 static int is_subcommand(const char *name)
 {
@@ -200,13 +203,20 @@ static int is_subcommand(const char *name)
     return 0;
 }
 
+static const char *submodule(const char *name)
+{
+    for (int i = 0; subcommands[i]; i++)
+        if (strcmp(name, subcommands[i]) == 0) return submodules[i];
+    return name;
+}
+
 /* Returns 1 when the subcommand succeeded. */
 static int handle_subcommand(lua_State *L, char **argv)
 {
     lua_getglobal(L, "require");
     lua_pushstring(L, "sylva");
     if (report(L, docall(L, 1, 1)) != LUA_OK) return 0;
-    lua_getfield(L, -1, argv[0]);
+    lua_getfield(L, -1, submodule(argv[0]));
     lua_remove(L, -2);
     lua_getfield(L, -1, "cli");
     lua_remove(L, -2);

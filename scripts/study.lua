@@ -1149,6 +1149,13 @@ function M.run(s, opts)
       sv.write_atomic(out .. "/tables/" .. p[1] .. "_predictions.csv",
         sv.report.csv({columns = {"set", "id", "score"}, rows = p[2]}))
     end
+    -- a model bundle (and its model card) per done task: docs/scoring.md
+    for _, r in ipairs(result.tasks) do
+      if r.status == "done" then
+        sv.bundle._mkdir(out .. "/models")
+        sv.bundle.write(out .. "/models/" .. r.id .. ".svm", sv.bundle.from_study(r.ctx))
+      end
+    end
   end
   result.report = report
   result.seconds = sv.clock() - t0

@@ -146,4 +146,31 @@ T.test("api.md v2: sv.forest.survival predicts risk, chf and survival; kind is s
   assert(math.abs(S:get(1, 2) - math.exp(-H:get(1, 2))) < 1e-12)
 end)
 
+T.test("api.md v2: model bundles (.svm) and scoring", function()
+  -- sv.bundle.save/load and b:score; the study writes DIR/models/<task>.svm (tests/lua/test_bundle.lua)
+  local enc_path, csv_path = T.tmp .. "/api_bundle_enc.lua", T.tmp .. "/api_bundle.csv"
+  local f = assert(io.open(enc_path, "w"))
+  f:write('return {centre = "A", id = "pid", features = {{name = "x", column = "X", kind = "numeric", label = "X (mm)"}}, ' ..
+          'impute = {x = "median"}}\n')
+  f:close()
+  f = assert(io.open(csv_path, "w"))
+  f:write("pid,X\na,1\nb,2\nc,\nd,4\ne,5\nf,6\n")
+  f:close()
+  local enc = sv.encode.load(enc_path)
+  local d = sv.encode.apply(enc, sv.read_csv(csv_path))
+  local imp = sv.encode.fit_imputer(d)
+  local model = sv.forest.train(imp:apply(d).X, {0, 0, 1, 0, 1, 1}, {trees = 5, seed = 1, threads = 1})
+  local path = T.tmp .. "/api_contract.svm"
+  sv.bundle.save(path, {model = model, selected = {"x"}, impute = imp.stats, cutoff = 0.5,
+    training_range = {x = {1, 6}}, encoding = {source = "return {}", path = "enc.lua"}})
+  local b = sv.bundle.load(path)
+  local res = b:score(csv_path, {encoding = enc_path, explain = true})
+  assert(res.n == 6 and res.ids[1] == "a" and (res.group[1] == "high" or res.group[1] == "low"))
+  assert(res.score[3] == model:predict(imp:apply(d).X)[3])
+  assert(res.phi:nrow() == 6 and type(res.base) == "number")
+  local text = sv.bundle.csv(b, res, 1)
+  assert(text:find("^id,score,group,feature_1,value_1,shap_1,outside_training_range\n"), text)
+  assert(type(sv.bundle.cli) == "function")
+end)
+
 T.done()

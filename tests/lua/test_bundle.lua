@@ -1,0 +1,349 @@
+-- test_bundle.lua - model bundles (.svm) and `sylva score`.
+-- Oracles: the study's own predictions file (tables/<task>_predictions.csv,
+-- written by the study from the forest in memory) for the external centre;
+-- a hand-built logistic model; every damaged copy of a small bundle.
+local T = require "testing"
+local sv = require "sylva"
+
+local root, tmp = T.root, T.tmp
+local bin = os.getenv("SYLVA_BIN") or "sylva"
+os.execute(("mkdir -p %q"):format(tmp))
+
+local function sh(cmd)
+  local p = assert(io.popen("( " .. cmd .. " ) 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok
+end
+
+local function write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+end
+
+local function read_csv_rows(path)
+  local rows, head = {}, nil
+  for line in io.lines(path) do
+    local t = {}
+    for cell in (line .. ","):gmatch("([^,]*),") do t[#t + 1] = cell end
+    if not head then head = t else
+      local r = {}
+      for j, h in ipairs(head) do r[h] = t[j] end
+      rows[#rows + 1] = r
+    end
+  end
+  return rows, head
+end
+
+-- The HER2 demo study, quick (fewer trees), into a scratch folder.
+local out = tmp .. "/bundle_her2"
+os.execute(("rm -rf %q"):format(out))
+local result = sv.study.run(root .. "/examples/her2/study.lua", {quick = true, out = out, log = false, threads = 1})
+local enc2 = root .. "/examples/her2/encodings/center2.lua"
+local data2 = root .. "/examples/her2/data/center2.csv"
+
+local function study_scores(task, set)
+  local by = {}
+  for _, r in ipairs(read_csv_rows(("%s/tables/%s_predictions.csv"):format(out, task))) do
+    if r.set == set then by[r.id] = tonumber(r.score) end
+  end
+  return by
+end
+
+T.test("the study writes a bundle and a model card (md, html) per done task", function()
+  for _, task in ipairs({"task1", "task2"}) do
+    for _, ext in ipairs({".svm", ".card.md", ".card.html"}) do
+      local f = io.open(out .. "/models/" .. task .. ext, "rb")
+      T.ok(f ~= nil, task .. ext)
+      if f then f:close() end
+    end
+    local md = T.read_file(out .. "/models/" .. task .. ".card.md")
+    for _, h in ipairs({"## Intended use", "## Development data", "## Performance", "## Calibration",
+                        "## Known limits", "## TRIPOD+AI items covered"}) do
+      T.ok(md:find(h, 1, true) ~= nil, task .. " card has " .. h)
+    end
+    -- the card's AUCs are the study's
+    for _, s in ipairs(result.tasks[task == "task1" and 1 or 2].sets) do
+      if s.auc then
+        T.ok(md:find(("%.3f (%.3f–%.3f)"):format(s.auc, s.lo, s.hi), 1, true) ~= nil, task .. " card AUC of " .. s.name)
+      end
+    end
+  end
+end)
+
+T.test("bundle scores of the external centre equal the study's predictions to 1e-12", function()
+  for _, task in ipairs({"task1", "task2"}) do
+    local b = sv.bundle.load(out .. "/models/" .. task .. ".svm")
+    local res = b:score(data2, {encoding = enc2, id = "ID"})
+    local want = study_scores(task, "external")
+    local n = 0
+    for i = 1, res.n do
+      local w = want[res.ids[i]]
+      if w then
+        n = n + 1
+        T.near(res.score[i], w, 1e-12, task .. " patient " .. res.ids[i])
+        T.eq(res.group[i], res.score[i] >= b.cutoff and "high" or "low")
+      end
+    end
+    local m = 0
+    for _ in pairs(want) do m = m + 1 end
+    T.eq(n, m, task .. ": every external patient of the study is scored")
+    T.ok(n > 50, task .. " external patients: " .. n)
+  end
+end)
+
+T.test("sylva score, sv.bundle.load():score() and a stock lua5.4 give the same scores", function()
+  local svm = out .. "/models/task1.svm"
+  local csv = tmp .. "/bundle_scored.csv"
+  os.remove(csv)
+  local o, ok = sh(("%q score %q %q --encoding %q --id ID --explain 3 --out %q"):format(bin, svm, data2, enc2, csv))
+  T.ok(ok, o)
+  local rows, head = read_csv_rows(csv)
+  T.eq(head[1], "id")
+  T.eq(head[#head], "outside_training_range")
+  T.ok(#head == 3 + 9 + 1, "id, score, group, 3 x (feature, value, shap), outside_training_range")
+  local res = sv.bundle.load(svm):score(data2, {encoding = enc2, id = "ID", explain = true})
+  T.eq(#rows, res.n)
+  for i, r in ipairs(rows) do
+    T.eq(r.id, res.ids[i])
+    T.eq(tonumber(r.score), res.score[i], "CLI score printed with 17 digits")
+    -- SHAP: the shown contributions are the largest in |phi|, and all of them add up to score - base
+    local phi = res.phi:row(i)
+    local sum = res.base
+    local maxabs = 0
+    for j = 1, #phi do sum = sum + phi[j]; maxabs = math.max(maxabs, math.abs(phi[j])) end
+    T.near(sum, res.score[i], 1e-9, "SHAP adds up to the score")
+    T.near(math.abs(tonumber(r.shap_1)), maxabs, 1e-15, "shap_1 is the largest")
+  end
+  local module = os.getenv("SYLVA_MODULE")
+  if module and sh("command -v lua5.4") ~= "" then
+    local script = tmp .. "/bundle_stock.lua"
+    write(script, ([[
+local sv = require "sylva"
+local res = sv.bundle.load(%q):score(%q, {encoding = %q, id = "ID"})
+for i = 1, res.n do io.write(res.ids[i], ",", ("%%.17g"):format(res.score[i]), "\n") end
+]]):format(svm, data2, enc2))
+    local dir = module:match("^(.*)/[^/]*$")
+    local o2, ok2 = sh(("LUA_CPATH=%q lua5.4 %q"):format(dir .. "/?.so;;", script))
+    if o2:find("libasan", 1, true) or o2:find("AddressSanitizer", 1, true) then
+      print("skipping the stock lua5.4 comparison under a sanitizer build")
+    else
+      T.ok(ok2, o2)
+      local k = 0
+      for id, s in o2:gmatch("([^,\n]+),([^\n]+)") do
+        k = k + 1
+        T.eq(id, res.ids[k])
+        T.eq(tonumber(s), res.score[k], "stock lua5.4 score of " .. id)
+      end
+      T.eq(k, res.n)
+    end
+  else
+    print("skipping the stock lua5.4 comparison: lua5.4 or SYLVA_MODULE not available")
+  end
+end)
+
+T.test("--html writes one page per patient with a waterfall and a sentence", function()
+  local dir = tmp .. "/bundle_html"
+  os.execute(("rm -rf %q"):format(dir))
+  local o, ok = sh(("%q score %q %q --encoding %q --id ID --html %q --out %q"):format(bin,
+    out .. "/models/task1.svm", data2, enc2, dir, tmp .. "/bundle_html.csv"))
+  T.ok(ok, o)
+  local page = T.read_file(dir .. "/GZ-001.html")
+  T.ok(page:find("<svg", 1, true) ~= nil, "the page has the waterfall figure")
+  T.ok(page:find("the probability by 0.", 1, true) ~= nil, "a plain sentence: " .. page:sub(1, 400))
+  T.ok(T.read_file(dir .. "/index.html"):find("GZ-001.html", 1, true) ~= nil, "the index links the patients")
+end)
+
+-- A centre 2 encoding and data with one thing changed.
+local function variant(enc_sub, data_sub)
+  local e = T.read_file(enc2)
+  local d = T.read_file(data2)
+  if enc_sub then e = e:gsub(enc_sub[1], enc_sub[2], enc_sub[3] or 1) end
+  if data_sub then d = data_sub(d) end
+  local ep, dp = tmp .. "/bundle_variant_enc.lua", tmp .. "/bundle_variant.csv"
+  write(ep, e)
+  write(dp, d)
+  return ep, dp
+end
+
+T.test("E-SCORE-FEATURE: a feature the model needs that the encoding lacks is an error naming it", function()
+  local b = sv.bundle.load(out .. "/models/task1.svm")
+  local ep, dp = variant({"size_mm", "size_xx", 10})
+  T.raises(function() b:score(dp, {encoding = ep, id = "ID"}) end, "needs feature 'size_mm'")
+end)
+
+T.test("E-SCORE-COLUMN: a column missing from the file is an error naming the column", function()
+  local b = sv.bundle.load(out .. "/models/task1.svm")
+  local ep, dp = variant(nil, function(d) return (d:gsub("Size_cm", "Size", 1)) end)
+  T.raises(function() b:score(dp, {encoding = ep, id = "ID"}) end, "Size_cm")
+end)
+
+T.test("E-SCORE-UNIT: a different unit is an error naming the column and both units", function()
+  local b = sv.bundle.load(out .. "/models/task1.svm")
+  T.eq(b.units.size_mm, "mm")
+  local ep, dp = variant({"label = \"Tumour size %(mm%)\"", "label = \"Tumour size (cm)\""})
+  T.raises(function() b:score(dp, {encoding = ep, id = "ID"}) end, "feature 'size_mm' (column 'Size_cm' of " .. ep .. ") is in 'cm'; the model was developed in 'mm'")
+end)
+
+T.test("E-SCORE-LEVEL: an unknown category level is an error naming column, value and line", function()
+  local b = sv.bundle.load(out .. "/models/task1.svm")
+  local ep, dp = variant(nil, function(d)
+    local n = 0
+    return (d:gsub("\n([^\n]-),Y,0,No,", function(pre)
+      n = n + 1
+      if n == 1 then return "\n" .. pre .. ",maybe,0,No," end
+    end))
+  end)
+  T.raises(function() b:score(dp, {encoding = ep, id = "ID"}) end, "maybe")
+  T.raises(function() b:score(dp, {encoding = ep, id = "ID"}) end, "bundle_variant.csv line 2, patient GZ-001")
+  T.raises(function() b:score(dp, {encoding = ep, id = "ID"}) end, "Peritumoral_edema")
+end)
+
+T.test("E-SCORE-RANGE: values outside the training range are listed per patient, never silently", function()
+  local b = sv.bundle.load(out .. "/models/task1.svm")
+  local r = b.training_range.size_mm
+  T.ok(r and r[1] < r[2], "training range of size_mm stored")
+  -- patient GZ-001: a size of 14.9 cm, inside the encoding's range (1-150 mm)
+  -- but beyond the training data if the training maximum is below 149 mm
+  local ep, dp = variant(nil, function(d) return (d:gsub("(GZ%-001,[^,]*,[^,]*,)[^,]*", "%114.9", 1)) end)
+  local res = b:score(dp, {encoding = ep, id = "ID"})
+  T.eq(res.ids[1], "GZ-001")
+  if r[2] < 149 then
+    T.ok(res.outside[1] ~= nil and res.outside[1][1] == "size_mm=149", tostring(res.outside[1] and res.outside[1][1]))
+  end
+  local text = sv.bundle.csv(b, res)
+  T.ok(text:find("\nGZ%-001,[^\n]*,size_mm=149\n") ~= nil, "the CSV column lists it")
+  T.eq(res.outside[2], nil)
+end)
+
+---------------------------------------------------------------------------
+-- A small bundle: round trip, logistic, damage at every byte
+---------------------------------------------------------------------------
+
+local small_enc = tmp .. "/bundle_small_enc.lua"
+write(small_enc, [[return {centre = "S", id = "pid", features = {
+  {name = "a", column = "A", kind = "numeric", label = "A (cm)"},
+  {name = "g", column = "G", kind = "onehot", levels = {"u", "v", "w"}, label = "G"},
+}, impute = {["*"] = "median", g = "mode"},
+outcomes = {y = {column = "Y", kind = "binary", yes = {"1"}, no = {"0"}}}}
+]])
+local lines = {"pid,A,G,Y"}
+for i = 1, 40 do
+  lines[#lines + 1] = ("p%d,%s,%s,%d"):format(i, i % 7 == 0 and "" or tostring(i * 0.5),
+    ({"u", "v", "w"})[i % 3 + 1], (i * 7) % 3 == 0 and 1 or 0)
+end
+local small_csv = tmp .. "/bundle_small.csv"
+write(small_csv, table.concat(lines, "\n") .. "\n")
+
+local function small_bundle(kind)
+  local enc = sv.encode.load(small_enc)
+  local d = sv.encode.apply(enc, sv.read_csv(small_csv))
+  local imp = sv.encode.fit_imputer(d)
+  local di = imp:apply(d)
+  local y = d.outcomes.y
+  local model
+  if kind == "logistic" then model = sv.glm.logistic(di.X:cols({"a"}), y)
+  else model = sv.forest.train(di.X:cols({"a", "g_v"}), y, {trees = 2, seed = 1, max_depth = 2}) end
+  return sv.bundle.new({kind = kind, model = model, selected = kind == "logistic" and {"a"} or {"a", "g_v"},
+    features = d.names, impute = imp.stats, levels = {g = {"u", "v", "w"}}, units = {a = "cm"},
+    training_range = {a = {0.5, 20}}, cutoff = 0.5,
+    encoding = {source = T.read_file(small_enc), path = "small.lua"}}), di
+end
+
+T.test("a forest bundle round-trips: same scores after save and load", function()
+  local b, di = small_bundle("forest")
+  local path = tmp .. "/bundle_small.svm"
+  sv.bundle.save(path, b)
+  local b2 = sv.bundle.load(path)
+  local res = b2:score(small_csv, {encoding = small_enc})
+  local want = b.model:predict(di.X:cols({"a", "g_v"}))
+  for i = 1, res.n do T.eq(res.score[i], want[i]) end
+  T.eq(b2.encoding.source, b.encoding.source)
+  T.eq(b2.impute.a.value, b.impute.a.value)
+  T.eq(res.ids[1], "p1")
+end)
+
+T.test("a logistic bundle scores as the hand-computed model", function()
+  local b, di = small_bundle("logistic")
+  local path = tmp .. "/bundle_logistic.svm"
+  sv.bundle.save(path, b)
+  local b2 = sv.bundle.load(path)
+  local res = b2:score(small_csv, {encoding = small_enc})
+  local c = b.model.coef
+  for i = 1, res.n do
+    local x = di.X:get(i, 1)
+    T.near(res.score[i], 1 / (1 + math.exp(-(c[1] + c[2] * x))), 1e-14, "patient " .. i)
+  end
+end)
+
+T.test("recalibration is applied: logit p' = a + b logit p", function()
+  local b = small_bundle("logistic")
+  local plain = b:score(small_csv, {encoding = small_enc})
+  b.recalibration = {intercept = 0.3, slope = 0.8}
+  local res = b:score(small_csv, {encoding = small_enc})
+  for i = 1, res.n do
+    local p = plain.score[i]
+    T.near(res.score[i], 1 / (1 + math.exp(-(0.3 + 0.8 * math.log(p / (1 - p))))), 1e-12)
+  end
+end)
+
+T.test("E-SCORE-LEVEL: an encoding whose levels differ from the model's is an error naming the level", function()
+  local b = small_bundle("forest")
+  local ep = tmp .. "/bundle_small_enc_z.lua"
+  write(ep, (T.read_file(small_enc):gsub('"w"}', '"z"}')))
+  local dp = tmp .. "/bundle_small_z.csv"
+  write(dp, (T.read_file(small_csv):gsub(",w,", ",z,")))
+  T.raises(function() b:score(dp, {encoding = ep}) end,
+    "feature 'g' (column 'G' of " .. ep .. "): level 'z' is unknown to the model; the model knows the levels u, v, w")
+end)
+
+T.test("E-BUNDLE-DAMAGED: every damaged or truncated copy of a bundle is refused with an error", function()
+  local b = small_bundle("forest")
+  local path = tmp .. "/bundle_dmg_src.svm"
+  sv.bundle.save(path, b)
+  local good = T.read_file(path)
+  T.ok(#good < 20000, "small bundle: " .. #good .. " bytes")
+  local dmg = tmp .. "/bundle_dmg.svm"
+  local accepted = {}
+  for pos = 1, #good do
+    for _, s in ipairs({
+        good:sub(1, pos - 1) .. string.char(good:byte(pos) ~ 1) .. good:sub(pos + 1),   -- one bit flipped
+        good:sub(1, pos - 1)}) do                                                      -- truncated
+      write(dmg, s)
+      local ok, err = pcall(sv.bundle.load, dmg)
+      if ok or not tostring(err):find(dmg, 1, true) then accepted[#accepted + 1] = pos end
+    end
+  end
+  T.eq(#accepted, 0, "accepted damaged copies at bytes " .. table.concat(accepted, ", ", 1, math.min(#accepted, 10)))
+  write(dmg, good .. "x")
+  T.raises(function() sv.bundle.load(dmg) end, "damaged or truncated")
+end)
+
+T.test("E-BUNDLE-VERSION, E-BUNDLE-NOT-BUNDLE: a newer format version, a file that is not a bundle", function()
+  local b = small_bundle("forest")
+  local path = tmp .. "/bundle_future.svm"
+  sv.bundle.save(path, b)
+  local s = T.read_file(path):gsub("\nversion 1\n", "\nversion 7\n", 1)
+  write(path, s)
+  T.raises(function() sv.bundle.load(path) end, "format version 7 is newer")
+  write(path, "hello")
+  T.raises(function() sv.bundle.load(path) end, "not a model bundle")
+end)
+
+T.test("the payload parser never runs code and rejects what it did not write", function()
+  local v = {1, 2.5, "x\0y", true, false, {a = 0 / 0, b = math.huge, [3] = -0.0}}
+  local back = sv.bundle._decode(sv.bundle._encode(v))
+  T.eq(back[1], 1)
+  T.eq(math.type(back[1]), "integer")
+  T.eq(back[2], 2.5)
+  T.eq(back[3], "x\0y")
+  T.eq(back[4], true)
+  T.eq(back[5], false)
+  T.ok(back[6].a ~= back[6].a and back[6].b == math.huge, "NaN and inf kept")
+  for _, bad in ipairs({"", "s5:ab", "t2;i1;", "n0x1p+0", "q", "i1;i2;", "t99999999999;"}) do
+    T.eq((sv.bundle._decode(bad)), nil, "rejects " .. bad)
+  end
+end)
+
+T.done()
