@@ -18,11 +18,27 @@ auc <- function(y, s) {
   (sum(r[y == 1]) - n1 * (n1 + 1) / 2) / (n1 * n0)
 }
 cpu <- function() { t <- proc.time(); t[[1]] + t[[2]] }
+# modes k3 (3 classes, Hand-Till M) and reg (regression, R^2): bench_forest_kinds.lua
+ht <- function(y, P) {
+  s <- 0
+  for (a in 0:1) for (b in (a + 1):2) {
+    k <- y == a | y == b
+    s <- s + (auc(as.integer(y[k] == a), P[k, a + 1]) + auc(as.integer(y[k] == a), -P[k, b + 1])) / 2
+  }
+  s / 3
+}
 w0 <- proc.time()[[3]]; c0 <- cpu()
-m <- ranger(x = tr$X, y = factor(tr$y), num.trees = trees, probability = TRUE,
-            min.node.size = 1, mtry = floor(sqrt(ncol(tr$X))),
-            num.threads = threads, seed = 1, verbose = FALSE)
+if (mode == "reg") {
+  m <- ranger(x = tr$X, y = tr$y, num.trees = trees, min.node.size = 1,
+              mtry = floor(sqrt(ncol(tr$X))), num.threads = threads, seed = 1, verbose = FALSE)
+} else {
+  m <- ranger(x = tr$X, y = factor(tr$y), num.trees = trees, probability = TRUE,
+              min.node.size = 1, mtry = floor(sqrt(ncol(tr$X))),
+              num.threads = threads, seed = 1, verbose = FALSE)
+}
 w1 <- proc.time()[[3]]; c1 <- cpu()
-p <- predict(m, te$X, num.threads = threads)$predictions[, "1"]
+pr <- predict(m, te$X, num.threads = threads)$predictions
 w2 <- proc.time()[[3]]; c2 <- cpu()
-cat(sprintf("RESULT %.4f %.4f %.4f %.4f %.6f\n", w1 - w0, c1 - c0, w2 - w1, c2 - c1, auc(te$y, p)))
+score <- if (mode == "reg") 1 - sum((te$y - pr)^2) / sum((te$y - mean(te$y))^2) else
+  if (mode == "k3") ht(te$y, pr[, c("0", "1", "2")]) else auc(te$y, pr[, "1"])
+cat(sprintf("RESULT %.4f %.4f %.4f %.4f %.6f\n", w1 - w0, c1 - c0, w2 - w1, c2 - c1, score))
