@@ -35,7 +35,7 @@ M.defaults = {
 
 local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1, external = 1, tasks = 1,
   survival = 1, split = 1, model = 1, selection = 1, quick = 1, min_per_class = 1, dependence = 1,
-  table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1}
+  table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1, centres = 1}
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
 local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
 local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
@@ -155,10 +155,26 @@ function M.spec(s)
     end
     return {name = c.name, data = resolve(base, c.data), encoding = resolve(base, c.encoding), id = c.id or s.id}
   end
-  if s.development == nil then spec_error(path, "development = {name =, data =, encoding =} is required") end
-  spec.development = centre(s.development, "development")
-  spec.external = {}
-  for i, c in ipairs(s.external or {}) do spec.external[i] = centre(c, ("external[%d]"):format(i)) end
+  if s.centres ~= nil then
+    -- any number of centres: the first is the development centre (split,
+    -- tuned, selected), the others are external test sets; with
+    -- validation = {method = "iecv"} every one is also left out in turn
+    if s.development ~= nil or s.external ~= nil then
+      spec_error(path, "give either centres = {...} or development/external, not both")
+    end
+    if type(s.centres) ~= "table" or #s.centres < 1 then
+      spec_error(path, "centres must be a list of {name =, data =, encoding =}")
+    end
+    spec.development = centre(s.centres[1], "centres[1]")
+    spec.external = {}
+    for i = 2, #s.centres do spec.external[i - 1] = centre(s.centres[i], ("centres[%d]"):format(i)) end
+  else
+    if s.development == nil then spec_error(path, "development = {name =, data =, encoding =} is required") end
+    spec.development = centre(s.development, "development")
+    spec.external = {}
+    for i, c in ipairs(s.external or {}) do spec.external[i] = centre(c, ("external[%d]"):format(i)) end
+  end
+  spec.centres = nil
 
   if type(s.tasks) ~= "table" or #s.tasks == 0 then spec_error(path, "tasks must list at least one task") end
   spec.tasks = {}

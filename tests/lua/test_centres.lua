@@ -196,6 +196,12 @@ T.test("the study runner's IECV step: each centre scored by a model of the other
   local p = {}
   for i = 1, #e1.y do p[i] = math.min(math.max(e1.score[i], eps), 1 - eps) end
   T.eq(u.choice, sv.centres.update(e1.y, p).choice)
+  -- centres = {...}: the first develops, the others are external
+  local cs = sv.study.spec({base = dir, centres = {spec.development, spec.external[1]}, tasks = spec.tasks})
+  T.eq(cs.development.name, spec.development.name)
+  T.eq(#cs.external, 1); T.eq(cs.external[1].name, spec.external[1].name)
+  T.raises(function() sv.study.spec({base = dir, centres = {spec.development}, development = spec.development, tasks = spec.tasks}) end,
+           "give either centres = {...} or development/external, not both")
   T.raises(function() sv.study.spec({development = spec.development, tasks = spec.tasks, validation = {method = "loo"}}) end,
            "validation.method must be \"iecv\"")
 end)
