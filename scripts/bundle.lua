@@ -419,8 +419,29 @@ function Bundle:score(data, opts)
   local n = d.n
   local X = n > 0 and d.X:cols(self.selected) or nil
   local p = n > 0 and self:predict(X) or sv.vector({})
-  p = apply_recal(self.recalibration, p)
   local group, ids, outside = {}, {}, {}
+  for i = 1, n do ids[i] = raw.ids and raw.ids[i] or tostring(raw.rows[i]) end
+  -- K > 2 classes: the class probabilities, the predicted class as the group
+  local classes = self.kind == "forest" and self.model:kind() == "classification" and self.model:classes() or nil
+  local probs, predicted
+  if classes and #classes > 2 then
+    if self.recalibration then error("score: a recalibration applies to a binary model, not to K classes", 0) end
+    probs, predicted = p, {}
+    local best = {}
+    for i = 1, n do
+      local k = 1
+      for c = 2, #classes do if probs:get(i, c) > probs:get(i, k) then k = c end end
+      predicted[i], best[i] = k, probs:get(i, k)
+      group[i] = tostring(classes[k])
+    end
+    p = sv.vector(best)
+  else
+    classes = nil
+    p = apply_recal(self.recalibration, p)
+    for i = 1, n do
+      if self.cutoff then group[i] = p[i] >= self.cutoff and self.groups[1] or self.groups[2] end
+    end
+  end
   local rawX = n > 0 and raw.X:cols(self.selected) or nil
   local ranges = self.training_range or {}
   for i = 1, n do
@@ -441,13 +462,26 @@ function Bundle:score(data, opts)
     end
   end
   local res = {n = n, ids = ids, score = p, group = group, outside = outside, d = d, raw = raw, X = X,
-               lines = raw.lines, file = path}
+               lines = raw.lines, file = path, probs = probs, classes = classes, predicted = predicted}
   if opts.explain and n > 0 then
     if self.kind ~= "forest" then
-      -- a logistic model's contribution of feature j is b_j (x_j - mean_j) on the log-odds scale
       error("score: explanations (--explain) are for forest bundles", 0)
     end
-    res.phi, res.base = sv.shap.tree(self.model, X, {threads = opts.threads})
+    if classes then
+      -- each patient's explanation is that of the predicted class's probability
+      local phis, bases = sv.shap.tree(self.model, X, {threads = opts.threads})
+      local rows, rb = {}, {}
+      for i = 1, n do
+        local k = predicted[i]
+        local r = phis[k]:row(i)
+        rows[i] = type(r) == "table" and r or r:totable()
+        rb[i] = bases[k]
+      end
+      res.phi, res.bases = sv.matrix(rows, self.selected), rb
+      res.base = rb[1]
+    else
+      res.phi, res.base = sv.shap.tree(self.model, X, {threads = opts.threads})
+    end
   end
   return res
 end
@@ -491,6 +525,7 @@ end
 function M.csv(b, res, k)
   k = k or 0
   local head = {"id", "score", "group"}
+  for _, c in ipairs(res.classes or {}) do head[#head + 1] = "p_" .. tostring(c) end
   for m = 1, k do
     head[#head + 1] = ("feature_%d"):format(m)
     head[#head + 1] = ("value_%d"):format(m)
@@ -501,7 +536,8 @@ function M.csv(b, res, k)
   local phi = res.phi and res.phi:totable()
   local X = res.X and k > 0 and res.X:totable()
   for i = 1, res.n do
-    local row = {csv_cell(res.ids[i]), fmt(res.score[i]), res.group[i] or ""}
+    local row = {csv_cell(res.ids[i]), fmt(res.score[i]), csv_cell(res.group[i] or "")}
+    for c = 1, res.classes and #res.classes or 0 do row[#row + 1] = fmt(res.probs:get(i, c)) end
     if k > 0 then
       local top = phi and top_k(phi[i], k) or {}
       for m = 1, k do
@@ -542,9 +578,15 @@ function M.sentence(b, res, i, k)
     parts[#parts + 1] = ("%s %s %s the probability by %.2f"):format(short, value_words(x[j], unit),
       phi[j] >= 0 and "raised" or "lowered", math.abs(phi[j]))
   end
-  local s = ("The model's average probability is %.2f; for this patient it is %.2f"):format(res.base,
-    res.score[i])
-  if b.cutoff then s = s .. (" (%s group at the cut-off %.3f)"):format(res.group[i], b.cutoff) end
+  local base = res.bases and res.bases[i] or res.base
+  local s
+  if res.classes then
+    s = ("The predicted class is %s, with probability %.2f (its average over the training patients is %.2f)")
+      :format(res.group[i], res.score[i], base)
+  else
+    s = ("The model's average probability is %.2f; for this patient it is %.2f"):format(base, res.score[i])
+    if b.cutoff then s = s .. (" (%s group at the cut-off %.3f)"):format(res.group[i], b.cutoff) end
+  end
   s = s .. ". " .. (#parts > 0 and (parts[1]:gsub("^%l", string.upper)) or "")
   for m = 2, #parts do s = s .. (m == #parts and " and " or ", ") .. parts[m] end
   return s .. "."
@@ -566,7 +608,8 @@ function M.html(b, res, dir)
     local name = safe_name(res.ids[i])
     if seen[name] then name = name .. "_" .. i end
     seen[name] = true
-    local svg = sv.plot.waterfall(res.phi:row(i), res.base, res.X:row(i), {names = b.selected, labels = b.labels})
+    local svg = sv.plot.waterfall(res.phi:row(i), res.bases and res.bases[i] or res.base, res.X:row(i),
+      {names = b.selected, labels = b.labels})
     local out = res.outside[i] and table.concat(res.outside[i], ", ")
     local page = table.concat({
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Patient ", html_escape(res.ids[i]), "</title></head><body>",

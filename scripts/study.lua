@@ -1169,7 +1169,14 @@ function M.run(s, opts)
     for _, r in ipairs(result.tasks) do
       if r.status == "done" then
         sv.bundle._mkdir(out .. "/models")
-        sv.bundle.write(out .. "/models/" .. r.id .. ".svm", sv.bundle.from_study(r.ctx))
+        -- a task kind the bundle cannot hold yet is said, never skipped silently
+        local ok_b, err_b = pcall(function()
+          sv.bundle.write(out .. "/models/" .. r.id .. ".svm", sv.bundle.from_study(r.ctx))
+        end)
+        if not ok_b then
+          r.bundle_error = tostring(err_b)
+          io.stderr:write(("study: %s: no model bundle written: %s\n"):format(r.id, r.bundle_error))
+        end
       end
     end
   end

@@ -298,6 +298,35 @@ T.test("E-SCORE-LEVEL: an encoding whose levels differ from the model's is an er
     "feature 'g' (column 'G' of " .. ep .. "): level 'z' is unknown to the model; the model knows the levels u, v, w")
 end)
 
+T.test("a bundle of a K = 3 forest: class probabilities, the predicted class, its explanation", function()
+  local enc = sv.encode.load(small_enc)
+  local d = sv.encode.apply(enc, sv.read_csv(small_csv))
+  local imp = sv.encode.fit_imputer(d)
+  local di = imp:apply(d)
+  local y = {}
+  for i = 1, d.n do y[i] = ({"lo", "mid", "hi"})[i % 3 + 1] end
+  local f = sv.forest.train(di.X:cols({"a", "g_v"}), y, {trees = 5, seed = 3})
+  local path = tmp .. "/bundle_k3.svm"
+  sv.bundle.save(path, {model = f, selected = {"a", "g_v"}, impute = imp.stats,
+    encoding = {source = T.read_file(small_enc), path = "small.lua"}})
+  local b = sv.bundle.load(path)
+  local res = b:score(small_csv, {encoding = small_enc, explain = true})
+  local P = f:predict(di.X:cols({"a", "g_v"}))
+  local classes = f:classes()
+  for i = 1, res.n do
+    local k = 1
+    for c = 2, 3 do if P:get(i, c) > P:get(i, k) then k = c end end
+    T.eq(res.group[i], classes[k], "predicted class of patient " .. i)
+    T.eq(res.score[i], P:get(i, k))
+    for c = 1, 3 do T.eq(res.probs:get(i, c), P:get(i, c)) end
+    local phi = res.phi:row(i)
+    T.near(res.bases[i] + phi[1] + phi[2], P:get(i, k), 1e-12, "SHAP adds up to the predicted class's probability")
+  end
+  local text = sv.bundle.csv(b, res, 1)
+  T.ok(text:find("^id,score,group,p_" .. classes[1] .. ",p_" .. classes[2] .. ",p_" .. classes[3] ..
+    ",feature_1,value_1,shap_1,outside_training_range\n") ~= nil, text:sub(1, 120))
+end)
+
 T.test("E-BUNDLE-DAMAGED: every damaged or truncated copy of a bundle is refused with an error", function()
   local b = small_bundle("forest")
   local path = tmp .. "/bundle_dmg_src.svm"
