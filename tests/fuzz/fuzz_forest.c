@@ -108,6 +108,17 @@ static void exercise(const unsigned char *buf, size_t len)
             }
         }
     }
+    /* A forest of K > 2 classes is explained one class at a time: the
+     * last class must run (or be refused with a message). */
+    if (x && phi && sv_forest_n_outputs(f) > 1 && f->n_features <= 4096) {
+        sv_ctx ctx = {.threads = 1};
+        sv_shap_opts co;
+        sv_shap_opts_default(&co);
+        co.class_index = sv_forest_n_outputs(f) - 1;
+        double base = 0;
+        sv_err e3;
+        if (sv_shap_values(f, x, 1, &co, &ctx, phi, &base, &e3) != SV_OK) check(e3.msg[0] != '\0');
+    }
     free(x);
     free(phi);
     /* Saving what was loaded gives the same bytes (bytes 12-15 are a
