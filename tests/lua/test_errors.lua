@@ -107,6 +107,20 @@ local catalogue = {
      for i = 1, 20 do X[i] = {i, i % 3}; y[i] = i <= 2 and 1 or 0 end
      sv.tune.cv(X, y, {trees = 3, threads = 1}, {k = 5, seed = 1}) end,
    "tune.cv: fold 1's test rows hold only class 0"},
+  -- survival forests
+  {"E-SF-LENGTH", function() sv.forest.survival(X6, {1, 2, 3}, {1, 0, 1, 1, 0, 1}) end,
+   "bad argument #2 to 'survival' (time has 3 values, X has 6 rows)"},
+  {"E-SF-EVENT", function() sv.forest.survival(X6, {1, 2, 3, 4, 5, 6}, {1, 0, 2, 1, 0, 1}) end,
+   "bad argument #3 to 'survival' (event[3] is 2.0; events must be 0 (censored) or 1)"},
+  {"E-SF-WIDTH", function()
+     local f = sv.forest.survival(X6, {1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {trees = 3})
+     f:chf({{1, 2, 3}}, {1})
+   end, "bad argument #1 to 'chf' (X has 3 columns, the forest was trained on 2)"},
+  {"E-SF-CLOSED", function()
+     local f = sv.forest.survival(X6, {1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {trees = 3})
+     f:close()
+     f:predict(X6)
+   end, "calling 'predict' on bad self (forest is closed)"},
   -- time-dependent performance
   {"E-TD-LATE", function() sv.surv.auc_t({1, 2, 3, 4, 5, 6}, {1, 0, 1, 1, 0, 1}, {3, 1, 2, 5, 4, 6}, {7}) end,
    "bad argument #4 to 'auc_t' (times[1] = 7.0 is after the last follow-up time 6.0)"},
