@@ -167,6 +167,8 @@ typedef struct frame {
     signed char contributes; /* linear: the edge being walked has a term */
     signed char first;   /* interactions: first split on its feature on the path */
     signed char st;      /* interventional: the feature's status on entry */
+    signed char pending; /* linear: a child frame was pushed and has not been
+                            folded into this node yet */
 } frame;
 
 /* Depth and distinct-feature depth of one tree (cnt: p zeros, restored;
@@ -525,42 +527,43 @@ static int edge_factors(const walk *k, double q_old, double o_old, double q_new,
 /* The linear walk of one tree, iterative. At the node of depth d, G[d]
  * holds G at the node; when the node is done, H[d] holds the sum over the
  * leaves below it of value * G(t) and the edge terms of its subtree are in
- * w->acc. */
+ * w->acc. A leaf child is folded into its parent at once (no frame); the
+ * arithmetic is that of the recursive form, in the same order. */
 static void lin_walk(const walk *k, worker *w)
 {
     const int m = k->m;
+    const snode *nds = k->nd;
     frame *stk = w->stk;
+    if (nds[0].feature < 0) {
+        double v = nds[0].value;
+        for (int i = 0; i < m; i++) w->H[i] = v * w->G[i];
+        return;
+    }
     int d = 0;
     stk[0].node = 0;
-    stk[0].phase = -1;
-    while (d >= 0) {
+    stk[0].q_old = w->fq[nds[0].feature];
+    stk[0].o_old = w->fo[nds[0].feature];
+    stk[0].filled = 0;
+    stk[0].pending = 0;
+    stk[0].phase = 0;
+    for (;;) {
         frame *f = &stk[d];
-        const snode *nd = &k->nd[f->node];
-        double *Hd = w->H + (size_t)d * (size_t)m;
-        const double *Gd = w->G + (size_t)d * (size_t)m;
-        double *Gc = w->G + (size_t)(d + 1) * (size_t)m;
-        double *C = w->C + (size_t)d * (size_t)m;
-        const double *Hc = w->H + (size_t)(d + 1) * (size_t)m;
-        int j = nd->feature;
-        if (f->phase < 0) {
-            if (j < 0) {
-                double v = nd->value;
-                for (int i = 0; i < m; i++) Hd[i] = v * Gd[i];
-                d--;
-                continue;
-            }
-            f->q_old = w->fq[j];
-            f->o_old = w->fo[j];
-            f->filled = 0;
-            f->phase = 0;
-        } else {
-            /* back from the child on side phase - 1: H[d + 1] is its sum */
+        const snode *nd = &nds[f->node];
+        const int j = nd->feature;
+        const size_t off = (size_t)d * (size_t)m;
+        double *Hd = w->H + off;
+        const double *Gd = w->G + off;
+        double *Gc = w->G + off + (size_t)m;
+        double *C = w->C + off;
+        if (f->pending) {
+            /* back from the internal child of side phase - 1: H[d + 1] */
+            const double *Hc = w->H + off + (size_t)m;
             w->fq[j] = f->q_old;
             w->fo[j] = f->o_old;
             if (f->contributes) {
-                double s = 0.0;
-                for (int i = 0; i < m; i++) s += Hc[i] * C[i];
-                w->acc[j] += s;
+                double sum = 0.0;
+                for (int i = 0; i < m; i++) sum += Hc[i] * C[i];
+                w->acc[j] += sum;
             }
             if (f->filled) {
                 for (int i = 0; i < m; i++) Hd[i] += Hc[i];
@@ -568,29 +571,58 @@ static void lin_walk(const walk *k, worker *w)
                 for (int i = 0; i < m; i++) Hd[i] = Hc[i];
                 f->filled = 1;
             }
+            f->pending = 0;
         }
         int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
-        int pushed = 0;
-        while (f->phase < 2 && !pushed) {
-            int side = f->phase++;
+        const double q_old = f->q_old, o_old = f->o_old; /* kept in registers */
+        int side = f->phase, filled = f->filled, push = 0;
+        for (; side < 2; side++) {
             int32_t c = side == 0 ? nd->left : nd->right;
-            double q_new = f->q_old * (side == 0 ? nd->r_left : nd->r_right);
-            double o_new = c == hot ? f->o_old : 0.0;
+            double q_new = q_old * (side == 0 ? nd->r_left : nd->r_right);
+            double o_new = c == hot ? o_old : 0.0;
             if (q_new == 0.0 && o_new == 0.0) continue; /* v_l(S) = 0 for every S below */
-            f->contributes = (signed char)edge_factors(k, f->q_old, f->o_old, q_new, o_new,
-                                                       Gd, Gc, C);
+            int contributes = edge_factors(k, q_old, o_old, q_new, o_new, Gd, Gc, C);
+            const snode *cn = &nds[c];
+            if (cn->feature < 0) {
+                /* a leaf: H = value * G, its edge term, folded in here */
+                double v = cn->value;
+                if (contributes) {
+                    double sum = 0.0;
+                    for (int i = 0; i < m; i++) sum += (v * Gc[i]) * C[i];
+                    w->acc[j] += sum;
+                }
+                if (filled) {
+                    for (int i = 0; i < m; i++) Hd[i] += v * Gc[i];
+                } else {
+                    for (int i = 0; i < m; i++) Hd[i] = v * Gc[i];
+                    filled = 1;
+                }
+                continue;
+            }
+            f->contributes = (signed char)contributes;
             w->fq[j] = q_new;
             w->fo[j] = o_new;
-            stk[d + 1].node = c;
-            stk[d + 1].phase = -1;
-            pushed = 1;
+            frame *cf = &stk[d + 1];
+            cf->node = c;
+            cf->q_old = w->fq[cn->feature];
+            cf->o_old = w->fo[cn->feature];
+            cf->filled = 0;
+            cf->pending = 0;
+            cf->phase = 0;
+            push = 1;
+            side++;
+            break;
         }
-        if (pushed) {
+        f->phase = (signed char)side;
+        f->filled = (signed char)filled;
+        if (push) {
+            f->pending = 1;
             d++;
             continue;
         }
-        if (!f->filled)
+        if (!filled)
             for (int i = 0; i < m; i++) Hd[i] = 0.0;
+        if (d == 0) break;
         d--;
     }
 }
@@ -690,24 +722,24 @@ static void int_leaf(const walk *k, worker *w, int32_t node, int depth)
 }
 
 /* The interactions walk of one tree, iterative: G as in lin_walk, the
- * leaves do the work (int_leaf). */
+ * leaves do the work (int_leaf, called from the parent: no frame). */
 static void int_walk(const walk *k, worker *w)
 {
     const int m = k->m;
+    const snode *nds = k->nd;
     frame *stk = w->stk;
+    if (nds[0].feature < 0) {
+        int_leaf(k, w, 0, 0);
+        return;
+    }
     int d = 0;
     stk[0].node = 0;
     stk[0].phase = -1;
-    while (d >= 0) {
+    for (;;) {
         frame *f = &stk[d];
-        const snode *nd = &k->nd[f->node];
-        int j = nd->feature;
+        const snode *nd = &nds[f->node];
+        const int j = nd->feature;
         if (f->phase < 0) {
-            if (j < 0) {
-                int_leaf(k, w, f->node, d);
-                d--;
-                continue;
-            }
             f->q_old = w->fq[j];
             f->o_old = w->fo[j];
             f->first = w->cnt[j] == 0;
@@ -715,12 +747,13 @@ static void int_walk(const walk *k, worker *w)
             w->cnt[j]++;
             f->phase = 0;
         }
-        const double *Gd = w->G + (size_t)d * (size_t)m;
-        double *Gc = w->G + (size_t)(d + 1) * (size_t)m;
-        double *C = w->C + (size_t)d * (size_t)m;
+        const size_t off = (size_t)d * (size_t)m;
+        const double *Gd = w->G + off;
+        double *Gc = w->G + off + (size_t)m;
+        double *C = w->C + off;
         int32_t hot = w->x[j] <= nd->threshold ? nd->left : nd->right;
         int pushed = 0;
-        while (f->phase < 2 && !pushed) {
+        while (f->phase < 2) {
             int side = f->phase++;
             int32_t c = side == 0 ? nd->left : nd->right;
             double q_new = f->q_old * (side == 0 ? nd->r_left : nd->r_right);
@@ -729,9 +762,14 @@ static void int_walk(const walk *k, worker *w)
             edge_factors(k, f->q_old, f->o_old, q_new, o_new, Gd, Gc, C);
             w->fq[j] = q_new;
             w->fo[j] = o_new;
+            if (nds[c].feature < 0) {
+                int_leaf(k, w, c, d + 1);
+                continue;
+            }
             stk[d + 1].node = c;
             stk[d + 1].phase = -1;
             pushed = 1;
+            break;
         }
         if (pushed) {
             d++;
@@ -741,6 +779,7 @@ static void int_walk(const walk *k, worker *w)
         w->fo[j] = f->o_old;
         w->cnt[j]--;
         if (f->first) w->nu--;
+        if (d == 0) break;
         d--;
     }
 }
@@ -893,50 +932,52 @@ enum { ST_NONE = 0, ST_X = 1, ST_B = 2 };
  * value * [S contains the x-features and none of the b-features], whose
  * Shapley values are value * W(a-1, c) for x-features and
  * -value * W(a, c-1) for b-features (W(a, c) = a! c! / (a + c + 1)!). */
+/* From node, follows the path x and b share. At a leaf, adds its terms
+ * and returns -1; else returns the split where x and b part. */
+static inline int32_t intv_descend(const plan *pl, const snode *nds, worker *w, int32_t node)
+{
+    const snode *nd = &nds[node];
+    const double *x = w->x, *b = w->b;
+    while (nd->feature >= 0) {
+        double thr = nd->threshold;
+        int32_t hx = x[nd->feature] <= thr ? nd->left : nd->right;
+        int32_t hb = b[nd->feature] <= thr ? nd->left : nd->right;
+        if (hx != hb) return node;
+        node = hx;
+        nd = &nds[node];
+    }
+    size_t P1 = (size_t)pl->p + 1;
+    int a = w->na, c = w->nb;
+    double v = nd->value;
+    if (a > 0) {
+        double cx = v * pl->W[(size_t)(a - 1) * P1 + (size_t)c];
+        for (int i = 0; i < a; i++) w->acc[w->xlist[i]] += cx;
+    }
+    if (c > 0) {
+        double cb = v * pl->W[(size_t)a * P1 + (size_t)(c - 1)];
+        for (int i = 0; i < c; i++) w->acc[w->blist[i]] -= cb;
+    }
+    return -1;
+}
+
+/* The interventional walk of one tree against background row w->b,
+ * iterative: a frame per split where x and b part (the stack holds the
+ * splits on the current path). */
 static void intv_tree(const plan *pl, const snode *nds, worker *w)
 {
     frame *stk = w->stk;
+    int32_t split = intv_descend(pl, nds, w, 0);
+    if (split < 0) return;
     int d = 0;
-    stk[0].node = 0;
-    stk[0].phase = -1;
-    size_t P1 = (size_t)pl->p + 1;
-    while (d >= 0) {
+    stk[0].node = split;
+    stk[0].st = w->status[nds[split].feature];
+    stk[0].phase = 0;
+    for (;;) {
         frame *f = &stk[d];
-        if (f->phase < 0) {
-            /* follow the path x and b share down to a leaf or a split
-             * where they part */
-            int32_t node = f->node;
-            const snode *nd = &nds[node];
-            int32_t hx = -1, hb = -1;
-            while (nd->feature >= 0) {
-                double thr = nd->threshold;
-                hx = w->x[nd->feature] <= thr ? nd->left : nd->right;
-                hb = w->b[nd->feature] <= thr ? nd->left : nd->right;
-                if (hx != hb) break;
-                node = hx;
-                nd = &nds[node];
-            }
-            if (nd->feature < 0) {
-                int a = w->na, c = w->nb;
-                double v = nd->value;
-                if (a > 0) {
-                    double cx = v * pl->W[(size_t)(a - 1) * P1 + (size_t)c];
-                    for (int i = 0; i < a; i++) w->acc[w->xlist[i]] += cx;
-                }
-                if (c > 0) {
-                    double cb = v * pl->W[(size_t)a * P1 + (size_t)(c - 1)];
-                    for (int i = 0; i < c; i++) w->acc[w->blist[i]] -= cb;
-                }
-                d--;
-                continue;
-            }
-            f->node = node;
-            f->st = w->status[nd->feature];
-            f->phase = 0;
-        }
         const snode *nd = &nds[f->node];
         int j = nd->feature;
         double thr = nd->threshold;
+        int32_t next = -1;
         if (f->phase == 0) {
             /* the x side, unless j is already a b-feature on this path */
             f->phase = 1;
@@ -945,13 +986,10 @@ static void intv_tree(const plan *pl, const snode *nds, worker *w)
                     w->status[j] = ST_X;
                     w->xlist[w->na++] = j;
                 }
-                stk[d + 1].node = w->x[j] <= thr ? nd->left : nd->right;
-                stk[d + 1].phase = -1;
-                d++;
-                continue;
+                next = intv_descend(pl, nds, w, w->x[j] <= thr ? nd->left : nd->right);
             }
         }
-        if (f->phase == 1) {
+        if (next < 0 && f->phase == 1) {
             if (f->st == ST_NONE) {
                 w->na--;
                 w->status[j] = ST_NONE;
@@ -963,16 +1001,24 @@ static void intv_tree(const plan *pl, const snode *nds, worker *w)
                     w->status[j] = ST_B;
                     w->blist[w->nb++] = j;
                 }
-                stk[d + 1].node = w->b[j] <= thr ? nd->left : nd->right;
-                stk[d + 1].phase = -1;
-                d++;
-                continue;
+                next = intv_descend(pl, nds, w, w->b[j] <= thr ? nd->left : nd->right);
             }
         }
-        if (f->st == ST_NONE) {
-            w->nb--;
-            w->status[j] = ST_NONE;
+        if (next >= 0) {
+            d++;
+            stk[d].node = next;
+            stk[d].st = w->status[nds[next].feature];
+            stk[d].phase = 0;
+            continue;
         }
+        if (f->phase == 2) {
+            if (f->st == ST_NONE) {
+                w->nb--;
+                w->status[j] = ST_NONE;
+            }
+            f->phase = 3;
+        }
+        if (d == 0) break;
         d--;
     }
 }
