@@ -157,6 +157,10 @@ end
 
 -- A forest's bytes, through its own checksummed format.
 local function forest_bytes(f)
+  if type(f.save) ~= "function" then
+    error(("bundle.save: a %s forest has no file format yet, so it cannot go into a bundle"):format(
+      type(f.kind) == "function" and f:kind() or "model"), 0)
+  end
   local p = tmp_path()
   f:save(p)
   local s = read_all(p)

@@ -327,6 +327,16 @@ T.test("a bundle of a K = 3 forest: class probabilities, the predicted class, it
     ",feature_1,value_1,shap_1,outside_training_range\n") ~= nil, text:sub(1, 120))
 end)
 
+T.test("a forest kind without a file format (survival) is refused by bundle.save, naming it", function()
+  local d = sv.read_csv(root .. "/tests/fixtures/data/gbsg.csv")
+  local X = d:matrix({"age", "size"})
+  local f = sv.forest.survival(X, d:col("rfstime"), d:col("status"), {trees = 2, seed = 1})
+  T.raises(function()
+    sv.bundle.save(tmp .. "/bundle_surv.svm", {model = f, selected = {"age", "size"},
+      encoding = {source = "", path = "e.lua"}})
+  end, "a survival forest has no file format yet")
+end)
+
 T.test("E-BUNDLE-DAMAGED: every damaged or truncated copy of a bundle is refused with an error", function()
   local b = small_bundle("forest")
   local path = tmp .. "/bundle_dmg_src.svm"
