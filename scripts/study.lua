@@ -35,7 +35,8 @@ M.defaults = {
 
 local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1, external = 1, tasks = 1,
   survival = 1, split = 1, model = 1, selection = 1, quick = 1, min_per_class = 1, dependence = 1,
-  table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1, centres = 1}
+  table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1, centres = 1,
+  baseline = 1}  -- (issue 16: the logistic-regression baseline)
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
 local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
 local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
@@ -126,6 +127,9 @@ function M.spec(s)
   spec.dependence = s.dependence or M.defaults.dependence
   spec.table1 = s.table1 or {}
   spec.kind = s.kind or "binary"
+  if s.baseline ~= nil and type(s.baseline) ~= "boolean" then
+    spec_error(path, "baseline must be true or false (got %s)", tostring(s.baseline))
+  end
   if s.validation ~= nil then
     local v = s.validation
     check_fields(path, "validation", v, {method = 1, refit = 1, test = 1, B = 1, estimator = 1})
@@ -553,6 +557,59 @@ function M.final(ctx)
   ctx.model, ctx.selected = model, selected
 end
 
+--- sv.study.baseline(ctx): logistic regression (sv.glm.logistic) on the
+--- selected features of the training set beside the forest: coefficients,
+--- and on each test set DeLong's test of the two AUCs, Brier score,
+--- calibration slope and calibration-in-the-large; spec baseline = false
+--- leaves it out
+function M.baseline(ctx)
+  check_ctx(ctx, "baseline")
+  if ctx.spec.baseline == false then return end
+  need(ctx, "model", "final", "baseline")
+  local selected, train, id = ctx.selected, ctx.train, ctx.task.id
+  log(ctx, "logistic-regression baseline on the selected features")
+  local ok, m = pcall(sv.glm.logistic, train.d.X:cols(selected), train.y)
+  if not ok then
+    ctx.notes[#ctx.notes + 1] = ("no logistic-regression baseline: %s"):format((tostring(m):gsub("^.-glm%.logistic: ", "")))
+    return
+  end
+  local coef = {}
+  for j, name in ipairs(m.names) do
+    coef[j] = {term = name, coef = m.coef[j], se = m.se[j], z = m.z[j], p = m.p[j],
+               odds_ratio = j == 1 and 0 / 0 or math.exp(m.coef[j])}
+  end
+  ctx.report:table(coef, {name = id .. "_logistic", columns = {"term", "coef", "se", "z", "p", "odds_ratio"},
+    caption = ("Logistic regression on the selected features (training set, n = %d): the simpler model " ..
+               "beside the forest; AIC %.1f"):format(#train.y, m.aic)})
+  local rows, models = {}, {}
+  for k, set in ipairs(ctx.sets) do
+    if k > 1 and set.two_classes then
+      local p = m:predict(set.d.X:cols(selected))
+      local t = sv.roc.test(set.y, set.score, p)
+      local mf, ml = sv.validate.metrics(set.y, set.score), sv.validate.metrics(set.y, p)
+      rows[#rows + 1] = {set = set.name, n = #set.y, auc_forest = t.auc1, auc_logistic = t.auc2, z = t.z, p = t.p,
+        brier_forest = mf.brier, brier_logistic = ml.brier, slope_forest = mf.slope, slope_logistic = ml.slope,
+        citl_forest = mf.intercept, citl_logistic = ml.intercept}
+      if #models == 0 then
+        models = {{name = "random forest (" .. set.name .. ")", y = set.y, p = set.score},
+                  {name = "logistic regression (" .. set.name .. ")", y = set.y, p = p}}
+      end
+    end
+  end
+  if #rows > 0 then
+    ctx.report:table(rows, {name = id .. "_baseline",
+      columns = {"set", "n", "auc_forest", "auc_logistic", "z", "p", "brier_forest", "brier_logistic",
+                 "slope_forest", "slope_logistic", "citl_forest", "citl_logistic"},
+      caption = "Forest vs logistic regression on the same features and patients: DeLong's test of the AUCs, " ..
+                "Brier score, calibration slope and calibration-in-the-large (forest scores of exactly 0 or 1 " ..
+                "are left out of slope and CITL)"})
+    ctx.report:figure(sv.plot.calibration(models, {title = ctx.task.label .. ": forest vs logistic regression"}),
+      {name = id .. "_baseline_calibration", caption = "Calibration of the forest and of the logistic regression on " ..
+        "the first test set"})
+  end
+  ctx.baseline = {model = m, sets = rows}
+end
+
 --- sv.study.discrimination(ctx): AUC (DeLong CI), cut-off metrics (exact CIs), DeLong test vs all features
 function M.discrimination(ctx)
   check_ctx(ctx, "discrimination")
@@ -876,6 +933,7 @@ M.kinds = {
     {name = "select", run = M.select},
     {name = "final", run = M.final},
     {name = "discrimination", run = M.discrimination},
+    {name = "baseline", run = M.baseline},
     {name = "iecv", run = M.iecv},
     {name = "update", run = M.update},
     {name = "bootstrap", run = M.bootstrap},
@@ -1116,7 +1174,8 @@ function M.run(s, opts)
     if r.status == "done" then
       report:value(task.id, {selected = ctx.selected, cutoff = ctx.cut, best_options = ctx.tuned.best.options,
         discrimination = ctx.discrimination, delong = ctx.delong, survival = ctx.survival, patients = ctx.counts,
-        shap_ranking = ctx.importance, validation = ctx.validation})
+        shap_ranking = ctx.importance, validation = ctx.validation,
+        baseline = ctx.baseline and ctx.baseline.sets})
       local rows = {}
       for _, set in ipairs(ctx.sets) do
         for i = 1, #set.y do rows[#rows + 1] = {set.name, set.ids[set.d.rows[i]], set.score[i]} end
@@ -1214,8 +1273,9 @@ function M.tripod(spec, result)
     {topic = "Calibration", where = "calibration figures of the test sets" ..
        (boot and ("; slope and calibration-in-the-large in " .. tables("_validation")) or "")},
     {topic = "Clinical utility (decision curves)", where = "decision-curve figures of the test sets"},
-    {topic = "Comparison with a simpler model", where = "all-feature vs selected forest (DeLong); " ..
-       NA .. " against a regression baseline (sv.glm.logistic)"},
+    {topic = "Comparison with a simpler model", where = spec.baseline == false
+       and ("all-feature vs selected forest (DeLong); " .. NA .. " against a regression baseline")
+       or ("logistic regression on the selected features: tables %s, %s"):format(tables("_logistic"), tables("_baseline"))},
     {topic = "Model stability", where = boot and ("prediction instability and selection-frequency figures (%s)"):format(tables("_instability")) or NA},
     {topic = "External or internal-external validation",
      where = (#spec.external > 0 and "external sets in " .. tables("_discrimination") or NA) ..

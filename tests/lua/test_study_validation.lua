@@ -81,6 +81,21 @@ T.test("the report has the table, both figures, the methods sentence and the TRI
   T.ok(tripod:find("not addressed", 1, true), tripod)
 end)
 
+T.test("the logistic-regression baseline: same features, DeLong's test against the forest", function()
+  local ctx = task.ctx
+  local b = ctx.baseline
+  T.ok(b and #b.sets == 1, "one test set")
+  local set = ctx.sets[2]
+  local m = sv.glm.logistic(ctx.train.d.X:cols(ctx.selected), ctx.train.y)
+  local t = sv.roc.test(set.y, set.score, m:predict(set.d.X:cols(ctx.selected)))
+  T.eq(b.sets[1].auc_logistic, t.auc2)
+  T.eq(b.sets[1].p, t.p)
+  T.ok(T.read_file(out .. "/tables/main_baseline.csv"):find("auc_logistic", 1, true))
+  T.ok(T.read_file(out .. "/tables/main_logistic.csv"):find("(Intercept)", 1, true))
+  T.ok(io.open(out .. "/figures/main_baseline_calibration.svg"), "calibration figure")
+  T.ok(T.read_file(out .. "/tables/tripod_ai.csv"):find("main_baseline", 1, true))
+end)
+
 T.test("--quick caps B; a bad validation field is a spec error naming it", function()
   write(dir .. "/spec_big.lua", SPEC:format('{method = "bootstrap", B = 500}'))
   local q = sv.study.run(dir .. "/spec_big.lua", {quick = true, write = false, log = false, threads = 1})
