@@ -477,47 +477,49 @@ typedef struct chf_job {
     const sv_survforest *sf;
     const double *X;
     size_t n, m;
-    const double *times;
-    const uint32_t *tord; /* times in ascending order */
+    const uint32_t *tord;  /* requested times in ascending order */
+    const uint32_t *gpos;  /* grid index -> first sorted position with time >= it */
     int survival;
+    double *acc;           /* (m + 1) per worker */
     double *out;
 } chf_job;
 
 #define ROW_BLOCK 256
 
+/* Per row: each tree's leaf adds its hazard increments at the first
+ * requested time at or after each of its death times (gpos), and one
+ * running sum over the sorted times gives the CHF at all of them: O(depth
+ * + leaf steps) per tree and O(m) per row, whatever m is. */
 static sv_status chf_block(void *ud, size_t blk, int worker, sv_err *err)
 {
-    (void)worker, (void)err;
+    (void)err;
     const chf_job *jb = ud;
     const sv_survforest *sf = jb->sf;
     size_t i0 = blk * ROW_BLOCK, i1 = i0 + ROW_BLOCK < jb->n ? i0 + ROW_BLOCK : jb->n;
     size_t n = jb->n, m = jb->m;
-    for (size_t i = i0; i < i1; i++)
-        for (size_t q = 0; q < m; q++) jb->out[q * n + i] = 0;
-    for (int32_t t = 0; t < sf->f->n_trees; t++) {
-        const sv_tree *tr = &sf->f->trees[t];
-        const uint32_t *off = sf->leaf_off[t];
-        const uint32_t *lt = sf->leaf_time[t];
-        const double *lc = sf->leaf_chf[t];
-        for (size_t i = i0; i < i1; i++) {
+    double *acc = jb->acc + (size_t)worker * (m + 1);
+    double inv = 1.0 / sf->f->n_trees;
+    for (size_t i = i0; i < i1; i++) {
+        for (size_t q = 0; q <= m; q++) acc[q] = 0;
+        for (int32_t t = 0; t < sf->f->n_trees; t++) {
+            const sv_tree *tr = &sf->f->trees[t];
             int32_t k = find_leaf(tr, jb->X, n, i, -1, NULL);
-            uint32_t a = off[k], b = off[k + 1];
-            /* walk the leaf's steps with the requested times ascending */
-            uint32_t e = a;
-            for (size_t q = 0; q < m; q++) {
-                size_t qq = jb->tord[q];
-                double tq = jb->times[qq];
-                while (e < b && sf->times[lt[e]] <= tq) e++;
-                if (e > a) jb->out[qq * n + i] += lc[e - 1];
+            const uint32_t *off = sf->leaf_off[t];
+            const uint32_t *lt = sf->leaf_time[t];
+            const double *lc = sf->leaf_chf[t];
+            double prev = 0;
+            for (uint32_t e = off[k]; e < off[k + 1]; e++) {
+                acc[jb->gpos[lt[e]]] += lc[e] - prev;
+                prev = lc[e];
             }
         }
-    }
-    double inv = 1.0 / sf->f->n_trees;
-    for (size_t i = i0; i < i1; i++)
+        double h = 0;
         for (size_t q = 0; q < m; q++) {
-            double h = jb->out[q * n + i] * inv;
-            jb->out[q * n + i] = jb->survival ? exp(-h) : h;
+            h += acc[q];
+            double v = h * inv;
+            jb->out[(size_t)jb->tord[q] * n + i] = jb->survival ? exp(-v) : v;
         }
+    }
     return SV_OK;
 }
 
@@ -532,16 +534,26 @@ sv_status sv_survforest_chf(const sv_survforest *sf, const double *X, size_t n, 
         if (isnan(times[q])) return sv_err_set(err, SV_EINVAL, "times[%zu] is NaN", q + 1);
     sv_status st = sv_forest_check_finite(X, n, p, err);
     if (st) return st;
+    int nw = sv_ctx_threads(ctx);
     uint32_t *tord = sv_malloc(m ? m : 1, sizeof *tord);
-    if (!tord) return sv_err_set(err, SV_ENOMEM, "out of memory");
-    if ((st = sv_order_doubles(times, m, tord, err))) {
-        free(tord);
-        return st;
+    uint32_t *gpos = sv_malloc(sf->n_times ? sf->n_times : 1, sizeof *gpos);
+    double *acc = sv_malloc((size_t)nw * (m + 1), sizeof *acc);
+    if (!tord || !gpos || !acc) {
+        st = sv_err_set(err, SV_ENOMEM, "out of memory");
+        goto done;
     }
-    chf_job jb = {sf, X, n, m, times, tord, survival, out};
-    st = sv_parallel_for(ctx, "forest.survival", (n + ROW_BLOCK - 1) / ROW_BLOCK, 0, chf_block, &jb,
-                         err);
-    free(tord);
+    if ((st = sv_order_doubles(times, m, tord, err))) goto done;
+    /* a step at grid time g counts from the first requested time >= g (m:
+     * after every requested time, ignored) */
+    for (size_t g = 0, q = 0; g < sf->n_times; g++) {
+        while (q < m && times[tord[q]] < sf->times[g]) q++;
+        gpos[g] = (uint32_t)q;
+    }
+    chf_job jb = {sf, X, n, m, tord, gpos, survival, acc, out};
+    st = sv_parallel_for(ctx, "forest.survival", (n + ROW_BLOCK - 1) / ROW_BLOCK, nw, chf_block,
+                         &jb, err);
+done:
+    free(tord), free(gpos), free(acc);
     return st;
 }
 
