@@ -582,4 +582,55 @@ function M.study_update(ctx)
   ctx.updates = out
 end
 
+
+--- sv.centres.study_subgroups(ctx): the `subgroups` step of sv.study: for
+--- each column of spec.subgroups (an encoded feature with few values), the
+--- performance of the final model on the test sets (internal and
+--- external together) by the column's value, and its forest plot
+function M.study_subgroups(ctx)
+  local cols = ctx.spec.subgroups
+  if not cols or #cols == 0 then return end
+  local trees = (ctx.spec.model and ctx.spec.model.trees) or 500
+  local eps = 1 / (2 * trees)
+  ctx.subgroups = {}
+  for _, name in ipairs(cols) do
+    local y, p, g = {}, {}, {}
+    for _, set in ipairs(ctx.sets or {}) do
+      if set ~= ctx.train and set.score then
+        local ok, col = pcall(function() return set.raw.X:col(name) end)
+        if not ok then
+          error(("study: subgroups: '%s' is not an encoded feature column of set '%s'"):format(name, set.name), 0)
+        end
+        for i = 1, #set.y do
+          local v = col[i]
+          if v == v then
+            local x = set.score[i]
+            y[#y + 1], p[#p + 1] = set.y[i], x < eps and eps or (x > 1 - eps and 1 - eps or x)
+            g[#g + 1] = ("%s = %s"):format(name, math.tointeger(v) or v)
+          end
+        end
+      end
+    end
+    local res = M.subgroups(y, p, g)
+    local rows = {}
+    for _, r in ipairs(res.groups) do
+      rows[#rows + 1] = {subgroup = r.group, n = r.n, events = r.events, auc = r.auc, auc_lo = r.auc_lo,
+        auc_hi = r.auc_hi, oe = r.oe, slope = r.slope, note = r.status or ""}
+    end
+    if res.pooled.auc then
+      rows[#rows + 1] = {subgroup = "heterogeneity between subgroups",
+        note = ("AUC: Q = %.2f (df %d, p = %.3g), I2 %.0f%%"):format(res.pooled.auc.fit.q, res.pooled.auc.fit.q_df,
+          res.pooled.auc.fit.q_p, res.pooled.auc.i2)}
+    end
+    ctx.report:table(rows, {name = ctx.task.id .. "_subgroups_" .. name,
+      columns = {"subgroup", "n", "events", "auc", "auc_lo", "auc_hi", "oe", "slope", "note"},
+      caption = ("Performance of the final model on the test sets by %s (observed values before imputation)"):format(name)})
+    if res.pooled.auc then
+      ctx.report:figure(M.forest_plot(res, {title = "AUC by " .. name, study_label = "Subgroup"}),
+        {name = ctx.task.id .. "_subgroups_" .. name .. "_forest", caption = "AUC by " .. name .. " on the test sets"})
+    end
+    ctx.subgroups[name] = res
+  end
+end
+
 return M

@@ -36,7 +36,7 @@ M.defaults = {
 local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1, external = 1, tasks = 1,
   survival = 1, split = 1, model = 1, selection = 1, quick = 1, min_per_class = 1, dependence = 1,
   table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1, centres = 1,
-  baseline = 1}  -- (issue 16: the logistic-regression baseline)
+  baseline = 1, subgroups = 1}  -- (issue 16: the logistic-regression baseline)
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
 local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
 local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
@@ -129,6 +129,12 @@ function M.spec(s)
   spec.kind = s.kind or "binary"
   if s.baseline ~= nil and type(s.baseline) ~= "boolean" then
     spec_error(path, "baseline must be true or false (got %s)", tostring(s.baseline))
+  end
+  if s.subgroups ~= nil then
+    if type(s.subgroups) ~= "table" then spec_error(path, "subgroups must be a list of encoded feature names") end
+    for i, c in ipairs(s.subgroups) do
+      if type(c) ~= "string" then spec_error(path, "subgroups[%d] must be a feature name", i) end
+    end
   end
   if s.validation ~= nil then
     local v = s.validation
@@ -830,6 +836,14 @@ function M.shift(ctx)
   sv.centres.study_shift(ctx)
 end
 
+--- sv.study.subgroups(ctx): performance by subgroup (sv.centres.study_subgroups)
+function M.subgroups(ctx)
+  check_ctx(ctx, "subgroups")
+  if not ctx.spec.subgroups then return end
+  need(ctx, "model", "final", "subgroups")
+  sv.centres.study_subgroups(ctx)
+end
+
 --- sv.study.update(ctx): model updating for each external centre (sv.centres.study_update)
 function M.update(ctx)
   check_ctx(ctx, "update")
@@ -936,6 +950,7 @@ M.kinds = {
     {name = "baseline", run = M.baseline},
     {name = "iecv", run = M.iecv},
     {name = "update", run = M.update},
+    {name = "subgroups", run = M.subgroups},
     {name = "bootstrap", run = M.bootstrap},
     {name = "curves", run = M.curves},
     {name = "shap", run = M.shap},

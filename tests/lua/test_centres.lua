@@ -149,6 +149,7 @@ T.test("the study runner's IECV step: each centre scored by a model of the other
   local spec = dofile(dir .. "/study.lua")
   spec.base, spec.survival, spec.dependence = dir, nil, 0
   spec.validation = {method = "iecv", refit = "model"}
+  spec.subgroups = {"postmenopausal"}
   spec.tasks = {spec.tasks[1]}
   local r = sv.study.run(spec, {quick = true, threads = 1, log = false, write = false})
   local t = r.tasks[1]
@@ -196,6 +197,18 @@ T.test("the study runner's IECV step: each centre scored by a model of the other
   local p = {}
   for i = 1, #e1.y do p[i] = math.min(math.max(e1.score[i], eps), 1 - eps) end
   T.eq(u.choice, sv.centres.update(e1.y, p).choice)
+  -- subgroups: every test-set patient with the feature observed, by its value
+  local sg = ctx.subgroups.postmenopausal
+  T.eq(#sg.groups, 2)
+  local total, expect = 0, 0
+  for _, g in ipairs(sg.groups) do total = total + g.n end
+  for _, set in ipairs(ctx.sets) do
+    if set ~= ctx.train then
+      local col = set.raw.X:col("postmenopausal")
+      for i = 1, #set.y do if col[i] == col[i] then expect = expect + 1 end end
+    end
+  end
+  T.eq(total, expect)
   -- centres = {...}: the first develops, the others are external
   local cs = sv.study.spec({base = dir, centres = {spec.development, spec.external[1]}, tasks = spec.tasks})
   T.eq(cs.development.name, spec.development.name)
