@@ -38,7 +38,7 @@ local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1,
   table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1, centres = 1,
   baseline = 1, subgroups = 1}  -- (issue 16: the logistic-regression baseline)
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
-local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1}
+local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1, classes = 1}
 local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
   population = 1, groups = 1}
 
@@ -204,6 +204,12 @@ function M.spec(s)
     task.label = t.label or task.title
     task.kind = t.kind or spec.kind
     task.positive, task.negative = as_list(t.positive), as_list(t.negative)
+    if t.classes ~= nil then
+      local ok = type(t.classes) == "table" and #t.classes >= 3
+      for _, c in ipairs(ok and t.classes or {}) do if type(c) ~= "string" then ok = false end end
+      if not ok then spec_error(path, "%s.classes must list at least 3 level names (two classes: a binary task)", what) end
+      if task.kind ~= "multiclass" then spec_error(path, "%s.classes is for kind = \"multiclass\" tasks", what) end
+    end
     spec.tasks[i] = task
   end
   if s.survival ~= nil then
@@ -959,6 +965,304 @@ M.kinds = {
 }
 
 ---------------------------------------------------------------------------
+-- Steps of a multiclass task: one K-class forest (docs/study.md,
+-- "Multiclass tasks"). y holds class codes 1..K in the order of
+-- task.classes, so the forest's columns are the task's classes in order.
+---------------------------------------------------------------------------
+
+--- sv.study.class_labels(d, task) -> rows, y (codes 1..K), counts
+-- The patients of one encoded centre whose outcome is one of task.classes
+-- (default: every level of a category outcome); counts {n =, missing =,
+-- other =, used =, [class] = count, ...}.
+function M.class_labels(d, task)
+  if type(d) ~= "table" or type(d.enc) ~= "table" or type(d.outcomes) ~= "table" then
+    error("bad argument #1 to 'study.class_labels' (encoded data from sv.encode.apply expected)", 2)
+  end
+  if type(task) ~= "table" or type(task.outcome) ~= "string" then
+    error("bad argument #2 to 'study.class_labels' (a task {outcome =, classes =} expected)", 2)
+  end
+  local vals, levels = outcome_levels(d, task.outcome)
+  local classes = task.classes or levels
+  local known, code = {}, {}
+  for _, lv in ipairs(levels) do known[lv] = true end
+  for k, lv in ipairs(classes) do
+    if not known[lv] then
+      error(("task '%s': class '%s' is not a level of '%s' (%s)"):format(tostring(task.id), tostring(lv),
+        task.outcome, table.concat(levels, ", ")), 0)
+    end
+    code[lv] = k
+  end
+  local rows, y = {}, {}
+  local counts = {n = d.n, missing = 0, other = 0, used = 0}
+  for _, lv in ipairs(classes) do counts[lv] = 0 end
+  for i = 1, d.n do
+    local v = vals[i]
+    if v == nil then counts.missing = counts.missing + 1
+    elseif code[v] then
+      rows[#rows + 1] = i; y[#y + 1] = code[v]; counts[v] = counts[v] + 1
+    else counts.other = counts.other + 1 end
+  end
+  counts.used = #rows
+  return rows, sv.vector(y), counts
+end
+
+local function class_counts(y, K)
+  local c = {}
+  for k = 1, K do c[k] = 0 end
+  for i = 1, #y do c[y[i]] = c[y[i]] + 1 end
+  return c
+end
+
+--- sv.study.mc_patients(ctx): the multiclass task's patients in every centre; skips when a class has too few
+function M.mc_patients(ctx)
+  check_ctx(ctx, "mc_patients")
+  local task = ctx.task
+  local rows, y, counts = M.class_labels(ctx.dev.d, task)
+  local classes = task.classes or select(2, outcome_levels(ctx.dev.d, task.outcome))
+  ctx.classes = classes
+  counts.centre, counts.filtered = ctx.dev.name, ctx.dev.filtered
+  ctx.counts = {counts}
+  ctx.dev_task = {d = sv.encode.subset(ctx.dev.d, rows), y = y, ids = ctx.dev.ids}
+  ctx.ext_task = {}
+  for _, e in ipairs(ctx.externals) do
+    local r, ye, ce = M.class_labels(e.d, task)
+    ce.centre, ce.filtered = e.name, e.filtered
+    ctx.counts[#ctx.counts + 1] = ce
+    ctx.ext_task[#ctx.ext_task + 1] = {centre = e, d = sv.encode.subset(e.d, r), y = ye}
+  end
+  local columns = {"centre", "filtered", "n", "missing", "other", "used"}
+  for _, c in ipairs(classes) do columns[#columns + 1] = c end
+  ctx.report:table(ctx.counts, {name = task.id .. "_patients", columns = columns,
+    caption = ("Patients by centre: filtered = rows the encoding's keep filter left out; n = rows kept; " ..
+               "missing = outcome '%s' missing (left out); other = a level outside this task; " ..
+               "used = in this task; then the patients of each class"):format(task.outcome)})
+  local cc = class_counts(y, #classes)
+  local min, few = ctx.spec.min_per_class, {}
+  for k, c in ipairs(classes) do few[#few + 1] = ("%d %s"):format(cc[k], c) end
+  if #y == 0 then
+    M.skip(("no patients of the development centre '%s' have outcome '%s' in this task's classes"):format(
+      ctx.dev.name, task.outcome))
+  end
+  for k = 1, #classes do
+    if cc[k] < min then
+      M.skip(("too few patients of class '%s' in the development centre '%s': %s " ..
+              "(at least %d of each class needed; spec field min_per_class)"):format(classes[k], ctx.dev.name,
+              table.concat(few, ", "), min))
+    end
+  end
+end
+
+--- sv.study.mc_split(ctx): the split of sv.study.split, stratified by class; each set knows its classes
+function M.mc_split(ctx)
+  check_ctx(ctx, "mc_split")
+  need(ctx, "classes", "mc_patients", "mc_split")
+  M.split(ctx)
+  local K = #ctx.classes
+  for _, set in ipairs(ctx.sets) do
+    local cc, present = class_counts(set.y, K), 0
+    for k = 1, K do if cc[k] > 0 then present = present + 1 end end
+    set.class_counts, set.n_present = cc, present
+    set.two_classes = present >= 2
+    set.all_classes = present == K
+  end
+end
+
+-- y as class names and P with its columns named by them, for the diagnostics
+local function named(ctx, set)
+  local names, yn = ctx.classes, {}
+  for i = 1, #set.y do yn[i] = names[set.y[i]] end
+  local t = set.score:totable()
+  return yn, sv.matrix(t, names)
+end
+
+local function hand_till(y, P)
+  return sv.roc.multiclass(y, P, {ci = "none"}).auc
+end
+
+--- sv.study.mc_tune(ctx): grid search by k-fold CV of Hand and Till's multiclass AUC M on training
+function M.mc_tune(ctx)
+  check_ctx(ctx, "mc_tune")
+  need(ctx, "train", "mc_split", "mc_tune")
+  local spec, train = ctx.spec, ctx.train
+  local n_grid = 1
+  for _, v in pairs(spec.model.grid) do n_grid = n_grid * #v end
+  log(ctx, ("grid search, %d settings x %d-fold CV of the multiclass AUC"):format(n_grid, spec.model.folds))
+  local tuned = sv.tune.grid(train.d.X, train.y, spec.model.grid,
+    {k = spec.model.folds, seed = spec.seed, forest = forest_opts(ctx), progress = false, metric = hand_till})
+  ctx.report:table(tuned.table, {name = ctx.task.id .. "_grid",
+    caption = ("Grid search: %d-fold CV multiclass AUC (Hand and Till's M) on training"):format(spec.model.folds)})
+  ctx.tuned, ctx.forest = tuned, tuned.best_options
+end
+
+--- sv.study.mc_select(ctx): ranking by mean |SHAP| summed over the classes, forward selection by CV M
+function M.mc_select(ctx)
+  check_ctx(ctx, "mc_select")
+  need(ctx, "train", "mc_split", "mc_select")
+  need(ctx, "forest", "mc_tune", "mc_select")
+  local spec, train = ctx.spec, ctx.train
+  if spec.selection == false then
+    ctx.selected = train.d.names
+    return
+  end
+  log(ctx, "all-feature model and its SHAP ranking (every class)")
+  local o = forest_opts(ctx, ctx.forest)
+  local full = sv.forest.train(train.d.X, train.y, o)
+  local phis = sv.shap.tree(full, train.d.X, {threads = ctx.threads})
+  local total, names = {}, train.d.names
+  for _, phi in ipairs(phis) do
+    for _, r in ipairs(sv.shap.importance(phi)) do total[r.name] = (total[r.name] or 0) + r.value end
+  end
+  local ranking = {}
+  for _, nm in ipairs(names) do ranking[#ranking + 1] = {name = nm, value = total[nm]} end
+  table.sort(ranking, function(a, b)
+    if a.value ~= b.value then return a.value > b.value end
+    return a.name < b.name
+  end)
+  log(ctx, "forward selection along the SHAP ranking")
+  local s = spec.selection
+  local sel = sv.select.forward(train.d.X, train.y, {ranking = ranking, forest = ctx.forest, k = spec.model.folds,
+    seed = spec.seed, repeats = s.repeats, max_features = s.max_features, rule = s.rule, tol = s.tol,
+    stop_early = false, progress = false, metric = hand_till})
+  ctx.report:table(sel.table, {name = ctx.task.id .. "_selection",
+    caption = "Forward selection along the SHAP ranking (mean |SHAP| summed over the classes): CV multiclass AUC as features are added"})
+  ctx.ranking, ctx.full, ctx.selection, ctx.selected = ranking, full, sel, sel.selected
+end
+
+--- sv.study.mc_discrimination(ctx): Hand and Till's M (bootstrap CI), one-vs-rest AUCs (DeLong), confusion
+--- matrices with per-class sensitivity and specificity, multiclass Brier score, for every set
+function M.mc_discrimination(ctx)
+  check_ctx(ctx, "mc_discrimination")
+  need(ctx, "sets", "mc_split", "mc_discrimination")
+  need(ctx, "model", "final", "mc_discrimination")
+  local id, classes = ctx.task.id, ctx.classes
+  local disc, ovr_rows, cls_rows, confusion = {}, {}, {}, {}
+  for _, set in ipairs(ctx.sets) do
+    local row = {set = set.name, n = #set.y}
+    for k, c in ipairs(classes) do row[c] = set.class_counts[k] end
+    if set.two_classes then
+      local yn, P = named(ctx, set)
+      local m = sv.roc.multiclass(yn, P, {seed = ctx.spec.seed, threads = ctx.threads})
+      row.auc, row.auc_lo, row.auc_hi, row.classes_present = m.auc, m.lo, m.hi, m.n_classes
+      row.brier = sv.calib.brier_multiclass(yn, P)
+      local cm = sv.metrics.confusion(yn, P)
+      row.accuracy = cm.accuracy
+      for _, o in ipairs(sv.roc.ovr(yn, P)) do
+        ovr_rows[#ovr_rows + 1] = {set = set.name, class = o.class, cases = o.n_case, controls = o.n_control,
+                                   auc = o.auc, lo = o.lo, hi = o.hi}
+      end
+      for _, pc in ipairs(cm.per_class) do
+        cls_rows[#cls_rows + 1] = {set = set.name, class = pc.class, n = pc.n, sensitivity = pc.sens,
+                                   specificity = pc.spec, ppv = pc.ppv}
+      end
+      local M_ = cm.matrix
+      local rows = {}
+      for a, ca in ipairs(classes) do
+        local r = {true_class = ca}
+        for b, cb in ipairs(classes) do r[cb] = M_:get(a, b) end
+        rows[a] = r
+      end
+      local cols = {"true_class"}
+      for _, c in ipairs(classes) do cols[#cols + 1] = c end
+      confusion[#confusion + 1] = {rows, {name = id .. "_confusion_" .. set.name:gsub("[^%w_%-]", "_"), columns = cols,
+        caption = ("Confusion matrix, %s set: rows the true class, columns the most probable class " ..
+                   "(accuracy %.3f)"):format(set.name, cm.accuracy)}}
+      if not set.all_classes then
+        ctx.notes[#ctx.notes + 1] = ("set '%s' lacks a class: M is over the %d classes present"):format(set.name, m.n_classes)
+      end
+    else
+      ctx.notes[#ctx.notes + 1] = ("set '%s' has one class only: no AUC"):format(set.name)
+    end
+    disc[#disc + 1] = row
+  end
+  local cols = {"set", "n"}
+  for _, c in ipairs(classes) do cols[#cols + 1] = c end
+  for _, c in ipairs({"auc", "auc_lo", "auc_hi", "brier", "accuracy"}) do cols[#cols + 1] = c end
+  ctx.report:table(disc, {name = id .. "_discrimination", columns = cols,
+    caption = "Discrimination of the selected model: Hand and Till's multiclass AUC M with a stratified bootstrap " ..
+              "95% CI, multiclass Brier score (0 to 2) and accuracy of the most probable class; training out-of-bag"})
+  ctx.report:table(ovr_rows, {name = id .. "_ovr", columns = {"set", "class", "cases", "controls", "auc", "lo", "hi"},
+    caption = "One-vs-rest AUC of each class with DeLong's 95% CI"})
+  ctx.report:table(cls_rows, {name = id .. "_per_class",
+    columns = {"set", "class", "n", "sensitivity", "specificity", "ppv"},
+    caption = "Per-class sensitivity, specificity and PPV of the most probable class (one class against the rest)"})
+  for _, c in ipairs(confusion) do ctx.report:table(c[1], c[2]) end
+  ctx.discrimination, ctx.ovr, ctx.per_class = disc, ovr_rows, cls_rows
+end
+
+--- sv.study.mc_curves(ctx): one-vs-rest ROC curves of every set; per-class calibration of the test sets
+function M.mc_curves(ctx)
+  check_ctx(ctx, "mc_curves")
+  need(ctx, "sets", "mc_split", "mc_curves")
+  need(ctx, "model", "final", "mc_curves")
+  local id, label = ctx.task.id, ctx.task.label
+  local calib = {}
+  for k, set in ipairs(ctx.sets) do
+    if set.two_classes then
+      local yn, P = named(ctx, set)
+      local slug = set.name:gsub("[^%w_%-]", "_")
+      local what = set == ctx.train and "training (out-of-bag)" or set.name
+      ctx.report:figure(sv.plot.roc_ovr(yn, P, {title = ("%s: one-vs-rest ROC, %s"):format(label, what)}),
+        {name = id .. "_roc_" .. slug, caption = ("One-vs-rest ROC curves, %s, AUC with 95%% DeLong CI"):format(what)})
+      if k > 1 then
+        for _, c in ipairs(sv.calib.per_class(yn, P)) do
+          calib[#calib + 1] = {set = set.name, class = c.class, n = #yn, brier = c.brier}
+        end
+        local models = {}
+        for j, c in ipairs(ctx.classes) do
+          local y01, p = {}, {}
+          for i = 1, #yn do y01[i] = yn[i] == c and 1 or 0; p[i] = P:get(i, j) end
+          models[#models + 1] = {name = c, y = y01, p = p}
+        end
+        ctx.report:figure(sv.plot.calibration(models, {title = ("%s: calibration by class, %s"):format(label, set.name)}),
+          {name = id .. "_calibration_" .. slug, caption = ("Calibration of each class's probability, %s set"):format(set.name)})
+      end
+    end
+  end
+  if #calib > 0 then
+    ctx.report:table(calib, {name = id .. "_calibration", columns = {"set", "class", "n", "brier"},
+      caption = "Per-class calibration on the test sets: binary Brier score of each class's probability against its one-vs-rest outcome"})
+  end
+  ctx.calibration = calib
+end
+
+--- sv.study.mc_shap(ctx): per-class TreeSHAP of the final model: a beeswarm per class and the summed bar chart
+function M.mc_shap(ctx)
+  check_ctx(ctx, "mc_shap")
+  need(ctx, "model", "final", "mc_shap")
+  log(ctx, "SHAP figures per class")
+  local id, selected, train = ctx.task.id, ctx.selected, ctx.train
+  local labels = M.feature_labels(ctx.dev.enc)
+  local Xs = train.d.X:cols(selected)
+  local phis = sv.shap.tree(ctx.model, Xs, {threads = ctx.threads})
+  local total = {}
+  for k, phi in ipairs(phis) do
+    local c = ctx.classes[k]
+    for _, r in ipairs(sv.shap.importance(phi)) do
+      total[#total + 1] = {class = c, feature = r.name, mean_abs_shap = r.value}
+    end
+    ctx.report:figure(sv.plot.shap_beeswarm(phi, Xs, {labels = labels}),
+      {name = id .. "_shap_beeswarm_" .. c:gsub("[^%w_%-]", "_"),
+       caption = ("SHAP summary of the final model for the probability of class '%s' (training)"):format(c)})
+  end
+  ctx.report:table(total, {name = id .. "_shap", columns = {"class", "feature", "mean_abs_shap"},
+    caption = "Mean |SHAP| of each feature for each class's probability (training)"})
+  ctx.importance = total
+end
+
+M.kinds.multiclass = {
+  {name = "patients", run = M.mc_patients},
+  {name = "split", run = M.mc_split},
+  {name = "table1", run = M.table1},
+  {name = "shift", run = M.shift},
+  {name = "tune", run = M.mc_tune},
+  {name = "select", run = M.mc_select},
+  {name = "final", run = M.final},
+  {name = "discrimination", run = M.mc_discrimination},
+  {name = "curves", run = M.mc_curves},
+  {name = "shap", run = M.mc_shap},
+}
+
+---------------------------------------------------------------------------
 -- Methods text, from the spec and the data
 ---------------------------------------------------------------------------
 
@@ -1042,6 +1346,17 @@ function M.methods(spec, dev, ext)
   end
   p2 = p2 .. ". AUC 95% CIs are DeLong's. Patients with a missing outcome are left out of that task, and patients with a missing follow-up time or event out of the survival analysis; the tables count them."
   local out = {p1, p2}
+  for _, t in ipairs(spec.tasks) do
+    if t.kind == "multiclass" then
+      out[#out + 1] = "A task of several classes is one random forest of as many classes (class probabilities), tuned and, " ..
+        "when selection is on, selected by the cross-validated multiclass AUC of Hand and Till (M; features ranked by " ..
+        "mean |SHAP| summed over the classes). Each set reports M with a stratified bootstrap 95% CI, each class's " ..
+        "one-vs-rest AUC with DeLong's 95% CI, the confusion matrix of the most probable class with each class's " ..
+        "sensitivity and specificity, the multiclass Brier score, and each class's calibration on the test sets; " ..
+        "SHAP values are computed for each class's probability."
+      break
+    end
+  end
   local v = spec.validation
   if v and v.method == "bootstrap" then
     local est = v.estimator or "optimism"
@@ -1168,7 +1483,12 @@ function M.run(s, opts)
         end
       end
     end
+    if task.kind == "multiclass" and spec.validation then
+      ctx.notes[#ctx.notes + 1] = ("validation = {method = \"%s\"} is done for binary tasks only; " ..
+        "this multiclass task has its single split"):format(spec.validation.method)
+    end
     r.features = ctx.selected
+    r.kind, r.classes = task.kind, ctx.classes
     r.validation = ctx.validation
     r.counts = ctx.counts
     r.notes = ctx.notes
@@ -1188,14 +1508,27 @@ function M.run(s, opts)
     for _, n in ipairs(ctx.notes) do report:text("Note: " .. n .. ".") end
     if r.status == "done" then
       report:value(task.id, {selected = ctx.selected, cutoff = ctx.cut, best_options = ctx.tuned.best.options,
-        discrimination = ctx.discrimination, delong = ctx.delong, survival = ctx.survival, patients = ctx.counts,
+        discrimination = ctx.discrimination, delong = ctx.delong, classes = ctx.classes, ovr = ctx.ovr,
+        per_class = ctx.per_class, calibration = ctx.calibration, survival = ctx.survival, patients = ctx.counts,
         shap_ranking = ctx.importance, validation = ctx.validation,
         baseline = ctx.baseline and ctx.baseline.sets})
-      local rows = {}
-      for _, set in ipairs(ctx.sets) do
-        for i = 1, #set.y do rows[#rows + 1] = {set.name, set.ids[set.d.rows[i]], set.score[i]} end
+      local rows, columns = {}, {"set", "id", "score"}
+      if ctx.classes then                        -- a multiclass task: one probability per class
+        columns = {"set", "id"}
+        for _, c in ipairs(ctx.classes) do columns[#columns + 1] = "p_" .. c end
       end
-      predictions[#predictions + 1] = {task.id, rows}
+      for _, set in ipairs(ctx.sets) do
+        for i = 1, #set.y do
+          local row = {set.name, set.ids[set.d.rows[i]]}
+          if ctx.classes then
+            for k = 1, #ctx.classes do row[#row + 1] = set.score:get(i, k) end
+          else
+            row[3] = set.score[i]
+          end
+          rows[#rows + 1] = row
+        end
+      end
+      predictions[#predictions + 1] = {task.id, rows, columns}
     end
     r.cut = ctx.cut
     r.ctx = ctx
@@ -1237,7 +1570,7 @@ function M.run(s, opts)
     end
     for _, p in ipairs(predictions) do
       sv.write_atomic(out .. "/tables/" .. p[1] .. "_predictions.csv",
-        sv.report.csv({columns = {"set", "id", "score"}, rows = p[2]}))
+        sv.report.csv({columns = p[3], rows = p[2]}))
     end
     -- a model bundle (and its model card) per done task: docs/scoring.md
     for _, r in ipairs(result.tasks) do
@@ -1314,7 +1647,10 @@ function M.print(result)
       print(("%-6s %s: %s"):format(r.id, r.status, r.reason))
     else
       for _, d in ipairs(r.ctx.discrimination) do
-        if d.auc then
+        if d.auc and not d.sensitivity then    -- a multiclass task: M and its bootstrap CI
+          print(("%-6s %-" .. w .. "s %5d  %.2f (%.2f-%.2f)  (Hand-Till M)"):format(r.id, d.set, d.n,
+            d.auc, d.auc_lo, d.auc_hi))
+        elseif d.auc then
           print(("%-6s %-" .. w .. "s %5d  %.2f (%.2f-%.2f) %6.2f %6.2f %6.2f"):format(r.id, d.set, d.n,
             d.auc, d.auc_lo, d.auc_hi, d.sensitivity, d.specificity, d.accuracy))
         else

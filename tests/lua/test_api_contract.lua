@@ -68,6 +68,9 @@ T.test("every function, option and field of api.md exists and works", function()
   assert(require("sylva.forest") == sv.forest)
   -- studies (api.md "Studies, model bundles and scoring"): run by tests/lua/test_study.lua
   assert(type(sv.study.run) == "function" and type(sv.study.kinds.binary) == "table")
+  -- a multiclass task kind (issue 14 item 6): run by tests/lua/test_study_multiclass.lua
+  assert(type(sv.study.kinds.multiclass) == "table" and type(sv.study.class_labels) == "function")
+  for _, st in ipairs(sv.study.kinds.multiclass) do assert(type(st.name) == "string" and type(st.run) == "function") end
   local ok, err = pcall(sv.forest.train, X, y, {treees = 3}); assert(not ok and err:find("unknown option 'treees' to forest.train", 1, true), err)
 end)
 
