@@ -1487,6 +1487,10 @@ function M.run(s, opts)
       ctx.notes[#ctx.notes + 1] = ("validation = {method = \"%s\"} is done for binary tasks only; " ..
         "this multiclass task has its single split"):format(spec.validation.method)
     end
+    if task.kind == "multiclass" and ctx.model then
+      ctx.notes[#ctx.notes + 1] = "no model bundle (models/" .. task.id .. ".svm) for a multiclass task: " ..
+        "bundles and `sylva score` hold binary tasks only"
+    end
     r.features = ctx.selected
     r.kind, r.classes = task.kind, ctx.classes
     r.validation = ctx.validation
@@ -1574,7 +1578,7 @@ function M.run(s, opts)
     end
     -- a model bundle (and its model card) per done task: docs/scoring.md
     for _, r in ipairs(result.tasks) do
-      if r.status == "done" then
+      if r.status == "done" and r.kind ~= "multiclass" then      -- bundles hold binary tasks only
         sv.bundle._mkdir(out .. "/models")
         -- a task kind the bundle cannot hold yet is said, never skipped silently
         local ok_b, err_b = pcall(function()
