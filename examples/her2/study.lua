@@ -33,6 +33,9 @@ return {
      outcome = "her2", positive = {"positive"}, negative = {"low", "zero"}},
     {id = "task2", title = "Task 2: HER2-low vs HER2-zero (HER2-negative patients)", label = "HER2-low",
      outcome = "her2", positive = {"low"}, negative = {"zero"}},
+    -- one forest of three classes (docs/study.md, "Multiclass tasks")
+    {id = "task3", title = "Task 3: HER2-zero vs HER2-low vs HER2-positive (one forest)", label = "HER2 class",
+     kind = "multiclass", outcome = "her2", classes = {"zero", "low", "positive"}},
   },
 
   -- survival by model score (every patient of a task, high vs low score)
