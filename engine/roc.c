@@ -348,61 +348,32 @@ sv_status sv_roc_boot_auc(const double *y, const double *score, size_t n,
     return st;
 }
 
+/* One Hand and Till's M in the engine: this is sv_roc_multiclass
+ * (roc_multi.c) with int32 classes and the pairs listed a < b. */
 sv_status sv_roc_hand_till(const int32_t *y, const double *P, size_t n, int32_t K,
                            double *M, double *pair_auc, sv_err *err)
 {
     if (K < 2) return sv_err_set(err, SV_EINVAL, "the number of classes must be >= 2, got %d", (int)K);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= K)
             return sv_err_set(err, SV_EINVAL, "class index %d out of range at row %zu", (int)y[i], i + 1);
-        for (int32_t k = 0; k < K; k++)
-            if (!isfinite(P[(size_t)k * n + i]))
-                return sv_err_set(err, SV_EINVAL, "P has a non-finite value at row %zu, column %d",
-                                  i + 1, (int)k + 1);
-    }
-    size_t *cnt = sv_calloc((size_t)K, sizeof *cnt);
-    double *yy = sv_malloc(n ? n : 1, sizeof *yy);
-    double *ss = sv_malloc(n ? n : 1, sizeof *ss);
-    if (!cnt || !yy || !ss) {
-        free(cnt), free(yy), free(ss);
+    int *yi = sv_malloc(n ? n : 1, sizeof *yi);
+    double *pair = sv_malloc((size_t)K * (size_t)K, sizeof *pair);
+    if (!yi || !pair) {
+        free(yi), free(pair);
         return sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", n);
     }
-    for (size_t i = 0; i < n; i++) cnt[y[i]]++;
-    sv_status st = SV_OK;
-    double sum = 0.0;
-    size_t pairs = 0, q = 0;
-    for (int32_t a = 0; a < K; a++)
-        for (int32_t b = a + 1; b < K; b++, q++) {
-            if (pair_auc) pair_auc[q] = NAN;
-            if (!cnt[a] || !cnt[b]) continue;
-            double A[2];
-            for (int d = 0; d < 2; d++) {
-                int32_t pos = d == 0 ? a : b;
-                const double *col = P + (size_t)pos * n;
-                size_t m = 0;
-                for (size_t i = 0; i < n; i++)
-                    if (y[i] == a || y[i] == b) {
-                        yy[m] = y[i] == pos;
-                        ss[m] = col[i];
-                        m++;
-                    }
-                sv_roc_auc_result r;
-                st = sv_roc_auc(yy, ss, m, NULL, &r, err);
-                if (st != SV_OK) goto done;
-                A[d] = r.auc;
+    for (size_t i = 0; i < n; i++) yi[i] = (int)y[i];
+    sv_status st = sv_roc_multiclass(yi, P, n, (int)K, M, pair, NULL, err);
+    if (st == SV_OK && pair_auc) {
+        size_t q = 0;
+        for (int32_t a = 0; a < K; a++)
+            for (int32_t b = a + 1; b < K; b++, q++) {
+                double ab = pair[(size_t)a * (size_t)K + (size_t)b], ba = pair[(size_t)b * (size_t)K + (size_t)a];
+                pair_auc[q] = isnan(ab) || isnan(ba) ? NAN : (ab + ba) / 2.0;
             }
-            double pa = (A[0] + A[1]) / 2.0;
-            if (pair_auc) pair_auc[q] = pa;
-            sum += pa;
-            pairs++;
-        }
-    if (pairs == 0) {
-        st = sv_err_set(err, SV_EINVAL, "y holds only one class: two are needed");
-        goto done;
     }
-    *M = sum / (double)pairs;
-done:
-    free(cnt), free(yy), free(ss);
+    free(yi), free(pair);
     return st;
 }
 
