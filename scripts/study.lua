@@ -251,20 +251,36 @@ end
 --- sv.study.load_centres(spec) -> dev, externals
 -- Every external centre must give the development centre's features, in
 -- the same order (the models take them by position).
-function M.load_centres(spec)
+-- With opts.failed = "report", an external centre that cannot be read or
+-- encoded is left out and listed in a third result, {{name =, data =,
+-- encoding =, error =}, ...} (the runner reports it as failed and goes on);
+-- otherwise its error is raised. The development centre always stops the
+-- study, with an error naming it.
+function M.load_centres(spec, opts)
   spec = M.spec(spec)
-  local dev = M.load_centre(spec.development)
-  local ext = {}
-  for i, c in ipairs(spec.external) do
-    local e = M.load_centre(c)
+  local tolerate = opts and opts.failed == "report"
+  local okd, dev = pcall(M.load_centre, spec.development)
+  if not okd then
+    local name = spec.development.name or spec.development.data
+    error(("study: the development centre '%s' cannot be loaded: %s"):format(name, tostring(dev)), 0)
+  end
+  local ext, failed = {}, {}
+  for _, c in ipairs(spec.external) do
+    local oke, e = pcall(M.load_centre, c)
+    if not oke then
+      if not tolerate then error(e, 0) end
+      failed[#failed + 1] = {name = c.name or c.data, data = c.data, encoding = c.encoding, error = tostring(e)}
+      goto continue
+    end
     if table.concat(e.d.names, ",") ~= table.concat(dev.d.names, ",") then
       error(("study: centre '%s': %s must define the features of %s, in the same order:\n  %s\ngot\n  %s")
         :format(e.name, c.encoding, spec.development.encoding, table.concat(dev.d.names, ", "),
                 table.concat(e.d.names, ", ")), 0)
     end
-    ext[i] = e
+    ext[#ext + 1] = e
+    ::continue::
   end
-  return dev, ext
+  return dev, ext, failed
 end
 
 ---------------------------------------------------------------------------
@@ -1442,7 +1458,10 @@ function M.run(s, opts)
   end
 
   if logf then logf("reading and encoding the centres") end
-  local dev, ext = M.load_centres(spec)
+  local dev, ext, failed_centres = M.load_centres(spec, {failed = "report"})
+  for _, f in ipairs(failed_centres) do
+    if logf then logf(("centre '%s' failed to load, the study goes on without it: %s"):format(f.name, f.error)) end
+  end
 
   local report = sv.report.new({title = spec.title, subtitle = spec.subtitle, script = spec.path})
   for _, c in ipairs({dev, table.unpack(ext)}) do
@@ -1451,6 +1470,12 @@ function M.run(s, opts)
   end
   report:section("Methods")
   for _, p in ipairs(M.methods(spec, dev, ext)) do report:text(p) end
+  if #failed_centres > 0 then
+    local rows = {}
+    for i, f in ipairs(failed_centres) do rows[i] = {centre = f.name, data = f.data, encoding = f.encoding, error = f.error} end
+    report:table(rows, {name = "centres_failed", columns = {"centre", "data", "encoding", "error"},
+      caption = "External centres that could not be loaded: FAILED, left out of every task (the tasks ran without them)"})
+  end
   report:seed("study", spec.seed)
   report:option("trees", spec.model.trees)
   report:option("grid", spec.model.grid)
@@ -1591,6 +1616,7 @@ function M.run(s, opts)
       end
     end
   end
+  result.centres_failed = failed_centres
   result.report = report
   result.seconds = sv.clock() - t0
   return result
@@ -1728,6 +1754,10 @@ function M.cli(args)
   M.print(result)
   local failed = 0
   for _, r in ipairs(result.tasks) do if r.status == "failed" then failed = failed + 1 end end
+  for _, f in ipairs(result.centres_failed or {}) do
+    print(("centre '%s' FAILED to load (left out of every task): %s"):format(f.name, f.error))
+    failed = failed + 1
+  end
   local out = result.out
   local ok, dir = pcall(function() return require("lfs").currentdir() end)
   if out:sub(1, 1) ~= "/" and ok and dir then out = dir .. "/" .. out end
