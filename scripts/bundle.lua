@@ -340,10 +340,13 @@ end
 local function apply_recal(r, p)
   if not r then return p end
   local a, s = r.intercept or 0, r.slope or 1
+  -- scores are kept `clip` away from 0 and 1 (as when the update was
+  -- fitted: a forest can score exactly 0 or 1)
+  local clip = r.clip or 1e-12
   local out = {}
   for i = 1, #p do
     local q = p[i]
-    q = math.min(math.max(q, 1e-12), 1 - 1e-12)
+    q = math.min(math.max(q, clip), 1 - clip)
     out[i] = expit(a + s * logit(q))
   end
   return sv.vector(out)

@@ -1613,6 +1613,38 @@ function M.run(s, opts)
           r.bundle_error = tostring(err_b)
           io.stderr:write(("study: %s: no model bundle written: %s\n"):format(r.id, r.bundle_error))
         end
+        -- the model updated for each external centre where Vergouwe's closed
+        -- test chose an update (the `update` step): a bundle of its own,
+        -- models/<task>_<centre>.svm, that scores that centre's patients
+        -- with the recalibration applied (docs/centres.md)
+        if ok_b and r.ctx.updates then
+          local centres = {}
+          for centre in pairs(r.ctx.updates) do centres[#centres + 1] = centre end
+          table.sort(centres)
+          r.updated_bundles = {}
+          for _, centre in ipairs(centres) do
+            local u = r.ctx.updates[centre]
+            if u.choice == "intercept" or u.choice == "recalibration" then
+              local path = ("%s/models/%s_%s.svm"):format(out, r.id, (centre:gsub("[^%w%-]+", "_")))
+              local ok_u, err_u = pcall(function()
+                local b = sv.bundle.from_study(r.ctx)
+                b.recalibration = {
+                  method = u.choice, centre = centre,
+                  intercept = u.choice == "intercept" and u.intercept.a or u.recalibration.a,
+                  slope = u.choice == "intercept" and 1 or u.recalibration.b,
+                  -- the update was fitted on scores kept half a tree's vote from 0 and 1
+                  clip = 1 / (2 * ((spec.model and spec.model.trees) or 500)),
+                }
+                sv.bundle.write(path, b)
+              end)
+              if ok_u then
+                r.updated_bundles[centre] = path
+              else
+                io.stderr:write(("study: %s: no updated bundle for %s: %s\n"):format(r.id, centre, tostring(err_u)))
+              end
+            end
+          end
+        end
       end
     end
   end

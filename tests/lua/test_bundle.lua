@@ -93,6 +93,39 @@ T.test("bundle scores of the external centre equal the study's predictions to 1e
   end
 end)
 
+T.test("the model updated for the external centre is a bundle that scores as update().apply, to 1e-12", function()
+  local n_checked = 0
+  for k, task in ipairs({"task1", "task2"}) do
+    local r = result.tasks[k]
+    for centre, u in pairs(r.ctx.updates or {}) do
+      local path = r.updated_bundles and r.updated_bundles[centre]
+      if u.choice == "none" then
+        T.ok(path == nil, task .. ": no updated bundle when the closed test keeps the model")
+      else
+        T.ok(path ~= nil, task .. ": an updated bundle for " .. centre)
+        local b = sv.bundle.load(path)
+        T.eq(b.recalibration.method, u.choice)
+        T.eq(b.recalibration.centre, centre)
+        local res = b:score(data2, {encoding = enc2, id = "ID"})
+        -- the study's scores, moved as the update step moved them, then updated
+        local want = study_scores(task, "external")
+        local eps = b.recalibration.clip
+        local ids, p = {}, {}
+        for i = 1, res.n do
+          local w = want[res.ids[i]]
+          if w then ids[#ids + 1] = i; p[#p + 1] = math.min(math.max(w, eps), 1 - eps) end
+        end
+        local expect = u.apply(p)
+        for j, i in ipairs(ids) do T.near(res.score[i], expect[j], 1e-12, task .. " patient " .. res.ids[i]) end
+        T.ok(#ids > 50)
+        n_checked = n_checked + 1
+        T.ok(T.read_file(path:gsub("%.svm$", ".card.md")):find("recalibrat", 1, true) ~= nil, "the card says so")
+      end
+    end
+  end
+  T.ok(n_checked >= 1, "the demo's external centre gets an update in at least one task")
+end)
+
 T.test("sylva score, sv.bundle.load():score() and a stock lua5.4 give the same scores", function()
   local svm = out .. "/models/task1.svm"
   local csv = tmp .. "/bundle_scored.csv"
