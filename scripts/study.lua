@@ -805,20 +805,30 @@ function M.survival(ctx)
   log(ctx, abbrev .. " by model score")
   local hi_name, lo_name = (sp.groups or {})[1] or "High score", (sp.groups or {})[2] or "Low score"
   local time, event, group, high = {}, {}, {}, {}
-  local missing = 0
+  -- every set's patients in one data set (each row keeps its centre, file,
+  -- line and patient), and who has a usable follow-up from one place:
+  -- sv.encode.complete_cases counts the missing and refuses an impossible
+  -- time or event naming the centre, file line and patient
+  local ds, scores = {}, {}
   for _, set in ipairs(M.survival_sets(ctx)) do
-    local t, e = set.d.outcomes[sp.time], set.d.outcomes[sp.event]
-    if not t then error(("survival.time: outcome '%s' is not in the encoding of set '%s'"):format(sp.time, set.name), 0) end
-    if not e then error(("survival.event: outcome '%s' is not in the encoding of set '%s'"):format(sp.event, set.name), 0) end
-    for i = 1, set.d.n do
-      if isnan(t[i]) or isnan(e[i]) then
-        missing = missing + 1
-      else
-        time[#time + 1], event[#event + 1] = t[i], e[i]
-        group[#group + 1] = set.score[i] >= ctx.cut and hi_name or lo_name
-        high[#high + 1] = {set.score[i] >= ctx.cut and 1 or 0}
-      end
+    if not set.d.outcomes[sp.time] then
+      error(("survival.time: outcome '%s' is not in the encoding of set '%s'"):format(sp.time, set.name), 0)
     end
+    if not set.d.outcomes[sp.event] then
+      error(("survival.event: outcome '%s' is not in the encoding of set '%s'"):format(sp.event, set.name), 0)
+    end
+    ds[#ds + 1] = set.d
+    for i = 1, set.d.n do scores[#scores + 1] = set.score[i] end
+  end
+  local all = sv.encode.bind(ds)
+  local ok, idx, info = pcall(sv.encode.complete_cases, all, {time = sp.time, event = sp.event})
+  if not ok then error((tostring(idx):gsub("^[^\n]-%.lua:%d+: ", "")), 0) end
+  local missing = info.dropped
+  local t, e = all.outcomes[sp.time], all.outcomes[sp.event]
+  for _, i in ipairs(idx) do
+    time[#time + 1], event[#event + 1] = t[i], e[i]
+    group[#group + 1] = scores[i] >= ctx.cut and hi_name or lo_name
+    high[#high + 1] = {scores[i] >= ctx.cut and 1 or 0}
   end
   local n_events, n_high = 0, 0
   for i = 1, #event do n_events = n_events + event[i]; n_high = n_high + high[i][1] end

@@ -94,4 +94,67 @@ T.test("sv.study.load_centres without options raises an external centre's error"
   T.raises(function() sv.study.load_centres(dir .. "/spec.lua") end, "ext_bad.csv line 13")
 end)
 
+-- survival by score: a follow-up time the encoding lets through but no
+-- survival analysis can use (negative) is an error naming the centre, the
+-- file line and the patient (sv.encode.complete_cases), and the count of
+-- patients left out for a missing time comes from the same place
+local function surv_cohort(path, n, seed, neg_row)
+  local r = sv.rng(seed)
+  local lines = {"id,size,noise,y,months,event"}
+  for i = 1, n do
+    local size = r:integer(1, 60)
+    local y = r:uniform() < 1 / (1 + math.exp(-(size - 30) / 6)) and "yes" or "no"
+    local months = i == neg_row and "-3" or i <= 2 and "" or ("%.1f"):format(r:uniform(1, 100))
+    lines[#lines + 1] = ("P%03d,%d,%.3f,%s,%s,%d"):format(i, size, r:uniform(), y, months, r:uniform() < 0.4 and 1 or 0)
+  end
+  write(path, table.concat(lines, "\n") .. "\n")
+end
+surv_cohort(dir .. "/sdev.csv", 160, 5)
+surv_cohort(dir .. "/sext.csv", 80, 6, 40)          -- line 41, patient P040: -3 months
+write(dir .. "/senc.lua", [[
+return {
+  centre = "SurvCentre",
+  features = {
+    {name = "size", column = "size", kind = "numeric", range = {0, 200}},
+    {name = "noise", column = "noise", kind = "numeric", range = {0, 1}},
+  },
+  impute = {["*"] = "median"},
+  outcomes = {
+    y = {column = "y", kind = "binary", yes = {"yes"}, no = {"no"}},
+    months = {column = "months", kind = "numeric", range = {-1000, 1000}},
+    event = {column = "event", kind = "binary", yes = {"1"}, no = {"0"}},
+  },
+}
+]])
+local SSPEC = [[
+return {
+  title = "Survival check", seed = 1, id = "id",
+  development = {name = "SDev", data = "sdev.csv", encoding = "senc.lua"},
+  external = {{name = "SExt", data = "%s", encoding = "senc.lua"}},
+  tasks = {{id = "t", outcome = "y"}},
+  survival = {time = "months", event = "event"},
+  model = {trees = 30, grid = {mtry = {1}, min_leaf = {5}}, folds = 3},
+  selection = false,
+}
+]]
+write(dir .. "/sspec_bad.lua", SSPEC:format("sext.csv"))
+write(dir .. "/sspec_ok.lua", SSPEC:format("sdev.csv"))
+
+T.test("E-STUDY-SURV-TIME: a negative follow-up time fails the task, naming the centre, file line and patient", function()
+  local r = sv.study.run(dir .. "/sspec_bad.lua", {write = false, log = false}).tasks[1]
+  T.eq(r.status, "failed")
+  T.ok(r.reason:find("step 'survival'", 1, true), r.reason)
+  T.ok(r.reason:find("sext.csv line 41, patient P040", 1, true), r.reason)
+  T.ok(r.reason:find("'months' is -3", 1, true), r.reason)
+end)
+
+T.test("E-STUDY-MISSING-OUTCOME: patients without follow-up are counted once, by complete_cases", function()
+  local r = sv.study.run(dir .. "/sspec_ok.lua", {write = false, log = false}).tasks[1]
+  T.eq(r.status, "done", r.reason)
+  -- rows 1-2 of each file lack a time; the external set here is the development file again
+  -- (all its patients in the task): 2 from training + internal, 2 from the external set
+  T.eq(r.ctx.survival.missing, 4)
+  T.eq(r.ctx.survival.n, 160 + 160 - 4)
+end)
+
 T.done()
