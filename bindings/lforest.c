@@ -700,12 +700,8 @@ static int f_features(lua_State *L)
 /* f:tree(k) -> {feature=, threshold=, left=, right=, value=, cover=,
  * impurity=} with 1-based k; node arrays are Lua arrays indexed from 1 by
  * node id + 1, feature and children kept 0-based as in export_json. */
-static int f_tree(lua_State *L)
+void svL_pushtree(lua_State *L, const sv_tree *t)
 {
-    const sv_forest *f = svL_checkforest(L, 1)->f;
-    lua_Integer k = luaL_checkinteger(L, 2);
-    luaL_argcheck(L, k >= 1 && k <= f->n_trees, 2, "tree index out of range");
-    const sv_tree *t = &f->trees[k - 1];
     lua_createtable(L, 0, 7);
     struct { const char *name; int kind; } fields[] = {
         {"feature", 0}, {"threshold", 1}, {"left", 2}, {"right", 3},
@@ -736,6 +732,14 @@ static int f_tree(lua_State *L)
         }
         lua_setfield(L, -2, fields[fi].name);
     }
+}
+
+static int f_tree(lua_State *L)
+{
+    const sv_forest *f = svL_checkforest(L, 1)->f;
+    lua_Integer k = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, k >= 1 && k <= f->n_trees, 2, "tree index out of range");
+    svL_pushtree(L, &f->trees[k - 1]);
     return 1;
 }
 

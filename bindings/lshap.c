@@ -1,6 +1,7 @@
 /*
  * lshap.c - the sv.shap module: exact TreeSHAP values, interaction values
- * and interventional values of a Forest (engine/shap.c), and two helpers
+ * and interventional values of a Forest or of a SurvivalForest's risk
+ * (engine/shap.c), and two helpers
  * for reading them: importance (mean |SHAP| ranking) and dependence.
  * Documented in docs/shap.md.
  */
@@ -27,6 +28,14 @@ static void push_names(lua_State *L, const sv_forest *f, int xarg)
         return;
     }
     svL_matrix_pushnames(L, xarg);
+}
+
+/* The model explained: a Forest, or a SurvivalForest (its trees hold
+ * mortalities, so the values explain its risk, sf:predict). */
+static const sv_forest *check_model(lua_State *L, int arg)
+{
+    const sv_forest *f = svL_testsurvforest(L, arg);
+    return f ? f : svL_checkforest(L, arg)->f;
 }
 
 static int to_matrix(lua_State *L)
@@ -56,7 +65,7 @@ static const char *const algorithms[] = {"auto", "linear", "reference", NULL};
 static int l_tree(lua_State *L)
 {
     const char *fname = "shap.tree";
-    const sv_forest *f = svL_checkforest(L, 1)->f;
+    const sv_forest *f = check_model(L, 1);
     svL_matrix *X = svL_checkforestX(L, 2, f);
     svL_checkopts(L, 3, fname, tree_opts);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
@@ -246,7 +255,7 @@ static const char *const inter_opts[] = {"threads", "class", NULL};
 static int l_interactions(lua_State *L)
 {
     const char *fname = "shap.interactions";
-    const sv_forest *f = svL_checkforest(L, 1)->f;
+    const sv_forest *f = check_model(L, 1);
     svL_matrix *X = svL_checkforestX(L, 2, f);
     svL_checkopts(L, 3, fname, inter_opts);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);

@@ -2,7 +2,7 @@
  * lsurvforest.c - sv.forest.survival: random survival forests
  * (engine/forest_surv.c, sv_survforest.h) as a SurvivalForest userdata
  * with predict (risk), oob_predict, chf, survival, oob_concordance,
- * importance, times, kind. Registered into the sv.forest table when the
+ * importance, times, nodes, tree, kind. Registered into the sv.forest table when the
  * module opens. See docs/forest.md.
  */
 #include <math.h>
@@ -26,6 +26,14 @@ static svL_survforest *check_sf(lua_State *L, int arg)
     svL_survforest *u = luaL_checkudata(L, arg, SV_SURVFOREST_MT);
     if (!u->sf) luaL_argerror(L, arg, "forest is closed");
     return u;
+}
+
+struct sv_forest *svL_testsurvforest(lua_State *L, int arg)
+{
+    svL_survforest *u = luaL_testudata(L, arg, SV_SURVFOREST_MT);
+    if (!u) return NULL;
+    if (!u->sf) luaL_argerror(L, arg, "forest is closed");
+    return u->sf->f;
 }
 
 /* X for prediction: a Matrix with the forest's width and finite values. */
@@ -246,6 +254,17 @@ static int l_nodes(lua_State *L)
     return 1;
 }
 
+/* f:tree(k) -> as Forest:tree(k); value is the node's mortality (at an
+ * internal node the cover-weighted mean of its children's). */
+static int l_tree(lua_State *L)
+{
+    svL_survforest *u = check_sf(L, 1);
+    lua_Integer k = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, k >= 1 && k <= u->sf->f->n_trees, 2, "tree index out of range");
+    svL_pushtree(L, &u->sf->f->trees[k - 1]);
+    return 1;
+}
+
 static int l_kind(lua_State *L)
 {
     check_sf(L, 1);
@@ -321,7 +340,7 @@ static const luaL_Reg methods[] = {
     {"oob_concordance", l_oob_concordance},
     {"chf", l_chf},               {"survival", l_surv},
     {"times", l_times},           {"kind", l_kind},
-    {"nodes", l_nodes},
+    {"nodes", l_nodes},           {"tree", l_tree},
     {"ntrees", l_ntrees},         {"importance", l_importance},
     {"close", l_close},           {NULL, NULL}};
 

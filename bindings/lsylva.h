@@ -86,6 +86,13 @@ svL_forest *svL_checkforest(lua_State *L, int arg);
  * finite values: "X has 3 columns, the forest was trained on 2",
  * "NaN at row 1, column 2". */
 svL_matrix *svL_checkforestX(lua_State *L, int arg, const struct sv_forest *f);
+/* The trees of the SurvivalForest at arg (bindings/lsurvforest.c: node
+ * values are mortalities, so the forest's prediction is the risk), or NULL
+ * when arg holds another type; "forest is closed" after f:close(). */
+struct sv_forest *svL_testsurvforest(lua_State *L, int arg);
+struct sv_tree;
+/* Pushes tree t as f:tree(k) returns it (bindings/lforest.c). */
+void svL_pushtree(lua_State *L, const struct sv_tree *t);
 /* Raises an argument error at the first NaN or infinite value of m
  * ("NaN at row 1, column 2", "infinite value at row ..."), naming the
  * column when m is the Matrix at arg and has column names

@@ -1,0 +1,229 @@
+-- test_shap_surv.lua - exact TreeSHAP of a survival forest's risk
+-- (sf:predict, the ensemble mortality):
+-- - leaf values: one tree grown on every row (no bootstrap) holds at each
+--   leaf the mortality of its rows' Nelson-Aalen estimate, summed over the
+--   forest's time grid, recomputed here in Lua from the data;
+-- - a Lua brute-force oracle over all 2^p coalitions: the path-dependent
+--   game from the exported trees (sf:tree), the interventional game from
+--   sf:predict alone (no tree internals);
+-- - additivity base + sum(phi) = sf:predict on gbsg (1e-12, relative to
+--   the risk's size), for both algorithms, with a background, and for the
+--   interaction values (rows summing to phi);
+-- - argument errors.
+local T = require "testing"
+local sv = require "sylva"
+
+-- Data from a fixed LCG: 4 features on a coarse grid, the last constant
+-- (never split on), the hazard rising with the first two.
+local function lcg(seed)
+  local s = seed
+  return function()
+    s = (s * 1103515245 + 12345) % 2147483648
+    return s / 2147483648
+  end
+end
+local u = lcg(7)
+local Xs, times, events = {}, {}, {}
+for i = 1, 150 do
+  local r = {math.floor(u() * 8), math.floor(u() * 8), math.floor(u() * 4), 5}
+  Xs[i] = r
+  local rate = 0.05 * math.exp(0.3 * r[1] + 0.2 * r[2])
+  times[i] = math.floor(-math.log(1 - u()) / rate * 10) / 10 + 0.1
+  events[i] = u() < 0.7 and 1 or 0
+end
+local Xm = sv.matrix(Xs, {"a", "b", "c", "k"})
+
+-- the leaf reached by x in an exported tree (1-based node index)
+local function leaf_id(t, x)
+  local id = 1
+  while t.left[id] >= 0 do
+    id = (x[t.feature[id] + 1] <= t.threshold[id] and t.left[id] or t.right[id]) + 1
+  end
+  return id
+end
+
+T.test("a leaf's value is the mortality of its rows' Nelson-Aalen estimate over the grid", function()
+  local sf = sv.forest.survival(Xm, times, events, {trees = 1, bootstrap = false, sample_fraction = 1,
+                                                    mtry = 4, min_leaf = 5, seed = 1})
+  local t = sf:tree(1)
+  -- the grid: sorted unique observed times of all rows
+  local seen, grid = {}, {}
+  for i = 1, #times do if not seen[times[i]] then seen[times[i]] = true; grid[#grid + 1] = times[i] end end
+  table.sort(grid)
+  local members = {}
+  for i, x in ipairs(Xs) do
+    local id = leaf_id(t, x)
+    members[id] = members[id] or {}
+    table.insert(members[id], i)
+  end
+  local nleaves = 0
+  for id, rows in pairs(members) do
+    nleaves = nleaves + 1
+    -- Nelson-Aalen at each grid time, summed
+    local H, mort = 0, 0
+    for _, g in ipairs(grid) do
+      local at_risk, d = 0, 0
+      for _, i in ipairs(rows) do
+        if times[i] >= g then at_risk = at_risk + 1 end
+        if times[i] == g and events[i] == 1 then d = d + 1 end
+      end
+      if d > 0 then H = H + d / at_risk end
+      mort = mort + H
+    end
+    T.near(t.value[id], mort, 1e-12, "leaf " .. id, true)
+    T.eq(t.cover[id], #rows)
+  end
+  T.ok(nleaves >= 4, "the tree splits")
+end)
+
+-- a small forest for the brute-force oracle
+local small = sv.forest.survival(Xm, times, events, {trees = 6, seed = 3, mtry = 2, min_leaf = 4})
+local trees = {}
+for k = 1, small:ntrees() do trees[k] = small:tree(k) end
+
+-- path-dependent E[tree | x_S] (S a set of 1-based feature indices)
+local function cond(t, node, x, S)
+  local id = node + 1
+  if t.left[id] < 0 then return t.value[id] end
+  local j = t.feature[id] + 1
+  local l, r = t.left[id], t.right[id]
+  if S[j] then return cond(t, x[j] <= t.threshold[id] and l or r, x, S) end
+  return t.cover[l + 1] / t.cover[id] * cond(t, l, x, S) + t.cover[r + 1] / t.cover[id] * cond(t, r, x, S)
+end
+
+local function fact(k) local r = 1 for i = 2, k do r = r * i end return r end
+
+-- Shapley values of the game v over features 1..q
+local function shapley(q, v)
+  local phi = {}
+  for j = 1, q do
+    local s = 0
+    for mask = 0, (1 << q) - 1 do
+      if mask & (1 << (j - 1)) == 0 then
+        local k = 0
+        for b = 0, q - 1 do if mask & (1 << b) ~= 0 then k = k + 1 end end
+        s = s + fact(k) * fact(q - k - 1) / fact(q) * (v(mask | (1 << (j - 1))) - v(mask))
+      end
+    end
+    phi[j] = s
+  end
+  return phi
+end
+
+local function set_of(mask, q)
+  local S = {}
+  for b = 0, q - 1 do if mask & (1 << b) ~= 0 then S[b + 1] = true end end
+  return S
+end
+
+T.test("the exported trees give sf:predict (the risk)", function()
+  local pred = small:predict(Xm)
+  for i, x in ipairs(Xs) do
+    local s = 0
+    for _, t in ipairs(trees) do s = s + t.value[leaf_id(t, x)] end
+    T.near(s / #trees, pred[i], 1e-12, "row " .. i, true)
+  end
+end)
+
+T.test("a survival forest against the Lua brute-force Shapley oracle (path-dependent and interventional)", function()
+  local q = 4
+  local rows = {Xs[1], Xs[2], Xs[60], {3, 4, 1, 5}, {7, 0, 3, 5}, {0, 7, 2, 5}}
+  local B = {Xs[5], Xs[9], Xs[77], {1, 1, 1, 5}}
+  local phi, base = sv.shap.tree(small, rows)
+  local phir, baser = sv.shap.tree(small, rows, {algorithm = "reference"})
+  local phii, basei = sv.shap.tree(small, rows, {background = B})
+  local I = sv.shap.interactions(small, rows)
+  local worst, scale = 0, 0
+  for i, x in ipairs(rows) do
+    local function vpath(mask)
+      local S, s = set_of(mask, q), 0
+      for _, t in ipairs(trees) do s = s + cond(t, 0, x, S) end
+      return s / #trees
+    end
+    -- interventional: mean over b of the forest's own prediction at (x_S, b_notS)
+    local function vint(mask)
+      local S, Z = set_of(mask, q), {}
+      for k, b in ipairs(B) do
+        local z = {}
+        for j = 1, q do z[j] = S[j] and x[j] or b[j] end
+        Z[k] = z
+      end
+      local pr, s = small:predict(Z), 0
+      for k = 1, #B do s = s + pr[k] end
+      return s / #B
+    end
+    scale = math.max(scale, math.abs(vpath(0)))
+    T.near(base, vpath(0), 1e-12, "base", true)
+    T.eq(baser, base)
+    T.near(basei, vint(0), 1e-12, "interventional base", true)
+    T.near(I:base(), base, 1e-12, "interaction base", true)
+    local o, oi = shapley(q, vpath), shapley(q, vint)
+    for j = 1, q do
+      local rowsum = 0
+      for k = 1, q do rowsum = rowsum + I:get(i, j, k) end
+      worst = math.max(worst, math.abs(phi:get(i, j) - o[j]), math.abs(phir:get(i, j) - o[j]),
+                       math.abs(phii:get(i, j) - oi[j]), math.abs(rowsum - o[j]))
+    end
+    -- the constant feature k is never split on: exactly zero
+    T.eq(phi:get(i, 4), 0.0)
+    T.eq(phii:get(i, 4), 0.0)
+  end
+  print(("survival brute-force oracle: max diff %.3g (risk scale %.3g)"):format(worst, scale))
+  T.ok(worst <= 1e-10 * math.max(1, scale), ("max |sylva - oracle| = %.3g"):format(worst))
+end)
+
+T.test("additivity on gbsg: base + sum(phi) = sf:predict to 1e-12 of the risk", function()
+  local c = T.read_fixture(T.root .. "/tests/fixtures/survforest/gbsg_data.csv")
+  local xs = {"age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"}
+  local rows = {}
+  for i = 1, #c.time do
+    local r = {}
+    for j, nm in ipairs(xs) do r[j] = c[nm][i] end
+    rows[i] = r
+  end
+  local X = sv.matrix(rows, xs)
+  local sf = sv.forest.survival(X, c.time, c.event, {trees = 30, seed = 5})
+  local pred = sf:predict(X)
+  local n, p = X:nrow(), X:ncol()
+  local B = sv.matrix({rows[1], rows[10], rows[100], rows[300], rows[500]}, xs)
+  local worst, absw, maxp = 0, 0, 0
+  for _, o in ipairs({{}, {algorithm = "reference"}, {background = B}}) do
+    local phi, base = sv.shap.tree(sf, X, o)
+    T.eq(phi:names()[5], "nodes")
+    for i = 1, n do
+      local s = base
+      for j = 1, p do s = s + phi:get(i, j) end
+      local d = math.abs(s - pred[i]) / math.max(1, math.abs(pred[i]))
+      absw = math.max(absw, math.abs(s - pred[i]))
+      maxp = math.max(maxp, math.abs(pred[i]))
+      worst = math.max(worst, d)
+    end
+  end
+  local some = sv.matrix({rows[1], rows[2], rows[3]}, xs)
+  local I, ibase = sv.shap.interactions(sf, some)
+  local V = I:values()
+  local ps = sf:predict(some)
+  for i = 1, 3 do
+    local s = ibase
+    for j = 1, p do s = s + V:get(i, j) end
+    worst = math.max(worst, math.abs(s - ps[i]) / math.max(1, math.abs(ps[i])))
+  end
+  print(("survival additivity: max relative error %.3g (absolute %.3g, risks up to %.4g)"):format(worst, absw, maxp))
+  T.ok(worst <= 1e-12, ("additivity error %.3g"):format(worst))
+  -- thread invariance
+  local a = sv.shap.tree(sf, X, {threads = 1})
+  local b = sv.shap.tree(sf, X, {threads = 2})
+  for i = 1, n, 37 do for j = 1, p do T.eq(a:get(i, j), b:get(i, j)) end end
+end)
+
+T.test("argument errors on a survival forest", function()
+  T.raises(function() sv.shap.tree(small, {{1, 2, 3}}) end, "X has 3 columns, the forest was trained on 4")
+  T.raises(function() sv.shap.tree(small, Xm, {class = 1}) end, "only a forest of more than 2 classes takes a class")
+  T.raises(function() small:tree(7) end, "tree index out of range")
+  local sf = sv.forest.survival(Xm, times, events, {trees = 2, seed = 1})
+  sf:close()
+  T.raises(function() sv.shap.tree(sf, Xm) end, "forest is closed")
+  T.raises(function() sv.shap.tree(Xm, Xm) end, "Forest expected")
+end)
+
+T.done()
