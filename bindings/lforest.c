@@ -11,6 +11,7 @@
  * forest has none of them.
  */
 #include "lsylva.h"
+#include "../engine/sv_survforest.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -667,14 +668,20 @@ static int f_export_json(lua_State *L)
     return 0;
 }
 
-/* sv.forest.load(path) -> Forest */
+/* sv.forest.load(path) -> Forest, or SurvivalForest for a survival file */
 static int l_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     svL_forest *u = newforest(L);
     sv_err err;
     sv_forest *f = NULL;
-    if (sv_forest_load(path, &f, &err) != SV_OK) return svL_engine_error(L, "forest.load", &err);
+    sv_survforest *sf = NULL;
+    if (sv_forest_load_any(path, &f, &sf, &err) != SV_OK)
+        return svL_engine_error(L, "forest.load", &err);
+    if (sf) {
+        svL_push_survforest(L, sf);
+        return 1;
+    }
     u->f = f;
     return 1;
 }

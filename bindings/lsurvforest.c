@@ -335,8 +335,42 @@ static int l_tostring(lua_State *L)
     return 1;
 }
 
+/* f:save(path): the checksummed model file (docs/forest.md); the training
+ * data are not saved, so a loaded forest has no OOB or importance. */
+static int l_save(lua_State *L)
+{
+    svL_survforest *u = check_sf(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    sv_err err;
+    if (sv_survforest_save(u->sf, path, &err) != SV_OK) return svL_engine_error(L, "forest.save", &err);
+    return 0;
+}
+
+/* f:features() -> array of feature names */
+static int l_features(lua_State *L)
+{
+    svL_survforest *u = check_sf(L, 1);
+    const sv_forest *f = u->sf->f;
+    lua_createtable(L, f->n_features, 0);
+    for (int32_t j = 0; j < f->n_features; j++) {
+        lua_pushstring(L, f->feature_names[j]);
+        lua_rawseti(L, -2, j + 1);
+    }
+    return 1;
+}
+
+/* A SurvivalForest userdata owning sf (sv.forest.load of a survival file):
+ * no training data in its user values. */
+void svL_push_survforest(lua_State *L, struct sv_survforest *sf)
+{
+    svL_survforest *u = lua_newuserdatauv(L, sizeof *u, 3);
+    u->sf = sf;
+    luaL_setmetatable(L, SV_SURVFOREST_MT);
+}
+
 static const luaL_Reg methods[] = {
-    {"predict", l_predict},       {"oob_predict", l_oob_predict},
+    {"predict", l_predict},       {"save", l_save},
+    {"features", l_features},       {"oob_predict", l_oob_predict},
     {"oob_concordance", l_oob_concordance},
     {"chf", l_chf},               {"survival", l_surv},
     {"times", l_times},           {"kind", l_kind},

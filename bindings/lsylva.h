@@ -186,6 +186,9 @@ int svL_open_xlsx(lua_State *L);     /* write_xlsx */
 int svL_open_files(lua_State *L);  /* sha256, sha256_file, write_atomic */
 int luaopen_sylva_forest(lua_State *L);
 int luaopen_sylva_survforest(lua_State *L);
+struct sv_survforest;
+/* pushes a SurvivalForest userdata that takes ownership of sf */
+void svL_push_survforest(lua_State *L, struct sv_survforest *sf);
 int luaopen_sylva_shap(lua_State *L);
 int luaopen_sylva_surv(lua_State *L);
 int luaopen_sylva_roc(lua_State *L);

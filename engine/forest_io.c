@@ -19,7 +19,12 @@
  * n_classes x f64 class weights. value[] holds n_nodes x n_values
  * doubles; n_out (values per OOB row) is n_classes when it is > 2, else 1.
  * A version-1 file is a binary classification forest (kind 0, 2 classes,
- * n_values 1, no labels).
+ * n_values 1, no labels). A survival forest (kind 2, K 0, n_values 1, the
+ * node mortality in value[]) is followed by its survival section: u64
+ * n_times | n_times x f64 grid | n_trees x (u32 n_steps | (n_nodes + 1) x
+ * u32 offsets | n_steps x u32 grid index | n_steps x f64 cumulative
+ * hazard), each leaf's Nelson-Aalen curve (sv_survforest.h); older sylva
+ * refuses it as an unknown kind, so the version stays 2.
  * The loader trusts no size in the file: every count is checked against
  * the bytes that remain before anything is allocated, and every tree is
  * checked to be a tree (children ids greater than the parent's and below
@@ -29,6 +34,7 @@
  */
 #include "sv_forest.h"
 #include "sv_io.h"
+#include "sv_survforest.h"
 
 #include <errno.h>
 #include <math.h>
@@ -113,9 +119,12 @@ static void set_u64_at(unsigned char *p, uint64_t v)
     for (int k = 0; k < 8; k++) p[k] = (unsigned char)(v >> (8 * k));
 }
 
-sv_status sv_forest_save_mem(const sv_forest *f, unsigned char **buf,
-                             size_t *len, sv_err *err)
+static sv_status save_core(const sv_forest *f, const sv_survforest *sf, unsigned char **buf,
+                           size_t *len, sv_err *err)
 {
+    if (f->kind == SV_TREE_SURVIVAL && !sf)
+        return sv_err_set(err, SV_EINVAL,
+                          "a survival forest is saved with its leaf curves (sv_survforest_save)");
     wbuf b = {0};
     put_bytes(&b, FOREST_MAGIC, 8);
     put_u32(&b, FOREST_VERSION);
@@ -176,6 +185,18 @@ sv_status sv_forest_save_mem(const sv_forest *f, unsigned char **buf,
         for (int32_t i = 0; i < m; i++) put_f64(&b, tr->cover[i]);
         for (int32_t i = 0; i < m; i++) put_f64(&b, tr->impurity[i]);
     }
+    if (f->kind == SV_TREE_SURVIVAL) {
+        put_u64(&b, (uint64_t)sf->n_times);
+        for (size_t g = 0; g < sf->n_times; g++) put_f64(&b, sf->times[g]);
+        for (int32_t t = 0; t < f->n_trees; t++) {
+            int32_t m = f->trees[t].n_nodes;
+            const uint32_t *off = sf->leaf_off[t];
+            put_u32(&b, off[m]);
+            for (int32_t k = 0; k <= m; k++) put_u32(&b, off[k]);
+            for (uint32_t e = 0; e < off[m]; e++) put_u32(&b, sf->leaf_time[t][e]);
+            for (uint32_t e = 0; e < off[m]; e++) put_f64(&b, sf->leaf_chf[t][e]);
+        }
+    }
     if (!b.failed) {
         set_u64_at(b.p + 16, (uint64_t)(b.len - HEADER_BYTES));
         put_u64(&b, fnv1a64(b.p, b.len));
@@ -189,25 +210,52 @@ sv_status sv_forest_save_mem(const sv_forest *f, unsigned char **buf,
     return SV_OK;
 }
 
+sv_status sv_forest_save_mem(const sv_forest *f, unsigned char **buf, size_t *len, sv_err *err)
+{
+    return save_core(f, NULL, buf, len, err);
+}
+
+sv_status sv_survforest_save_mem(const sv_survforest *sf, unsigned char **buf, size_t *len,
+                                 sv_err *err)
+{
+    return save_core(sf->f, sf, buf, len, err);
+}
+
+static sv_status write_file(const unsigned char *buf, size_t len, const char *path, sv_err *err);
+
 sv_status sv_forest_save(const sv_forest *f, const char *path, sv_err *err)
 {
     unsigned char *buf;
     size_t len;
     sv_status st = sv_forest_save_mem(f, &buf, &len, err);
     if (st != SV_OK) return st;
+    st = write_file(buf, len, path, err);
+    free(buf);
+    return st;
+}
+
+sv_status sv_survforest_save(const sv_survforest *sf, const char *path, sv_err *err)
+{
+    unsigned char *buf;
+    size_t len;
+    sv_status st = sv_survforest_save_mem(sf, &buf, &len, err);
+    if (st != SV_OK) return st;
+    st = write_file(buf, len, path, err);
+    free(buf);
+    return st;
+}
+
+static sv_status write_file(const unsigned char *buf, size_t len, const char *path, sv_err *err)
+{
+    sv_status st;
     sv_atomic_file af;
     st = sv_atomic_open(&af, path, err);
-    if (st != SV_OK) {
-        free(buf);
-        return st;
-    }
+    if (st != SV_OK) return st;
     if (fwrite(buf, 1, len, af.fp) != len) {
         int e = errno;
         sv_atomic_abort(&af);
-        free(buf);
         return sv_err_set(err, SV_EIO, "cannot write '%s': %s", path, strerror(e));
     }
-    free(buf);
     return sv_atomic_commit(&af, err);
 }
 
@@ -293,12 +341,80 @@ static sv_status check_tree(const sv_tree *t, int32_t p, int32_t k, uint8_t *ref
     return SV_OK;
 }
 
-sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
-                             sv_forest **out, sv_err *err)
+/* The survival section of tree k: its leaf curves, checked against the
+ * tree (curves only at leaves, grid indexes strictly increasing and on the
+ * grid, cumulative hazards finite, positive and increasing) and against
+ * the leaf's payload (its mortality, the sum of its curve over the grid,
+ * to a relative 1e-9; an internal node's the cover-weighted mean of its
+ * children's): a checksum-valid file whose curves disagree with its
+ * values would give two different risks. */
+static sv_status read_leaf_curves(rbuf *r, sv_survforest *sf, uint32_t k, sv_err *err)
+{
+    sv_tree *t = &sf->f->trees[k];
+    uint32_t m = (uint32_t)t->n_nodes;
+    size_t K = sf->n_times;
+    if (!need(r, 4)) return sv_err_set(err, SV_EFORMAT, "tree %u: truncated leaf curves", k + 1);
+    uint32_t ne = get_u32(r);
+    if ((uint64_t)(m + 1) * 4 + (uint64_t)ne * 12 > r->len - r->pos)
+        return sv_err_set(err, SV_EFORMAT, "tree %u: truncated leaf curves (%u steps)", k + 1, ne);
+    uint32_t *off = malloc(((size_t)m + 1) * sizeof *off);
+    uint32_t *lt = malloc((ne ? ne : 1) * sizeof *lt);
+    double *lc = malloc((ne ? ne : 1) * sizeof *lc);
+    sf->leaf_off[k] = off, sf->leaf_time[k] = lt, sf->leaf_chf[k] = lc;
+    if (!off || !lt || !lc) return sv_err_set(err, SV_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i <= m; i++) off[i] = get_u32(r);
+    for (uint32_t e = 0; e < ne; e++) lt[e] = get_u32(r);
+    for (uint32_t e = 0; e < ne; e++) lc[e] = get_f64(r);
+    if (off[0] != 0 || off[m] != ne)
+        return sv_err_set(err, SV_EFORMAT, "tree %u: leaf curve offsets do not cover its %u steps",
+                          k + 1, ne);
+    for (uint32_t i = 0; i < m; i++) {
+        if (off[i + 1] < off[i])
+            return sv_err_set(err, SV_EFORMAT, "tree %u, node %u: leaf curve offsets decrease",
+                              k + 1, i);
+        if (t->left[i] >= 0) {
+            if (off[i + 1] != off[i])
+                return sv_err_set(err, SV_EFORMAT, "tree %u, node %u: an internal node with a curve",
+                                  k + 1, i);
+            continue;
+        }
+        double prev = 0, mort = 0;
+        for (uint32_t e = off[i]; e < off[i + 1]; e++) {
+            if (lt[e] >= K || (e > off[i] && lt[e] <= lt[e - 1]))
+                return sv_err_set(err, SV_EFORMAT, "tree %u, node %u: invalid death time index %u",
+                                  k + 1, i, lt[e]);
+            if (!isfinite(lc[e]) || !(lc[e] > prev))
+                return sv_err_set(err, SV_EFORMAT, "tree %u, node %u: invalid cumulative hazard %.17g",
+                                  k + 1, i, lc[e]);
+            mort += (lc[e] - prev) * (double)(K - lt[e]);
+            prev = lc[e];
+        }
+        if (!(fabs(mort - t->value[i]) <= 1e-9 * fmax(1.0, fabs(mort))))
+            return sv_err_set(err, SV_EFORMAT,
+                              "tree %u, node %u: mortality %.17g disagrees with its curve (%.17g)",
+                              k + 1, i, t->value[i], mort);
+    }
+    for (uint32_t i = 0; i < m; i++) {
+        if (t->left[i] < 0) continue;
+        int32_t l = t->left[i], rr = t->right[i];
+        double want = (t->cover[l] * t->value[l] + t->cover[rr] * t->value[rr]) /
+                      (t->cover[l] + t->cover[rr]);
+        if (!(fabs(want - t->value[i]) <= 1e-9 * fmax(1.0, fabs(want))))
+            return sv_err_set(err, SV_EFORMAT,
+                              "tree %u, node %u: mortality %.17g is not its children's mean",
+                              k + 1, i, t->value[i]);
+    }
+    return SV_OK;
+}
+
+static sv_status load_core(const unsigned char *buf, size_t len, sv_forest **out,
+                           sv_survforest **sfout, sv_err *err)
 {
     *out = NULL;
+    if (sfout) *sfout = NULL;
     sv_status st = SV_OK;
     sv_forest *f = NULL;
+    sv_survforest *sf = NULL;
     uint8_t *refs = NULL;
     if (len < HEADER_BYTES + TRAILER_BYTES || memcmp(buf, FOREST_MAGIC, 8) != 0)
         return sv_err_set(err, SV_EFORMAT, "not a sylva forest file");
@@ -352,7 +468,10 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
     if (version >= 2) {
         if (!need(&r, 12)) BAD("truncated kinds section");
         uint32_t kind = get_u32(&r), K = get_u32(&r), has_labels = get_u32(&r);
-        if (kind != SV_TREE_CLASSIFICATION && kind != SV_TREE_REGRESSION) BAD("unknown forest kind %u", kind);
+        if (kind != SV_TREE_CLASSIFICATION && kind != SV_TREE_REGRESSION && kind != SV_TREE_SURVIVAL)
+            BAD("unknown forest kind %u", kind);
+        if (kind == SV_TREE_SURVIVAL && !sfout)
+            BAD("a survival forest (load it with sv_survforest_load)");
         if (kind == SV_TREE_CLASSIFICATION ? (K < 2 || K > SV_FOREST_MAX_CLASSES) : K != 0)
             BAD("invalid number of classes %u", K);
         if (has_labels > 1 || (has_labels && K == 0)) BAD("invalid class labels");
@@ -483,22 +602,68 @@ sv_status sv_forest_load_mem(const unsigned char *buf, size_t len,
         st = check_tree(t, (int32_t)p, (int32_t)k, refs, err);
         if (st != SV_OK) goto fail;
     }
+    if (f->kind == SV_TREE_SURVIVAL) {
+        if (!need(&r, 8)) BAD("truncated survival section");
+        uint64_t K = get_u64(&r);
+        if (K > (r.len - r.pos) / 8) BAD("truncated survival time grid (%llu times)", (unsigned long long)K);
+        sf = calloc(1, sizeof *sf);
+        if (!sf) {
+            st = sv_err_set(err, SV_ENOMEM, "out of memory");
+            goto fail;
+        }
+        sf->f = f;
+        sf->n_times = (size_t)K;
+        sf->times = malloc((K ? K : 1) * sizeof *sf->times);
+        sf->leaf_off = calloc(nt, sizeof *sf->leaf_off);
+        sf->leaf_time = calloc(nt, sizeof *sf->leaf_time);
+        sf->leaf_chf = calloc(nt, sizeof *sf->leaf_chf);
+        if (!sf->times || !sf->leaf_off || !sf->leaf_time || !sf->leaf_chf) {
+            st = sv_err_set(err, SV_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (uint64_t g = 0; g < K; g++) {
+            sf->times[g] = get_f64(&r);
+            if (!isfinite(sf->times[g]) || (g > 0 && !(sf->times[g] > sf->times[g - 1])))
+                BAD("survival time grid: time %llu is not finite and increasing",
+                    (unsigned long long)g + 1);
+        }
+        for (uint32_t k = 0; k < nt; k++) {
+            st = read_leaf_curves(&r, sf, k, err);
+            if (st != SV_OK) goto fail;
+        }
+    }
     if (r.pos != r.len) BAD("%zu unexpected bytes after the trees", r.len - r.pos);
     st = sv_forest_pack(f, err);
     if (st != SV_OK) goto fail;
     free(refs);
     *out = f;
+    if (sfout) *sfout = sf;
     return SV_OK;
 
 fail:
     free(refs);
-    sv_forest_free(f);
+    if (sf) sv_survforest_free(sf); /* frees f too */
+    else sv_forest_free(f);
     return st;
 }
 
-sv_status sv_forest_load(const char *path, sv_forest **out, sv_err *err)
+sv_status sv_forest_load_mem(const unsigned char *buf, size_t len, sv_forest **out, sv_err *err)
+{
+    return load_core(buf, len, out, NULL, err);
+}
+
+sv_status sv_forest_load_any_mem(const unsigned char *buf, size_t len, sv_forest **out,
+                                 sv_survforest **sf, sv_err *err)
+{
+    sv_status st = load_core(buf, len, out, sf, err);
+    if (st == SV_OK && *sf) *out = NULL; /* owned by *sf */
+    return st;
+}
+
+static sv_status load_file(const char *path, sv_forest **out, sv_survforest **sfout, sv_err *err)
 {
     *out = NULL;
+    if (sfout) *sfout = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return sv_err_set(err, SV_EIO, "cannot open '%s': %s", path, strerror(errno));
     unsigned char *buf = NULL;
@@ -527,11 +692,22 @@ sv_status sv_forest_load(const char *path, sv_forest **out, sv_err *err)
         return sv_err_set(err, SV_EIO, "cannot read '%s': %s", path, strerror(e));
     }
     sv_err inner;
-    sv_status st = sv_forest_load_mem(buf, len, out, &inner);
+    sv_status st = sfout ? sv_forest_load_any_mem(buf, len, out, sfout, &inner)
+                         : sv_forest_load_mem(buf, len, out, &inner);
     free(buf);
     if (st != SV_OK)
         return sv_err_set(err, st, "'%s' refused: %s", path, inner.msg);
     return SV_OK;
+}
+
+sv_status sv_forest_load(const char *path, sv_forest **out, sv_err *err)
+{
+    return load_file(path, out, NULL, err);
+}
+
+sv_status sv_forest_load_any(const char *path, sv_forest **out, sv_survforest **sf, sv_err *err)
+{
+    return load_file(path, out, sf, err);
 }
 
 /* ---- JSON ------------------------------------------------------------------ */

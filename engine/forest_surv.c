@@ -382,6 +382,7 @@ sv_status sv_survforest_train(const double *X, size_t n, size_t p, const double 
     f->n_trees = o.n_trees;
     f->n_features = (int32_t)p;
     f->opts = o;
+    f->kind = SV_TREE_SURVIVAL; /* the model file and kind() read it */
     f->n_train = n;
     f->inbag_words = (n + 63) / 64;
     f->trees = sv_calloc((size_t)o.n_trees, sizeof *f->trees);

@@ -96,6 +96,23 @@ sv_status sv_survforest_importance(const sv_survforest *sf, const double *X, siz
                                    int32_t repeats, uint64_t seed, const sv_ctx *ctx,
                                    double *out, double *c0, sv_err *err);
 
+/*
+ * The model file (engine/forest_io.c, docs/forest.md): a survival forest is
+ * a version-2 file of kind 2 whose trees are followed by the survival
+ * section (the time grid, then per tree its leaf curves). The loader checks
+ * the curves against the trees and their mortality payloads; a
+ * damaged or inconsistent file is refused naming the tree and node.
+ * sv_forest_load refuses a survival file; sv_forest_load_any loads either
+ * kind: exactly one of *f (classification/regression) and *sf (survival)
+ * is set on success.
+ */
+sv_status sv_survforest_save_mem(const sv_survforest *sf, unsigned char **buf, size_t *len,
+                                 sv_err *err);
+sv_status sv_survforest_save(const sv_survforest *sf, const char *path, sv_err *err);
+sv_status sv_forest_load_any_mem(const unsigned char *buf, size_t len, sv_forest **f,
+                                 sv_survforest **sf, sv_err *err);
+sv_status sv_forest_load_any(const char *path, sv_forest **f, sv_survforest **sf, sv_err *err);
+
 #ifdef __cplusplus
 }
 #endif

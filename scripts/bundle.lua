@@ -156,6 +156,7 @@ local function tmp_path()
 end
 
 -- A forest's bytes, through its own checksummed format.
+-- A survival forest is saved with its leaf curves (docs/survforest.md).
 local function forest_bytes(f)
   if type(f.save) ~= "function" then
     error(("bundle.save: a %s forest has no file format yet, so it cannot go into a bundle"):format(
@@ -221,6 +222,10 @@ function M.new(t)
     error("bundle.new: encoding = {source = the development encoding's text, path =} is required", 2)
   end
   if b.cutoff ~= nil and type(b.cutoff) ~= "number" then error("bundle.new: cutoff must be a number", 2) end
+  if b.recalibration and b.kind == "forest" and type(b.model) == "userdata" and b.model:kind() == "survival" then
+    error("bundle.new: a recalibration applies to probabilities, not to a survival forest's risk " ..
+          "(ensemble mortality)", 2)
+  end
   b.features = b.features or b.selected
   b.impute = b.impute or {}
   b.groups = b.groups or {"high", "low"}

@@ -1,6 +1,7 @@
 /*
  * fuzz_forest.c - libFuzzer harness for the forest model-file loader
- * (sv_forest_load_mem in engine/forest_io.c).
+ * (sv_forest_load_any_mem in engine/forest_io.c: every kind, survival
+ * forests with their leaf curves included).
  *
  * A model file ends in a checksum, so a random mutation is refused at once
  * and would never exercise the parser behind it. Each input is therefore
@@ -22,6 +23,7 @@
 
 #include "sv_forest.h"
 #include "sv_shap.h"
+#include "sv_survforest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,13 +48,48 @@ static void put_u64(unsigned char *p, uint64_t v)
     for (int k = 0; k < 8; k++) p[k] = (unsigned char)(v >> (8 * k));
 }
 
+/* A loaded survival forest: its CHF at every grid time is finite,
+ * non-decreasing and 0 before the first time, and saving it gives back the
+ * same bytes. */
+static void exercise_surv(sv_survforest *sf, const unsigned char *buf, size_t len)
+{
+    check(sf->f->kind == SV_TREE_SURVIVAL);
+    size_t m = sf->n_times < 64 ? sf->n_times : 64;
+    double *x = calloc((size_t)sf->f->n_features, sizeof *x);
+    double *t = malloc((m + 1) * sizeof *t), *h = malloc((m + 1) * sizeof *h);
+    sv_ctx ctx = {.threads = 1};
+    sv_err err;
+    if (x && t && h) {
+        for (size_t q = 0; q < m; q++) t[q] = sf->times[q];
+        t[m] = -INFINITY;
+        check(sv_survforest_chf(sf, x, 1, (size_t)sf->f->n_features, t, m + 1, 0, &ctx, h, &err) == SV_OK);
+        for (size_t q = 0; q < m; q++) check(!isnan(h[q]) && h[q] >= 0 && (q == 0 || h[q] >= h[q - 1]));
+        check(h[m] == 0);
+    }
+    free(x), free(t), free(h);
+    unsigned char *out = NULL;
+    size_t out_len = 0;
+    static const unsigned char zero4[4] = {0, 0, 0, 0};
+    if (memcmp(buf + 12, zero4, 4) == 0 && sv_survforest_save_mem(sf, &out, &out_len, &err) == SV_OK) {
+        check(out_len == len && memcmp(out, buf, len) == 0);
+        free(out);
+    }
+    sv_survforest_free(sf);
+}
+
 static void exercise(const unsigned char *buf, size_t len)
 {
     sv_forest *f = NULL;
+    sv_survforest *sf = NULL;
     sv_err err;
-    sv_status st = sv_forest_load_mem(buf, len, &f, &err);
+    sv_status st = sv_forest_load_any_mem(buf, len, &f, &sf, &err);
     if (st != SV_OK) {
-        check(f == NULL && err.msg[0] != '\0');
+        check(f == NULL && sf == NULL && err.msg[0] != '\0');
+        return;
+    }
+    if (sf) {
+        check(f == NULL);
+        exercise_surv(sf, buf, len);
         return;
     }
     check(f != NULL && f->n_trees >= 1 && f->n_features >= 1);

@@ -366,14 +366,48 @@ T.test("a bundle of a K = 3 forest: class probabilities, the predicted class, it
     ",feature_1,value_1,shap_1,outside_training_range\n") ~= nil, text:sub(1, 120))
 end)
 
-T.test("a forest kind without a file format (survival) is refused by bundle.save, naming it", function()
-  local d = sv.read_csv(root .. "/tests/fixtures/data/gbsg.csv")
-  local X = d:matrix({"age", "size"})
-  local f = sv.forest.survival(X, d:col("rfstime"), d:col("status"), {trees = 2, seed = 1})
+T.test("a bundle of a survival forest: risk = the forest's ensemble mortality, grouped at the cut-off", function()
+  local enc = sv.encode.load(small_enc)
+  local d = sv.encode.apply(enc, sv.read_csv(small_csv))
+  local imp = sv.encode.fit_imputer(d)
+  local di = imp:apply(d)
+  local X = di.X:cols({"a", "g_v"})
+  local time, event = {}, {}
+  for i = 1, d.n do
+    time[i] = 30 - X:get(i, 1) + (i % 5)
+    event[i] = i % 4 == 0 and 0 or 1
+  end
+  local f = sv.forest.survival(X, time, event, {trees = 6, seed = 2, min_leaf = 3})
+  local risk = f:predict(X)
+  local sorted = risk:totable()
+  table.sort(sorted)
+  local cut = sorted[#sorted // 2]
+  local path = tmp .. "/bundle_surv.svm"
+  sv.bundle.save(path, {model = f, selected = {"a", "g_v"}, impute = imp.stats, cutoff = cut,
+    groups = {"high risk", "low risk"}, encoding = {source = T.read_file(small_enc), path = "small.lua"}})
+  local b = sv.bundle.load(path)
+  T.eq(b.model:kind(), "survival")
+  local res = b:score(small_csv, {encoding = small_enc})
+  T.eq(res.n, d.n)
+  local highs = 0
+  for i = 1, res.n do
+    T.eq(res.score[i], risk[i], "risk of patient " .. i .. " is the trained forest's, bit for bit")
+    T.eq(res.group[i], risk[i] >= cut and "high risk" or "low risk", "group of patient " .. i)
+    if res.group[i] == "high risk" then highs = highs + 1 end
+  end
+  T.ok(highs > 0 and highs < res.n, "both groups occur")
+  -- the loaded forest's curves are the trained one's
+  local grid = f:times()
+  T.eq(b.model:survival(X, grid):get(3, 5), f:survival(X, grid):get(3, 5))
+end)
+
+T.test("E-BUNDLE-SURV-RECAL: a recalibration with a survival forest is refused", function()
+  local X = sv.matrix({{1, 0}, {2, 1}, {3, 0}, {4, 1}, {5, 0}, {6, 1}, {7, 0}, {8, 1}}, {"a", "g_v"})
+  local f = sv.forest.survival(X, {1, 2, 3, 4, 5, 6, 7, 8}, {1, 1, 0, 1, 1, 0, 1, 1}, {trees = 2, seed = 1})
   T.raises(function()
-    sv.bundle.save(tmp .. "/bundle_surv.svm", {model = f, selected = {"age", "size"},
+    sv.bundle.new({model = f, selected = {"a", "g_v"}, recalibration = {intercept = 0, slope = 1},
       encoding = {source = "", path = "e.lua"}})
-  end, "a survival forest has no file format yet")
+  end, "a recalibration applies to probabilities, not to a survival forest's risk")
 end)
 
 T.test("E-BUNDLE-DAMAGED: every damaged or truncated copy of a bundle is refused with an error", function()

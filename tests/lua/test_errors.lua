@@ -250,6 +250,32 @@ do
       sv.forest.load(damaged("frac.bin", rechecksum(good:sub(1, 56) .. string.pack("<d", 0 / 0) .. good:sub(65))))
     end, "refused: invalid training options: sample_fraction must be in (0, 1]"},
   }) do catalogue[#catalogue + 1] = e end
+  -- a survival forest file whose last leaf's last cumulative hazard (the
+  -- last 8 bytes before the trailer) is NaN, or 10^6 (then it disagrees
+  -- with the leaf's mortality), checksum recomputed
+  local X = {}
+  for i = 1, 30 do X[i] = {i % 7, i % 3} end
+  local tm, ev = {}, {}
+  for i = 1, 30 do tm[i], ev[i] = 31 - i + (i % 4), i % 5 == 0 and 0 or 1 end
+  local sf = sv.forest.survival(X, tm, ev, {trees = 3, seed = 1, threads = 1})
+  local sp = tmp .. "/good_surv.bin"
+  sf:save(sp)
+  local sgood = T.read_file(sp)
+  local function last_chf(v)
+    return rechecksum(sgood:sub(1, #sgood - 16) .. string.pack("<d", v) .. sgood:sub(#sgood - 7))
+  end
+  -- the message names the last tree and a node
+  local function named(path)
+    local ok, m = pcall(sv.forest.load, path)
+    if not ok and not tostring(m):find("refused: tree 3, node %d+: ") then m = "no tree/node named: " .. tostring(m) end
+    error(m, 0)
+  end
+  for _, e in ipairs({
+    {"E-MODEL-SURV-CURVE", function() named(damaged("snan.bin", last_chf(0 / 0))) end,
+     "invalid cumulative hazard"},
+    {"E-MODEL-SURV-CURVE", function() named(damaged("sbig.bin", last_chf(1e6))) end,
+     "disagrees with its curve"},
+  }) do catalogue[#catalogue + 1] = e end
 end
 
 for _, e in ipairs(catalogue) do

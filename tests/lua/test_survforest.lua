@@ -145,4 +145,38 @@ T.test("ensemble: survival = exp(-CHF), risk = sum of the CHF over the grid, OOB
   T.raises(function() sv.forest.survival(d.X, d.time, d.event, {min_leaf = 0}) end, "bad option 'min_leaf'")
 end)
 
+T.test("f:save and sv.forest.load: the loaded forest's risk, CHF and survival are bit-identical", function()
+  local d = data.gbsg
+  local f = sv.forest.survival(d.X, d.time, d.event, {trees = 20, seed = 5})
+  local path = T.tmp .. "/survforest_io.bin"
+  f:save(path)
+  local g = sv.forest.load(path)
+  T.eq(g:kind(), "survival")
+  T.eq(g:ntrees(), 20)
+  T.eq(table.concat(g:features(), ","), table.concat(xs.gbsg, ","))
+  local grid = f:times()
+  T.eq(#g:times(), #grid)
+  for k = 1, #grid, 37 do T.eq(g:times()[k], grid[k]) end
+  local H1, H2 = f:chf(d.X, grid), g:chf(d.X, grid)
+  local S1, S2 = f:survival(d.X, {grid[5], grid[100]}), g:survival(d.X, {grid[5], grid[100]})
+  local r1, r2 = f:predict(d.X), g:predict(d.X)
+  local differ = 0
+  for i = 1, #d.time do
+    if r1[i] ~= r2[i] or S1:get(i, 1) ~= S2:get(i, 1) or S1:get(i, 2) ~= S2:get(i, 2) then differ = differ + 1 end
+    for k = 1, #grid, 11 do if H1:get(i, k) ~= H2:get(i, k) then differ = differ + 1 end end
+  end
+  T.eq(differ, 0, "values that differ after save and load")
+  -- saved again: the same bytes; the training data are not in the file
+  local again = T.tmp .. "/survforest_io2.bin"
+  g:save(again)
+  T.ok(T.read_file(again) == T.read_file(path), "the same bytes")
+  T.raises(function() g:oob_predict() end, "the training data of this forest are not available")
+  -- a flipped byte is refused
+  local s = T.read_file(path)
+  local h = assert(io.open(again, "wb"))
+  h:write(s:sub(1, 400) .. string.char(s:byte(401) ~ 4) .. s:sub(402))
+  h:close()
+  T.raises(function() sv.forest.load(again) end, "checksum mismatch: the file is damaged")
+end)
+
 T.done()
