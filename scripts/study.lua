@@ -38,7 +38,8 @@ local SPEC_FIELDS = {title = 1, subtitle = 1, seed = 1, id = 1, development = 1,
   table1 = 1, methods = 1, out = 1, kind = 1, validation = 1, figures = 1, xlsx = 1, centres = 1,
   baseline = 1, subgroups = 1}  -- (issue 16: the logistic-regression baseline)
 local CENTRE_FIELDS = {name = 1, data = 1, encoding = 1, id = 1}
-local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1, classes = 1}
+local TASK_FIELDS = {id = 1, title = 1, label = 1, outcome = 1, positive = 1, negative = 1, kind = 1, classes = 1,
+  time = 1, event = 1, horizons = 1, horizon = 1}        -- (the last four: kind = "survival")
 local SURV_FIELDS = {time = 1, event = 1, unit = 1, label = 1, abbrev = 1, breaks = 1, xmax = 1, sets = 1, xlab = 1,
   population = 1, groups = 1}
 
@@ -87,6 +88,27 @@ local function as_list(v)
   if v == nil then return nil end
   if type(v) ~= "table" then return {v} end
   return v
+end
+
+-- A survival task: time and event (its own or spec.survival's) name
+-- encoded outcomes; horizons ascending positive numbers; horizon (the
+-- calibration horizon, default the last) one of them.
+local function check_survival_task(path, what, t, sp)
+  local time, event = t.time or (type(sp) == "table" and sp.time), t.event or (type(sp) == "table" and sp.event)
+  if type(time) ~= "string" or type(event) ~= "string" then
+    spec_error(path, "%s: a survival task needs time = and event = (or survival = {time =, event =}) naming encoded outcomes", what)
+  end
+  local h = t.horizons
+  local ok = type(h) == "table" and #h >= 1
+  for j = 1, ok and #h or 0 do
+    if type(h[j]) ~= "number" or h[j] ~= h[j] or h[j] <= 0 or h[j] == math.huge or (j > 1 and h[j] <= h[j - 1]) then ok = false end
+  end
+  if not ok then spec_error(path, "%s.horizons must list positive times in ascending order, e.g. {12, 36, 60}", what) end
+  if t.horizon ~= nil then
+    local found = false
+    for _, x in ipairs(h) do if x == t.horizon then found = true end end
+    if not found then spec_error(path, "%s.horizon (calibration) must be one of the horizons", what) end
+  end
 end
 
 --- sv.study.spec(spec_or_path) -> spec, checked, with defaults and paths resolved
@@ -197,7 +219,12 @@ function M.spec(s)
     end
     if seen[t.id] then spec_error(path, "%s: task id '%s' is used twice", what, t.id) end
     seen[t.id] = true
-    if type(t.outcome) ~= "string" then spec_error(path, "%s.outcome must name an encoded outcome", what) end
+    local kind = t.kind or spec.kind
+    if kind == "survival" then
+      check_survival_task(path, what, t, s.survival)
+    elseif type(t.outcome) ~= "string" then
+      spec_error(path, "%s.outcome must name an encoded outcome", what)
+    end
     local task = {}
     for k, v in pairs(t) do task[k] = v end
     task.title = t.title or t.id
@@ -1289,6 +1316,295 @@ M.kinds.multiclass = {
 }
 
 ---------------------------------------------------------------------------
+-- Steps of a survival task: one random survival forest of the encoded time
+-- and event (docs/study.md, "Survival tasks"). Each set holds time, event
+-- (set.y, so the split is stratified by event) and the forest's risk
+-- (set.score; out-of-bag on training) and S(t) at the horizons (set.S,
+-- test sets only: the forest has no out-of-bag survival curves).
+---------------------------------------------------------------------------
+
+-- time and event names of a survival task: the task's, else spec.survival's
+local function surv_names(spec, task)
+  local sp = spec.survival or {}
+  return task.time or sp.time, task.event or sp.event
+end
+
+local function fmt_num(x) return (("%.6g"):format(x)) end
+
+--- sv.study.surv_patients(ctx): complete cases of time and event in every centre (sv.encode.complete_cases),
+--- counted; skips when the development centre has too few events
+function M.surv_patients(ctx)
+  check_ctx(ctx, "surv_patients")
+  local task = ctx.task
+  local tname, ename = surv_names(ctx.spec, task)
+  local function cases(c)
+    local idx, info = sv.encode.complete_cases(c.d, {time = tname, event = ename})
+    -- the forest needs time > 0: a patient censored on the day of diagnosis adds no information
+    local keep, zero = {}, 0
+    local t = c.d.outcomes[tname]
+    for _, i in ipairs(idx) do
+      if t[i] > 0 then keep[#keep + 1] = i else zero = zero + 1 end
+    end
+    local d = sv.encode.subset(c.d, keep)
+    local ev = d.outcomes[ename]
+    local y, events = {}, 0
+    for i = 1, d.n do y[i] = ev[i]; events = events + ev[i] end
+    local counts = {centre = c.name, filtered = c.filtered, n = c.d.n, missing = info.dropped, time_zero = zero,
+                    used = d.n, events = events, left_out = info.text}
+    return d, sv.vector(y), counts
+  end
+  local d, y, counts = cases(ctx.dev)
+  ctx.counts = {counts}
+  ctx.dev_task = {d = d, y = y, ids = ctx.dev.ids}
+  ctx.ext_task = {}
+  for _, e in ipairs(ctx.externals) do
+    local de, ye, ce = cases(e)
+    ctx.counts[#ctx.counts + 1] = ce
+    ctx.ext_task[#ctx.ext_task + 1] = {centre = e, d = de, y = ye}
+  end
+  ctx.report:table(ctx.counts, {name = task.id .. "_patients",
+    columns = {"centre", "filtered", "n", "missing", "time_zero", "used", "events"},
+    caption = ("Patients by centre: filtered = rows the encoding's keep filter left out; n = rows kept; " ..
+               "missing = follow-up time '%s' or event '%s' missing (left out, sv.encode.complete_cases); " ..
+               "time_zero = follow-up time 0 (left out); used = in this task; events = of them, with the event")
+               :format(tname, ename)})
+  for _, c in ipairs(ctx.counts) do
+    if c.missing > 0 then ctx.notes[#ctx.notes + 1] = ("centre '%s': %s"):format(c.centre, c.left_out) end
+  end
+  local min, events = ctx.spec.min_per_class, counts.events
+  if #y == 0 then
+    M.skip(("no patients of the development centre '%s' have a follow-up time '%s' and event '%s'"):format(
+      ctx.dev.name, tname, ename))
+  elseif events < min or #y - events < min then
+    M.skip(("too few events in the development centre '%s': %d events, %d censored " ..
+            "(at least %d of each needed; spec field min_per_class)"):format(ctx.dev.name, events, #y - events, min))
+  end
+end
+
+--- sv.study.surv_split(ctx): the split of sv.study.split, stratified by event; each set gets time and event
+function M.surv_split(ctx)
+  check_ctx(ctx, "surv_split")
+  need(ctx, "dev_task", "surv_patients", "surv_split")
+  M.split(ctx)
+  local tname, ename = surv_names(ctx.spec, ctx.task)
+  for _, set in ipairs(ctx.sets) do
+    set.time, set.event = set.d.outcomes[tname], set.y
+    local events = 0
+    for i = 1, #set.y do events = events + set.y[i] end
+    set.events = events
+  end
+end
+
+--- sv.study.surv_fit(ctx): a random survival forest (sv.forest.survival) on training; the risk of every set
+--- (out-of-bag on training) and S(t) at the horizons on the test sets
+function M.surv_fit(ctx)
+  check_ctx(ctx, "surv_fit")
+  need(ctx, "train", "surv_split", "surv_fit")
+  local train = ctx.train
+  log(ctx, ("random survival forest, %d trees"):format(ctx.spec.model.trees))
+  local f = sv.forest.survival(train.d.X, train.time, train.event,
+    {trees = ctx.spec.model.trees, seed = ctx.spec.seed, threads = ctx.threads})
+  ctx.model, ctx.selected = f, train.d.names
+  train.score = f:oob_predict()
+  for k = 2, #ctx.sets do
+    local set = ctx.sets[k]
+    set.score = f:predict(set.d.X)
+  end
+end
+
+-- the horizons a set can be judged at: not after its last follow-up time
+local function usable_horizons(ctx, set)
+  local tmax = 0
+  for i = 1, #set.time do if set.time[i] > tmax then tmax = set.time[i] end end
+  local out = {}
+  for _, h in ipairs(ctx.task.horizons) do if h <= tmax then out[#out + 1] = h end end
+  return out
+end
+
+-- rows of a set with a finite risk (a training row never out of bag has none)
+local function finite_rows(set)
+  local t, e, r = {}, {}, {}
+  for i = 1, #set.time do
+    if not isnan(set.score[i]) then t[#t + 1], e[#e + 1], r[#r + 1] = set.time[i], set.event[i], set.score[i] end
+  end
+  return sv.vector(t), sv.vector(e), sv.vector(r)
+end
+
+--- sv.study.surv_performance(ctx): Harrell's and Uno's C, AUC(t) and Brier(t) with the IBS at the horizons,
+--- calibration at a horizon, of every set; figures AUC(t), Brier(t), calibration at t
+function M.surv_performance(ctx)
+  check_ctx(ctx, "surv_performance")
+  need(ctx, "model", "surv_fit", "surv_performance")
+  local id, label, task = ctx.task.id, ctx.task.label, ctx.task
+  local z = 1.959963984540054
+  local t_cal = task.horizon or task.horizons[#task.horizons]
+  local conc, td, cal, auc_models, brier_models, cal_models = {}, {}, {}, {}, {}, {}
+  ctx.surv = {}
+  for k, set in ipairs(ctx.sets) do
+    local what = k == 1 and "training (out-of-bag)" or set.name
+    local time, event, risk = finite_rows(set)
+    local row = {set = set.name, n = #time, events = set.events}
+    local res = {name = set.name, n = #time, time = time, event = event, risk = risk}
+    if set.events == 0 or set.events == #set.y then
+      ctx.notes[#ctx.notes + 1] = ("set '%s' has %s: no concordance or time-dependent metrics"):format(set.name,
+        set.events == 0 and "no events" or "no censored patients")
+    else
+      local c, cc = sv.surv.concordance(time, event, risk)
+      local u, uc = sv.surv.concordance(time, event, risk, {timewt = "n/G2"})
+      row.harrell_c, row.harrell_lo, row.harrell_hi = c, c - z * cc.se, c + z * cc.se
+      row.uno_c, row.uno_lo, row.uno_hi = u, u - z * uc.se, u + z * uc.se
+      res.harrell, res.uno = {c = c, se = cc.se}, {c = u, se = uc.se}
+      local hs = usable_horizons(ctx, set)
+      if #hs < #task.horizons then
+        ctx.notes[#ctx.notes + 1] = ("set '%s': horizons after its last follow-up time left out (%d of %d kept)")
+          :format(set.name, #hs, #task.horizons)
+      end
+      if #hs > 0 then
+        local a = sv.surv.auc_t(time, event, risk, hs)
+        res.auc_t, res.horizons = a, hs
+        auc_models[#auc_models + 1] = {name = what, result = a}
+        local b
+        if k > 1 then
+          local S = ctx.model:survival(set.d.X, hs)
+          set.S = S
+          b = sv.surv.brier_t(time, event, S, hs)
+          res.brier_t = b
+          brier_models[#brier_models + 1] = {name = what, result = b}
+        end
+        for j, h in ipairs(hs) do
+          td[#td + 1] = {set = set.name, time = h, cases = a.cases[j], controls = a.controls[j],
+            auc = a.auc[j], auc_lo = a.lo[j], auc_hi = a.hi[j],
+            brier = b and b.brier[j], brier_lo = b and b.lo[j], brier_hi = b and b.hi[j], ibs = b and b.ibs[j]}
+        end
+        if k > 1 then
+          local jc
+          for j, h in ipairs(hs) do if h == t_cal then jc = j end end
+          if jc then
+            local s = {}
+            for i = 1, #time do s[i] = set.S:get(i, jc) end
+            local cl = sv.surv.calibration_t(time, event, s, t_cal)
+            res.calibration = cl
+            cal[#cal + 1] = {set = set.name, time = t_cal, observed = cl.observed, expected = cl.expected,
+              oe = cl.oe, oe_lo = cl.oe_lo, oe_hi = cl.oe_hi, slope = cl.slope, slope_lo = cl.slope_lo,
+              slope_hi = cl.slope_hi}
+            cal_models[#cal_models + 1] = {name = set.name, time = time, event = event, S = s}
+          else
+            ctx.notes[#ctx.notes + 1] = ("set '%s': no calibration at %s (after its last follow-up time)")
+              :format(set.name, fmt_num(t_cal))
+          end
+        end
+      end
+    end
+    conc[#conc + 1] = row
+    ctx.surv[k] = res
+  end
+  local unit = (ctx.spec.survival or {}).unit or "time units"
+  ctx.report:table(conc, {name = id .. "_concordance",
+    columns = {"set", "n", "events", "harrell_c", "harrell_lo", "harrell_hi", "uno_c", "uno_lo", "uno_hi"},
+    caption = "Concordance of the forest's risk (ensemble mortality; out-of-bag on training): Harrell's C and " ..
+              "Uno's C (censoring weights 1/G(t)^2, R's timewt = \"n/G2\"), 95% CI from the infinitesimal-jackknife SE"})
+  ctx.report:table(td, {name = id .. "_time_dependent",
+    columns = {"set", "time", "cases", "controls", "auc", "auc_lo", "auc_hi", "brier", "brier_lo", "brier_hi", "ibs"},
+    caption = ("Time-dependent performance at the horizons (%s): Uno's IPCW cumulative/dynamic AUC(t) of the risk " ..
+               "and the IPCW Brier score of S(t) with the integrated Brier score up to each horizon over these " ..
+               "horizons (riskRegression::Score conventions); 95%% CIs; no Brier score on training, which has no " ..
+               "out-of-bag survival curves"):format(unit)})
+  if #auc_models > 0 then
+    ctx.report:figure(sv.plot.auc_t(auc_models, {title = label .. ": AUC(t)"}),
+      {name = id .. "_auc_t", caption = "Time-dependent AUC of the forest's risk with its 95% pointwise CI"})
+  end
+  if #brier_models > 0 then
+    ctx.report:figure(sv.plot.brier_t(brier_models, {title = label .. ": Brier score"}),
+      {name = id .. "_brier_t", caption = "Brier score of the forest's S(t) on the test sets, integrated Brier score in the legend"})
+  end
+  if #cal_models > 0 then
+    ctx.report:table(cal, {name = id .. "_calibration",
+      columns = {"set", "time", "observed", "expected", "oe", "oe_lo", "oe_hi", "slope", "slope_lo", "slope_hi"},
+      caption = ("Calibration at %s %s on the test sets: observed (1 - Kaplan-Meier) and expected (mean predicted) " ..
+                 "risk, O/E with 95%% CI, calibration slope"):format(fmt_num(t_cal), unit)})
+    ctx.report:figure(sv.plot.calibration_t(cal_models, t_cal, {title = ("%s: calibration at %s %s"):format(label,
+      fmt_num(t_cal), unit)}), {name = id .. "_calibration_t",
+      caption = ("Observed against predicted risk at %s %s by decile of predicted risk, test sets"):format(fmt_num(t_cal), unit)})
+  end
+  ctx.concordance, ctx.time_dependent, ctx.calibration = conc, td, cal
+  ctx.discrimination = conc
+end
+
+--- sv.study.surv_riskgroups(ctx): the cut-point of the risk chosen on training (sv.surv.cutpoint, OOB risk),
+--- applied unchanged to every set: Kaplan-Meier by risk group and the log-rank test
+function M.surv_riskgroups(ctx)
+  check_ctx(ctx, "surv_riskgroups")
+  need(ctx, "surv", "surv_performance", "surv_riskgroups")
+  local sp = ctx.spec.survival or {}
+  local train = ctx.surv[1]
+  if ctx.train.events == 0 then return end
+  local cp = sv.surv.cutpoint(train.time, train.event, train.risk)
+  log(ctx, ("risk groups at the training cut-point %.4g"):format(cp.cut))
+  local rows = {}
+  for k, res in ipairs(ctx.surv) do
+    local group, n_high = {}, 0
+    for i = 1, #res.risk do
+      local hi = res.risk[i] > cp.cut
+      group[i] = hi and "High risk" or "Low risk"
+      if hi then n_high = n_high + 1 end
+    end
+    local row = {set = res.name, n = res.n, n_high = n_high, n_low = res.n - n_high, events = ctx.sets[k].events}
+    if n_high > 0 and n_high < res.n and row.events > 0 then
+      local lr = sv.surv.logrank(res.time, res.event, group)
+      row.logrank_chisq, row.logrank_p = lr.chisq, lr.p
+      local what = k == 1 and "training (out-of-bag risk)" or res.name
+      ctx.report:figure(sv.plot.km({time = res.time, event = res.event, group = group},
+        {title = ("%s: risk groups, %s"):format(ctx.task.label, what), xlab = sp.xlab or capitalise(sp.unit or "time"),
+         ylab = sp.label or "Survival", breaks = sp.breaks, xmax = sp.xmax, pvalue = lr.p}),
+        {name = ("%s_km_%s"):format(ctx.task.id, res.name:gsub("[^%w_%-]", "_")),
+         caption = ("Kaplan-Meier curves by risk group, %s: high risk = forest risk > %.4g, the cut chosen on " ..
+                    "training (maximally selected log-rank, Lau's p = %.3g) and applied unchanged"):format(what, cp.cut, cp.p)})
+    else
+      ctx.notes[#ctx.notes + 1] = ("set '%s': no log-rank test by risk group (%s)"):format(res.name,
+        row.events == 0 and "no events" or "all patients in one risk group")
+    end
+    rows[#rows + 1] = row
+  end
+  ctx.report:table(rows, {name = ctx.task.id .. "_riskgroups",
+    columns = {"set", "n", "n_high", "n_low", "events", "logrank_chisq", "logrank_p"},
+    caption = ("High vs low risk at the training cut-point %.6g of the forest's risk (maximally selected log-rank " ..
+               "statistic %.3f, Lau's p = %.3g, %d candidate cuts), applied unchanged to every set"):format(
+               cp.cut, cp.statistic, cp.p, cp.ncuts)})
+  ctx.cutpoint, ctx.riskgroups = cp, rows
+  ctx.cut = cp.cut
+end
+
+--- sv.study.surv_shap(ctx): SHAP figures of the survival forest where sv.shap.tree takes it; else a note
+function M.surv_shap(ctx)
+  check_ctx(ctx, "surv_shap")
+  need(ctx, "model", "surv_fit", "surv_shap")
+  local train = ctx.train
+  local ok, phi = pcall(sv.shap.tree, ctx.model, train.d.X, {threads = ctx.threads})
+  if not ok then
+    ctx.notes[#ctx.notes + 1] = "SHAP is not available for this task kind: sv.shap.tree does not take a survival forest yet"
+    return
+  end
+  local labels = M.feature_labels(ctx.dev.enc)
+  ctx.importance = {}
+  for k, r in ipairs(sv.shap.importance(phi)) do
+    ctx.importance[k] = {rank = k, feature = r.name, mean_abs_shap = r.value}
+  end
+  ctx.report:figure(sv.plot.shap_beeswarm(phi, train.d.X, {labels = labels}),
+    {name = ctx.task.id .. "_shap_beeswarm", caption = "SHAP summary of the survival forest's risk (training)"})
+  ctx.report:figure(sv.plot.shap_bar(phi, {labels = labels}),
+    {name = ctx.task.id .. "_shap_bar", caption = "Mean |SHAP| of the survival forest's risk (training)"})
+end
+
+M.kinds.survival = {
+  {name = "patients", run = M.surv_patients},
+  {name = "split", run = M.surv_split},
+  {name = "fit", run = M.surv_fit},
+  {name = "performance", run = M.surv_performance},
+  {name = "riskgroups", run = M.surv_riskgroups},
+  {name = "shap", run = M.surv_shap},
+}
+
+---------------------------------------------------------------------------
 -- Methods text, from the spec and the data
 ---------------------------------------------------------------------------
 
@@ -1380,6 +1696,18 @@ function M.methods(spec, dev, ext)
         "one-vs-rest AUC with DeLong's 95% CI, the confusion matrix of the most probable class with each class's " ..
         "sensitivity and specificity, the multiclass Brier score, and each class's calibration on the test sets; " ..
         "SHAP values are computed for each class's probability."
+      break
+    end
+  end
+  for _, t in ipairs(spec.tasks) do
+    if t.kind == "survival" then
+      out[#out + 1] = "A survival task models the follow-up time and event directly with a random survival forest " ..
+        ("(%d trees, log-rank splits, Nelson-Aalen leaves; ranger's semantics) fitted on the training set, patients with a "):format(spec.model.trees) ..
+        "missing time or event left out and counted. The risk is the ensemble mortality (out-of-bag on training). Each set " ..
+        "reports Harrell's and Uno's C, Uno's IPCW time-dependent AUC and the IPCW Brier score with the integrated Brier " ..
+        "score at the task's horizons, and calibration at a horizon (observed Kaplan-Meier against predicted risk by " ..
+        "decile, O/E, slope) on the test sets; patients are split into high and low risk at the cut-point that maximises " ..
+        "the log-rank statistic on training (Lau's p-value), applied unchanged to the test sets."
       break
     end
   end
@@ -1518,6 +1846,13 @@ function M.run(s, opts)
         end
       end
     end
+    if task.kind == "survival" and spec.validation then
+      ctx.notes[#ctx.notes + 1] = ("validation = {method = \"%s\"} is done for binary tasks only; " ..
+        "this survival task has its single split"):format(spec.validation.method)
+    end
+    if task.kind == "survival" and ctx.model then
+      ctx.notes[#ctx.notes + 1] = "no model bundle for a survival task: bundles and `sylva score` hold binary tasks only"
+    end
     if task.kind == "multiclass" and spec.validation then
       ctx.notes[#ctx.notes + 1] = ("validation = {method = \"%s\"} is done for binary tasks only; " ..
         "this multiclass task has its single split"):format(spec.validation.method)
@@ -1531,7 +1866,13 @@ function M.run(s, opts)
     r.validation = ctx.validation
     r.counts = ctx.counts
     r.notes = ctx.notes
-    if ctx.discrimination then
+    if task.kind == "survival" and ctx.concordance then
+      r.sets = {}                                -- C is Harrell's, its 95% CI from the jackknife SE
+      for _, d in ipairs(ctx.concordance) do
+        r.sets[#r.sets + 1] = {name = d.set, n = d.n, events = d.events, c = d.harrell_c, lo = d.harrell_lo,
+                               hi = d.harrell_hi, uno = d.uno_c, uno_lo = d.uno_lo, uno_hi = d.uno_hi}
+      end
+    elseif ctx.discrimination then
       r.sets = {}
       for _, d in ipairs(ctx.discrimination) do
         r.sets[#r.sets + 1] = {name = d.set, n = d.n, auc = d.auc, lo = d.auc_lo, hi = d.auc_hi}
@@ -1546,9 +1887,11 @@ function M.run(s, opts)
     end
     for _, n in ipairs(ctx.notes) do report:text("Note: " .. n .. ".") end
     if r.status == "done" then
-      report:value(task.id, {selected = ctx.selected, cutoff = ctx.cut, best_options = ctx.tuned.best.options,
+      report:value(task.id, {selected = ctx.selected, cutoff = ctx.cut, best_options = ctx.tuned and ctx.tuned.best.options,
         discrimination = ctx.discrimination, delong = ctx.delong, classes = ctx.classes, ovr = ctx.ovr,
         per_class = ctx.per_class, calibration = ctx.calibration, survival = ctx.survival, patients = ctx.counts,
+        concordance = ctx.concordance, time_dependent = ctx.time_dependent,
+        cutpoint = ctx.cutpoint, riskgroups = ctx.riskgroups,
         shap_ranking = ctx.importance, validation = ctx.validation,
         baseline = ctx.baseline and ctx.baseline.sets})
       local rows, columns = {}, {"set", "id", "score"}
@@ -1613,7 +1956,7 @@ function M.run(s, opts)
     end
     -- a model bundle (and its model card) per done task: docs/scoring.md
     for _, r in ipairs(result.tasks) do
-      if r.status == "done" and r.kind ~= "multiclass" then      -- bundles hold binary tasks only
+      if r.status == "done" and r.kind ~= "multiclass" and r.kind ~= "survival" then  -- bundles hold binary tasks only
         sv.bundle._mkdir(out .. "/models")
         -- a task kind the bundle cannot hold yet is said, never skipped silently
         local ok_b, err_b = pcall(function()
@@ -1718,7 +2061,7 @@ function M.print(result)
     if r.status ~= "done" then
       print(("%-6s %s: %s"):format(r.id, r.status, r.reason))
     else
-      for _, d in ipairs(r.ctx.discrimination) do
+      for _, d in ipairs(r.kind == "survival" and {} or r.ctx.discrimination) do
         if d.auc and not d.sensitivity then    -- a multiclass task: M and its bootstrap CI
           print(("%-6s %-" .. w .. "s %5d  %.2f (%.2f-%.2f)  (Hand-Till M)"):format(r.id, d.set, d.n,
             d.auc, d.auc_lo, d.auc_hi))
@@ -1727,6 +2070,14 @@ function M.print(result)
             d.auc, d.auc_lo, d.auc_hi, d.sensitivity, d.specificity, d.accuracy))
         else
           print(("%-6s %-" .. w .. "s %5d  (one class)"):format(r.id, d.set, d.n))
+        end
+      end
+      for _, d in ipairs(r.kind == "survival" and r.ctx.concordance or {}) do
+        if d.harrell_c then
+          print(("%-6s %-" .. w .. "s %5d  C %.2f (%.2f-%.2f), Uno's C %.2f, %d events"):format(r.id, d.set, d.n,
+            d.harrell_c, d.harrell_lo, d.harrell_hi, d.uno_c, d.events))
+        else
+          print(("%-6s %-" .. w .. "s %5d  (%d events)"):format(r.id, d.set, d.n, d.events))
         end
       end
       local v = r.validation

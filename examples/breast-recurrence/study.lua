@@ -24,6 +24,10 @@ return {
   tasks = {
     {id = "recur5", title = "Recurrence or death within 5 years", label = "5-year recurrence",
      outcome = "recur5", positive = {"yes"}, negative = {"no"}},
+    -- recurrence-free survival modelled directly: a random survival forest of
+    -- rfs_years and rfs_event (survival below), judged at 1, 3 and 5 years
+    {id = "rfs", title = "Recurrence-free survival (random survival forest)", label = "RFS risk",
+     kind = "survival", horizons = {1, 3, 5}},
   },
   -- every GBSG patient (labelled or not) by model risk group
   survival = {time = "rfs_years", event = "rfs_event", unit = "years", xlab = "Years since surgery",

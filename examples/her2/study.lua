@@ -36,6 +36,10 @@ return {
     -- one forest of three classes (docs/study.md, "Multiclass tasks")
     {id = "task3", title = "Task 3: HER2-zero vs HER2-low vs HER2-positive (one forest)", label = "HER2 class",
      kind = "multiclass", outcome = "her2", classes = {"zero", "low", "positive"}},
+    -- disease-free survival modelled directly: a random survival forest of
+    -- survival.time and survival.event below (docs/study.md, "Survival tasks")
+    {id = "task4", title = "Task 4: disease-free survival (random survival forest)", label = "DFS risk",
+     kind = "survival", horizons = {12, 36, 60}},
   },
 
   -- survival by model score (every patient of a task, high vs low score)
