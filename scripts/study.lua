@@ -1480,14 +1480,24 @@ function M.surv_performance(ctx)
           local jc
           for j, h in ipairs(hs) do if h == t_cal then jc = j end end
           if jc then
-            local s = {}
-            for i = 1, #time do s[i] = set.S:get(i, jc) end
-            local cl = sv.surv.calibration_t(time, event, s, t_cal)
+            -- a predicted S(t) of exactly 1 (no tree saw an event before t in
+            -- its leaf) or 0 has no log(-log S) for the slope: left out, counted
+            local s, tc, ec, out = {}, {}, {}, 0
+            for i = 1, #time do
+              local v = set.S:get(i, jc)
+              if v > 0 and v < 1 then s[#s + 1], tc[#tc + 1], ec[#ec + 1] = v, time[i], event[i] else out = out + 1 end
+            end
+            if out > 0 then
+              ctx.notes[#ctx.notes + 1] = ("set '%s': %d patient%s with a predicted S(%s) of exactly 0 or 1 left out of " ..
+                "the calibration"):format(set.name, out, out == 1 and "" or "s", fmt_num(t_cal))
+            end
+            tc, ec = sv.vector(tc), sv.vector(ec)
+            local cl = sv.surv.calibration_t(tc, ec, s, t_cal)
             res.calibration = cl
             cal[#cal + 1] = {set = set.name, time = t_cal, observed = cl.observed, expected = cl.expected,
               oe = cl.oe, oe_lo = cl.oe_lo, oe_hi = cl.oe_hi, slope = cl.slope, slope_lo = cl.slope_lo,
               slope_hi = cl.slope_hi}
-            cal_models[#cal_models + 1] = {name = set.name, time = time, event = event, S = s}
+            cal_models[#cal_models + 1] = {name = set.name, time = tc, event = ec, S = s}
           else
             ctx.notes[#ctx.notes + 1] = ("set '%s': no calibration at %s (after its last follow-up time)")
               :format(set.name, fmt_num(t_cal))

@@ -39,7 +39,7 @@ return {
     -- disease-free survival modelled directly: a random survival forest of
     -- survival.time and survival.event below (docs/study.md, "Survival tasks")
     {id = "task4", title = "Task 4: disease-free survival (random survival forest)", label = "DFS risk",
-     kind = "survival", horizons = {12, 36, 60}},
+     kind = "survival", horizons = {12, 24, 36, 48}, horizon = 36},
   },
 
   -- survival by model score (every patient of a task, high vs low score)
