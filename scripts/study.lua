@@ -1584,14 +1584,17 @@ function M.surv_riskgroups(ctx)
   ctx.cut = cp.cut
 end
 
---- sv.study.surv_shap(ctx): SHAP figures of the survival forest where sv.shap.tree takes it; else a note
+--- sv.study.surv_shap(ctx): TreeSHAP of the survival forest's risk on training (beeswarm, bar, dependence)
+--- where sv.shap.tree takes a survival forest; else a note
 function M.surv_shap(ctx)
   check_ctx(ctx, "surv_shap")
   need(ctx, "model", "surv_fit", "surv_shap")
-  local train = ctx.train
-  local ok, phi = pcall(sv.shap.tree, ctx.model, train.d.X, {threads = ctx.threads})
+  local id, train = ctx.task.id, ctx.train
+  local X = train.d.X
+  log(ctx, "SHAP figures of the risk")
+  local ok, phi = pcall(sv.shap.tree, ctx.model, X, {threads = ctx.threads})
   if not ok then
-    ctx.notes[#ctx.notes + 1] = "SHAP is not available for this task kind: sv.shap.tree does not take a survival forest yet"
+    ctx.notes[#ctx.notes + 1] = "SHAP is not available for this task kind: sv.shap.tree does not take a survival forest"
     return
   end
   local labels = M.feature_labels(ctx.dev.enc)
@@ -1599,10 +1602,17 @@ function M.surv_shap(ctx)
   for k, r in ipairs(sv.shap.importance(phi)) do
     ctx.importance[k] = {rank = k, feature = r.name, mean_abs_shap = r.value}
   end
-  ctx.report:figure(sv.plot.shap_beeswarm(phi, train.d.X, {labels = labels}),
-    {name = ctx.task.id .. "_shap_beeswarm", caption = "SHAP summary of the survival forest's risk (training)"})
+  ctx.report:table(ctx.importance, {name = id .. "_shap", columns = {"rank", "feature", "mean_abs_shap"},
+    caption = "Mean |SHAP| of each feature for the survival forest's risk (ensemble mortality), training"})
+  ctx.report:figure(sv.plot.shap_beeswarm(phi, X, {labels = labels}),
+    {name = id .. "_shap_beeswarm", caption = "SHAP summary of the survival forest's risk (training; higher = shorter survival)"})
   ctx.report:figure(sv.plot.shap_bar(phi, {labels = labels}),
-    {name = ctx.task.id .. "_shap_bar", caption = "Mean |SHAP| of the survival forest's risk (training)"})
+    {name = id .. "_shap_bar", caption = "Mean |SHAP| of the survival forest's risk (training)"})
+  for k = 1, math.min(ctx.spec.dependence, #ctx.importance) do
+    local f = ctx.importance[k].feature
+    ctx.report:figure(sv.plot.shap_dependence(phi, X, f, {labels = labels}),
+      {name = id .. "_dependence_" .. f, caption = "SHAP dependence of the risk: " .. (labels[f] or f)})
+  end
 end
 
 M.kinds.survival = {

@@ -111,8 +111,23 @@ T.test("the reported numbers are those of sv.surv on the same predictions", func
     end
   end
   local notes = table.concat(ctx.notes, "\n")
-  T.ok(notes:find("set 'training': horizons after its last follow%-up time left out %(3 of 4 kept%)"), notes)
-  T.ok(notes:find("SHAP is not available for this task kind"), notes)
+  T.ok(notes:find("set 'training': horizons after its last follow%-up time left out %(3 of 4 kept%)", 1, false), notes)
+end)
+
+T.test("SHAP of the forest's risk: the ranking is sv.shap.importance of sv.shap.tree on training", function()
+  local ctx = r.ctx
+  local phi = sv.shap.tree(ctx.model, ctx.train.d.X)
+  local imp = sv.shap.importance(phi)
+  T.eq(#ctx.importance, #imp)
+  for k, row in ipairs(imp) do
+    T.eq(ctx.importance[k].feature, row.name); T.near(ctx.importance[k].mean_abs_shap, row.value, 1e-9 * row.value)
+  end
+  -- positive nodes lead the risk of recurrence in GBSG (Royston & Altman 2013: the strongest prognostic factor)
+  T.eq(ctx.importance[1].feature, "nodes")
+  local figs = {}
+  for _, b in ipairs(res.report.blocks) do if b.type == "figure" then figs[b.name] = true end end
+  T.ok(figs.rfs_shap_beeswarm and figs.rfs_shap_bar and figs.rfs_dependence_nodes, "SHAP figures")
+  T.ok(figs.rfs_auc_t and figs.rfs_brier_t and figs.rfs_calibration_t and figs.rfs_km_external, "survival figures")
 end)
 
 T.test("Harrell's C of the internal set equals a brute-force count over pairs", function()
