@@ -486,6 +486,8 @@ function resolve_base(child, path, seen)
   return spec
 end
 M._resolve_base = resolve_base
+-- the environment encoding and study spec files run in (no I/O)
+M._sandbox = sandbox
 
 --- sv.encode.load(path) -> enc
 function M.load(path)

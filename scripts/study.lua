@@ -54,20 +54,9 @@ local function check_fields(path, what, t, allowed)
   end
 end
 
--- A spec file may compute (string, math, table) but not read or write.
-local function sandbox()
-  local env = {}
-  for _, k in ipairs({"assert", "error", "ipairs", "next", "pairs", "pcall", "select",
-                      "tonumber", "tostring", "type", "rawequal", "rawget", "rawlen"}) do
-    env[k] = _G[k]
-  end
-  for _, lib in ipairs({"math", "string", "table", "utf8"}) do
-    local copy = {}
-    for k, v in pairs(_G[lib]) do copy[k] = v end
-    env[lib] = copy
-  end
-  return env
-end
+-- A spec file may compute (string, math, table) but not read or write:
+-- the same sandbox as an encoding file (sylva.encode).
+local function sandbox() return require("sylva.encode")._sandbox() end
 
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 
