@@ -473,8 +473,11 @@ function Bundle:score(data, opts)
       end
     end
   end
+  -- a survival forest scores risk (ensemble mortality), not a probability
+  local measure = self.kind == "forest" and self.model:kind() == "survival" and "risk" or "probability"
   local res = {n = n, ids = ids, score = p, group = group, outside = outside, d = d, raw = raw, X = X,
-               lines = raw.lines, file = path, probs = probs, classes = classes, predicted = predicted}
+               lines = raw.lines, file = path, probs = probs, classes = classes, predicted = predicted,
+               measure = measure}
   if opts.explain and n > 0 then
     if self.kind ~= "forest" then
       error("score: explanations (--explain) are for forest bundles", 0)
@@ -582,13 +585,14 @@ function M.sentence(b, res, i, k)
   local phi = res.phi:row(i)
   local x = res.X:row(i)
   local parts = {}
+  local measure = res.measure or "probability"
   for _, j in ipairs(top_k(phi, k)) do
     local name = b.selected[j]
     local label = (b.labels and b.labels[name]) or name
     local unit = b.units and b.units[name]
     local short = label:gsub("%s*%b()%s*$", "")
-    parts[#parts + 1] = ("%s %s %s the probability by %.2f"):format(short, value_words(x[j], unit),
-      phi[j] >= 0 and "raised" or "lowered", math.abs(phi[j]))
+    parts[#parts + 1] = ("%s %s %s the %s by %.2f"):format(short, value_words(x[j], unit),
+      phi[j] >= 0 and "raised" or "lowered", measure, math.abs(phi[j]))
   end
   local base = res.bases and res.bases[i] or res.base
   local s
@@ -596,7 +600,7 @@ function M.sentence(b, res, i, k)
     s = ("The predicted class is %s, with probability %.2f (its average over the training patients is %.2f)")
       :format(res.group[i], res.score[i], base)
   else
-    s = ("The model's average probability is %.2f; for this patient it is %.2f"):format(base, res.score[i])
+    s = ("The model's average %s is %.2f; for this patient it is %.2f"):format(measure, base, res.score[i])
     if b.cutoff then s = s .. (" (%s group at the cut-off %.3f)"):format(res.group[i], b.cutoff) end
   end
   s = s .. ". " .. (#parts > 0 and (parts[1]:gsub("^%l", string.upper)) or "")

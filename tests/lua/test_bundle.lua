@@ -399,6 +399,15 @@ T.test("a bundle of a survival forest: risk = the forest's ensemble mortality, g
   -- the loaded forest's curves are the trained one's
   local grid = f:times()
   T.eq(b.model:survival(X, grid):get(3, 5), f:survival(X, grid):get(3, 5))
+  -- explained: TreeSHAP of the risk adds up to it, and the sentence says risk
+  local ex = b:score(small_csv, {encoding = small_enc, explain = true})
+  for i = 1, ex.n do
+    local phi = ex.phi:row(i)
+    T.near(ex.base + phi[1] + phi[2], risk[i], 1e-9 * math.max(1, risk[i]), "SHAP adds up to the risk of " .. i)
+  end
+  local s = sv.bundle.sentence(b, ex, 1, 1)
+  T.ok(s:find("The model's average risk is", 1, true) and s:find("the risk by", 1, true) and
+    not s:find("probability", 1, true), s)
 end)
 
 T.test("E-BUNDLE-SURV-RECAL: a recalibration with a survival forest is refused", function()
