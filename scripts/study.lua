@@ -254,12 +254,10 @@ function M.load_centre(c)
   local enc = sv.encode.load(c.encoding)
   -- errors name the centre, the file and line, the patient and the column
   local d = sv.encode.apply(enc, sv.read_csv(c.data), {id = c.id, file = c.data})
-  -- ids are indexed by the row in the file, as d.rows
-  local ids = d.ids
-  if not ids then
-    ids = {}
-    for i = 1, d.n do ids[d.rows[i]] = tostring(d.rows[i]) end
-  end
+  -- ids are indexed by the row in the file, as d.rows (d.ids is by
+  -- position: the two differ once a keep filter has dropped rows)
+  local ids = {}
+  for i = 1, d.n do ids[d.rows[i]] = d.ids and d.ids[i] or tostring(d.rows[i]) end
   return {name = c.name or enc.centre or c.data, label = enc.centre or c.name, d = d, enc = enc, ids = ids,
           data = c.data, encoding = c.encoding, filtered = d.filter and d.filter.dropped or 0}
 end

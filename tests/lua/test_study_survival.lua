@@ -194,6 +194,19 @@ T.test("too few events skip the task; missing and zero times are left out and co
   T.eq(ctx.calibration[1].oe, sv.surv.calibration_t(t, e, s, 1095).oe)
 end)
 
+T.test("patient ids follow the file rows after a keep filter (Rotterdam keeps node-positive patients)", function()
+  local c = sv.study.load_centre({name = "R", data = data .. "rotterdam.csv", encoding = enc .. "rotterdam.lua", id = "pid"})
+  local pid = sv.read_csv(data .. "rotterdam.csv"):col("pid")
+  T.ok(c.filtered > 0, "the filter dropped rows")
+  for i = 1, c.d.n do
+    local want = pid[c.d.rows[i]]
+    T.eq(c.ids[c.d.rows[i]], tostring(math.tointeger(want) or want), "row " .. c.d.rows[i])
+  end
+  -- and the external set of the survival task names its patients so
+  local set = r.ctx.sets[3]
+  for i = 1, #set.time do T.ok(set.ids[set.d.rows[i]] ~= nil, "external patient " .. i .. " has an id") end
+end)
+
 T.test("a survival task's spec is checked", function()
   local s = spec()
   s.tasks = {{id = "x", kind = "survival", time = "rfs_years", event = "rfs_event"}}
