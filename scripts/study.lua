@@ -2019,11 +2019,17 @@ end
 --- BMJ 2024) that a study run can answer, or "not addressed"
 function M.tripod(spec, result)
   spec = M.spec(spec)
-  local ids = {}
-  for _, r in ipairs(result.tasks or {}) do ids[#ids + 1] = r.id end
+  local ids, kinds = {}, {}
+  for _, r in ipairs(result.tasks or {}) do ids[#ids + 1] = r.id; kinds[#ids] = r.kind end
+  -- a survival task has its own tables: its discrimination is TASK_concordance
+  -- and TASK_time_dependent; it has no Table 1, grid, selection or baseline
+  local SURV = {_patients = "_patients", _discrimination = "_concordance, %s_time_dependent"}
   local function tables(suffix)
     local t = {}
-    for _, id in ipairs(ids) do t[#t + 1] = id .. suffix end
+    for k, id in ipairs(ids) do
+      if kinds[k] ~= "survival" then t[#t + 1] = id .. suffix
+      elseif SURV[suffix] then t[#t + 1] = id .. SURV[suffix]:format(id) end
+    end
     return table.concat(t, ", ")
   end
   local boot = spec.validation and spec.validation.method == "bootstrap"

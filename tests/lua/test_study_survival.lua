@@ -207,6 +207,17 @@ T.test("patient ids follow the file rows after a keep filter (Rotterdam keeps no
   for i = 1, #set.time do T.ok(set.ids[set.d.rows[i]] ~= nil, "external patient " .. i .. " has an id") end
 end)
 
+T.test("the TRIPOD+AI rows name a survival task's own tables", function()
+  local s = spec()
+  s.tasks[2] = {id = "bin", outcome = "recur5", positive = {"yes"}}
+  local rows = sv.study.tripod(s, {tasks = {{id = "rfs", kind = "survival"}, {id = "bin", kind = "binary"}}})
+  local where = {}
+  for _, row in ipairs(rows) do where[row.topic] = row.where end
+  T.ok(where["Discrimination with confidence intervals"]:find("rfs_concordance, rfs_time_dependent, bin_discrimination", 1, true),
+    where["Discrimination with confidence intervals"])
+  T.ok(not where["Model building: tuning and feature selection"]:find("rfs_"), "no grid for a survival task")
+end)
+
 T.test("a survival task's spec is checked", function()
   local s = spec()
   s.tasks = {{id = "x", kind = "survival", time = "rfs_years", event = "rfs_event"}}
