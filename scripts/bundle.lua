@@ -791,6 +791,18 @@ local function card_parts(b)
     #b.selected == 1 and "" or "s", table.concat(b.selected, ", "),
     c.development and (" (" .. tostring(c.development.centre) .. ")") or "",
     b.cutoff and ("%.4f"):format(b.cutoff) or "(none)", b.groups[1])
+  local surv = b.kind == "forest" and b.model:kind() == "survival"
+  if surv then
+    -- a survival forest scores risk, not the probability of a level
+    p.intended = ("Estimates a patient's risk (the random survival forest's ensemble mortality: the sum of " ..
+      "the predicted cumulative hazard over the forest's time grid; higher = worse prognosis; not a " ..
+      "probability) from %d feature%s (%s), for patients like those of the development centre%s. A risk at " ..
+      "or above the cut-off %s puts the patient in the \"%s\" group. It supports, and does not replace, " ..
+      "clinical judgement; it was not developed for other populations or outcomes."):format(#b.selected,
+      #b.selected == 1 and "" or "s", table.concat(b.selected, ", "),
+      c.development and (" (" .. tostring(c.development.centre) .. ")") or "",
+      b.cutoff and ("%.4f"):format(b.cutoff) or "(none)", b.groups[1])
+  end
   local dev = {}
   if c.development then
     dev[#dev + 1] = ("Development centre %s: %d patients after the encoding's filter."):format(
@@ -825,7 +837,9 @@ local function card_parts(b)
     "Missing values are replaced by the training statistics stored in the bundle; a patient with many missing features gets a score close to the training average.",
     "A new centre must map its columns onto the development features with its own encoding (same units, same levels); `sylva score` refuses a different unit or an unknown level.",
   }
-  if not b.recalibration then
+  if surv then
+    limits[#limits + 1] = "The risk is a relative ranking (ensemble mortality), not a probability: compare patients with it; for survival probabilities at a time use the forest's survival curves (b.model:survival(X, times))."
+  elseif not b.recalibration then
     limits[#limits + 1] = "The model is not recalibrated for any centre: check calibration on local data before using absolute probabilities."
   end
   for _, n in ipairs(c.notes or {}) do limits[#limits + 1] = n .. "." end

@@ -408,6 +408,10 @@ T.test("a bundle of a survival forest: risk = the forest's ensemble mortality, g
   local s = sv.bundle.sentence(b, ex, 1, 1)
   T.ok(s:find("The model's average risk is", 1, true) and s:find("the risk by", 1, true) and
     not s:find("probability", 1, true), s)
+  -- the model card says what the score is
+  local card = sv.bundle.card_markdown(b)
+  T.ok(card:find("Estimates a patient's risk (the random survival forest's ensemble mortality", 1, true) ~= nil and
+    not card:find("Estimates the probability", 1, true), card:sub(1, 400))
 end)
 
 T.test("E-BUNDLE-SURV-RECAL: a recalibration with a survival forest is refused", function()
