@@ -521,8 +521,11 @@ function M.table1(ctx)
       end
     end
   end
-  -- the features, then the task's outcome and the survival event
-  local want = {ctx.task.outcome, ctx.spec.survival and ctx.spec.survival.event}
+  -- the features, then the task's outcome and the survival event (a
+  -- survival task: its own event)
+  local want = {}
+  want[#want + 1] = ctx.task.outcome
+  want[#want + 1] = ctx.task.event or (ctx.spec.survival and ctx.spec.survival.event) or nil
   local digits = ctx.spec.table1.digits or {}
   local shown, by_name = {}, {}
   for _, v in ipairs(vars) do
@@ -1605,6 +1608,7 @@ end
 M.kinds.survival = {
   {name = "patients", run = M.surv_patients},
   {name = "split", run = M.surv_split},
+  {name = "table1", run = M.table1},
   {name = "fit", run = M.surv_fit},
   {name = "performance", run = M.surv_performance},
   {name = "riskgroups", run = M.surv_riskgroups},
@@ -2022,8 +2026,8 @@ function M.tripod(spec, result)
   local ids, kinds = {}, {}
   for _, r in ipairs(result.tasks or {}) do ids[#ids + 1] = r.id; kinds[#ids] = r.kind end
   -- a survival task has its own tables: its discrimination is TASK_concordance
-  -- and TASK_time_dependent; it has no Table 1, grid, selection or baseline
-  local SURV = {_patients = "_patients", _discrimination = "_concordance, %s_time_dependent"}
+  -- and TASK_time_dependent; it has no grid, selection or baseline
+  local SURV = {_patients = "_patients", _table1 = "_table1", _discrimination = "_concordance, %s_time_dependent"}
   local function tables(suffix)
     local t = {}
     for k, id in ipairs(ids) do

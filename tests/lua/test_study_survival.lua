@@ -128,6 +128,11 @@ T.test("SHAP of the forest's risk: the ranking is sv.shap.importance of sv.shap.
   for _, b in ipairs(res.report.blocks) do if b.type == "figure" then figs[b.name] = true end end
   T.ok(figs.rfs_shap_beeswarm and figs.rfs_shap_bar and figs.rfs_dependence_nodes, "SHAP figures")
   T.ok(figs.rfs_auc_t and figs.rfs_brier_t and figs.rfs_calibration_t and figs.rfs_km_external, "survival figures")
+  local t1
+  for _, b in ipairs(res.report.blocks) do if b.type == "table" and b.name == "rfs_table1" then t1 = b end end
+  T.ok(t1, "Table 1 of the survival task")
+  local text = sv.report.csv(t1.data or t1)
+  T.ok(text:find("Recurrence or death", 1, true), "the event is a row of Table 1")
 end)
 
 T.test("Harrell's C of the internal set equals a brute-force count over pairs", function()
