@@ -1543,9 +1543,10 @@ function M.surv_riskgroups(ctx)
   local rows = {}
   for k, res in ipairs(ctx.surv) do
     local group, n_high = {}, 0
+    local hi_name, lo_name = (sp.groups or {})[1] or "High risk", (sp.groups or {})[2] or "Low risk"
     for i = 1, #res.risk do
       local hi = res.risk[i] > cp.cut
-      group[i] = hi and "High risk" or "Low risk"
+      group[i] = hi and hi_name or lo_name
       if hi then n_high = n_high + 1 end
     end
     local row = {set = res.name, n = res.n, n_high = n_high, n_low = res.n - n_high, events = ctx.sets[k].events}
