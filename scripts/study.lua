@@ -1863,7 +1863,7 @@ function M.run(s, opts)
         "this survival task has its single split"):format(spec.validation.method)
     end
     if task.kind == "survival" and ctx.model then
-      ctx.notes[#ctx.notes + 1] = "no model bundle for a survival task: bundles and `sylva score` hold binary tasks only"
+      ctx.notes[#ctx.notes + 1] = "no model bundle for a survival task yet: the runner writes bundles (sv.bundle.from_study) for binary tasks only"
     end
     if task.kind == "multiclass" and spec.validation then
       ctx.notes[#ctx.notes + 1] = ("validation = {method = \"%s\"} is done for binary tasks only; " ..
