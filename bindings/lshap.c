@@ -1,13 +1,14 @@
 /*
  * lshap.c - the sv.shap module: exact TreeSHAP values, interaction values
- * and interventional values of a Forest or of a SurvivalForest's risk
- * (engine/shap.c), and two helpers
+ * and interventional values of a Forest, or of a SurvivalForest's risk or
+ * (`time`) cumulative hazard at a time (engine/shap.c), and two helpers
  * for reading them: importance (mean |SHAP| ranking) and dependence.
  * Documented in docs/shap.md.
  */
 #include "lsylva.h"
 #include "../engine/sv_forest.h"
 #include "../engine/sv_shap.h"
+#include "../engine/sv_survforest.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -44,7 +45,38 @@ static int to_matrix(lua_State *L)
     return 1;
 }
 
-static const char *const tree_opts[] = {"threads", "algorithm", "background", "class", NULL};
+static const char *const tree_opts[] = {"threads", "algorithm", "background", "class", "time",
+                                        NULL};
+
+/* The `time` option: 1 with *t set when given (a survival forest only, the
+ * model at arg 1), else 0. */
+static int opt_time(lua_State *L, int arg, const char *fname, double *t)
+{
+    if (svL_opt_get(L, arg, "time") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pop(L, 1);
+    if (!svL_testsurvforest_sf(L, 1))
+        svL_opt_error(L, fname, "time", "only a survival forest takes a time");
+    *t = svL_opt_num(L, arg, fname, "time", 0, -HUGE_VAL, HUGE_VAL);
+    return 1;
+}
+
+/* The game at time t of the survival forest at arg 1: its cumulative
+ * hazard at t (sv_survforest_time_view), values or interactions. */
+static sv_status run_time(lua_State *L, double t, const double *X, size_t n,
+                          const sv_shap_opts *opts, const sv_ctx *ctx, int interactions,
+                          double *out, double *base, sv_err *err)
+{
+    sv_forest *view;
+    sv_status st = sv_survforest_time_view(svL_testsurvforest_sf(L, 1), t, &view, err);
+    if (st != SV_OK) return st;
+    st = interactions ? sv_shap_interactions(view, X, n, opts, ctx, out, base, err)
+                      : sv_shap_values(view, X, n, opts, ctx, out, base, err);
+    sv_forest_view_free(view);
+    return st;
+}
 
 /* The `class` option: -1 when absent, else the 0-based class of a forest
  * of K > 2 classes (1-based in Lua, in f:classes() order). */
@@ -61,7 +93,8 @@ static int32_t opt_class(lua_State *L, int arg, const char *fname, const sv_fore
 }
 static const char *const algorithms[] = {"auto", "linear", "reference", NULL};
 
-/* sv.shap.tree(f, X [, {threads=0, algorithm="auto", background=B}]) -> phi, base */
+/* sv.shap.tree(f, X [, {threads=0, algorithm="auto", background=B, class=k, time=t}])
+ * -> phi, base */
 static int l_tree(lua_State *L)
 {
     const char *fname = "shap.tree";
@@ -100,6 +133,22 @@ static int l_tree(lua_State *L)
         opts.n_background = B->nrow;
     }
     int32_t cls = opt_class(L, 3, fname, f);
+    double t;
+    if (opt_time(L, 3, fname, &t)) {
+        svL_matrix *phi = svL_newmatrix(L, X->nrow, X->ncol);
+        int phi_idx = lua_gettop(L);
+        sv_ctx ctx;
+        svL_ctx(L, &ctx, threads);
+        sv_err err;
+        double base = 0;
+        if (run_time(L, t, X->data, X->nrow, &opts, &ctx, 0, phi->data, &base, &err) != SV_OK)
+            return svL_engine_error(L, fname, &err);
+        push_names(L, f, 2);
+        svL_matrix_setnames(L, phi_idx);
+        lua_pushvalue(L, phi_idx);
+        lua_pushnumber(L, base);
+        return 2;
+    }
     int32_t K = sv_forest_n_outputs(f);
     /* K > 2 classes without `class`: arrays of K phi and K bases */
     int all = K > 1 && cls < 0;
@@ -249,9 +298,9 @@ static int inter_tostring(lua_State *L)
     return 1;
 }
 
-static const char *const inter_opts[] = {"threads", "class", NULL};
+static const char *const inter_opts[] = {"threads", "class", "time", NULL};
 
-/* sv.shap.interactions(f, X [, {threads=0}]) -> I, base */
+/* sv.shap.interactions(f, X [, {threads=0, class=k, time=t}]) -> I, base */
 static int l_interactions(lua_State *L)
 {
     const char *fname = "shap.interactions";
@@ -260,6 +309,8 @@ static int l_interactions(lua_State *L)
     svL_checkopts(L, 3, fname, inter_opts);
     int threads = (int)svL_opt_int(L, 3, fname, "threads", 0, 0, 4096);
     int32_t cls = opt_class(L, 3, fname, f);
+    double t;
+    int timed = opt_time(L, 3, fname, &t);
     int32_t K = sv_forest_n_outputs(f);
     int all = K > 1 && cls < 0;
     if (all) {
@@ -300,7 +351,8 @@ static int l_interactions(lua_State *L)
     sv_ctx ctx;
     svL_ctx(L, &ctx, threads);
     sv_err err;
-    if (sv_shap_interactions(f, X->data, n, &so, &ctx, s->data, &s->base, &err) != SV_OK)
+    if ((timed ? run_time(L, t, X->data, n, &so, &ctx, 1, s->data, &s->base, &err)
+               : sv_shap_interactions(f, X->data, n, &so, &ctx, s->data, &s->base, &err)) != SV_OK)
         return svL_engine_error(L, fname, &err);
     lua_pushvalue(L, idx);
     lua_pushnumber(L, s->base);

@@ -36,6 +36,14 @@ struct sv_forest *svL_testsurvforest(lua_State *L, int arg)
     return u->sf->f;
 }
 
+struct sv_survforest *svL_testsurvforest_sf(lua_State *L, int arg)
+{
+    svL_survforest *u = luaL_testudata(L, arg, SV_SURVFOREST_MT);
+    if (!u) return NULL;
+    if (!u->sf) luaL_argerror(L, arg, "forest is closed");
+    return u->sf;
+}
+
 /* X for prediction: a Matrix with the forest's width and finite values. */
 static svL_matrix *check_X(lua_State *L, int arg, const sv_survforest *sf)
 {

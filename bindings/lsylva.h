@@ -90,6 +90,9 @@ svL_matrix *svL_checkforestX(lua_State *L, int arg, const struct sv_forest *f);
  * values are mortalities, so the forest's prediction is the risk), or NULL
  * when arg holds another type; "forest is closed" after f:close(). */
 struct sv_forest *svL_testsurvforest(lua_State *L, int arg);
+struct sv_survforest;
+/* The same SurvivalForest itself (its time grid and leaf curves), or NULL. */
+struct sv_survforest *svL_testsurvforest_sf(lua_State *L, int arg);
 struct sv_tree;
 /* Pushes tree t as f:tree(k) returns it (bindings/lforest.c). */
 void svL_pushtree(lua_State *L, const struct sv_tree *t);

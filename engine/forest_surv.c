@@ -558,6 +558,36 @@ done:
     return st;
 }
 
+sv_status sv_survforest_time_view(const sv_survforest *sf, double t, sv_forest **out,
+                                  sv_err *err)
+{
+    *out = NULL;
+    if (isnan(t)) return sv_err_set(err, SV_EINVAL, "the time is NaN");
+    sv_forest *v;
+    sv_status st = sv_forest_output_view(sf->f, 0, &v, err);
+    if (st) return st;
+    for (int32_t q = 0; q < v->n_trees; q++) {
+        sv_tree *tr = &v->trees[q];
+        const uint32_t *off = sf->leaf_off[q];
+        const uint32_t *lt = sf->leaf_time[q];
+        const double *lc = sf->leaf_chf[q];
+        /* children have larger ids than their parent */
+        for (int32_t k = tr->n_nodes - 1; k >= 0; k--) {
+            if (tr->left[k] < 0) {
+                double h = 0; /* death times ascend within a leaf */
+                for (uint32_t e = off[k]; e < off[k + 1] && sf->times[lt[e]] <= t; e++) h = lc[e];
+                tr->value[k] = h;
+                continue;
+            }
+            int32_t l = tr->left[k], r = tr->right[k];
+            double cl = tr->cover[l], cr = tr->cover[r];
+            tr->value[k] = (cl * tr->value[l] + cr * tr->value[r]) / (cl + cr);
+        }
+    }
+    *out = v;
+    return SV_OK;
+}
+
 typedef struct oob_job {
     const sv_survforest *sf;
     const double *X;

@@ -76,6 +76,20 @@ sv_status sv_survforest_chf(const sv_survforest *sf, const double *X, size_t n, 
                             const double *times, size_t m, int survival, const sv_ctx *ctx,
                             double *out, sv_err *err);
 
+/*
+ * A view of the forest for TreeSHAP of the ensemble cumulative hazard at
+ * time t: the trees share sf's structure, each with its own node values -
+ * at a leaf its cumulative hazard at t (its step function: the value after
+ * its last death time <= t, 0 before its first), at an internal node the
+ * cover-weighted mean of its children. The mean over trees of the leaf
+ * value reached is then sv_survforest_chf at t, so the exact TreeSHAP of
+ * the view explains CHF(t) additively (S(t) = exp(-CHF(t)) is not linear
+ * in the leaves). t must not be NaN. Freed with sv_forest_view_free; valid
+ * while sf lives.
+ */
+sv_status sv_survforest_time_view(const sv_survforest *sf, double t, sv_forest **out,
+                                  sv_err *err);
+
 /* OOB risk (ensemble mortality over the trees for which the row was out of
  * bag; NaN when never) of the training rows X (n x p), the rows of
  * column `perm_feature` taken in the order perm (when perm is not NULL:

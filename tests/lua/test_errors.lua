@@ -74,6 +74,9 @@ local catalogue = {
   {"E-SHAP-NAN", function()
      local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
      sv.shap.tree(f, {{0 / 0, 1}}) end, "bad argument #2 to 'tree' (NaN at row 1, column 1)"},
+  {"E-SHAP-TIME", function()
+     local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
+     sv.shap.tree(f, X6, {time = 1}) end, "bad option 'time' to shap.tree (only a survival forest takes a time)"},
   {"E-CLASS-LABEL", function() sv.roc.multiclass({"x", "z"}, sv.matrix({{0.9, 0.1}, {0.2, 0.8}}, {"x", "y"})) end,
    "bad argument #1 to 'multiclass' (y[2] is 'z', which is not a column name of P)"},
   {"E-CLASS-COLUMNS", function() sv.roc.multiclass({1, 2, 3}, {{1, 0}, {0, 1}, {1, 0}}) end,

@@ -9,6 +9,12 @@
 -- - additivity base + sum(phi) = sf:predict on gbsg (1e-12, relative to
 --   the risk's size), for both algorithms, with a background, and for the
 --   interaction values (rows summing to phi);
+-- - SHAP values of the cumulative hazard at a time ({time = t}): the leaf
+--   values of unbootstrapped trees recomputed in Lua as the Nelson-Aalen
+--   estimate at t of each leaf's rows, the brute-force oracle (the
+--   path-dependent game on those Lua leaf values, the interventional game
+--   from sf:chf alone), and additivity base + sum(phi) = sf:chf(X, {t}),
+--   exp(-(base + sum phi)) = sf:survival(X, {t}), on gbsg;
 -- - argument errors.
 local T = require "testing"
 local sv = require "sylva"
@@ -216,10 +222,180 @@ T.test("additivity on gbsg: base + sum(phi) = sf:predict to 1e-12 of the risk", 
   for i = 1, n, 37 do for j = 1, p do T.eq(a:get(i, j), b:get(i, j)) end end
 end)
 
+-- Nelson-Aalen estimate at t of the given rows (the data's own times)
+local function na_at(rows, t)
+  local seen, ts = {}, {}
+  for _, i in ipairs(rows) do
+    if events[i] == 1 and times[i] <= t and not seen[times[i]] then seen[times[i]] = true; ts[#ts + 1] = times[i] end
+  end
+  local H = 0
+  for _, g in ipairs(ts) do
+    local at_risk, d = 0, 0
+    for _, i in ipairs(rows) do
+      if times[i] >= g then at_risk = at_risk + 1 end
+      if times[i] == g and events[i] == 1 then d = d + 1 end
+    end
+    H = H + d / at_risk
+  end
+  return H
+end
+
+T.test("{time = t}: the cumulative hazard at t against the Lua brute-force Shapley oracle", function()
+  -- unbootstrapped trees on every row (random mtry, so they differ): each
+  -- leaf's CHF at t is recomputed in Lua from its rows
+  local nb = sv.forest.survival(Xm, times, events, {trees = 4, bootstrap = false, sample_fraction = 1,
+                                                    mtry = 2, min_leaf = 4, seed = 11})
+  local nbt, members = {}, {}
+  for k = 1, nb:ntrees() do
+    nbt[k] = nb:tree(k)
+    members[k] = {}
+    for i, x in ipairs(Xs) do
+      local id = leaf_id(nbt[k], x)
+      members[k][id] = members[k][id] or {}
+      table.insert(members[k][id], i)
+    end
+  end
+  local q = 4
+  local rows = {Xs[1], Xs[2], Xs[60], {3, 4, 1, 5}, {7, 0, 3, 5}, {0, 7, 2, 5}}
+  local B = {Xs[5], Xs[9], Xs[77], {1, 1, 1, 5}}
+  local sorted = {}
+  for i = 1, #times do sorted[i] = times[i] end
+  table.sort(sorted)
+  local worst, nonzero = 0, 0
+  -- before the first time, on a grid time, between grid times, after the last
+  for _, t in ipairs({sorted[1] / 2, sorted[40], (sorted[75] + sorted[76]) / 2 + 1e-9, sorted[#sorted] + 1}) do
+    -- leaf values at t, from the data
+    local lv = {}
+    for k = 1, #nbt do
+      lv[k] = {}
+      for id, rs in pairs(members[k]) do lv[k][id] = na_at(rs, t) end
+    end
+    local function condt(k, node, x, S)
+      local tr, id = nbt[k], node + 1
+      if tr.left[id] < 0 then return lv[k][id] end
+      local j = tr.feature[id] + 1
+      local l, r = tr.left[id], tr.right[id]
+      if S[j] then return condt(k, x[j] <= tr.threshold[id] and l or r, x, S) end
+      return tr.cover[l + 1] / tr.cover[id] * condt(k, l, x, S) + tr.cover[r + 1] / tr.cover[id] * condt(k, r, x, S)
+    end
+    -- the Lua leaf values reproduce sf:chf at t (the oracle's footing)
+    local ch = nb:chf(Xm, {t})
+    for i, x in ipairs(Xs) do
+      local s = 0
+      for k = 1, #nbt do s = s + lv[k][leaf_id(nbt[k], x)] end
+      T.near(s / #nbt, ch:get(i, 1), 1e-12, "chf row " .. i, true)
+    end
+    local phi, base = sv.shap.tree(nb, rows, {time = t})
+    local phir, baser = sv.shap.tree(nb, rows, {time = t, algorithm = "reference"})
+    local phii, basei = sv.shap.tree(nb, rows, {time = t, background = B})
+    local I, ibase = sv.shap.interactions(nb, rows, {time = t})
+    T.eq(phi:names()[1], "a")
+    for i, x in ipairs(rows) do
+      local function vpath(mask)
+        local S, s = set_of(mask, q), 0
+        for k = 1, #nbt do s = s + condt(k, 0, x, S) end
+        return s / #nbt
+      end
+      local function vint(mask)
+        local S, Z = set_of(mask, q), {}
+        for b, r in ipairs(B) do
+          local z = {}
+          for j = 1, q do z[j] = S[j] and x[j] or r[j] end
+          Z[b] = z
+        end
+        local c, s = nb:chf(sv.matrix(Z), {t}), 0
+        for b = 1, #B do s = s + c:get(b, 1) end
+        return s / #B
+      end
+      T.near(base, vpath(0), 1e-12, "base at " .. t, true)
+      T.near(baser, base, 1e-12, "reference base", true)
+      T.near(ibase, base, 1e-12, "interaction base", true)
+      T.near(basei, vint(0), 1e-12, "interventional base", true)
+      local o, oi = shapley(q, vpath), shapley(q, vint)
+      for j = 1, q do
+        local rowsum = 0
+        for k = 1, q do rowsum = rowsum + I:get(i, j, k) end
+        worst = math.max(worst, math.abs(phi:get(i, j) - o[j]), math.abs(phir:get(i, j) - o[j]),
+                         math.abs(phii:get(i, j) - oi[j]), math.abs(rowsum - o[j]))
+        if math.abs(o[j]) > 1e-3 then nonzero = nonzero + 1 end
+      end
+      T.eq(phi:get(i, 4), 0.0)
+    end
+    if t < sorted[1] then
+      -- no death yet: CHF 0 everywhere, so base and every value are 0
+      T.eq(base, 0.0)
+      for i = 1, #rows do for j = 1, q do T.eq(phi:get(i, j), 0.0) end end
+    end
+  end
+  print(("survival CHF(t) brute-force oracle: max diff %.3g (%d non-negligible values)"):format(worst, nonzero))
+  T.ok(nonzero > 20, "the oracle values are not all zero")
+  T.ok(worst <= 1e-12, ("max |sylva - oracle| = %.3g"):format(worst))
+end)
+
+T.test("{time = t} additivity on gbsg: base + sum(phi) = sf:chf(X, {t}), exp(-(.)) = sf:survival", function()
+  local c = T.read_fixture(T.root .. "/tests/fixtures/survforest/gbsg_data.csv")
+  local xs = {"age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"}
+  local rows = {}
+  for i = 1, #c.time do
+    local r = {}
+    for j, nm in ipairs(xs) do r[j] = c[nm][i] end
+    rows[i] = r
+  end
+  local X = sv.matrix(rows, xs)
+  local sf = sv.forest.survival(X, c.time, c.event, {trees = 30, seed = 5})
+  local n, p = X:nrow(), X:ncol()
+  local B = sv.matrix({rows[1], rows[10], rows[100], rows[300], rows[500]}, xs)
+  local worst, worst_s, minc, zeros, worst0 = 0, 0, math.huge, 0, 0
+  for _, t in ipairs({365, 1000, 1826.25, 2500}) do
+    local ch, S = sf:chf(X, {t}), sf:survival(X, {t})
+    for _, o in ipairs({{time = t}, {time = t, algorithm = "reference"}, {time = t, background = B}}) do
+      local phi, base = sv.shap.tree(sf, X, o)
+      for i = 1, n do
+        local s = base
+        for j = 1, p do s = s + phi:get(i, j) end
+        local cv = ch:get(i, 1)
+        if cv > 0 then
+          minc = math.min(minc, cv)
+          worst = math.max(worst, math.abs(s - cv) / cv)
+        else -- no tree's leaf has a death by t
+          zeros, worst0 = zeros + 1, math.max(worst0, math.abs(s))
+        end
+        worst_s = math.max(worst_s, math.abs(math.exp(-s) - S:get(i, 1)) / S:get(i, 1))
+      end
+    end
+    local some = sv.matrix({rows[1], rows[2], rows[3]}, xs)
+    local I, ibase = sv.shap.interactions(sf, some, {time = t})
+    local V = I:values()
+    for i = 1, 3 do
+      local s = ibase
+      for j = 1, p do s = s + V:get(i, j) end
+      local cv = ch:get(i, 1)
+      if cv > 0 then worst = math.max(worst, math.abs(s - cv) / cv)
+      else worst0 = math.max(worst0, math.abs(s)) end
+    end
+  end
+  print(("survival CHF(t) additivity: max relative error %.3g (CHF down to %.3g); S(t) relative %.3g; "
+         .. "%d rows with CHF 0, |base + sum(phi)| up to %.3g there"):format(worst, minc, worst_s, zeros, worst0))
+  T.ok(worst0 <= 1e-14, ("additivity error %.3g where CHF is 0"):format(worst0))
+  T.ok(worst <= 1e-12, ("additivity error %.3g"):format(worst))
+  T.ok(worst_s <= 1e-12, ("S(t) error %.3g"):format(worst_s))
+  local a = sv.shap.tree(sf, X, {time = 1000, threads = 1})
+  local b = sv.shap.tree(sf, X, {time = 1000, threads = 2})
+  for i = 1, n, 37 do for j = 1, p do T.eq(a:get(i, j), b:get(i, j)) end end
+end)
+
 T.test("argument errors on a survival forest", function()
   T.raises(function() sv.shap.tree(small, {{1, 2, 3}}) end, "X has 3 columns, the forest was trained on 4")
   T.raises(function() sv.shap.tree(small, Xm, {class = 1}) end, "only a forest of more than 2 classes takes a class")
   T.raises(function() small:tree(7) end, "tree index out of range")
+  T.raises(function() sv.shap.tree(small, Xm, {time = 0 / 0}) end, "bad option 'time' to shap.tree (NaN is not a valid value)")
+  T.raises(function() sv.shap.tree(small, Xm, {time = "1"}) end, "bad option 'time' to shap.tree (number expected, got string)")
+  T.raises(function() sv.shap.interactions(small, Xm, {time = 0 / 0}) end, "bad option 'time' to shap.interactions")
+  local f = sv.forest.train(sv.matrix({{0}, {1}, {0}, {1}}), {0, 1, 0, 1}, {trees = 2})
+  T.raises(function() sv.shap.tree(f, {{0}}, {time = 1}) end,
+           "bad option 'time' to shap.tree (only a survival forest takes a time)")
+  T.raises(function() sv.shap.interactions(f, {{0}}, {time = 1}) end,
+           "bad option 'time' to shap.interactions (only a survival forest takes a time)")
   local sf = sv.forest.survival(Xm, times, events, {trees = 2, seed = 1})
   sf:close()
   T.raises(function() sv.shap.tree(sf, Xm) end, "forest is closed")
