@@ -14,7 +14,8 @@
 --   estimate at t of each leaf's rows, the brute-force oracle (the
 --   path-dependent game on those Lua leaf values, the interventional game
 --   from sf:chf alone), and additivity base + sum(phi) = sf:chf(X, {t}),
---   exp(-(base + sum phi)) = sf:survival(X, {t}), on gbsg;
+--   exp(-(base + sum phi)) = sf:survival(X, {t}), on gbsg, also after a
+--   save and load (leaf curves read from the file);
 -- - argument errors.
 local T = require "testing"
 local sv = require "sylva"
@@ -379,9 +380,16 @@ T.test("{time = t} additivity on gbsg: base + sum(phi) = sf:chf(X, {t}), exp(-(.
   T.ok(worst0 <= 1e-14, ("additivity error %.3g where CHF is 0"):format(worst0))
   T.ok(worst <= 1e-12, ("additivity error %.3g"):format(worst))
   T.ok(worst_s <= 1e-12, ("S(t) error %.3g"):format(worst_s))
-  local a = sv.shap.tree(sf, X, {time = 1000, threads = 1})
+  local a, abase = sv.shap.tree(sf, X, {time = 1000, threads = 1})
   local b = sv.shap.tree(sf, X, {time = 1000, threads = 2})
   for i = 1, n, 37 do for j = 1, p do T.eq(a:get(i, j), b:get(i, j)) end end
+  -- a saved and loaded forest (leaf curves read from the file) gives the same values
+  local path = T.tmp .. "/shap_surv_time.svf"
+  sf:save(path)
+  local l, lbase = sv.shap.tree(sv.forest.load(path), X, {time = 1000})
+  T.eq(lbase, abase)
+  for i = 1, n, 13 do for j = 1, p do T.eq(l:get(i, j), a:get(i, j)) end end
+  os.remove(path)
 end)
 
 T.test("argument errors on a survival forest", function()
