@@ -423,7 +423,7 @@ function Bundle:score(data, opts)
   local path
   if type(data) == "string" then
     path = data
-    data = sv.read_csv(path)
+    data = sv.encode.read(path)
   end
   self:check_encoding(enc, path)
   local raw = sv.encode.apply(enc, data, {id = opts.id, file = path})

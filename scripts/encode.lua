@@ -486,6 +486,14 @@ function resolve_base(child, path, seen)
   return spec
 end
 M._resolve_base = resolve_base
+
+--- sv.encode.read(path) -> Frame: a centre's data file, an Excel workbook
+--- (.xlsx, its first sheet) by sv.read_xlsx, anything else by sv.read_csv
+function M.read(path)
+  if type(path) ~= "string" then error("bad argument #1 to 'encode.read' (file path expected)", 2) end
+  if path:lower():match("%.xlsx$") then return (sv.read_xlsx(path)) end
+  return sv.read_csv(path)
+end
 -- the environment encoding and study spec files run in (no I/O)
 M._sandbox = sandbox
 

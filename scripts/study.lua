@@ -253,7 +253,7 @@ function M.load_centre(c)
   end
   local enc = sv.encode.load(c.encoding)
   -- errors name the centre, the file and line, the patient and the column
-  local d = sv.encode.apply(enc, sv.read_csv(c.data), {id = c.id, file = c.data})
+  local d = sv.encode.apply(enc, sv.encode.read(c.data), {id = c.id, file = c.data})
   -- ids are indexed by the row in the file, as d.rows (d.ids is by
   -- position: the two differ once a keep filter has dropped rows)
   local ids = {}

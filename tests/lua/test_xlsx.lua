@@ -152,4 +152,22 @@ T.test("a report writes its tables as tables.xlsx when asked", function()
   T.eq(sv.read_xlsx(dir .. "/tables.xlsx", {sheet = "table1"}):col("c")[1], 3)
 end)
 
+T.test("a centre sent as a workbook: the study loads it as it loads the CSV, and sylva score reads it", function()
+  local enc = T.root .. "/examples/breast-recurrence/encodings/gbsg.lua"
+  local a = sv.study.load_centre({name = "GBSG", data = X .. "gbsg.xlsx", encoding = enc})
+  local b = sv.study.load_centre({name = "GBSG", data = T.root .. "/tests/fixtures/data/gbsg.csv", encoding = enc})
+  T.eq(a.d.n, b.d.n)
+  T.eq(table.concat(a.d.names, ","), table.concat(b.d.names, ","))
+  for j, name in ipairs(b.d.names) do
+    local x, y = a.d.X:col(name), b.d.X:col(name)
+    for i = 1, b.d.n do
+      if not (x[i] == y[i] or (x[i] ~= x[i] and y[i] ~= y[i])) then
+        error(("%s row %d: %s vs %s"):format(name, i, tostring(x[i]), tostring(y[i])))
+      end
+    end
+  end
+  T.eq(sv.encode.read(X .. "gbsg.xlsx"):nrow(), 686)
+  T.raises(function() sv.encode.read(X .. "no_workbook.xlsx") end, "not an Excel workbook")
+end)
+
 T.done()
