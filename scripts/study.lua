@@ -368,6 +368,28 @@ local function outcome_levels(d, name)
     :format(name, c.kind == "derived" and "a derived number" or c.kind), 0)
 end
 
+-- The rows of a task: each row's outcome level mapped through `code`
+-- (level -> label); returns the rows, their labels, the counts (n,
+-- missing outcome, other level, used) and the number of rows per level.
+local function code_rows(n, vals, code)
+  local rows, y, per = {}, {}, {}
+  local counts = {n = n, missing = 0, other = 0}
+  for i = 1, n do
+    local v = vals[i]
+    if v == nil then
+      counts.missing = counts.missing + 1
+    elseif code[v] ~= nil then
+      rows[#rows + 1] = i
+      y[#y + 1] = code[v]
+      per[v] = (per[v] or 0) + 1
+    else
+      counts.other = counts.other + 1
+    end
+  end
+  counts.used = #rows
+  return rows, y, counts, per
+end
+
 --- sv.study.labels(d, task) -> rows, y, counts
 -- The task's patients of one encoded centre: rows (indices into d) whose
 -- outcome is one of task.positive or task.negative (default: every other
@@ -404,16 +426,12 @@ function M.labels(d, task)
         table.concat(levels, ", ")), 0)
     end
   end
-  local rows, y = {}, {}
-  local counts = {n = d.n, missing = 0, other = 0, used = 0, positive = 0}
-  for i = 1, d.n do
-    local v = vals[i]
-    if v == nil then counts.missing = counts.missing + 1
-    elseif pos[v] then rows[#rows + 1] = i; y[#y + 1] = 1; counts.positive = counts.positive + 1
-    elseif neg[v] then rows[#rows + 1] = i; y[#y + 1] = 0
-    else counts.other = counts.other + 1 end
-  end
-  counts.used = #rows
+  local code = {}
+  for lv in pairs(neg) do code[lv] = 0 end
+  for lv in pairs(pos) do code[lv] = 1 end
+  local rows, y, counts, per = code_rows(d.n, vals, code)
+  counts.positive = 0
+  for lv in pairs(pos) do counts.positive = counts.positive + (per[lv] or 0) end
   return rows, sv.vector(y), counts
 end
 
@@ -1035,17 +1053,8 @@ function M.class_labels(d, task)
     end
     code[lv] = k
   end
-  local rows, y = {}, {}
-  local counts = {n = d.n, missing = 0, other = 0, used = 0}
-  for _, lv in ipairs(classes) do counts[lv] = 0 end
-  for i = 1, d.n do
-    local v = vals[i]
-    if v == nil then counts.missing = counts.missing + 1
-    elseif code[v] then
-      rows[#rows + 1] = i; y[#y + 1] = code[v]; counts[v] = counts[v] + 1
-    else counts.other = counts.other + 1 end
-  end
-  counts.used = #rows
+  local rows, y, counts, per = code_rows(d.n, vals, code)
+  for _, lv in ipairs(classes) do counts[lv] = per[lv] or 0 end
   return rows, sv.vector(y), counts
 end
 
