@@ -175,6 +175,13 @@ int svL_engine_error(lua_State *L, const char *fname, const sv_err *e);
 /* The interrupt flag set by the executable's SIGINT handler. */
 extern volatile int svL_interrupt_flag;
 
+/* Set in a worker process of sv._validate.map (bindings/lworkers.c): when
+ * > 0, every engine context gets this many threads whatever its call asks
+ * (the workers already use the cores) and no progress bar. */
+extern int svL_worker_threads;
+/* Adds map and workers (the worker processes) to the table on top. */
+void svL_open_workers(lua_State *L);
+
 /* Registers a submodule: sets sv[name] (table at sv_idx) and
  * package.loaded["sylva." .. name] to the table on top of the stack
  * (popped). */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 volatile int svL_interrupt_flag = 0;
+int svL_worker_threads = 0;
 
 double *svL_newvector(lua_State *L, size_t n)
 {
@@ -343,9 +344,9 @@ static int progress_enabled(lua_State *L)
 void svL_ctx(lua_State *L, sv_ctx *ctx, int threads)
 {
     memset(ctx, 0, sizeof *ctx);
-    ctx->threads = threads;
+    ctx->threads = svL_worker_threads > 0 ? svL_worker_threads : threads;
     ctx->cancel = &svL_interrupt_flag;
-    if (progress_enabled(L)) {
+    if (svL_worker_threads <= 0 && progress_enabled(L)) {
         bar_state *bs = lua_newuserdatauv(L, sizeof *bs, 0);
         bs->start = sv_clock();
         bs->drawn = 0;

@@ -271,5 +271,6 @@ static const luaL_Reg funcs[] = {{"metrics", l_metrics},
 int luaopen_sylva_validate(lua_State *L)
 {
     luaL_newlib(L, funcs);
+    svL_open_workers(L);
     return 1;
 }

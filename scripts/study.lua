@@ -973,7 +973,8 @@ function M.bootstrap(ctx)
   need(ctx, "dev_task", "patients", "bootstrap")
   local B, est = v.B or 200, v.estimator or "optimism"
   log(ctx, ("bootstrap validation of the whole pipeline (%s, B = %d)"):format(est, B))
-  local res = sv.validate.bootstrap(ctx.dev_task.y, M.pipeline(ctx), {B = B, seed = ctx.spec.seed, method = est})
+  local res = sv.validate.bootstrap(ctx.dev_task.y, M.pipeline(ctx), {B = B, seed = ctx.spec.seed, method = est,
+    threads = ctx.threads})
   local rows = {}
   for _, m in ipairs(sv.validate.METRICS) do
     rows[#rows + 1] = {metric = METRIC_LABELS[m], apparent = res.apparent[m], optimism = res.optimism[m],

@@ -96,10 +96,53 @@ end
 
 local METHODS = {optimism = true, [".632"] = true, [".632+"] = true}
 
---- sv.validate.bootstrap(y, fit [, {B = 200, seed = 1, method = "optimism", record = false}])
+-- The threads option: an integer >= 0 (0 = every core), default 0.
+local function threads_opt(opts, fname)
+  local t = opts.threads or 0
+  if math.type(t) ~= "integer" or t < 0 then
+    error(("bad option 'threads' to %s (an integer >= 0 expected, 0 = every core)"):format(fname), 3)
+  end
+  return t
+end
+
+-- results[j] = job(j) for j = 1..count: in worker processes when there
+-- are several (bindings/lworkers.c; each runs jobs in its own copy of the
+-- Lua state and sends back the result table), else one after the other
+-- here. Either way results[j] is job j's, so everything computed from the
+-- results is the same bit for bit.
+local function map(count, threads, job, fname, show)
+  local workers = C.workers(threads, count)
+  if workers > 1 then return C.map(count, workers, job, fname, show) end
+  local out = {}
+  for j = 1, count do
+    out[j] = job(j)
+    if show then io.stderr:write(("\r%s: %d/%d"):format(fname, j, count)) end
+  end
+  if show then io.stderr:write("\n") end
+  return out
+end
+
+-- One resample's pipeline: {p = Vector, features =} or {error = message};
+-- an interrupt is raised, not returned.
+local function attempt(fit, rows, all, n)
+  local ok, p, info = pcall(run, fit, rows, all, n)
+  if not ok then
+    if is_interrupt(p) then error(p, 0) end
+    return {error = tostring(p)}
+  end
+  local features
+  if info and type(info.features) == "table" then
+    features = {}
+    for i, f in ipairs(info.features) do features[i] = f end
+  end
+  return {p = p, features = features}
+end
+
+--- sv.validate.bootstrap(y, fit [, {B = 200, seed = 1, method = "optimism", record = false, threads = 0}])
 function M.bootstrap(y, fit, opts)
   local fname = "validate.bootstrap"
-  opts = args.opts(opts, {B = true, seed = true, method = true, record = true, progress = true}, fname, 3)
+  opts = args.opts(opts, {B = true, seed = true, method = true, record = true, progress = true, threads = true},
+    fname, 3)
   y = outcome(y, fname)
   check_fit(fit, fname)
   local seed = args.seed(opts, fname)
@@ -112,6 +155,7 @@ function M.bootstrap(y, fit, opts)
     error(("bad option 'method' to %s (\"optimism\", \".632\" or \".632+\" expected, got %s)"):format(
       fname, tostring(method)), 2)
   end
+  local threads = threads_opt(opts, fname)
   local n = #y
   local all = {}
   for i = 1, n do all[i] = i end
@@ -123,34 +167,37 @@ function M.bootstrap(y, fit, opts)
   end
   local app = C.metrics(y, p0)
 
+  local results = map(B, threads, function(b)
+    return attempt(fit, C.resample(n, seed, b), all, n)
+  end, fname, opts.progress)
+
   local train, test, oob = {}, {}, {}
   local preds, rows_rec, reps, failures = {}, {}, {}, {}
   local sel = {}
   local failed = 0
-  local show = opts.progress
   for b = 1, B do
     local rows = C.resample(n, seed, b)
-    local ok, p, info = pcall(run, fit, rows, all, n)
+    local r = results[b]
     local rec = {replicate = b}
-    if not ok then
-      if is_interrupt(p) then error(p, 0) end
+    if r.error then
       failed = failed + 1
-      failures[#failures + 1] = {replicate = b, error = tostring(p)}
-      rec.error = tostring(p)
+      failures[#failures + 1] = {replicate = b, error = r.error}
+      rec.error = r.error
       rec.train, rec.test, rec.oob = nan_metrics(), nan_metrics(), nan_metrics()
       preds[b] = false
     else
+      local p = r.p
       local inbag = {}
-      for _, r in ipairs(rows) do inbag[r] = true end
+      for _, i in ipairs(rows) do inbag[i] = true end
       local out = {}
       for i = 1, n do if not inbag[i] then out[#out + 1] = i end end
       rec.train = C.metrics(y, p, rows)
       rec.test = C.metrics(y, p)
       rec.oob = #out > 0 and C.metrics(y, p, out) or nan_metrics()
       preds[b] = p
-      if info and info.features then
-        count_features(sel, info.features)
-        rec.features = info.features
+      if r.features then
+        count_features(sel, r.features)
+        rec.features = r.features
       end
     end
     local f1, f2, f3 = flat(rec.train), flat(rec.test), flat(rec.oob)
@@ -159,9 +206,7 @@ function M.bootstrap(y, fit, opts)
     end
     reps[b] = rec
     if opts.record then rows_rec[b] = rows end
-    if show then io.stderr:write(("\r%s: %d/%d"):format(fname, b, B)) end
   end
-  if show then io.stderr:write("\n") end
 
   local gamma = C.gamma_brier(y, p0)
   local optimism, corrected, nvalid = C.combine(method, flat(app), train, test, oob, B, gamma)
@@ -189,13 +234,15 @@ function M.bootstrap(y, fit, opts)
   return res
 end
 
---- sv.validate.cv(y, fit [, {k = 5, repeats = 10, seed = 1, stratify = true, record = false}])
+--- sv.validate.cv(y, fit [, {k = 5, repeats = 10, seed = 1, stratify = true, record = false, threads = 0}])
 function M.cv(y, fit, opts)
   local fname = "validate.cv"
-  opts = args.opts(opts, {k = true, repeats = true, seed = true, stratify = true, record = true}, fname, 3)
+  opts = args.opts(opts, {k = true, repeats = true, seed = true, stratify = true, record = true, threads = true,
+                          progress = true}, fname, 3)
   y = outcome(y, fname)
   check_fit(fit, fname)
   local seed = args.seed(opts, fname)
+  local threads = threads_opt(opts, fname)
   local folds = sv.split.repeated_kfold(y, {k = opts.k or 5, repeats = opts.repeats or 10,
                                            seed = seed, stratify = opts.stratify})
   local n = #y
@@ -208,22 +255,26 @@ function M.cv(y, fit, opts)
   end
   local app = C.metrics(y, p0)
   app.dropped = nil
+  local results = map(#folds, threads, function(fi)
+    local f = folds[fi]
+    return attempt(fit, f.train, f.test, #f.test)
+  end, fname, opts.progress)
   local sum, cnt = {}, {}
   for _, m in ipairs(METRICS) do sum[m], cnt[m] = 0, 0 end
   local failed, failures, per = 0, {}, {}
   -- pooled out-of-fold predictions of each repetition
   local pooled = {}
   for fi, f in ipairs(folds) do
-    local ok, p = pcall(run, fit, f.train, f.test, #f.test)
+    local r = results[fi]
     local rec = {fold = f.fold, rep = f.rep}
-    if not ok then
-      if is_interrupt(p) then error(p, 0) end
+    if r.error then
       failed = failed + 1
-      failures[#failures + 1] = {fold = f.fold, rep = f.rep, error = tostring(p)}
-      rec.error = tostring(p)
+      failures[#failures + 1] = {fold = f.fold, rep = f.rep, error = r.error}
+      rec.error = r.error
     else
+      local p = r.p
       local yt = {}
-      for i, r in ipairs(f.test) do yt[i] = y[r] end
+      for i, row in ipairs(f.test) do yt[i] = y[row] end
       local one = true
       for i = 2, #yt do if yt[i] ~= yt[1] then one = false end end
       rec.test = one and nan_metrics() or C.metrics(yt, p)
@@ -232,7 +283,7 @@ function M.cv(y, fit, opts)
         if v == v then sum[m] = sum[m] + v; cnt[m] = cnt[m] + 1 end
       end
       pooled[f.rep] = pooled[f.rep] or {}
-      for i, r in ipairs(f.test) do pooled[f.rep][r] = p[i] end
+      for i, row in ipairs(f.test) do pooled[f.rep][row] = p[i] end
     end
     per[fi] = rec
   end

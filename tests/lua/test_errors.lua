@@ -161,6 +161,20 @@ local catalogue = {
   {"E-VAL-B", function() sv.validate.bootstrap(y6, function() end, {B = 0}) end, "bad option 'B' to validate.bootstrap"},
   {"E-VAL-PIPELINE", function() sv.validate.bootstrap(y6, function() return 1 end, {B = 2}) end,
    "validate.bootstrap: the pipeline failed on all rows: fit returned number"},
+  {"E-VAL-WORKER", function()
+     -- the pipeline on all rows (1..6 in order) works; in a worker it ends the process
+     sv.validate.bootstrap(y6, function(rows)
+       for i = 1, 6 do if rows[i] ~= i then os.exit(3) end end
+       return function(r) local p = {} for i = 1, #r do p[i] = 0.5 end return p end
+     end, {B = 2, threads = 2}) end,
+   "before returning it (replicate"},
+  {"E-VAL-SEND", function()
+     sv.validate.bootstrap(y6, function()
+       return function(r) local p = {} for i = 1, #r do p[i] = 0.5 end return p end, {features = {print}}
+     end, {B = 2, threads = 2}) end,
+   "a result holds a function, which cannot be sent from a worker process"},
+  {"E-VAL-THREADS", function() sv.validate.bootstrap(y6, function() end, {threads = -1}) end,
+   "bad option 'threads' to validate.bootstrap"},
   {"E-SAMPSIZE-R2", function() sv.validate.sample_size{parameters = 10, prevalence = 0.1, r2_cs = 0.6} end,
    "validate.sample_size: the Cox-Snell R^2 0.6 is outside (0, 0.478"},
   {"E-GLM-WIDTH", function() sv.glm.logistic({{1}, {2}, {3}, {4}}, {0, 1, 0, 1}):predict({{1, 2}}) end,

@@ -112,4 +112,29 @@ T.test("Ctrl-C during SHAP returns to the prompt; SHAP works again", function()
   T.ok(ok, out)
 end)
 
+T.test("Ctrl-C during a bootstrap in worker processes stops them all; the session goes on", function()
+  local steps = {"expect > "}
+  for _, l in ipairs(data_lines) do steps[#steps + 1] = l end
+  for _, l in ipairs({
+    "send yy = sv.vector(y) fit = function(rows) local f = sv.forest.train(sv.matrix(X):rows(rows), sv.split.take(yy, rows), {trees = 200}) return function(r) return f:predict(sv.matrix(X):rows(r)) end end",
+    "send v = sv.validate.bootstrap(yy, fit, {B = 100000, threads = 2})",
+    "sleep 3",
+    "intr",
+    "expect interrupted",
+    "send print('v is', v)",
+    "expect v is\tnil",
+    -- no worker process is left behind (ps lists the session's children)
+    "send left = 0 for c in io.popen('ps -o comm= --ppid $PPID'):lines() do if c:find('sylva') then left = left + 1 end end print('work' .. 'ers left', left)",
+    "expect workers left\t0",
+    "send w = sv.validate.bootstrap(yy, function(rows) return function(r) local p = {} for i = 1, #r do p[i] = 0.5 + 0.001 * (r[i] % 7) end return p end end, {B = 4, threads = 2}) print('fa' .. 'iled', w.failed)",
+    "expect failed\t0",
+    "expect > ",
+    "sleep 0.3",
+    "eof",
+    "wait",
+  }) do steps[#steps + 1] = l end
+  local ok, out = drive(steps)
+  T.ok(ok, out)
+end)
+
 T.done()

@@ -194,4 +194,100 @@ T.test("misuse names the argument or option", function()
     "validate.bootstrap: the pipeline failed on all rows: fit returned number")
 end)
 
+-- a pipeline that fails on some resamples (row 1 drawn three times or
+-- more) and selects the two features with the largest |z|
+local function picky_sel(rows)
+  local c = 0
+  for _, r in ipairs(rows) do if r == 1 then c = c + 1 end end
+  if c >= 3 then error("too many copies of row 1") end
+  local m = sv.glm.logistic(X:rows(rows), sv.split.take(y, rows))
+  local order = {}
+  for j = 1, #cols do order[j] = j end
+  table.sort(order, function(a, b) return math.abs(m.z[a + 1]) > math.abs(m.z[b + 1]) end)
+  local keep = {order[1], order[2]}
+  local m2 = sv.glm.logistic(X:rows(rows):cols(keep), sv.split.take(y, rows))
+  return function(r) return m2:predict(X:rows(r):cols(keep)) end, {features = {cols[keep[1]], cols[keep[2]]}}
+end
+
+-- every number of two results is the same bit for bit (NaN matches NaN)
+local function same(a, b, path)
+  if type(a) == "userdata" and type(b) == "userdata" then
+    T.eq(#a, #b, path .. " length")
+    for i = 1, #a do
+      if not (a[i] == b[i] or (a[i] ~= a[i] and b[i] ~= b[i])) then
+        error(("%s[%d]: %s vs %s"):format(path, i, tostring(a[i]), tostring(b[i])), 0)
+      end
+    end
+    return
+  end
+  if type(a) ~= type(b) then error(("%s: %s vs %s"):format(path, type(a), type(b)), 0) end
+  if type(a) == "table" then
+    for k, v in pairs(a) do same(v, b[k], path .. "." .. tostring(k)) end
+    for k in pairs(b) do if a[k] == nil then error(path .. "." .. tostring(k) .. " only in the second", 0) end end
+  elseif type(a) == "number" then
+    if not (a == b or (a ~= a and b ~= b)) or math.type(a) ~= math.type(b) then
+      error(("%s: %s vs %s"):format(path, tostring(a), tostring(b)), 0)
+    end
+  elseif a ~= b then
+    error(("%s: %s vs %s"):format(path, tostring(a), tostring(b)), 0)
+  end
+end
+
+T.test("replicates in worker processes: the same result bit for bit as in one process, failures included", function()
+  for _, method in ipairs({"optimism", ".632+"}) do
+    local one = sv.validate.bootstrap(y, picky_sel, {B = 120, seed = 3, method = method, record = true, threads = 1})
+    local two = sv.validate.bootstrap(y, picky_sel, {B = 120, seed = 3, method = method, record = true, threads = 2})
+    local three = sv.validate.bootstrap(y, picky_sel, {B = 120, seed = 3, method = method, record = true, threads = 3})
+    T.ok(one.failed > 0 and one.failed < 120, "the seed gives some failing replicates")
+    same(one, two, method)
+    same(one, three, method)
+  end
+  local one = sv.validate.cv(y, picky_sel, {k = 5, repeats = 3, seed = 2, record = true, threads = 1})
+  local two = sv.validate.cv(y, picky_sel, {k = 5, repeats = 3, seed = 2, record = true, threads = 2})
+  same(one, two, "cv")
+  T.raises(function() sv.validate.bootstrap(y, fit, {B = 2, threads = -1}) end,
+    "bad option 'threads' to validate.bootstrap")
+  T.raises(function() sv.validate.cv(y, fit, {threads = 1.5}) end, "bad option 'threads' to validate.cv")
+end)
+
+-- replicate b's rows, as a pipeline can recognise them
+local function is_replicate(rows, b, seed)
+  local want = sv._validate.resample(n, seed, b)
+  for i = 1, n do if rows[i] ~= want[i] then return false end end
+  return true
+end
+
+T.test("a worker process that dies is an error naming its replicate, never a hang or a silent loss", function()
+  -- killed (as by the OOM killer or kill -9): the pipeline's shell kills its own worker
+  T.raises(function()
+    sv.validate.bootstrap(y, function(rows)
+      if is_replicate(rows, 5, 1) then os.execute("kill -9 $PPID") end
+      return fit(rows)
+    end, {B = 8, seed = 1, threads = 2})
+  end, "the worker process running replicate 5 was killed by signal 9")
+  -- a pipeline that ends the process
+  T.raises(function()
+    sv.validate.bootstrap(y, function(rows)
+      if is_replicate(rows, 3, 1) then os.exit(7) end
+      return fit(rows)
+    end, {B = 6, seed = 1, threads = 2})
+  end, "the worker process running replicate 3 exited with status 7")
+  T.raises(function()
+    sv.validate.cv(y, function(rows)
+      if #rows < n and rows[1] ~= 1 and rows[2] ~= 2 then os.exit(2) end
+      return fit(rows)
+    end, {k = 2, repeats = 1, seed = 1, threads = 2})
+  end, "exited with status 2")
+  -- a result that cannot cross the pipe names its type
+  T.raises(function()
+    sv.validate.bootstrap(y, function(rows)
+      local score = fit(rows)
+      return score, {features = {print}}
+    end, {B = 3, seed = 1, threads = 2})
+  end, "holds a function, which cannot be sent from a worker process")
+  -- the machinery still works afterwards
+  local v = sv.validate.bootstrap(y, fit, {B = 4, seed = 1, threads = 2})
+  T.eq(v.failed, 0)
+end)
+
 T.done()
