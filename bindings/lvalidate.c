@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/sv_stats.h"
 #include "../engine/sv_validate.h"
 #include "lsylva.h"
 
-static const char *const metric_names[SV_VM_COUNT] = {"auc", "brier", "slope", "intercept"};
+static const char *const metric_names[SV_VM_COUNT] = {"auc", "brier", "slope", "intercept",
+                                                      "emax", "e90", "ici"};
 
 static void push_metrics(lua_State *L, const double *v)
 {
@@ -60,6 +62,25 @@ static int l_metrics(lua_State *L)
     return 1;
 }
 
+/* lowess(x, y [, f = 2/3, iter = 3, delta = 1% of the range]) -> Vector of
+ * the fitted values at x (sorted ascending, as R's lowess(x, y)$y); for
+ * the calibration errors and their oracle test */
+static int l_lowess(lua_State *L)
+{
+    size_t n;
+    const double *x = svL_checkvector(L, 1, &n);
+    const double *y = svL_checklen(L, 2, n);
+    double f = luaL_optnumber(L, 3, 2.0 / 3.0);
+    lua_Integer iter = luaL_optinteger(L, 4, 3);
+    luaL_argcheck(L, f > 0, 3, "span must be positive");
+    luaL_argcheck(L, iter >= 0 && iter <= 100, 4, "iterations out of range");
+    double delta = n ? luaL_optnumber(L, 5, 0.01 * (x[n - 1] - x[0])) : 0;
+    double *ys = svL_newvector(L, n);
+    sv_err e;
+    if (sv_lowess(x, y, n, f, (int)iter, delta, ys, &e)) return svL_engine_error(L, "lowess", &e);
+    return 1;
+}
+
 /* resample(n, seed, b) -> array of n 1-based rows */
 static int l_resample(lua_State *L)
 {
@@ -81,7 +102,7 @@ static void check_flat(lua_State *L, int arg, size_t B, const double **v)
 {
     size_t len;
     *v = svL_checkvector(L, arg, &len);
-    if (len != B * SV_VM_COUNT) luaL_argerror(L, arg, "expected B x 4 values");
+    if (len != B * SV_VM_COUNT) luaL_argerror(L, arg, "expected B x (number of metrics) values");
 }
 
 /* combine(method, app{4}, train, test, oob, B, gamma) -> optimism, corrected, nvalid */
@@ -91,7 +112,7 @@ static int l_combine(lua_State *L)
     int method = luaL_checkoption(L, 1, NULL, methods);
     size_t na;
     const double *app = svL_checkvector(L, 2, &na);
-    luaL_argcheck(L, na == SV_VM_COUNT, 2, "expected 4 values");
+    luaL_argcheck(L, na == SV_VM_COUNT, 2, "expected one value per metric");
     lua_Integer B = luaL_checkinteger(L, 6);
     luaL_argcheck(L, B >= 0, 6, "negative");
     const double *train, *test, *oob;
@@ -261,6 +282,7 @@ static int l_cstat_to_r2(lua_State *L)
 
 static const luaL_Reg funcs[] = {{"metrics", l_metrics},
                                  {"resample", l_resample},
+                                 {"lowess", l_lowess},
                                  {"combine", l_combine},
                                  {"gamma_brier", l_gamma_brier},
                                  {"instability", l_instability},

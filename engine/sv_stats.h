@@ -25,6 +25,18 @@ void sv_sort_doubles(double *x, size_t n);
 double sv_quantile_sorted(const double *x, size_t n, double p);
 
 
+/*
+ * Cleveland's LOWESS smoother as R's stats::lowess (engine/lowess.c):
+ * the fitted values ys[0..n) at the points (x[i], y[i]), x sorted
+ * ascending (R sorts with order(), ties kept in input order), span f
+ * (R: 2/3), iter robustness iterations (R: 3; rms's val.prob uses 0),
+ * delta (R: 0.01 * diff(range(x))): fits are computed only at points
+ * more than delta apart and interpolated in between. Errors: SV_EINVAL
+ * (a value not finite, x not sorted), SV_ENOMEM.
+ */
+sv_status sv_lowess(const double *x, const double *y, size_t n, double f, int iter, double delta,
+                    double *ys, sv_err *err);
+
 /* Alternative hypotheses, as R's `alternative`. */
 typedef enum sv_alternative {
     SV_TWO_SIDED = 0,

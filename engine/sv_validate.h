@@ -27,11 +27,29 @@ enum sv_vmetric {
     SV_VM_BRIER,     /* mean (p - y)^2 */
     SV_VM_SLOPE,     /* b in logit P(y) = a + b logit(p) (R: glm(y ~ qlogis(p), binomial)) */
     SV_VM_INTERCEPT, /* a in logit P(y) = a + logit(p) (R: glm(y ~ offset(qlogis(p)), binomial)) */
+    SV_VM_EMAX,      /* max |p - s(p)|, s the lowess calibration curve (rms::val.prob's Emax) */
+    SV_VM_E90,       /* the 90th percentile (type 7) of |p - s(p)| (val.prob's E90) */
+    SV_VM_ICI,       /* mean |p - s(p)|: Austin & Steyerberg's ICI (val.prob's Eavg) */
     SV_VM_COUNT
 };
 
 /*
+ * The calibration errors of Austin & Steyerberg (2019, Stat Med 38:4051),
+ * computed as rms::val.prob does: s = the lowess smooth of the outcomes y
+ * on the predictions p (R: lowess(p, y, iter = 0), span 2/3, delta 1% of
+ * the range of p; sv_lowess), read at each prediction (R: approx(Sm, xout
+ * = p, ties = mean): tied predictions take the mean of their smoothed
+ * values); e_i = |p_i - s(p_i)|; out[0] = Emax = max e, out[1] = E90 =
+ * the type-7 90% quantile of e, out[2] = ICI = mean e. Over the m listed
+ * (y, p) pairs (repeats as listed); m < 2 gives NaN.
+ */
+sv_status sv_validate_calibration_errors(const double *y, const double *p, size_t m,
+                                         double out[3], sv_err *err);
+
+/*
  * Metrics of the probabilities p (indexed by row) over the listed rows
+ * (all SV_VM_COUNT of them; Emax, E90 and ICI from
+ * sv_validate_calibration_errors, over every listed row)
  * (0-based, repeats count as often as listed). AUC is NaN when the rows
  * hold one class; slope and intercept leave out rows with p = 0 or 1
  * (logit infinite; rms's val.prob does the same), their number goes to

@@ -55,8 +55,70 @@ sv_status sv_validate_metrics(const double *y, const double *p, size_t n, const 
             out[SV_VM_INTERCEPT] = rc.citl;
         }
     }
+    sv_status st = sv_validate_calibration_errors(ys, ps, m, out + SV_VM_EMAX, err);
     free(buf);
-    return SV_OK;
+    return st;
+}
+
+typedef struct pv_index {
+    double p;
+    size_t i;
+} pv_index;
+
+/* by prediction, ties in listing order (R's order() is stable) */
+static int cmp_pv(const void *a, const void *b)
+{
+    const pv_index *u = a, *v = b;
+    if (u->p < v->p) return -1;
+    if (u->p > v->p) return 1;
+    return u->i < v->i ? -1 : u->i > v->i;
+}
+
+sv_status sv_validate_calibration_errors(const double *y, const double *p, size_t m,
+                                         double out[3], sv_err *err)
+{
+    out[0] = out[1] = out[2] = NAN;
+    if (m < 2) return SV_OK;
+    pv_index *ord = sv_malloc(m, sizeof *ord);
+    double *buf = sv_malloc(3 * m, sizeof *buf);
+    if (!ord || !buf) {
+        free(ord);
+        free(buf);
+        return sv_err_set(err, SV_ENOMEM, "out of memory (%zu rows)", m);
+    }
+    double *xs = buf, *yv = buf + m, *fit = buf + 2 * m;
+    for (size_t k = 0; k < m; k++) ord[k] = (pv_index){p[k], k};
+    qsort(ord, m, sizeof *ord, cmp_pv);
+    for (size_t k = 0; k < m; k++) {
+        xs[k] = ord[k].p;
+        yv[k] = y[ord[k].i];
+    }
+    sv_status st = sv_lowess(xs, yv, m, 2.0 / 3.0, 0, 0.01 * (xs[m - 1] - xs[0]), fit, err);
+    if (st == SV_OK) {
+        /* e = |p - s(p)|, tied predictions sharing the mean of their
+         * smoothed values; yv is reused for e (sorted below) */
+        double sum = 0, mx = 0;
+        for (size_t a = 0; a < m;) {
+            size_t b = a + 1;
+            double s = fit[a];
+            while (b < m && xs[b] == xs[a]) s += fit[b++];
+            double sm = b - a > 1 ? s / (double)(b - a) : fit[a];
+            for (size_t k = a; k < b; k++) {
+                double e = fabs(xs[k] - sm);
+                yv[k] = e;
+                sum += e;
+                if (e > mx) mx = e;
+            }
+            a = b;
+        }
+        sv_sort_doubles(yv, m);
+        out[0] = mx;
+        out[1] = sv_quantile_sorted(yv, m, 0.9);
+        out[2] = sum / (double)m;
+    }
+    free(ord);
+    free(buf);
+    return st;
 }
 
 void sv_validate_resample(size_t n, uint64_t seed, uint64_t b, size_t *rows)

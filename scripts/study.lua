@@ -960,7 +960,9 @@ function M.pipeline(ctx)
 end
 
 local METRIC_LABELS = {auc = "AUC", brier = "Brier score", slope = "calibration slope",
-                       intercept = "calibration-in-the-large"}
+                       intercept = "calibration-in-the-large", emax = "Emax (largest |p - lowess calibration|)",
+                       e90 = "E90 (90th percentile of |p - lowess calibration|)",
+                       ici = "ICI (mean |p - lowess calibration|)"}
 
 --- sv.study.bootstrap(ctx): with validation = {method = "bootstrap", B =},
 --- the whole pipeline validated on the development centre by the optimism
@@ -1736,7 +1738,7 @@ function M.methods(spec, dev, ext)
   local v = spec.validation
   if v and v.method == "bootstrap" then
     local est = v.estimator or "optimism"
-    out[#out + 1] = ("The whole modelling pipeline (imputation statistics, grid search, SHAP ranking and forward selection, final forest) was internally validated on all patients of the development centre by %s with %d bootstrap replicates, every step redone in each replicate; AUC, Brier score, calibration slope and calibration-in-the-large are reported as apparent, optimism and optimism-corrected values, with the prediction instability across replicates (Riley & Collins 2023) and how often each feature was selected."):format(
+    out[#out + 1] = ("The whole modelling pipeline (imputation statistics, grid search, SHAP ranking and forward selection, final forest) was internally validated on all patients of the development centre by %s with %d bootstrap replicates, every step redone in each replicate; AUC, Brier score, calibration slope, calibration-in-the-large and the calibration errors Emax, E90 and ICI (Austin & Steyerberg 2019; lowess calibration curve as rms::val.prob) are reported as apparent, optimism and optimism-corrected values, with the prediction instability across replicates (Riley & Collins 2023) and how often each feature was selected."):format(
       est == "optimism" and "Harrell's optimism bootstrap" or ("the " .. est .. " bootstrap"), v.B or 200)
   end
   if spec.methods then out[#out + 1] = spec.methods end

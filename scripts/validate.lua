@@ -16,12 +16,21 @@ local args = require "sylva.args"
 local C = sv._validate
 local M = {}
 
-local METRICS = {"auc", "brier", "slope", "intercept"}
+-- in the engine's order (sv_validate.h)
+local METRICS = {"auc", "brier", "slope", "intercept", "emax", "e90", "ici"}
 M.METRICS = METRICS
 
-local function flat(t) return {t.auc, t.brier, t.slope, t.intercept} end
+local function flat(t)
+  local out = {}
+  for k, m in ipairs(METRICS) do out[k] = t[m] end
+  return out
+end
 
-local function nan_metrics() return {auc = 0 / 0, brier = 0 / 0, slope = 0 / 0, intercept = 0 / 0} end
+local function nan_metrics()
+  local out = {}
+  for _, m in ipairs(METRICS) do out[m] = 0 / 0 end
+  return out
+end
 
 local function is_interrupt(msg)
   msg = tostring(msg)
@@ -201,7 +210,7 @@ function M.bootstrap(y, fit, opts)
       end
     end
     local f1, f2, f3 = flat(rec.train), flat(rec.test), flat(rec.oob)
-    for k = 1, 4 do
+    for k = 1, #METRICS do
       train[#train + 1] = f1[k]; test[#test + 1] = f2[k]; oob[#oob + 1] = f3[k]
     end
     reps[b] = rec

@@ -93,12 +93,21 @@ static void test_metrics_rows(void **state)
 static void test_combine_hand(void **state)
 {
     (void)state;
-    double app[4] = {0.85, 0.1, 1, 0};
-    double train[8] = {0.9, 0.1, 1, 0, 0.8, 0.1, 1, 0};
-    double test[8] = {0.7, 0.2, 0.9, 0, 0.6, 0.2, 0.8, 0};
-    double oob[8] = {0.65, 0.2, 0.9, 0, 0.55, 0.2, 0.8, 0};
-    double opt[4], cor[4];
-    size_t nv[4];
+    enum { K = SV_VM_COUNT };
+    /* auc, brier, slope, intercept as above; the calibration errors 0 */
+    double app[K] = {0.85, 0.1, 1, 0};
+    double train[2 * K] = {0}, test[2 * K] = {0}, oob[2 * K] = {0};
+    const double tr[2][4] = {{0.9, 0.1, 1, 0}, {0.8, 0.1, 1, 0}};
+    const double te[2][4] = {{0.7, 0.2, 0.9, 0}, {0.6, 0.2, 0.8, 0}};
+    const double ob[2][4] = {{0.65, 0.2, 0.9, 0}, {0.55, 0.2, 0.8, 0}};
+    for (int b = 0; b < 2; b++)
+        for (int k = 0; k < 4; k++) {
+            train[b * K + k] = tr[b][k];
+            test[b * K + k] = te[b][k];
+            oob[b * K + k] = ob[b][k];
+        }
+    double opt[K], cor[K];
+    size_t nv[K];
     sv_validate_combine(SV_VAL_OPTIMISM, app, train, test, oob, 2, 0.25, opt, cor, nv);
     near_abs(opt[SV_VM_AUC], 0.2, 1e-15);
     near_abs(cor[SV_VM_AUC], 0.65, 1e-15);
@@ -110,6 +119,32 @@ static void test_combine_hand(void **state)
     double R = (0.4 - 0.15) / (0.5 - 0.15), w = 0.632 / (1 - 0.368 * R);
     near_abs(cor[SV_VM_AUC], 1 - (0.15 + (0.4 - 0.15) * w), 1e-15);
     assert_true(isnan(cor[SV_VM_SLOPE]));
+    assert_true(isnan(cor[SV_VM_ICI]));
+}
+
+/* Calibration errors by hand. Predictions all equal (0.3) and outcomes
+ * 1 0 0 0: the smooth is the mean outcome 1/4 everywhere (every weight 1,
+ * no spread in p), so every error is |0.3 - 0.25| = 0.05 (rms gives
+ * |p - mean(y)| in this case too). Two points: at each point the
+ * window's far end is at distance h, whose tricube weight is 0, so each
+ * fit is the point's own outcome and every error is |p - y|. */
+static void test_calibration_errors_hand(void **state)
+{
+    (void)state;
+    double out[3];
+    sv_err e;
+    double y4[4] = {1, 0, 0, 0}, p4[4] = {0.3, 0.3, 0.3, 0.3};
+    assert_int_equal(sv_validate_calibration_errors(y4, p4, 4, out, &e), SV_OK);
+    near_abs(out[0], 0.05, 1e-15);
+    near_abs(out[1], 0.05, 1e-15);
+    near_abs(out[2], 0.05, 1e-15);
+    double y2[2] = {0, 1}, p2[2] = {0.2, 0.6};
+    assert_int_equal(sv_validate_calibration_errors(y2, p2, 2, out, &e), SV_OK);
+    near_abs(out[0], 0.4, 1e-15);
+    near_abs(out[2], (0.2 + 0.4) / 2, 1e-15);
+    near_abs(out[1], 0.2 + 0.9 * (0.4 - 0.2), 1e-15);
+    assert_int_equal(sv_validate_calibration_errors(y2, p2, 1, out, &e), SV_OK);
+    assert_true(isnan(out[0]) && isnan(out[1]) && isnan(out[2]));
 }
 
 /* Riley et al. 2020 worked examples: binary 662, survival 5143. */
@@ -133,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_glm_separation_flagged),
         cmocka_unit_test(test_metrics_rows),
         cmocka_unit_test(test_combine_hand),
+        cmocka_unit_test(test_calibration_errors_hand),
         cmocka_unit_test(test_sample_size_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
