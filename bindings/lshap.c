@@ -91,7 +91,7 @@ static int32_t opt_class(lua_State *L, int arg, const char *fname, const sv_fore
     if (K == 1) svL_opt_error(L, fname, "class", "only a forest of more than 2 classes takes a class");
     return (int32_t)svL_opt_int(L, arg, fname, "class", 1, 1, K) - 1;
 }
-static const char *const algorithms[] = {"auto", "linear", "reference", NULL};
+static const char *const algorithms[] = {"auto", "linear", "reference", "table", NULL};
 
 /* sv.shap.tree(f, X [, {threads=0, algorithm="auto", background=B, class=k, time=t}])
  * -> phi, base */
@@ -105,7 +105,10 @@ static int l_tree(lua_State *L)
     int alg = svL_opt_enum(L, 3, fname, "algorithm", 0, algorithms);
     sv_shap_opts opts;
     sv_shap_opts_default(&opts);
-    opts.algorithm = alg == 1 ? SV_SHAP_LINEAR : alg == 2 ? SV_SHAP_REFERENCE : SV_SHAP_AUTO;
+    opts.algorithm = alg == 1   ? SV_SHAP_LINEAR
+                     : alg == 2 ? SV_SHAP_REFERENCE
+                     : alg == 3 ? SV_SHAP_TABLE
+                                : SV_SHAP_AUTO;
     lua_settop(L, 3);
     if (svL_opt_get(L, 3, "background") != LUA_TNIL) { /* slot 4 */
         lua_pushcfunction(L, to_matrix);

@@ -27,7 +27,19 @@
  *   degree <= 2m - 1), never as coefficients: every factor
  *   q + t (o - q) with 0 <= q, o and t in (0, 1) is positive, so the
  *   products lose no precision at depth 20, 40 or more.
- * - SV_SHAP_AUTO: LINEAR.
+ * - SV_SHAP_TABLE: O(T N) per row after O(sum over leaves of 2^d d m)
+ *   work per forest (d the leaf's distinct path features): the idea of Fast
+ *   TreeSHAP v2 (Yang 2021). A leaf's contribution depends on the row only
+ *   through which of its d path features the row follows, so each leaf
+ *   keeps a table of the 2^d cases, filled with the integrals above; a row
+ *   then costs one pass over each tree's nodes and d additions per leaf.
+ *   Needs at most 16 distinct features per path and tables of at most
+ *   2^27 doubles (sum over leaves of 2^d d; SV_EINVAL otherwise).
+ * - SV_SHAP_AUTO: TABLE when the tables fit in 2^24 doubles (128 MB) and
+ *   filling them costs less than they save on the n rows asked for, else
+ *   LINEAR. All three are exact; they differ in rounding only (about 1e-16
+ *   relative), so the same row may differ in the last bits between a call
+ *   on few rows and one on many.
  * Interventional values use their own exact method (see shap.c), whatever
  * the algorithm.
  *
@@ -52,7 +64,8 @@ extern "C" {
 typedef enum sv_shap_algorithm {
     SV_SHAP_AUTO = 0,
     SV_SHAP_LINEAR = 1,
-    SV_SHAP_REFERENCE = 2
+    SV_SHAP_REFERENCE = 2,
+    SV_SHAP_TABLE = 3
 } sv_shap_algorithm;
 
 typedef struct sv_shap_opts {

@@ -373,7 +373,7 @@ static void test_hand_worked_tree(void **state)
     build_hand_tree(&f, &t);
     double X[2] = {0, 0}, phi[2], base, inter[4];
     sv_err err;
-    for (int a = SV_SHAP_LINEAR; a <= SV_SHAP_REFERENCE; a++) {
+    for (int a = SV_SHAP_LINEAR; a <= SV_SHAP_TABLE; a++) {
         sv_shap_opts o = {.algorithm = (sv_shap_algorithm)a};
         assert_int_equal(sv_shap_values(&f, X, 1, &o, NULL, phi, &base, &err), SV_OK);
         assert_true(fabs(base - 0.4) < 1e-15);
@@ -416,15 +416,18 @@ static double oracle_compare(uint64_t seed, int p, int n_trees, int max_depth, i
 
     size_t np = (size_t)n_rows * p;
     double *phi_lin = malloc(np * sizeof *phi_lin), *phi_ref = malloc(np * sizeof *phi_ref);
+    double *phi_tab = malloc(np * sizeof *phi_tab);
     double *phi_int = malloc(np * sizeof *phi_int);
     double *inter = malloc(np * p * sizeof *inter);
-    double base_lin, base_ref, base_int, base_inter;
+    double base_lin, base_ref, base_int, base_inter, base_tab;
     sv_err err;
     sv_shap_opts ol = {.algorithm = SV_SHAP_LINEAR}, orf = {.algorithm = SV_SHAP_REFERENCE};
     sv_shap_opts oi = {.background = B, .n_background = (size_t)nb};
     sv_ctx ctx = {.threads = 2};
     assert_int_equal(sv_shap_values(&f, X, n_rows, &ol, &ctx, phi_lin, &base_lin, &err), SV_OK);
     assert_int_equal(sv_shap_values(&f, X, n_rows, &orf, &ctx, phi_ref, &base_ref, &err), SV_OK);
+    sv_shap_opts ot = {.algorithm = SV_SHAP_TABLE};
+    assert_int_equal(sv_shap_values(&f, X, n_rows, &ot, &ctx, phi_tab, &base_tab, &err), SV_OK);
     assert_int_equal(sv_shap_values(&f, X, n_rows, &oi, &ctx, phi_int, &base_int, &err), SV_OK);
     assert_int_equal(sv_shap_interactions(&f, X, n_rows, NULL, &ctx, inter, &base_inter, &err),
                      SV_OK);
@@ -440,6 +443,7 @@ static double oracle_compare(uint64_t seed, int p, int n_trees, int max_depth, i
     oracle_game(&f, x, NULL, 0, v); /* x unused for S = 0 */
     UPD(base_lin, v[0]);
     UPD(base_ref, v[0]);
+    UPD(base_tab, v[0]);
     UPD(base_inter, v[0]);
     for (int i = 0; i < n_rows; i++) {
         for (int j = 0; j < p; j++) x[j] = X[(size_t)j * n_rows + i];
@@ -449,6 +453,7 @@ static double oracle_compare(uint64_t seed, int p, int n_trees, int max_depth, i
         for (int j = 0; j < p; j++) {
             UPD(phi_lin[(size_t)j * n_rows + i], phi[j]);
             UPD(phi_ref[(size_t)j * n_rows + i], phi[j]);
+            UPD(phi_tab[(size_t)j * n_rows + i], phi[j]);
             for (int k = 0; k < p; k++) UPD(inter[((size_t)i * p + k) * p + j], io[k * p + j]);
         }
         oracle_game(&f, x, Brow, nb, v);
@@ -460,6 +465,7 @@ static double oracle_compare(uint64_t seed, int p, int n_trees, int max_depth, i
     free(v);
     free(phi_lin);
     free(phi_ref);
+    free(phi_tab);
     free(phi_int);
     free(inter);
     free(X);
@@ -470,7 +476,7 @@ static double oracle_compare(uint64_t seed, int p, int n_trees, int max_depth, i
     return worst;
 }
 
-/* Linear, reference, interaction and interventional values all agree with
+/* Linear, reference, table, interaction and interventional values all agree with
  * the brute-force Shapley values to 1e-10 on random forests over p <= 10
  * features whose trees reach depth 20-40 (features repeat along paths). */
 static void test_oracle_random_forests(void **state)
@@ -544,16 +550,91 @@ static void test_oracle_deep_chain(void **state)
         oracle_shapley(p, v, phi);
         sv_err err;
         sv_shap_opts ol = {.algorithm = SV_SHAP_LINEAR}, orf = {.algorithm = SV_SHAP_REFERENCE};
+        sv_shap_opts ot = {.algorithm = SV_SHAP_TABLE};
+        double gott[3];
         assert_int_equal(sv_shap_values(&f, x, 1, &ol, NULL, got, &base, &err), SV_OK);
         assert_int_equal(sv_shap_values(&f, x, 1, &orf, NULL, gotr, &base, &err), SV_OK);
+        assert_int_equal(sv_shap_values(&f, x, 1, &ot, NULL, gott, &base, &err), SV_OK);
         for (int j = 0; j < p; j++) {
             worst = fmax(worst, fabs(got[j] - phi[j]));
             worst = fmax(worst, fabs(gotr[j] - phi[j]));
+            worst = fmax(worst, fabs(gott[j] - phi[j]));
         }
     }
     print_message("deep chain (depth 40, p=3): max |diff| = %.3g\n", worst);
     assert_true(worst <= 1e-10);
     sv_tree_free(&t);
+}
+
+/* The table algorithm on a chain whose paths split on 20 distinct
+ * features: asked for, it is refused with the limit named; automatic, the
+ * linear walk runs instead (same bits). On the same chain over 16 features
+ * (the limit: leaf tables of 2^16 rows) it runs and agrees with the linear
+ * walk. */
+static void test_table_limits(void **state)
+{
+    (void)state;
+    for (int p = 16; p <= 20; p += 4) {
+        builder b = {0};
+        int prev = -1, prev_side = 0;
+        double cov = 1e6;
+        for (int k = 0; k <= p; k++) {
+            int id = b_node(&b);
+            if (prev >= 0) {
+                if (prev_side) b.right[prev] = id;
+                else b.left[prev] = id;
+            }
+            b.cov[id] = cov;
+            b.val[id] = 0.01 * k;
+            if (k == p) break;
+            b.feat[id] = k;
+            b.thr[id] = 0.5;
+            int leaf = b_node(&b);
+            b.cov[leaf] = cov * 0.3;
+            b.val[leaf] = 1.0 - 0.03 * k;
+            b.left[id] = leaf;
+            prev = id;
+            prev_side = 1;
+            cov *= 0.7;
+        }
+        sv_tree t;
+        b_finish(&b, &t);
+        sv_forest f = {.n_trees = 1, .n_features = p, .trees = &t};
+        size_t n = 2000;
+        double *X = malloc(n * (size_t)p * sizeof *X), *pa = malloc(n * (size_t)p * sizeof *pa);
+        double *pl = malloc(n * (size_t)p * sizeof *pl);
+        for (size_t i = 0; i < n * (size_t)p; i++) X[i] = (double)((i * 2654435761u) % 1000) / 999.0;
+        sv_err err;
+        double base;
+        sv_shap_opts ot = {.algorithm = SV_SHAP_TABLE}, ol = {.algorithm = SV_SHAP_LINEAR};
+        sv_status st = sv_shap_values(&f, X, n, &ot, NULL, pa, &base, &err);
+        if (p > 16) {
+            assert_int_equal(st, SV_EINVAL);
+            assert_non_null(strstr(err.msg, "at most 16 distinct features per root-to-leaf path"));
+            assert_int_equal(sv_shap_values(&f, X, n, NULL, NULL, pa, &base, &err), SV_OK);
+        } else {
+            assert_int_equal(st, SV_OK);
+            /* blocks of other sizes on 3 threads: the same bits */
+            double *p3 = malloc(n * (size_t)p * sizeof *p3);
+            sv_ctx c3 = {.threads = 3};
+            assert_int_equal(sv_shap_values(&f, X, n, &ot, &c3, p3, &base, &err), SV_OK);
+            assert_memory_equal(p3, pa, n * (size_t)p * sizeof *p3);
+            free(p3);
+        }
+        assert_int_equal(sv_shap_values(&f, X, n, &ol, NULL, pl, &base, &err), SV_OK);
+        double worst = 0;
+        int same = 1;
+        for (size_t i = 0; i < n * (size_t)p; i++) {
+            worst = fmax(worst, fabs(pa[i] - pl[i]));
+            same &= pa[i] == pl[i];
+        }
+        assert_true(worst <= 1e-12);
+        if (p > 16) assert_true(same); /* automatic = linear, bit for bit */
+        free(X);
+        free(pa);
+        free(pl);
+        sv_tree_free(&t);
+    }
 }
 
 /* On wider, deeper forests (p = 30, depth up to 60) where the oracle is out
@@ -703,7 +784,7 @@ static void test_zero_cover_leaf(void **state)
         oracle_interactions(2, v, phi, inter_o);
         double got[2], base, inter[4];
         sv_err err;
-        for (int a = SV_SHAP_LINEAR; a <= SV_SHAP_REFERENCE; a++) {
+        for (int a = SV_SHAP_LINEAR; a <= SV_SHAP_TABLE; a++) {
             sv_shap_opts o = {.algorithm = (sv_shap_algorithm)a};
             assert_int_equal(sv_shap_values(&f, rows[r], 1, &o, NULL, got, &base, &err), SV_OK);
             assert_true(fabs(base - v[0]) < 1e-15);
@@ -764,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_hand_worked_tree),
         cmocka_unit_test(test_oracle_random_forests),
         cmocka_unit_test(test_oracle_deep_chain),
+        cmocka_unit_test(test_table_limits),
         cmocka_unit_test(test_invariants_wide_deep),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_zero_cover_leaf),

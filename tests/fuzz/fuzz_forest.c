@@ -125,6 +125,16 @@ static void exercise(const unsigned char *buf, size_t len)
              * add up to pred - f(ones). */
             sv_shap_opts ref = {.algorithm = SV_SHAP_REFERENCE};
             (void)sv_shap_values(f, x, 1, &ref, &ctx, phi, &base, &e2);
+            /* the per-leaf tables, when the paths allow them (else a
+             * clear refusal): additive as the linear walk is */
+            sv_shap_opts tab = {.algorithm = SV_SHAP_TABLE};
+            sv_status ts = sv_shap_values(f, x, 1, &tab, &ctx, phi, &base, &e2);
+            check(ts == SV_OK || ts == SV_EINVAL || ts == SV_ENOMEM);
+            if (ts == SV_OK) {
+                double tsum = base, tmag = 1 + fabs(base) + fabs(pred);
+                for (int32_t j = 0; j < f->n_features; j++) tsum += phi[j], tmag += fabs(phi[j]);
+                check(fabs(tsum - pred) <= 1e-6 * tmag);
+            }
             if (f->n_features <= 64) {
                 size_t pp = (size_t)f->n_features * (size_t)f->n_features;
                 double *inter = malloc(pp * sizeof *inter);

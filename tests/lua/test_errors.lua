@@ -77,6 +77,16 @@ local catalogue = {
   {"E-SHAP-TIME", function()
      local f = sv.forest.train(X6, y6, {trees = 2, threads = 1})
      sv.shap.tree(f, X6, {time = 1}) end, "bad option 'time' to shap.tree (only a survival forest takes a time)"},
+  {"E-SHAP-TABLE", function()
+     local rows, y = {}, {}
+     for i = 1, 3000 do
+       local r, x = sv.rng(7, i), {}
+       for j = 1, 30 do x[j] = r:uniform() end
+       rows[i], y[i] = x, r:uniform() < 0.5 and 1 or 0
+     end
+     local f = sv.forest.train(rows, y, {trees = 2, seed = 1, mtry = 30, threads = 1})
+     sv.shap.tree(f, {rows[1]}, {algorithm = "table"}) end,
+   "shap.tree: the table algorithm needs at most 16 distinct features per root-to-leaf path"},
   {"E-CLASS-LABEL", function() sv.roc.multiclass({"x", "z"}, sv.matrix({{0.9, 0.1}, {0.2, 0.8}}, {"x", "y"})) end,
    "bad argument #1 to 'multiclass' (y[2] is 'z', which is not a column name of P)"},
   {"E-CLASS-COLUMNS", function() sv.roc.multiclass({1, 2, 3}, {{1, 0}, {0, 1}, {1, 0}}) end,

@@ -115,6 +115,8 @@ T.test("K = 3: each class against the brute-force oracle (values, interventional
     local phii, basei = sv.shap.tree(f3, rows, {class = c, background = B})
     local I = sv.shap.interactions(f3, rows, {class = c})
     check(f3, c, phi, base, phir, phii, basei, I)
+    local phit = sv.shap.tree(f3, rows, {class = c, algorithm = "table"})
+    check(f3, c, phit, base, phir, phii, basei, I)
   end
 end)
 

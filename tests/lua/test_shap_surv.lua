@@ -138,6 +138,7 @@ T.test("a survival forest against the Lua brute-force Shapley oracle (path-depen
   local B = {Xs[5], Xs[9], Xs[77], {1, 1, 1, 5}}
   local phi, base = sv.shap.tree(small, rows)
   local phir, baser = sv.shap.tree(small, rows, {algorithm = "reference"})
+  local phit = sv.shap.tree(small, rows, {algorithm = "table"})
   local phii, basei = sv.shap.tree(small, rows, {background = B})
   local I = sv.shap.interactions(small, rows)
   local worst, scale = 0, 0
@@ -169,6 +170,7 @@ T.test("a survival forest against the Lua brute-force Shapley oracle (path-depen
       local rowsum = 0
       for k = 1, q do rowsum = rowsum + I:get(i, j, k) end
       worst = math.max(worst, math.abs(phi:get(i, j) - o[j]), math.abs(phir:get(i, j) - o[j]),
+                       math.abs(phit:get(i, j) - o[j]),
                        math.abs(phii:get(i, j) - oi[j]), math.abs(rowsum - o[j]))
     end
     -- the constant feature k is never split on: exactly zero
@@ -288,6 +290,7 @@ T.test("{time = t}: the cumulative hazard at t against the Lua brute-force Shapl
     end
     local phi, base = sv.shap.tree(nb, rows, {time = t})
     local phir, baser = sv.shap.tree(nb, rows, {time = t, algorithm = "reference"})
+    local phit = sv.shap.tree(nb, rows, {time = t, algorithm = "table"})
     local phii, basei = sv.shap.tree(nb, rows, {time = t, background = B})
     local I, ibase = sv.shap.interactions(nb, rows, {time = t})
     T.eq(phi:names()[1], "a")
@@ -317,6 +320,7 @@ T.test("{time = t}: the cumulative hazard at t against the Lua brute-force Shapl
         local rowsum = 0
         for k = 1, q do rowsum = rowsum + I:get(i, j, k) end
         worst = math.max(worst, math.abs(phi:get(i, j) - o[j]), math.abs(phir:get(i, j) - o[j]),
+                       math.abs(phit:get(i, j) - o[j]),
                          math.abs(phii:get(i, j) - oi[j]), math.abs(rowsum - o[j]))
         if math.abs(o[j]) > 1e-3 then nonzero = nonzero + 1 end
       end
