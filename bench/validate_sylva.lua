@@ -51,7 +51,7 @@ end
 local c0 = os.clock()
 fit((function() local a = {} for i = 1, #y do a[i] = i end return a end)())
 local c_app = os.clock() - c0
-local v = sv.validate.bootstrap(y, fit, {B = B, seed = 1})
+local v = sv.validate.bootstrap(y, fit, {B = B, seed = 1, threads = threads})
 local cpu = os.clock() - c0 - c_app * 1 -- the bootstrap refits the apparent pipeline once more
 print(("corrected AUC %.4f (apparent %.4f, optimism %.4f), failed %d"):format(
   v.corrected.auc, v.apparent.auc, v.optimism.auc, v.failed))

@@ -132,6 +132,10 @@ function M.spec(s)
   local tr = spec.split.train
   if type(tr) ~= "number" or tr <= 0 or tr >= 1 then spec_error(path, "split.train must be in (0, 1)") end
   spec.model = merge(M.defaults.model, s.model)
+  local cvt = spec.model.cv_trees
+  if cvt ~= nil and (math.type(cvt) ~= "integer" or cvt < 1) then
+    spec_error(path, "model.cv_trees must be an integer >= 1 (got %s)", tostring(cvt))
+  end
   spec.selection = s.selection ~= false and merge(M.defaults.selection, s.selection) or false
   spec.quick = merge(M.defaults.quick, s.quick)
   spec.min_per_class = s.min_per_class or M.defaults.min_per_class
@@ -446,6 +450,23 @@ local function forest_opts(ctx, extra)
   return o
 end
 
+-- The forest options of the forests fitted inside a cross-validation (the
+-- grid search's folds, the forward selection's folds): model.cv_trees
+-- trees when the spec sets it (docs/study.md), else the model's.
+local function cv_forest(ctx, base)
+  local o = {}
+  for k, v in pairs(base) do o[k] = v end
+  o.trees = ctx.spec.model.cv_trees or ctx.spec.model.trees
+  return o
+end
+
+-- The grid search's best options for the model itself (model.trees trees).
+local function tuned_forest(ctx, tuned)
+  local o = tuned.best_options
+  o.trees = ctx.spec.model.trees
+  return o
+end
+
 local function log(ctx, what)
   if ctx.log then ctx.log(ctx.task.id .. ": " .. what) end
 end
@@ -570,10 +591,10 @@ function M.tune(ctx)
   for _, v in pairs(spec.model.grid) do n_grid = n_grid * #v end
   log(ctx, ("grid search, %d settings x %d-fold CV"):format(n_grid, spec.model.folds))
   local tuned = sv.tune.grid(train.d.X, train.y, spec.model.grid,
-    {k = spec.model.folds, seed = spec.seed, forest = forest_opts(ctx), progress = false})
+    {k = spec.model.folds, seed = spec.seed, forest = cv_forest(ctx, forest_opts(ctx)), progress = false})
   ctx.report:table(tuned.table, {name = ctx.task.id .. "_grid",
     caption = ("Grid search: %d-fold CV AUC on training"):format(spec.model.folds)})
-  ctx.tuned, ctx.forest = tuned, tuned.best_options
+  ctx.tuned, ctx.forest = tuned, tuned_forest(ctx, tuned)
 end
 
 --- sv.study.select(ctx): SHAP ranking of the all-feature model, forward selection along it
@@ -590,9 +611,12 @@ function M.select(ctx)
   local ranking, _, _, full = sv.select.shap_rank(train.d.X, train.y, {forest = ctx.forest, threads = ctx.threads})
   log(ctx, "forward selection along the SHAP ranking")
   local s = spec.selection
-  local sel = sv.select.forward(train.d.X, train.y, {ranking = ranking, forest = ctx.forest, k = spec.model.folds,
-    seed = spec.seed, repeats = s.repeats, max_features = s.max_features, rule = s.rule, tol = s.tol,
-    stop_early = false, progress = false})
+  -- inside a pipeline being validated (ctx.curve == false) nobody reads the
+  -- curve past the rule's stopping point: with rule "tol" stopping there
+  -- gives the same selection (sv.select.choose) for less work
+  local sel = sv.select.forward(train.d.X, train.y, {ranking = ranking, forest = cv_forest(ctx, ctx.forest),
+    k = spec.model.folds, seed = spec.seed, repeats = s.repeats, max_features = s.max_features, rule = s.rule,
+    tol = s.tol, stop_early = ctx.curve == false, progress = false})
   ctx.report:table(sel.table, {name = ctx.task.id .. "_selection",
     caption = "Forward selection along the SHAP ranking: CV AUC as features are added"})
   ctx.ranking, ctx.full, ctx.selection, ctx.selected = ranking, full, sel, sel.selected
@@ -946,7 +970,7 @@ function M.pipeline(ctx)
     local train = {name = "training", d = imputer:apply(raw), y = sv.split.take(dv.y, rows)}
     local all = {name = "development", d = imputer:apply(dv.d), y = dv.y}
     local sub = {spec = ctx.spec, task = ctx.task, report = quiet_report, dev = ctx.dev, threads = ctx.threads,
-                 notes = {}, train = train, sets = {train, all}}
+                 notes = {}, train = train, sets = {train, all}, curve = false}
     M.tune(sub)
     M.select(sub)
     M.final(sub)
@@ -1143,10 +1167,11 @@ function M.mc_tune(ctx)
   for _, v in pairs(spec.model.grid) do n_grid = n_grid * #v end
   log(ctx, ("grid search, %d settings x %d-fold CV of the multiclass AUC"):format(n_grid, spec.model.folds))
   local tuned = sv.tune.grid(train.d.X, train.y, spec.model.grid,
-    {k = spec.model.folds, seed = spec.seed, forest = forest_opts(ctx), progress = false, metric = hand_till})
+    {k = spec.model.folds, seed = spec.seed, forest = cv_forest(ctx, forest_opts(ctx)), progress = false,
+     metric = hand_till})
   ctx.report:table(tuned.table, {name = ctx.task.id .. "_grid",
     caption = ("Grid search: %d-fold CV multiclass AUC (Hand and Till's M) on training"):format(spec.model.folds)})
-  ctx.tuned, ctx.forest = tuned, tuned.best_options
+  ctx.tuned, ctx.forest = tuned, tuned_forest(ctx, tuned)
 end
 
 --- sv.study.mc_select(ctx): ranking by mean |SHAP| summed over the classes, forward selection by CV M
@@ -1175,9 +1200,9 @@ function M.mc_select(ctx)
   end)
   log(ctx, "forward selection along the SHAP ranking")
   local s = spec.selection
-  local sel = sv.select.forward(train.d.X, train.y, {ranking = ranking, forest = ctx.forest, k = spec.model.folds,
-    seed = spec.seed, repeats = s.repeats, max_features = s.max_features, rule = s.rule, tol = s.tol,
-    stop_early = false, progress = false, metric = hand_till})
+  local sel = sv.select.forward(train.d.X, train.y, {ranking = ranking, forest = cv_forest(ctx, ctx.forest),
+    k = spec.model.folds, seed = spec.seed, repeats = s.repeats, max_features = s.max_features, rule = s.rule,
+    tol = s.tol, stop_early = false, progress = false, metric = hand_till})
   ctx.report:table(sel.table, {name = ctx.task.id .. "_selection",
     caption = "Forward selection along the SHAP ranking (mean |SHAP| summed over the classes): CV multiclass AUC as features are added"})
   ctx.ranking, ctx.full, ctx.selection, ctx.selected = ranking, full, sel, sel.selected
@@ -1693,6 +1718,10 @@ function M.methods(spec, dev, ext)
   local folds = spec.model.folds
   parts[#parts + 1] = ("Random forests (%d trees) were tuned by grid search (%s) with %d-fold cross-validated AUC on the training set."):format(
     spec.model.trees, table.concat(grid_keys, " x "), folds)
+  local cvt = spec.model.cv_trees
+  if cvt and cvt ~= spec.model.trees then
+    parts[#parts + 1] = ("The forests fitted inside cross-validation (grid search and forward selection) had %d trees."):format(cvt)
+  end
   local s = spec.selection
   if s == false then
     parts[#parts + 1] = "The final model uses every feature; the SHAP figures show each feature's contribution (exact TreeSHAP) on the training set."
@@ -1753,6 +1782,7 @@ local function quick_spec(spec)
   local q = spec.quick
   local model = merge(spec.model, {})
   model.trees = q.trees or model.trees
+  if model.cv_trees and model.cv_trees > model.trees then model.cv_trees = model.trees end
   if q.grid then model.grid = q.grid
   else
     model.grid = {}
@@ -1840,6 +1870,7 @@ function M.run(s, opts)
   end
   report:seed("study", spec.seed)
   report:option("trees", spec.model.trees)
+  if spec.model.cv_trees then report:option("cv_trees", spec.model.cv_trees) end
   report:option("grid", spec.model.grid)
   report:option("folds", spec.model.folds)
   local summary_at = #report.blocks + 1          -- the task summary goes here once all have run

@@ -73,6 +73,23 @@ T.test("stop_early ends the curve at the first step that does not improve by tol
   T.eq(sel.selected[1], "a")
 end)
 
+T.test("with rule tol, stop_early selects what the full curve selects (the study's pipeline relies on it)", function()
+  local order = {"a", "c", "b", "d", "e"}
+  local stopped = 0
+  for _, tol in ipairs({0, 0.002, 0.01, 0.05, 0.5}) do
+    local o = {ranking = order, forest = {trees = 20}, k = 3, seed = 4, tol = tol, progress = false}
+    o.stop_early = false
+    local full = sv.select.forward(X, y, o)
+    o.stop_early = true
+    local early = sv.select.forward(X, y, o)
+    T.eq(early.k, full.k, "tol " .. tol)
+    T.eq(table.concat(early.selected, ","), table.concat(full.selected, ","), "tol " .. tol)
+    for k = 1, #early.curve do T.eq(early.curve[k].mean, full.curve[k].mean) end
+    if #early.curve < #full.curve then stopped = stopped + 1 end
+  end
+  T.ok(stopped >= 2, "some tolerances stop before the end of the curve")
+end)
+
 T.test("bad options are errors naming the function", function()
   T.raises(function() sv.select.forward(X, y, {rul = "1se"}) end, "unknown option 'rul' to select.forward")
   T.raises(function() sv.select.forward(X, y, {rule = "aic", ranking = {"a"}}) end, "bad option 'rule'")

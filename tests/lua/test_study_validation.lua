@@ -115,4 +115,30 @@ T.test("the bootstrap option of study.run (sylva study --bootstrap B) adds the v
   T.raises(function() sv.study.run(dir .. "/spec_none.lua", {bootstrap = 0}) end, "bad option 'bootstrap' to study.run")
 end)
 
+T.test("model.cv_trees: the forests inside cross-validation get fewer trees, the model keeps its own", function()
+  write(dir .. "/spec_cvt.lua", SPEC:format('{method = "bootstrap", B = 2}'):gsub("folds = 3}", "folds = 3, cv_trees = 7}"))
+  local trees, train = {}, sv.forest.train
+  sv.forest.train = function(X, yy, o)
+    trees[#trees + 1] = o.trees
+    return train(X, yy, o)
+  end
+  local ok, res2 = pcall(sv.study.run, dir .. "/spec_cvt.lua", {write = false, log = false, threads = 1})
+  sv.forest.train = train
+  T.ok(ok, tostring(res2))
+  local ctx = res2.tasks[1].ctx
+  T.eq(ctx.model:ntrees(), 30, "the final model")
+  T.eq(ctx.full:ntrees(), 30, "the all-feature ranking model")
+  local seven, thirty = 0, 0
+  for _, t in ipairs(trees) do
+    if t == 7 then seven = seven + 1 elseif t == 30 then thirty = thirty + 1 end
+  end
+  -- main run, apparent pipeline and 2 replicates: 2 grid settings x 3 folds
+  -- plus the forward selection's 3 folds per size, each at 7 trees
+  T.ok(seven >= 4 * (6 + 3), ("forests of 7 trees: %d"):format(seven))
+  T.ok(thirty >= 4 * 2, ("forests of 30 trees: %d"):format(thirty))
+  T.eq(seven + thirty, #trees, "no forest of another size")
+  write(dir .. "/spec_cvt_bad.lua", SPEC:format("nil"):gsub("folds = 3}", "folds = 3, cv_trees = 0}"))
+  T.raises(function() sv.study.spec(dir .. "/spec_cvt_bad.lua") end, "model.cv_trees must be an integer >= 1")
+end)
+
 T.done()
