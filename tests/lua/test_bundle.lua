@@ -182,6 +182,33 @@ for i = 1, res.n do io.write(res.ids[i], ",", ("%%.17g"):format(res.score[i]), "
   end
 end)
 
+T.test("the K largest contributions of --explain equal those of a full sort (ties to the lower column)", function()
+  local top_k = sv.bundle._top_k
+  local function by_sort(row, k)
+    local idx = {}
+    for j = 1, #row do idx[j] = j end
+    table.sort(idx, function(a, b)
+      local x, y = math.abs(row[a]), math.abs(row[b])
+      if x ~= y then return x > y end
+      return a < b
+    end)
+    local out = {}
+    for m = 1, math.min(k, #idx) do out[m] = idx[m] end
+    return out
+  end
+  for trial = 1, 5000 do
+    local r = sv.rng(3, trial)
+    local p = 1 + math.floor(r:uniform() * 9)
+    local row = {}
+    -- few distinct magnitudes and both signs: many ties
+    for j = 1, p do row[j] = (math.floor(r:uniform() * 5) - 2) * (r:uniform() < 0.3 and 1 or 0.5) end
+    local k = 1 + math.floor(r:uniform() * (p + 2))
+    local got, want = top_k(row, k), by_sort(row, k)
+    T.eq(#got, #want)
+    for m = 1, #want do T.eq(got[m], want[m], ("trial %d, rank %d"):format(trial, m)) end
+  end
+end)
+
 T.test("--html writes one page per patient with a waterfall and a sentence", function()
   local dir = tmp .. "/bundle_html"
   os.execute(("rm -rf %q"):format(dir))
