@@ -99,6 +99,7 @@ typedef struct cls2_stat {
 #define SCAN_NAME cls2_eval
 #define SCAN_CTX cls_ctx
 #define SCAN_STAT_T cls2_stat
+#define SCAN_BANKS /* integer counts */
 #define SCAN_STAT_BYTES(c) (2 * sizeof(uint32_t))
 #define SCAN_SLOT_BYTES(c) (3 * sizeof(uint32_t))
 /* Masks instead of indexing by the class: the group's two sums stay in

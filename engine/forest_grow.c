@@ -258,7 +258,8 @@ static sv_status alloc_scratch(sv_grow_scratch *s, size_t n, size_t p, size_t ma
     s->keys = sv_malloc(n, sizeof *s->keys);
     s->keys2 = sv_malloc(n, sizeof *s->keys2);
     s->cbuf = sv_malloc(n, sizeof *s->cbuf);
-    s->hist = sv_calloc(max_levels, sp->slot_bytes ? sp->slot_bytes : 1);
+    s->hist = sv_calloc(2 * max_levels, sp->slot_bytes ? sp->slot_bytes : 1);
+    s->hist_bank = max_levels * (sp->slot_bytes ? sp->slot_bytes : 1);
     s->stats = sv_malloc(n + 1, sb);
     s->tmp = sv_calloc(4, sb);
     s->feat = sv_malloc(p, sizeof *s->feat);

@@ -81,7 +81,9 @@ typedef struct sv_grow_scratch {
     uint32_t *cbuf;         /* n: the node's codes of one feature */
     uint64_t *keys;         /* n: sort keys code << 32 | position in node */
     uint64_t *keys2;        /* n: radix sort buffer */
-    unsigned char *hist;    /* max levels x slot bytes, all zero between uses */
+    unsigned char *hist;    /* 2 banks of max levels x slot bytes, all zero
+                               between uses (the second: SCAN_BANKS) */
+    size_t hist_bank;       /* bytes from the first bank to the second */
     unsigned char *stats;   /* (n + 1) x stat_bytes: the stack's statistics */
     unsigned char *tmp;     /* 4 x stat_bytes: node, group, left, best left */
     uint32_t *feat;         /* p: feature draw order */
