@@ -64,14 +64,16 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
             if (f->pnodes) {
                 const sv_forest_pnode *nd = f->pnodes + f->pnode_off[t];
                 int32_t q = 0;
-                while (nd[q].feature >= 0)
+                while (nd[q].right != q) /* a packed leaf points to itself */
                     q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
                 if (nout == 1) {
                     sum[0] += nd[q].tv;
-                    cnt += 1.0;
-                    continue;
+                } else {
+                    const double *v = f->leaf_values + (size_t)nd[q].tv;
+                    for (size_t c = 0; c < nout; c++) sum[c] += v[c];
                 }
-                id = nd[q].right;
+                cnt += 1.0;
+                continue;
             } else {
                 id = 0;
                 while (tr->left[id] >= 0)

@@ -1,7 +1,10 @@
 /*
  * forest_predict.c - prediction and out-of-bag prediction (sv_forest.h):
  * the trees are packed once into one preorder array, and rows are walked
- * through them in blocks.
+ * through them in blocks, several rows in lockstep, the next tree
+ * prefetched while one is walked. Each row's values are summed in tree
+ * order, so the result is the same for any block size, lane count or
+ * thread count.
  */
 #include "forest_grow.h"
 
@@ -13,8 +16,11 @@
  * and every tree walks the whole block before the next tree, so a larger
  * block reuses each tree's nodes from cache for more rows (measured on
  * 50 features: 64 rows 0.135 s, 1024 rows 0.051 s, 2048 rows 0.047 s per
- * 5000 rows x 100 trees). Smaller blocks are used when there are too few
- * rows to keep every thread busy; the result does not depend on it. */
+ * 5000 rows x 100 trees; with lockstep walks and prefetching, 100,000
+ * rows x 50 grown into 500 trees, 20,000 rows: 1024 rows about as 2048,
+ * 4096 and 20,000 rows slower as the rows no longer fit the cache beside
+ * the tree). Smaller blocks are used when there are too few rows to keep
+ * every thread busy. */
 #define SV_FOREST_PREDICT_BLOCK 2048
 
 /* ---- prediction ----------------------------------------------------------- */
@@ -33,25 +39,35 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
 {
     free(f->pnodes);
     free(f->pnode_off);
+    free(f->leaf_values);
     f->pnodes = NULL;
-    size_t total = 0;
+    f->pnode_off = NULL;
+    f->leaf_values = NULL;
+    size_t total = 0, leaves = 0;
     int32_t max_nodes = 1;
+    size_t nout = (size_t)sv_forest_n_outputs(f);
     for (int32_t t = 0; t < f->n_trees; t++) {
-        total += (size_t)f->trees[t].n_nodes;
-        if (f->trees[t].n_nodes > max_nodes) max_nodes = f->trees[t].n_nodes;
+        const sv_tree *tr = &f->trees[t];
+        total += (size_t)tr->n_nodes;
+        if (tr->n_nodes > max_nodes) max_nodes = tr->n_nodes;
+        if (nout > 1)
+            for (int32_t k = 0; k < tr->n_nodes; k++) leaves += tr->left[k] < 0;
     }
     f->pnodes = sv_malloc(total ? total : 1, sizeof *f->pnodes);
     f->pnode_off = sv_malloc((size_t)f->n_trees + 1, sizeof *f->pnode_off);
+    if (nout > 1) f->leaf_values = sv_malloc(leaves ? leaves * nout : 1, sizeof *f->leaf_values);
     int32_t *stack = sv_malloc((size_t)max_nodes * 2, sizeof *stack);
-    if (!f->pnodes || !f->pnode_off || !stack) {
+    if (!f->pnodes || !f->pnode_off || !stack || (nout > 1 && !f->leaf_values)) {
         free(f->pnodes);
         free(f->pnode_off);
+        free(f->leaf_values);
         free(stack);
         f->pnodes = NULL;
         f->pnode_off = NULL;
+        f->leaf_values = NULL;
         return sv_err_set(err, SV_ENOMEM, "out of memory packing the forest");
     }
-    size_t pos = 0;
+    size_t pos = 0, lv = 0;
     for (int32_t t = 0; t < f->n_trees; t++) {
         const sv_tree *tr = &f->trees[t];
         f->pnode_off[t] = pos;
@@ -67,9 +83,14 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
             int32_t me = k++;
             if (patch >= 0) out[patch].right = me;
             if (tr->left[id] < 0) {
-                /* a leaf keeps its node id in `right`: with several
-                 * values per node they are read from the tree */
-                out[me] = (sv_forest_pnode){tr->value[(size_t)id * (size_t)tr->n_values], -1, id};
+                const double *v = tr->value + (size_t)id * (size_t)tr->n_values;
+                double tv = v[0];
+                if (nout > 1) {
+                    tv = (double)lv;
+                    memcpy(f->leaf_values + lv, v, nout * sizeof *v);
+                    lv += nout;
+                }
+                out[me] = (sv_forest_pnode){tv, f->n_features, me};
             } else {
                 out[me] = (sv_forest_pnode){tr->threshold[id], tr->feature[id], 0};
                 stack[sp++] = tr->right[id];
@@ -92,12 +113,71 @@ typedef struct predictor {
     double *out;
     int oob;        /* average only the trees for which the row was OOB */
     size_t block;   /* rows per task */
-    double *rows;   /* per worker: block x p row-major, then 2 x block sums */
+    double *work;   /* per worker: see predict_block */
+    size_t work_len; /* doubles per worker */
 } predictor;
+
+/* Rows walked together through one tree: a walk is a chain of dependent
+ * loads (each node's address comes from the previous one), so walking
+ * several rows in lockstep keeps several loads in flight instead of one.
+ * Measured (K = 3, 500 trees of 38k nodes, 20,000 rows, 1 thread, no
+ * prefetch): 1 lane 5.1 s, 4 lanes 2.9 s, 8 lanes 2.6 s, 16 lanes 2.6 s
+ * (the lanes' state no longer fits the registers). */
+#define SV_FOREST_PREDICT_LANES 8
+
+/* A grown tree is far larger than the cache and a block of rows touches
+ * most of it, so its nodes come from memory once per block; while one tree
+ * is walked the next one is prefetched, a few cache lines per lockstep
+ * step, so that it is all on its way before that tree's walk starts (the
+ * number of lines per step is chosen for about this many steps per group
+ * of lanes; a walk of a grown tree takes about 20). Measured as above with
+ * 8 lanes: 2.3 s without, 1.0 s with. */
+#define SV_FOREST_PREFETCH_STEPS 16
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SV_PREFETCH(a) __builtin_prefetch((a), 0, 3)
+#else
+#define SV_PREFETCH(a) ((void)(a))
+#endif
+
+typedef struct prefetcher {
+    const char *next, *end; /* lines of the next tree not yet prefetched */
+    size_t per_step;
+} prefetcher;
+
+/* Walks the rows xr[0..L-1] (row-major, padded with a NaN in column p)
+ * through the packed tree `nodes` to their leaves k[0..L-1]. Each step
+ * moves every lane; a lane at a leaf stays there (its comparison with
+ * the NaN fails and `right` is itself), so the loop ends at the first
+ * step where no lane moved. */
+static inline void walk_lanes(const sv_forest_pnode *nodes, const double *const *xr, int32_t *k,
+                              prefetcher *pf)
+{
+    enum { L = SV_FOREST_PREDICT_LANES };
+    for (int l = 0; l < L; l++) k[l] = 0;
+    for (;;) {
+        for (size_t q = 0; q < pf->per_step && pf->next < pf->end; q++, pf->next += 64)
+            SV_PREFETCH(pf->next);
+        int32_t moved = 0;
+        /* branch free: the direction is a coin flip the predictor cannot
+         * learn, and a mispredicted branch would throw the lanes' loads
+         * in flight away */
+#pragma GCC unroll 16
+        for (int l = 0; l < L; l++) {
+            const sv_forest_pnode *nd = nodes + k[l];
+            int32_t left = -(int32_t)(xr[l][nd->feature] <= nd->tv);
+            int32_t next = (nd->right & ~left) | ((k[l] + 1) & left);
+            moved |= next ^ k[l];
+            k[l] = next;
+        }
+        if (!moved) break;
+    }
+}
 
 static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
 {
     (void)err;
+    enum { L = SV_FOREST_PREDICT_LANES };
     predictor *pr = ud;
     const sv_forest *f = pr->f;
     size_t p = pr->p, n = pr->n;
@@ -106,39 +186,64 @@ static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
     size_t i1 = i0 + B;
     if (i1 > n) i1 = n;
     size_t m = i1 - i0;
-    /* the block's rows, row-major, so a traversal reads one small buffer */
     size_t nout = (size_t)sv_forest_n_outputs(f);
-    double *xb = pr->rows + (size_t)worker * B * (p + nout + 1);
-    double *sum = xb + B * p, *cnt = sum + B * nout;
+    size_t stride = p + 1;
+    /* worker memory: the block's rows, row-major and padded with a NaN
+     * (so a traversal reads one small buffer), B x nout sums, B counts,
+     * B row positions to walk */
+    double *xb = pr->work + (size_t)worker * pr->work_len;
+    double *sum = xb + B * stride, *cnt = sum + B * nout;
+    uint32_t *idx = (uint32_t *)(cnt + B);
     for (size_t i = 0; i < m * nout; i++) sum[i] = 0.0;
     for (size_t i = 0; i < m; i++) cnt[i] = 0.0;
-    if (f->pnodes)
+    if (f->pnodes) {
         for (size_t j = 0; j < p; j++)
-            for (size_t i = 0; i < m; i++) xb[i * p + j] = pr->X[j * n + i0 + i];
+            for (size_t i = 0; i < m; i++) xb[i * stride + j] = pr->X[j * n + i0 + i];
+        for (size_t i = 0; i < m; i++) xb[i * stride + p] = NAN;
+    }
     for (int32_t t = 0; t < f->n_trees; t++) {
         const uint64_t *bits = pr->oob ? f->inbag + (size_t)t * f->inbag_words : NULL;
-        const sv_forest_pnode *nodes = f->pnodes ? f->pnodes + f->pnode_off[t] : NULL;
         const sv_tree *tr = &f->trees[t];
+        size_t mw = 0;
         for (size_t i = 0; i < m; i++) {
             size_t row = i0 + i;
             if (bits && (bits[row >> 6] >> (row & 63) & 1)) continue;
-            int32_t k = 0, id;
-            if (nodes) {
-                const double *x = xb + i * p;
-                while (nodes[k].feature >= 0)
-                    k = x[nodes[k].feature] <= nodes[k].tv ? k + 1 : nodes[k].right;
-                if (nout == 1) {
-                    sum[i] += nodes[k].tv;
-                    cnt[i] += 1.0;
-                    continue;
-                }
-                id = nodes[k].right;
-            } else {
-                id = leaf_id(tr, pr->X, n, row);
+            idx[mw++] = (uint32_t)i;
+        }
+        if (!f->pnodes) {
+            for (size_t q = 0; q < mw; q++) {
+                size_t i = idx[q];
+                const double *v = tr->value + (size_t)leaf_id(tr, pr->X, n, i0 + i) * nout;
+                for (size_t c = 0; c < nout; c++) sum[i * nout + c] += v[c];
+                cnt[i] += 1.0;
             }
-            const double *v = tr->value + (size_t)id * nout;
-            for (size_t c = 0; c < nout; c++) sum[i * nout + c] += v[c];
-            cnt[i] += 1.0;
+            continue;
+        }
+        const sv_forest_pnode *nodes = f->pnodes + f->pnode_off[t];
+        int32_t tn = t + 1 < f->n_trees ? t + 1 : 0; /* the last prefetches the first */
+        prefetcher pf = {(const char *)(f->pnodes + f->pnode_off[tn]),
+                         (const char *)(f->pnodes + f->pnode_off[tn + 1]), 0};
+        size_t lines = (size_t)(pf.end - pf.next) / 64 + 1;
+        size_t steps = (mw + L - 1) / L * SV_FOREST_PREFETCH_STEPS;
+        pf.per_step = steps ? (lines + steps - 1) / steps : 0;
+        for (size_t g = 0; g < mw; g += L) {
+            const double *xr[L];
+            int32_t k[L];
+            size_t lanes = mw - g < L ? mw - g : L;
+            /* a short last group repeats its last row in the spare lanes */
+            for (size_t l = 0; l < L; l++) xr[l] = xb + (size_t)idx[g + (l < lanes ? l : lanes - 1)] * stride;
+            walk_lanes(nodes, xr, k, &pf);
+            for (size_t l = 0; l < lanes; l++) {
+                size_t i = idx[g + l];
+                double tv = nodes[k[l]].tv;
+                if (nout == 1) {
+                    sum[i] += tv;
+                } else {
+                    const double *v = f->leaf_values + (size_t)tv;
+                    for (size_t c = 0; c < nout; c++) sum[i * nout + c] += v[c];
+                }
+                cnt[i] += 1.0;
+            }
         }
     }
     for (size_t i = 0; i < m; i++)
@@ -157,13 +262,15 @@ static sv_status run_predict(const sv_forest *f, const double *X, size_t n, int 
     int nw = sv_ctx_threads(ctx);
     size_t B = SV_FOREST_PREDICT_BLOCK;
     while (B > 64 && (n + B - 1) / B < 2 * (size_t)nw) B /= 2;
-    double *rows = sv_malloc((size_t)nw * B, (p + (size_t)sv_forest_n_outputs(f) + 1) * sizeof *rows);
-    if (!rows) return sv_err_set(err, SV_ENOMEM, "out of memory predicting");
-    predictor pr = {f, X, n, p, out, oob, B, rows};
+    /* per worker: B padded rows, B x nout sums, B counts, B u32 positions */
+    size_t work_len = B * (p + 1 + (size_t)sv_forest_n_outputs(f) + 1) + (B + 1) / 2;
+    double *work = sv_malloc((size_t)nw, work_len * sizeof *work);
+    if (!work) return sv_err_set(err, SV_ENOMEM, "out of memory predicting");
+    predictor pr = {f, X, n, p, out, oob, B, work, work_len};
     size_t blocks = (n + B - 1) / B;
     sv_status st = sv_parallel_for(ctx, oob ? "forest.oob" : "forest.predict", blocks, nw,
                                    predict_block, &pr, err);
-    free(rows);
+    free(work);
     return st;
 }
 

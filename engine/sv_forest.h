@@ -70,8 +70,14 @@ typedef struct sv_forest_opts {
 void sv_forest_opts_default(sv_forest_opts *o);
 
 /* A node of the packed copy used for prediction: nodes in preorder so
- * that the left child is the next node; at a leaf feature = -1 and tv is
- * the leaf value, else tv is the threshold. */
+ * that the left child is the next node. An internal node has tv = its
+ * threshold, 0 <= feature < n_features and right = the packed index of
+ * its right child. A leaf has feature = n_features and right = its own
+ * index: prediction pads each row with a NaN in column n_features, so the
+ * comparison fails at a leaf and the walk stays put (no branch needed to
+ * stop it). A leaf's tv is its value when the forest has one output per
+ * row, else the index of its first value in leaf_values (exact in a
+ * double). */
 typedef struct sv_forest_pnode {
     double tv;
     int32_t feature;
@@ -93,6 +99,8 @@ typedef struct sv_forest {
     sv_forest_pnode *pnodes; /* packed copy of all trees (sv_forest_pack), or
                                 NULL: prediction then walks the sv_trees */
     size_t *pnode_off;     /* n_trees + 1 offsets into pnodes */
+    double *leaf_values;   /* with more than one output: each packed leaf's
+                              outputs, in packed order, or NULL */
     /* ---- kinds (format version 2) ---- */
     int32_t kind;          /* sv_tree_kind of every tree */
     int32_t n_classes;     /* classification: K >= 2; 0 for other kinds */
