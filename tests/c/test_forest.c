@@ -1,6 +1,7 @@
 /*
  * test_forest.c - the forest engine: a hand-worked stump, every split
- * checked against a brute-force search, thread invariance, the AUC, and
+ * checked against a brute-force search, thread invariance, prediction and
+ * OOB prediction against their plain definition, the AUC, and
  * the model-file loader refusing damaged images.
  */
 #include <setjmp.h>
@@ -195,6 +196,86 @@ static void test_threads_bitwise_identical(void **state)
     free(X);
 }
 
+/* The plain definition of a forest's prediction, walked here on the
+ * sv_trees one row and one tree at a time: the sum of the leaf values in
+ * tree order over the trees used (all, or those for which the row was out
+ * of bag), divided by their count. */
+static void predict_by_definition(const sv_forest *f, const double *X, size_t n, size_t p,
+                                  int oob, double *out)
+{
+    size_t nout = (size_t)sv_forest_n_outputs(f);
+    double *x = malloc(p * sizeof *x), *sum = malloc(nout * sizeof *sum);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < p; j++) x[j] = X[j * n + i];
+        double cnt = 0.0;
+        for (size_t c = 0; c < nout; c++) sum[c] = 0.0;
+        for (int32_t t = 0; t < f->n_trees; t++) {
+            if (oob && (f->inbag[(size_t)t * f->inbag_words + (i >> 6)] >> (i & 63) & 1)) continue;
+            const sv_tree *tr = &f->trees[t];
+            int32_t k = 0;
+            while (tr->left[k] >= 0) k = x[tr->feature[k]] <= tr->threshold[k] ? tr->left[k] : tr->right[k];
+            for (size_t c = 0; c < nout; c++) sum[c] += tr->value[(size_t)k * nout + c];
+            cnt += 1.0;
+        }
+        for (size_t c = 0; c < nout; c++)
+            out[c * n + i] = oob ? (cnt > 0 ? sum[c] / cnt : NAN) : sum[c] / (double)f->n_trees;
+    }
+    free(x);
+    free(sum);
+}
+
+/* Prediction and OOB prediction (packed trees walked several rows in
+ * lockstep, in blocks, with a short last group of lanes) give bitwise the
+ * values of the plain definition, for 3 classes and for regression, at 1
+ * and 3 threads; NaN where a row was never out of bag. */
+static void test_predict_matches_definition(void **state)
+{
+    (void)state;
+    enum { N = 2500, P = 6, K = 3 };
+    double *X = malloc(N * P * sizeof *X), *y = malloc(N * sizeof *y);
+    double *got = malloc(N * K * sizeof *got), *want = malloc(N * K * sizeof *want);
+    int32_t *yk = malloc(N * sizeof *yk);
+    make_data(N, P, X, y, 11);
+    for (size_t i = 0; i < N; i++) {
+        yk[i] = (int32_t)y[i] + (X[N + i] > 0.7);
+        y[i] = X[i] + 3.0 * X[N + i] + 0.5 * X[3 * N + i];
+    }
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = 5; /* about 0.632^5 = 10% of the rows never out of bag */
+    sv_err err;
+    for (int kind = 0; kind < 2; kind++) {
+        for (int threads = 1; threads <= 3; threads += 2) {
+            sv_ctx ctx = {.threads = threads};
+            sv_forest *f = NULL;
+            sv_status st = kind == 0
+                ? sv_forest_train_classes(X, N, P, yk, K, NULL, NULL, &o, &ctx, &f, &err)
+                : sv_forest_train_regression(X, N, P, y, NULL, &o, &ctx, &f, &err);
+            assert_int_equal(st, SV_OK);
+            size_t nout = (size_t)sv_forest_n_outputs(f);
+            assert_int_equal(nout, kind == 0 ? K : 1);
+            assert_int_equal(sv_forest_predict(f, X, N, P, &ctx, got, &err), SV_OK);
+            predict_by_definition(f, X, N, P, 0, want);
+            assert_memory_equal(got, want, N * nout * sizeof *got);
+            assert_int_equal(sv_forest_compute_oob(f, X, N, P, &ctx, &err), SV_OK);
+            predict_by_definition(f, X, N, P, 1, want);
+            size_t never = 0;
+            for (size_t i = 0; i < N; i++) never += isnan(want[i]);
+            assert_true(never > 0 && never < N);
+            for (size_t i = 0; i < N * nout; i++) {
+                if (isnan(want[i])) assert_true(isnan(f->oob[i]));
+                else assert_memory_equal(&f->oob[i], &want[i], sizeof *want);
+            }
+            sv_forest_free(f);
+        }
+    }
+    free(X);
+    free(y);
+    free(yk);
+    free(got);
+    free(want);
+}
+
 static uint64_t fnv(const unsigned char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -386,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_stump_by_hand),
         cmocka_unit_test(test_splits_are_best_by_brute_force),
         cmocka_unit_test(test_threads_bitwise_identical),
+        cmocka_unit_test(test_predict_matches_definition),
         cmocka_unit_test(test_loader_refuses_damage),
         cmocka_unit_test(test_loader_refuses_absurd_options),
         cmocka_unit_test(test_bad_input),
