@@ -501,17 +501,15 @@ static void test_oracle_random_forests(void **state)
     assert_true(worst_all <= 1e-10);
 }
 
-/* A depth-40 chain where every split is on one of 3 features: each feature
- * repeats more than 10 times along the path, the hard case for the
- * telescoping of repeated features. Checked against the oracle. */
-static void test_oracle_deep_chain(void **state)
+/* A chain of the given depth over p features: node k splits, one child is
+ * a leaf and the other continues. With r, features, thresholds, covers,
+ * values and sides are random; without, node k splits feature k at 0.5,
+ * its leaf takes 30 % of the cover and the chain continues right. Children
+ * ids exceed parents: the leaf is allocated after its parent and the
+ * continuation after both. */
+static void chain_make(sv_tree *t, int depth, int p, sv_rng *r)
 {
-    (void)state;
-    sv_rng r;
-    sv_rng_init(&r, 7, 1);
-    int p = 3, depth = 40;
     builder b = {0};
-    /* chain: node k splits; one child is a leaf, the other continues */
     int prev = -1, prev_side = 0;
     double cov = 1e6;
     for (int k = 0; k <= depth; k++) {
@@ -521,25 +519,35 @@ static void test_oracle_deep_chain(void **state)
             else b.left[prev] = id;
         }
         b.cov[id] = cov;
-        b.val[id] = sv_rng_uniform(&r);
+        b.val[id] = r ? sv_rng_uniform(r) : 0.01 * k;
         if (k == depth) break;
-        b.feat[id] = (int)sv_rng_below(&r, (uint64_t)p);
-        b.thr[id] = sv_rng_uniform(&r);
+        b.feat[id] = r ? (int)sv_rng_below(r, (uint64_t)p) : k % p;
+        b.thr[id] = r ? sv_rng_uniform(r) : 0.5;
         int leaf = b_node(&b);
-        double share = 0.05 + 0.4 * sv_rng_uniform(&r);
+        double share = r ? 0.05 + 0.4 * sv_rng_uniform(r) : 0.3;
         b.cov[leaf] = cov * share;
-        b.val[leaf] = sv_rng_uniform(&r);
-        int cont_right = sv_rng_uniform(&r) < 0.5;
+        b.val[leaf] = r ? sv_rng_uniform(r) : 1.0 - 0.03 * k;
+        int cont_right = r ? sv_rng_uniform(r) < 0.5 : 1;
         if (cont_right) b.left[id] = leaf;
         else b.right[id] = leaf;
         prev = id;
         prev_side = cont_right;
         cov *= 1 - share;
     }
-    /* children ids must exceed parents: the leaf is allocated after its
-     * parent and the continuation after both, so they do. */
+    b_finish(&b, t);
+}
+
+/* A depth-40 chain where every split is on one of 3 features: each feature
+ * repeats more than 10 times along the path, the hard case for the
+ * telescoping of repeated features. Checked against the oracle. */
+static void test_oracle_deep_chain(void **state)
+{
+    (void)state;
+    sv_rng r;
+    sv_rng_init(&r, 7, 1);
+    int p = 3, depth = 40;
     sv_tree t;
-    b_finish(&b, &t);
+    chain_make(&t, depth, p, &r);
     assert_int_equal(sv_tree_depth(&t), depth);
     sv_forest f = {.n_trees = 1, .n_features = p, .trees = &t};
     double worst = 0;
@@ -575,30 +583,8 @@ static void test_table_limits(void **state)
 {
     (void)state;
     for (int p = 16; p <= 20; p += 4) {
-        builder b = {0};
-        int prev = -1, prev_side = 0;
-        double cov = 1e6;
-        for (int k = 0; k <= p; k++) {
-            int id = b_node(&b);
-            if (prev >= 0) {
-                if (prev_side) b.right[prev] = id;
-                else b.left[prev] = id;
-            }
-            b.cov[id] = cov;
-            b.val[id] = 0.01 * k;
-            if (k == p) break;
-            b.feat[id] = k;
-            b.thr[id] = 0.5;
-            int leaf = b_node(&b);
-            b.cov[leaf] = cov * 0.3;
-            b.val[leaf] = 1.0 - 0.03 * k;
-            b.left[id] = leaf;
-            prev = id;
-            prev_side = 1;
-            cov *= 0.7;
-        }
         sv_tree t;
-        b_finish(&b, &t);
+        chain_make(&t, p, p, NULL);
         sv_forest f = {.n_trees = 1, .n_features = p, .trees = &t};
         size_t n = 2000;
         double *X = malloc(n * (size_t)p * sizeof *X), *pa = malloc(n * (size_t)p * sizeof *pa);
