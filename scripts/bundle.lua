@@ -198,7 +198,28 @@ M._Bundle = Bundle
 
 local FIELDS = {kind = 1, model = 1, task = 1, encoding = 1, features = 1, selected = 1, impute = 1,
   training_range = 1, levels = 1, units = 1, labels = 1, cutoff = 1, groups = 1, recalibration = 1, classes = 1,
-  provenance = 1, card = 1, positive_class = 1}
+  provenance = 1, card = 1, positive_class = 1, cutoff_rule = 1}
+
+-- What the bundle's model predicts: "survival" (a survival forest's risk),
+-- "multiclass" (a forest of K > 2 classes) or "binary" (a probability).
+local function outcome_kind(b)
+  if b.kind == "forest" and type(b.model) == "userdata" then
+    local k = b.model:kind()
+    if k == "survival" then return "survival" end
+    if k == "classification" and #b.model:classes() > 2 then return "multiclass" end
+  end
+  return "binary"
+end
+M._outcome_kind = outcome_kind
+
+-- The class labels of a K-class bundle, in the forest's class order: the
+-- bundle's `classes` list when it has one (a study codes its classes 1..K),
+-- else the forest's own labels.
+local function class_labels(b)
+  local own = b.model:classes()
+  if type(b.classes) == "table" and #b.classes == #own then return b.classes end
+  return own
+end
 
 --- sv.bundle.new(t) -> a bundle (checked); t's fields as docs/scoring.md lists them
 function M.new(t)
@@ -222,6 +243,9 @@ function M.new(t)
     error("bundle.new: encoding = {source = the development encoding's text, path =} is required", 2)
   end
   if b.cutoff ~= nil and type(b.cutoff) ~= "number" then error("bundle.new: cutoff must be a number", 2) end
+  if b.cutoff_rule ~= nil and b.cutoff_rule ~= ">=" and b.cutoff_rule ~= ">" then
+    error(("bundle.new: cutoff_rule must be \">=\" or \">\", got %s"):format(tostring(b.cutoff_rule)), 2)
+  end
   if b.recalibration and b.kind == "forest" and type(b.model) == "userdata" and b.model:kind() == "survival" then
     error("bundle.new: a recalibration applies to probabilities, not to a survival forest's risk " ..
           "(ensemble mortality)", 2)
@@ -310,10 +334,14 @@ function M.load(path)
 end
 
 function Bundle:__tostring()
-  return ("Bundle: %s%s, %d feature%s (%s), cut-off %s%s"):format(self.kind,
+  local ok, kind = pcall(outcome_kind, self)
+  local what = ""
+  if ok and kind == "survival" then what = " (survival: risk)"
+  elseif ok and kind == "multiclass" then what = " (classes " .. table.concat(class_labels(self), ", ") .. ")" end
+  return ("Bundle: %s%s%s, %d feature%s (%s), cut-off %s%s"):format(self.kind, what,
     self.task and self.task.id and (" for task " .. self.task.id) or "",
     #self.selected, #self.selected == 1 and "" or "s", table.concat(self.selected, ", "),
-    self.cutoff and ("%.4g"):format(self.cutoff) or "none",
+    self.cutoff and ((self.cutoff_rule == ">" and "> " or "") .. ("%.4g"):format(self.cutoff)) or "none",
     self.recalibration and ", recalibrated" or "")
 end
 
@@ -438,6 +466,7 @@ function Bundle:score(data, opts)
   local probs, predicted
   if classes and #classes > 2 then
     if self.recalibration then error("score: a recalibration applies to a binary model, not to K classes", 0) end
+    classes = class_labels(self)
     probs, predicted = p, {}
     local best = {}
     for i = 1, n do
@@ -450,16 +479,18 @@ function Bundle:score(data, opts)
   else
     classes = nil
     p = apply_recal(self.recalibration, p)
-    for i = 1, n do
-      if self.cutoff then group[i] = p[i] >= self.cutoff and self.groups[1] or self.groups[2] end
+    -- high at or above the cut-off; above it with cutoff_rule ">" (a
+    -- study's survival risk groups: risk > the training cut-point)
+    local cut, strict = self.cutoff, self.cutoff_rule == ">"
+    if cut then
+      for i = 1, n do
+        local high = strict and p[i] > cut or (not strict and p[i] >= cut)
+        group[i] = high and self.groups[1] or self.groups[2]
+      end
     end
   end
   local rawX = n > 0 and raw.X:cols(self.selected) or nil
   local ranges = self.training_range or {}
-  for i = 1, n do
-    ids[i] = raw.ids and raw.ids[i] or tostring(raw.rows[i])
-    if self.cutoff then group[i] = p[i] >= self.cutoff and self.groups[1] or self.groups[2] end
-  end
   for j, name in ipairs(self.selected) do
     local r = ranges[name]
     if r then
@@ -664,11 +695,118 @@ local function file_sha(path)
   return ok and h or nil
 end
 
+-- The model card's performance of a binary task, per set: AUC, the cut-off
+-- metrics (the study's, ctx.discrimination) and calibration.
+local function binary_card_sets(ctx)
+  local sets = {}
+  for k, set in ipairs(ctx.sets) do
+    local row = {name = set.name, n = #set.y, positives = 0, centre = set.centre or ctx.dev.name}
+    for i = 1, #set.y do if set.y[i] == 1 then row.positives = row.positives + 1 end end
+    local disc = ctx.discrimination and ctx.discrimination[k]
+    if disc and disc.auc then
+      for _, f in ipairs({"auc", "auc_lo", "auc_hi", "sensitivity", "sens_lo", "sens_hi", "specificity",
+                          "spec_lo", "spec_hi", "accuracy", "acc_lo", "acc_hi"}) do
+        row[f] = disc[f]
+      end
+      row.brier = sv.calib.brier(set.y, set.score)
+      local sum = 0
+      for i = 1, #set.score do sum = sum + set.score[i] end
+      row.mean_predicted, row.observed = sum / #set.score, row.positives / #set.y
+      -- the logistic recalibration needs every score inside (0, 1); a forest can score exactly 0 or 1
+      local ok, cal = pcall(sv.calib.slope, set.y, set.score)
+      if ok then row.cal_intercept, row.cal_slope, row.citl = cal.intercept, cal.slope, cal.citl end
+    end
+    sets[#sets + 1] = row
+  end
+  return sets
+end
+
+-- plain copies of the study's table rows (numbers and strings only)
+local function copy_rows(rows, fields)
+  local out = {}
+  for i, r in ipairs(rows or {}) do
+    local c = {}
+    for _, f in ipairs(fields) do
+      local v = r[f]
+      if type(v) == "number" or type(v) == "string" then c[f] = v end
+    end
+    out[i] = c
+  end
+  return out
+end
+
+-- What each task kind adds to the bundle: its task description, classes,
+-- cut-off and groups, and the model card's tables, all taken from the
+-- study's own numbers in the task context (never recomputed).
+local KIND = {}
+
+KIND.binary = function(ctx, card)
+  local task = ctx.task
+  card.sets = binary_card_sets(ctx)
+  return {
+    task = {id = task.id, title = task.title, label = task.label, outcome = task.outcome,
+            positive = task.positive, negative = task.negative},
+    cutoff = ctx.cut, groups = {"high", "low"},
+    classes = {positive = task.positive or {"yes"}, negative = task.negative or {"other levels"}},
+    positive_class = task.label,
+  }
+end
+
+KIND.multiclass = function(ctx, card)
+  local task, classes = ctx.task, ctx.classes
+  -- per set: patients of each class, Hand and Till's M with its bootstrap
+  -- CI, the multiclass Brier score and accuracy (ctx.discrimination)
+  local sets = {}
+  for k, d in ipairs(ctx.discrimination or {}) do
+    local set = ctx.sets[k]
+    local row = {name = d.set, n = d.n, centre = set and set.centre or ctx.dev.name, counts = {},
+      auc = d.auc, auc_lo = d.auc_lo, auc_hi = d.auc_hi, brier = d.brier, accuracy = d.accuracy,
+      classes_present = d.classes_present}
+    for j, c in ipairs(classes) do row.counts[j] = d[c] or 0 end
+    sets[k] = row
+  end
+  card.sets = sets
+  card.per_class = copy_rows(ctx.per_class, {"set", "class", "n", "sensitivity", "specificity", "ppv"})
+  card.class_calibration = copy_rows(ctx.calibration, {"set", "class", "n", "brier"})
+  return {
+    task = {id = task.id, title = task.title, label = task.label, kind = "multiclass", outcome = task.outcome},
+    -- the forest's class k is classes[k] (the study codes y 1..K in this order)
+    classes = classes,
+  }
+end
+
+KIND.survival = function(ctx, card)
+  local task, spec = ctx.task, ctx.spec
+  local sp = spec.survival or {}
+  card.sets = copy_rows(ctx.concordance, {"set", "n", "events", "harrell_c", "harrell_lo", "harrell_hi",
+    "uno_c", "uno_lo", "uno_hi"})
+  card.time_dependent = copy_rows(ctx.time_dependent, {"set", "time", "cases", "controls", "auc", "auc_lo",
+    "auc_hi", "brier", "brier_lo", "brier_hi", "ibs"})
+  card.surv_calibration = copy_rows(ctx.calibration, {"set", "time", "observed", "expected", "oe", "oe_lo",
+    "oe_hi", "slope", "slope_lo", "slope_hi"})
+  card.riskgroups = copy_rows(ctx.riskgroups, {"set", "n", "n_high", "n_low", "events", "logrank_chisq",
+    "logrank_p"})
+  local cp = ctx.cutpoint
+  if cp then card.cutpoint = {cut = cp.cut, statistic = cp.statistic, p = cp.p, ncuts = cp.ncuts} end
+  card.unit = sp.unit
+  local groups = {(sp.groups or {})[1] or "High risk", (sp.groups or {})[2] or "Low risk"}
+  return {
+    task = {id = task.id, title = task.title, label = task.label, kind = "survival",
+            time = task.time or sp.time, event = task.event or sp.event, unit = sp.unit,
+            horizons = task.horizons, horizon = task.horizon},
+    -- the study's risk groups: risk > the training cut-point is high risk
+    cutoff = ctx.cut, cutoff_rule = ctx.cut and ">" or nil, groups = groups,
+  }
+end
+
 --- sv.bundle.from_study(ctx) -> the bundle of a done study task (ctx of sv.study's steps)
 function M.from_study(ctx)
   if type(ctx) ~= "table" or not ctx.model or not ctx.selected or not ctx.imputer then
     error("bad argument #1 to 'bundle.from_study' (a task context after sv.study.final and discrimination expected)", 2)
   end
+  local task_kind = ctx.task.kind or "binary"
+  local add = KIND[task_kind]
+  if not add then error(("bundle.from_study: no model bundle for a task of kind '%s'"):format(tostring(task_kind)), 0) end
   local enc = ctx.dev.enc
   local source = enc.path and read_all(enc.path)
   if not source then error(("bundle.from_study: cannot read the development encoding %s"):format(tostring(enc.path)), 0) end
@@ -709,55 +847,32 @@ function M.from_study(ctx)
   end
   local task = ctx.task
   local spec = ctx.spec
-  -- performance of every set, for the model card
-  local sets = {}
-  for k, set in ipairs(ctx.sets) do
-    local row = {name = set.name, n = #set.y, positives = 0, centre = set.centre or ctx.dev.name}
-    for i = 1, #set.y do if set.y[i] == 1 then row.positives = row.positives + 1 end end
-    local disc = ctx.discrimination and ctx.discrimination[k]
-    if disc and disc.auc then
-      for _, f in ipairs({"auc", "auc_lo", "auc_hi", "sensitivity", "sens_lo", "sens_hi", "specificity",
-                          "spec_lo", "spec_hi", "accuracy", "acc_lo", "acc_hi"}) do
-        row[f] = disc[f]
-      end
-      row.brier = sv.calib.brier(set.y, set.score)
-      local sum = 0
-      for i = 1, #set.score do sum = sum + set.score[i] end
-      row.mean_predicted, row.observed = sum / #set.score, row.positives / #set.y
-      -- the logistic recalibration needs every score inside (0, 1); a forest can score exactly 0 or 1
-      local ok, cal = pcall(sv.calib.slope, set.y, set.score)
-      if ok then row.cal_intercept, row.cal_slope, row.citl = cal.intercept, cal.slope, cal.citl end
-    end
-    sets[#sets + 1] = row
-  end
   -- the tuned options without `threads` (which never changes a result): the
   -- bundle is the same bytes with any number of threads
   local options = {}
   for k, v in pairs(ctx.forest or {}) do if k ~= "threads" then options[k] = v end end
-  local card = {title = spec.title, task_title = task.title, label = task.label, sets = sets,
+  local card = {kind = task_kind, title = spec.title, task_title = task.title, label = task.label,
     development = {centre = ctx.dev.name, n = ctx.dev.d.n, counts = ctx.counts},
     externals = {}, options = options, trees = spec.model.trees, n_features_all = #ctx.dev.d.names,
     notes = ctx.notes}
   for i, e in ipairs(ctx.externals or {}) do card.externals[i] = {centre = e.name, n = e.d.n} end
+  local fields = add(ctx, card)
   local date = os.getenv("SOURCE_DATE_EPOCH") and os.date("!%Y-%m-%d", tonumber(os.getenv("SOURCE_DATE_EPOCH")))
     or os.date("!%Y-%m-%d")
-  return M.new({
+  local t = {
     kind = "forest", model = ctx.model,
-    task = {id = task.id, title = task.title, label = task.label, outcome = task.outcome,
-            positive = task.positive, negative = task.negative},
     encoding = {source = source, path = enc.path:match("[^/]+$"), sha256 = sv.sha256(source), centre = enc.centre},
     features = ctx.dev.d.names, selected = selected, impute = stats, training_range = range,
     levels = levels, units = units, labels = sv.study.feature_labels(enc),
-    cutoff = ctx.cut, groups = {"high", "low"},
-    classes = {positive = task.positive or {"yes"}, negative = task.negative or {"other levels"}},
-    positive_class = task.label,
     provenance = {sylva_version = sv.version(), seed = spec.seed, date = date,
       data_sha256 = {[ctx.dev.data:match("[^/]+$")] = file_sha(ctx.dev.data)},
       script_sha256 = spec.path and file_sha(spec.path) or nil,
       script = spec.path and spec.path:match("[^/]+$") or nil,
       encoding_sha256 = sv.sha256(source)},
     card = card,
-  })
+  }
+  for k, v in pairs(fields) do t[k] = v end
+  return M.new(t)
 end
 
 local function ci(x, lo, hi, pct)
@@ -786,43 +901,99 @@ M.TRIPOD_AI = {
   {"24, 27", "Limitations and usability: known limits and intended use below"},
 }
 
--- The card's content as {title, intended, data, perf header/rows, calib rows, limits, items}.
+-- The TRIPOD+AI items whose text depends on the task kind.
+local TRIPOD_KIND = {
+  multiclass = {
+    ["8"] = "Outcome: the task's outcome and its classes",
+    ["12"] = "Analytical methods: forest options, tuning and selection by the multiclass AUC, the most probable class as the prediction, seed",
+    ["12e"] = "Performance measures: Hand and Till's multiclass AUC (bootstrap CI), accuracy, per-class sensitivity and specificity, Brier scores",
+  },
+  survival = {
+    ["8"] = "Outcome: the follow-up time and event, and the time unit",
+    ["12"] = "Analytical methods: random survival forest options, the risk cut-point rule, seed",
+    ["12e"] = "Performance measures: Harrell's and Uno's C (jackknife CIs), AUC(t) and Brier(t) at the horizons, calibration at a horizon, log-rank test by risk group",
+  },
+}
+
+-- a count as a whole number (event counts are sums of 0/1 doubles)
+local function count_text(x)
+  if type(x) == "number" and x == math.floor(x) and math.abs(x) < 1e15 then return ("%d"):format(x) end
+  return tostring(x)
+end
+
+local function count_words(c, classes)
+  local parts = {}
+  for _, cl in ipairs(classes or {}) do parts[#parts + 1] = ("%s %d"):format(cl, c[cl] or 0) end
+  return table.concat(parts, ", ")
+end
+
+-- The card's content: {title, intended, data, sections = {{heading, rows, note}}, limits, tripod}.
 local function card_parts(b)
   local c = b.card or {}
   local task = b.task or {}
+  local kind = outcome_kind(b)
   local p = {}
+  local features = ("%d feature%s (%s)"):format(#b.selected, #b.selected == 1 and "" or "s",
+    table.concat(b.selected, ", "))
+  local centre = c.development and (" (" .. tostring(c.development.centre) .. ")") or ""
+  local cut_text = b.cutoff and ("%.4f"):format(b.cutoff) or "(none)"
   p.title = ("Model card: %s"):format(task.title or task.id or "model")
-  p.intended = ("Estimates the probability that a patient is %s (outcome '%s'; positive = %s) from %d feature%s " ..
-    "(%s), for patients like those of the development centre%s. A score at or above the cut-off %s puts the " ..
-    "patient in the \"%s\" group. It supports, and does not replace, clinical judgement; it was not developed " ..
-    "for other populations or outcomes."):format(task.label or "positive", tostring(task.outcome),
-    table.concat(task.positive or b.classes and b.classes.positive or {}, ", "), #b.selected,
-    #b.selected == 1 and "" or "s", table.concat(b.selected, ", "),
-    c.development and (" (" .. tostring(c.development.centre) .. ")") or "",
-    b.cutoff and ("%.4f"):format(b.cutoff) or "(none)", b.groups[1])
-  local surv = b.kind == "forest" and b.model:kind() == "survival"
-  if surv then
+  if kind == "survival" then
     -- a survival forest scores risk, not the probability of a level
+    local groups
+    if b.cutoff then
+      groups = ("A risk %s the cut-off %s puts the patient in the \"%s\" group, else in the \"%s\" group.")
+        :format(b.cutoff_rule == ">" and "above" or "at or above", cut_text, b.groups[1], b.groups[2])
+    else
+      groups = "The bundle has no cut-off: it gives the risk, and no risk group."
+    end
+    local outcome = ""
+    if task.time or task.event then
+      outcome = (" The outcome is the time to event '%s' (follow-up time '%s'%s).")
+        :format(tostring(task.event), tostring(task.time), task.unit and (", in " .. task.unit) or "")
+    end
     p.intended = ("Estimates a patient's risk (the random survival forest's ensemble mortality: the sum of " ..
       "the predicted cumulative hazard over the forest's time grid; higher = worse prognosis; not a " ..
-      "probability) from %d feature%s (%s), for patients like those of the development centre%s. A risk at " ..
-      "or above the cut-off %s puts the patient in the \"%s\" group. It supports, and does not replace, " ..
-      "clinical judgement; it was not developed for other populations or outcomes."):format(#b.selected,
-      #b.selected == 1 and "" or "s", table.concat(b.selected, ", "),
-      c.development and (" (" .. tostring(c.development.centre) .. ")") or "",
-      b.cutoff and ("%.4f"):format(b.cutoff) or "(none)", b.groups[1])
+      "probability) from %s, for patients like those of the development centre%s.%s %s It supports, and " ..
+      "does not replace, clinical judgement; it was not developed for other populations or outcomes.")
+      :format(features, centre, outcome, groups)
+  elseif kind == "multiclass" then
+    local labels = class_labels(b)
+    p.intended = ("Estimates, for each of the %d classes of the outcome '%s' (%s), the probability that a " ..
+      "patient belongs to it, from %s, for patients like those of the development centre%s. The predicted " ..
+      "class (the group) is the most probable one; there is no cut-off. It supports, and does not replace, " ..
+      "clinical judgement; it was not developed for other populations or outcomes."):format(#labels,
+      tostring(task.outcome), table.concat(labels, ", "), features, centre)
+  else
+    p.intended = ("Estimates the probability that a patient is %s (outcome '%s'; positive = %s) from %s, for " ..
+      "patients like those of the development centre%s. A score at or above the cut-off %s puts the " ..
+      "patient in the \"%s\" group. It supports, and does not replace, clinical judgement; it was not developed " ..
+      "for other populations or outcomes."):format(task.label or "positive", tostring(task.outcome),
+      table.concat(task.positive or b.classes and b.classes.positive or {}, ", "), features, centre, cut_text,
+      b.groups[1])
   end
   local dev = {}
   if c.development then
     dev[#dev + 1] = ("Development centre %s: %d patients after the encoding's filter."):format(
       tostring(c.development.centre), c.development.n or 0)
     for _, k in ipairs(c.development.counts or {}) do
-      dev[#dev + 1] = ("%s: %d rows, %d with a missing outcome (left out), %d of other levels, %d used, %d positive.")
-        :format(tostring(k.centre), k.n or 0, k.missing or 0, k.other or 0, k.used or 0, k.positive or 0)
+      if kind == "survival" then
+        dev[#dev + 1] = ("%s: %d rows, %d with a missing follow-up time or event (left out), %d with a follow-up " ..
+          "time of 0 (left out), %d used, %d with the event."):format(tostring(k.centre), k.n or 0, k.missing or 0,
+          k.time_zero or 0, k.used or 0, math.floor(k.events or 0))
+      elseif kind == "multiclass" then
+        dev[#dev + 1] = ("%s: %d rows, %d with a missing outcome (left out), %d of other levels, %d used: %s.")
+          :format(tostring(k.centre), k.n or 0, k.missing or 0, k.other or 0, k.used or 0,
+            count_words(k, class_labels(b)))
+      else
+        dev[#dev + 1] = ("%s: %d rows, %d with a missing outcome (left out), %d of other levels, %d used, %d positive.")
+          :format(tostring(k.centre), k.n or 0, k.missing or 0, k.other or 0, k.used or 0, k.positive or 0)
+      end
     end
   end
-  dev[#dev + 1] = ("Model: random forest, %s trees; the features were chosen from %s encoded features.")
-    :format(tostring(c.trees or (b.kind == "forest" and b.model.ntrees and b.model:ntrees()) or "?"),
+  dev[#dev + 1] = ("Model: %s, %s trees; the features were chosen from %s encoded features.")
+    :format(kind == "survival" and "random survival forest" or "random forest",
+      tostring(c.trees or (b.kind == "forest" and b.model.ntrees and b.model:ntrees()) or "?"),
       tostring(c.n_features_all or #b.features))
   local pv = b.provenance or {}
   dev[#dev + 1] = ("Provenance: sylva %s, seed %s, %s; development encoding %s (sha256 %s).")
@@ -830,15 +1001,97 @@ local function card_parts(b)
       tostring(b.encoding.sha256 or pv.encoding_sha256))
   for f, h in pairs(pv.data_sha256 or {}) do dev[#dev + 1] = ("Data %s: sha256 %s."):format(f, h) end
   p.data = dev
-  p.perf = {{"set", "n", "positive", "AUC (95% CI)", "sensitivity", "specificity", "accuracy"}}
-  p.calib = {{"set", "Brier", "mean predicted", "observed", "calibration intercept", "calibration slope",
-    "calibration-in-the-large"}}
-  for _, s in ipairs(c.sets or {}) do
-    p.perf[#p.perf + 1] = {s.name, tostring(s.n), tostring(s.positives), ci(s.auc, s.auc_lo, s.auc_hi),
-      ci(s.sensitivity, s.sens_lo, s.sens_hi, true), ci(s.specificity, s.spec_lo, s.spec_hi, true),
-      ci(s.accuracy, s.acc_lo, s.acc_hi, true)}
-    p.calib[#p.calib + 1] = {s.name, num(s.brier), num(s.mean_predicted), num(s.observed), num(s.cal_intercept),
-      num(s.cal_slope), num(s.citl)}
+  local sections = {}
+  p.sections = sections
+  if kind == "survival" then
+    local unit = c.unit or task.unit or "time units"
+    local perf = {{"set", "n", "events", "Harrell's C (95% CI)", "Uno's C (95% CI)"}}
+    for _, s in ipairs(c.sets or {}) do
+      perf[#perf + 1] = {tostring(s.set), count_text(s.n), count_text(s.events), ci(s.harrell_c, s.harrell_lo, s.harrell_hi),
+        ci(s.uno_c, s.uno_lo, s.uno_hi)}
+    end
+    sections[#sections + 1] = {heading = "Performance", rows = perf, note = "Concordance of the risk with the " ..
+      "outcome: Harrell's C and Uno's C (censoring weights 1/G(t)^2) with 95% CIs from the infinitesimal-jackknife " ..
+      "SE, as the study reports them; training out-of-bag."}
+    if c.time_dependent and #c.time_dependent > 0 then
+      local td = {{"set", ("time (%s)"):format(unit), "AUC(t) (95% CI)", "Brier(t) (95% CI)", "integrated Brier"}}
+      for _, r in ipairs(c.time_dependent) do
+        td[#td + 1] = {tostring(r.set), num(r.time, "%g"), ci(r.auc, r.auc_lo, r.auc_hi),
+          r.brier and ci(r.brier, r.brier_lo, r.brier_hi) or "—", num(r.ibs)}
+      end
+      sections[#sections + 1] = {heading = "Time-dependent performance", rows = td, note = "Uno's IPCW " ..
+        "cumulative/dynamic AUC(t) of the risk and the IPCW Brier score of the forest's S(t) at the horizons, " ..
+        "95% CIs; no Brier score on training, which has no out-of-bag survival curves."}
+    end
+    if c.riskgroups and #c.riskgroups > 0 and c.cutpoint then
+      local rg = {{"set", "n", b.groups[1], b.groups[2], "events", "log-rank p"}}
+      for _, r in ipairs(c.riskgroups) do
+        rg[#rg + 1] = {tostring(r.set), count_text(r.n), count_text(r.n_high), count_text(r.n_low), count_text(r.events),
+          num(r.logrank_p, "%.3g")}
+      end
+      sections[#sections + 1] = {heading = "Risk groups", rows = rg, note = ("\"%s\" = risk above %.6g, the " ..
+        "cut-point of the training out-of-bag risk that maximises the log-rank statistic (%.3f, Lau's p = %.3g, " ..
+        "%d candidate cuts), applied unchanged to every set."):format(b.groups[1], c.cutpoint.cut,
+        c.cutpoint.statistic or 0 / 0, c.cutpoint.p or 0 / 0, c.cutpoint.ncuts or 0)}
+    end
+    local cal = {{"set", ("time (%s)"):format(unit), "observed risk", "expected risk", "O/E (95% CI)",
+      "calibration slope (95% CI)"}}
+    for _, r in ipairs(c.surv_calibration or {}) do
+      cal[#cal + 1] = {tostring(r.set), num(r.time, "%g"), num(r.observed), num(r.expected), ci(r.oe, r.oe_lo, r.oe_hi),
+        ci(r.slope, r.slope_lo, r.slope_hi)}
+    end
+    sections[#sections + 1] = {heading = "Calibration", rows = cal, note = "On the test sets, at the study's " ..
+      "calibration horizon: observed (1 - Kaplan-Meier) and expected (mean predicted) risk of the event by then, " ..
+      "O/E and calibration slope."}
+  elseif kind == "multiclass" then
+    local labels = class_labels(b)
+    local head = {"set", "n"}
+    for _, l in ipairs(labels) do head[#head + 1] = l end
+    for _, h in ipairs({"multiclass AUC M (95% CI)", "accuracy", "Brier (multiclass)"}) do head[#head + 1] = h end
+    local perf = {head}
+    for _, s in ipairs(c.sets or {}) do
+      local r = {tostring(s.name), tostring(s.n)}
+      for j = 1, #labels do r[#r + 1] = tostring((s.counts or {})[j] or 0) end
+      r[#r + 1] = s.auc and ci(s.auc, s.auc_lo, s.auc_hi) or "—"
+      r[#r + 1] = num(s.accuracy)
+      r[#r + 1] = num(s.brier)
+      perf[#perf + 1] = r
+    end
+    sections[#sections + 1] = {heading = "Performance", rows = perf, note = "Patients of each class; Hand and " ..
+      "Till's multiclass AUC M with a stratified bootstrap 95% CI, accuracy of the most probable class and the " ..
+      "multiclass Brier score (0 to 2), as the study reports them; training out-of-bag."}
+    if c.per_class and #c.per_class > 0 then
+      local pc = {{"set", "class", "n", "sensitivity", "specificity", "PPV"}}
+      for _, r in ipairs(c.per_class) do
+        pc[#pc + 1] = {tostring(r.set), tostring(r.class), tostring(r.n), num(r.sensitivity), num(r.specificity),
+          num(r.ppv)}
+      end
+      sections[#sections + 1] = {heading = "Per-class performance", rows = pc, note = "Sensitivity, " ..
+        "specificity and PPV of the most probable class, each class against the rest."}
+    end
+    local cal = {{"set", "class", "n", "Brier"}}
+    for _, r in ipairs(c.class_calibration or {}) do
+      cal[#cal + 1] = {tostring(r.set), tostring(r.class), tostring(r.n), num(r.brier)}
+    end
+    sections[#sections + 1] = {heading = "Calibration", rows = cal, note = "On the test sets: the binary Brier " ..
+      "score of each class's probability against its one-vs-rest outcome."}
+  else
+    local perf = {{"set", "n", "positive", "AUC (95% CI)", "sensitivity", "specificity", "accuracy"}}
+    local calib = {{"set", "Brier", "mean predicted", "observed", "calibration intercept", "calibration slope",
+      "calibration-in-the-large"}}
+    for _, s in ipairs(c.sets or {}) do
+      perf[#perf + 1] = {s.name, tostring(s.n), tostring(s.positives), ci(s.auc, s.auc_lo, s.auc_hi),
+        ci(s.sensitivity, s.sens_lo, s.sens_hi, true), ci(s.specificity, s.spec_lo, s.spec_hi, true),
+        ci(s.accuracy, s.acc_lo, s.acc_hi, true)}
+      calib[#calib + 1] = {s.name, num(s.brier), num(s.mean_predicted), num(s.observed), num(s.cal_intercept),
+        num(s.cal_slope), num(s.citl)}
+    end
+    sections[#sections + 1] = {heading = "Performance", rows = perf, note = ("Sensitivity, specificity and " ..
+      "accuracy at the cut-off %s (Youden on training out-of-bag scores), exact 95%% CIs; AUC with DeLong's 95%% CI.")
+      :format(cut_text)}
+    sections[#sections + 1] = {heading = "Calibration", rows = calib, note = "Intercept and slope of the logistic " ..
+      "recalibration (sv.calib.slope) are given where every score lies inside (0, 1); \"—\" where a forest scored " ..
+      "a patient exactly 0 or 1."}
   end
   local limits = {
     "Training-set performance is out-of-bag; the internal test set is one split of the development centre, and its confidence intervals show how little a small test set pins down.",
@@ -846,13 +1099,18 @@ local function card_parts(b)
     "Missing values are replaced by the training statistics stored in the bundle; a patient with many missing features gets a score close to the training average.",
     "A new centre must map its columns onto the development features with its own encoding (same units, same levels); `sylva score` refuses a different unit or an unknown level.",
   }
-  if surv then
+  if kind == "survival" then
     limits[#limits + 1] = "The risk is a relative ranking (ensemble mortality), not a probability: compare patients with it; for survival probabilities at a time use the forest's survival curves (b.model:survival(X, times))."
+  elseif kind == "multiclass" then
+    limits[#limits + 1] = "The class probabilities are not recalibrated for any centre: check each class's calibration on local data before using absolute probabilities."
   elseif not b.recalibration then
     limits[#limits + 1] = "The model is not recalibrated for any centre: check calibration on local data before using absolute probabilities."
   end
   for _, n in ipairs(c.notes or {}) do limits[#limits + 1] = n .. "." end
   p.limits = limits
+  local tripod, over = {}, TRIPOD_KIND[kind] or {}
+  for i, it in ipairs(M.TRIPOD_AI) do tripod[i] = {it[1], over[it[1]] or it[2]} end
+  p.tripod = tripod
   return p
 end
 
@@ -871,22 +1129,19 @@ function M.card_markdown(b)
     out[#out + 1] = ""
   end
   out[#out + 1] = ""
-  out[#out + 1] = "## Performance"
-  mtable(p.perf)
-  out[#out + 1] = ("Sensitivity, specificity and accuracy at the cut-off %s (Youden on training out-of-bag scores), exact 95%% CIs; AUC with DeLong's 95%% CI.")
-    :format(b.cutoff and ("%.4f"):format(b.cutoff) or "(none)")
-  out[#out + 1] = ""
-  out[#out + 1] = "## Calibration"
-  mtable(p.calib)
-  out[#out + 1] = "Intercept and slope of the logistic recalibration (sv.calib.slope) are given where every score lies inside (0, 1); \"—\" where a forest scored a patient exactly 0 or 1."
-  out[#out + 1] = ""
+  for _, s in ipairs(p.sections) do
+    out[#out + 1] = "## " .. s.heading
+    mtable(s.rows)
+    out[#out + 1] = s.note
+    out[#out + 1] = ""
+  end
   out[#out + 1] = "## Known limits"
   out[#out + 1] = ""
   for _, l in ipairs(p.limits) do out[#out + 1] = "- " .. l end
   out[#out + 1] = ""
   out[#out + 1] = "## TRIPOD+AI items covered"
   out[#out + 1] = ""
-  for _, it in ipairs(M.TRIPOD_AI) do out[#out + 1] = ("- Item %s: %s"):format(it[1], it[2]) end
+  for _, it in ipairs(p.tripod) do out[#out + 1] = ("- Item %s: %s"):format(it[1], it[2]) end
   out[#out + 1] = ""
   return table.concat(out, "\n")
 end
@@ -913,14 +1168,15 @@ function M.card_html(b)
     end
     out[#out + 1] = "</table>"
   end
-  out[#out + 1] = "<h2>Performance</h2>"
-  htable(p.perf)
-  out[#out + 1] = "<h2>Calibration</h2>"
-  htable(p.calib)
+  for _, s in ipairs(p.sections) do
+    out[#out + 1] = "<h2>" .. html_escape(s.heading) .. "</h2>"
+    htable(s.rows)
+    out[#out + 1] = "<p>" .. html_escape(s.note) .. "</p>"
+  end
   out[#out + 1] = "<h2>Known limits</h2><ul>"
   for _, l in ipairs(p.limits) do out[#out + 1] = "<li>" .. html_escape(l) .. "</li>" end
   out[#out + 1] = "</ul><h2>TRIPOD+AI items covered</h2><ul>"
-  for _, it in ipairs(M.TRIPOD_AI) do out[#out + 1] = ("<li>Item %s: %s</li>"):format(it[1], html_escape(it[2])) end
+  for _, it in ipairs(p.tripod) do out[#out + 1] = ("<li>Item %s: %s</li>"):format(it[1], html_escape(it[2])) end
   out[#out + 1] = "</ul></body></html>\n"
   return table.concat(out, "\n")
 end

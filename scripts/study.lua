@@ -1905,16 +1905,9 @@ function M.run(s, opts)
       ctx.notes[#ctx.notes + 1] = ("validation = {method = \"%s\"} is done for binary tasks only; " ..
         "this survival task has its single split"):format(spec.validation.method)
     end
-    if task.kind == "survival" and ctx.model then
-      ctx.notes[#ctx.notes + 1] = "no model bundle for a survival task yet: the runner writes bundles (sv.bundle.from_study) for binary tasks only"
-    end
     if task.kind == "multiclass" and spec.validation then
       ctx.notes[#ctx.notes + 1] = ("validation = {method = \"%s\"} is done for binary tasks only; " ..
         "this multiclass task has its single split"):format(spec.validation.method)
-    end
-    if task.kind == "multiclass" and ctx.model then
-      ctx.notes[#ctx.notes + 1] = "no model bundle (models/" .. task.id .. ".svm) for a multiclass task: " ..
-        "bundles and `sylva score` hold binary tasks only"
     end
     r.features = ctx.selected
     r.kind, r.classes = task.kind, ctx.classes
@@ -2011,9 +2004,9 @@ function M.run(s, opts)
     end
     -- a model bundle (and its model card) per done task: docs/scoring.md
     for _, r in ipairs(result.tasks) do
-      if r.status == "done" and r.kind ~= "multiclass" and r.kind ~= "survival" then  -- bundles hold binary tasks only
+      if r.status == "done" then                 -- every kind: binary, multiclass (K classes), survival (risk)
         sv.bundle._mkdir(out .. "/models")
-        -- a task kind the bundle cannot hold yet is said, never skipped silently
+        -- a bundle that cannot be written is said, never skipped silently
         local ok_b, err_b = pcall(function()
           sv.bundle.write(out .. "/models/" .. r.id .. ".svm", sv.bundle.from_study(r.ctx))
         end)

@@ -284,6 +284,183 @@ T.test("E-SCORE-RANGE: values outside the training range are listed per patient,
 end)
 
 ---------------------------------------------------------------------------
+-- Every task kind of the demo: task3 (multiclass: zero, low, positive) and
+-- task4 (survival: a random survival forest of DFS)
+---------------------------------------------------------------------------
+
+local function task_result(id)
+  for _, r in ipairs(result.tasks) do if r.id == id then return r end end
+end
+
+-- the study's rows of one set of tables/<task>_predictions.csv, by id
+local function study_rows(task, set)
+  local by, head = {}, nil
+  local rows
+  rows, head = read_csv_rows(("%s/tables/%s_predictions.csv"):format(out, task))
+  for _, r in ipairs(rows) do if r.set == set then by[r.id] = r end end
+  return by, head
+end
+
+T.test("the demo's multiclass and survival tasks are done and get a bundle and card, and no note says otherwise", function()
+  T.eq(task_result("task3").kind, "multiclass")
+  T.eq(task_result("task4").kind, "survival")
+  for _, task in ipairs({"task3", "task4"}) do
+    local r = task_result(task)
+    T.eq(r.status, "done", task)
+    T.eq(r.bundle_error, nil, task)
+    for _, ext in ipairs({".svm", ".card.md", ".card.html"}) do
+      local f = io.open(out .. "/models/" .. task .. ext, "rb")
+      T.ok(f ~= nil, task .. ext)
+      if f then f:close() end
+    end
+  end
+  T.ok(not T.read_file(out .. "/report.md"):find("no model bundle", 1, true), "the report has no 'no model bundle' note")
+end)
+
+T.test("the multiclass card speaks of each class's probability and holds the study's M with its CI", function()
+  local md = T.read_file(out .. "/models/task3.card.md")
+  T.ok(md:find("Estimates, for each of the 3 classes of the outcome 'her2' (zero, low, positive), the probability", 1, true),
+    md:sub(1, 500))
+  T.ok(not md:find("probability that a patient is", 1, true), "not a binary card's sentence")
+  T.ok(md:find("there is no cut-off", 1, true))
+  local r = task_result("task3")
+  local n = 0
+  for _, s in ipairs(r.sets) do
+    if s.auc then
+      n = n + 1
+      T.ok(md:find(("| %s | %d |"):format(s.name, s.n), 1, true), "row of " .. s.name)
+      T.ok(md:find(("%.3f (%.3f–%.3f)"):format(s.auc, s.lo, s.hi), 1, true), "M of " .. s.name)
+    end
+  end
+  T.eq(n, 3, "training, internal, external")
+  -- per-class sensitivity from the study's table
+  for _, pc in ipairs(r.ctx.per_class) do
+    T.ok(md:find(("| %s | %s | %d | %.3f | %.3f |"):format(pc.set, pc.class, pc.n, pc.sensitivity, pc.specificity),
+      1, true), "per-class row " .. pc.set .. " " .. pc.class)
+  end
+  T.ok(md:find("Item 12e: Performance measures: Hand and Till's multiclass AUC", 1, true))
+  T.ok(T.read_file(out .. "/models/task3.card.html"):find("Hand and Till", 1, true) ~= nil)
+end)
+
+T.test("the survival card speaks of the risk, the time unit and holds the study's Harrell's C with its CI", function()
+  local md = T.read_file(out .. "/models/task4.card.md")
+  T.ok(md:find("Estimates a patient's risk (the random survival forest's ensemble mortality", 1, true), md:sub(1, 400))
+  T.ok(not md:find("probability that a patient", 1, true) and not md:find("Estimates the probability", 1, true),
+    "no probability sentence for a risk")
+  T.ok(md:find("follow-up time 'dfs_months', in months", 1, true), "the time unit")
+  T.ok(md:find("| time (months) |", 1, true), "the unit in the time-dependent header")
+  local r = task_result("task4")
+  for _, s in ipairs(r.sets) do
+    T.ok(md:find(("| %s | %d | %d | %.3f (%.3f–%.3f) |"):format(s.name, s.n, s.events, s.c, s.lo, s.hi), 1, true),
+      "Harrell's C of " .. s.name)
+  end
+  T.ok(md:find(("risk above %.6g"):format(r.cut), 1, true), "the cut-point")
+  T.ok(md:find("Item 12e: Performance measures: Harrell's and Uno's C", 1, true))
+end)
+
+T.test("multiclass bundle: every class's probability of the external centre equals the study's to 1e-12", function()
+  local b = sv.bundle.load(out .. "/models/task3.svm")
+  local res = b:score(data2, {encoding = enc2, id = "ID"})
+  local want, head = study_rows("task3", "external")
+  local classes = {}
+  for _, h in ipairs(head) do if h:match("^p_") then classes[#classes + 1] = h:sub(3) end end
+  T.eq(table.concat(classes, ","), "zero,low,positive", "the study's class order")
+  T.eq(table.concat(res.classes, ","), "zero,low,positive", "the bundle names the classes, not the codes 1..3")
+  local n = 0
+  for i = 1, res.n do
+    local w = want[res.ids[i]]
+    if w then
+      n = n + 1
+      local best, bp = nil, -1
+      for k, c in ipairs(classes) do
+        local p = tonumber(w["p_" .. c])
+        T.near(res.probs:get(i, k), p, 1e-12, "task3 patient " .. res.ids[i] .. " p_" .. c)
+        if p > bp then best, bp = c, p end
+      end
+      T.eq(res.group[i], best, "the predicted class of " .. res.ids[i])
+      T.near(res.score[i], bp, 1e-12)
+    end
+  end
+  local m = 0
+  for _ in pairs(want) do m = m + 1 end
+  T.eq(n, m, "every external patient of the study is scored")
+  T.ok(n > 50, "external patients: " .. n)
+end)
+
+T.test("survival bundle: the risk of the external centre equals the study's to 1e-12, in the study's risk groups", function()
+  local r = task_result("task4")
+  local b = sv.bundle.load(out .. "/models/task4.svm")
+  T.eq(b.model:kind(), "survival")
+  T.eq(b.cutoff, r.cut)
+  local res = b:score(data2, {encoding = enc2, id = "ID"})
+  T.eq(res.measure, "risk")
+  local want = study_rows("task4", "external")
+  local n, high = 0, 0
+  for i = 1, res.n do
+    local w = want[res.ids[i]]
+    if w then
+      n = n + 1
+      local risk = tonumber(w.score)
+      T.near(res.score[i], risk, 1e-12 * math.max(1, risk), "task4 patient " .. res.ids[i])
+      if res.group[i] == "High risk" then high = high + 1 else T.eq(res.group[i], "Low risk") end
+    end
+  end
+  local m = 0
+  for _ in pairs(want) do m = m + 1 end
+  T.eq(n, m, "every external patient of the study is scored")
+  -- the study's own risk-group table of the external set
+  local ext
+  for _, g in ipairs(r.ctx.riskgroups) do if g.set == "external" then ext = g end end
+  T.eq(high, ext.n_high, "as many high-risk patients as the study's risk-group table")
+  T.eq(n - high, ext.n_low)
+end)
+
+T.test("sylva score --explain 2 on the multiclass and survival bundles writes their columns", function()
+  for _, case in ipairs({
+      {task = "task3", head = "id,score,group,p_zero,p_low,p_positive,feature_1,value_1,shap_1,feature_2,value_2,shap_2,outside_training_range"},
+      {task = "task4", head = "id,score,group,feature_1,value_1,shap_1,feature_2,value_2,shap_2,outside_training_range"}}) do
+    local svm = out .. "/models/" .. case.task .. ".svm"
+    local csv = tmp .. "/bundle_scored_" .. case.task .. ".csv"
+    os.remove(csv)
+    local o, ok = sh(("%q score %q %q --encoding %q --id ID --explain 2 --out %q"):format(bin, svm, data2, enc2, csv))
+    T.ok(ok, o)
+    T.eq(T.read_file(csv):match("^[^\n]*"), case.head, case.task .. " header")
+    local rows = read_csv_rows(csv)
+    local res = sv.bundle.load(svm):score(data2, {encoding = enc2, id = "ID", explain = true})
+    T.eq(#rows, res.n)
+    for i, row in ipairs(rows) do
+      T.eq(row.id, res.ids[i])
+      T.eq(tonumber(row.score), res.score[i], case.task .. " score printed with 17 digits")
+      T.eq(row.group, res.group[i])
+      if res.classes then
+        for k, c in ipairs(res.classes) do T.eq(tonumber(row["p_" .. c]), res.probs:get(i, k)) end
+      end
+      -- the two shown contributions are the two largest |phi|, and all add up to the score
+      local phi = res.phi:row(i)
+      local sum, a = res.bases and res.bases[i] or res.base, {}
+      for j = 1, #phi do sum = sum + phi[j]; a[j] = math.abs(phi[j]) end
+      table.sort(a, function(x, y) return x > y end)
+      T.near(sum, res.score[i], 1e-9 * math.max(1, math.abs(res.score[i])), case.task .. " SHAP adds up to the score")
+      T.near(math.abs(tonumber(row.shap_1)), a[1], 1e-15)
+      T.near(math.abs(tonumber(row.shap_2)), a[2], 1e-15)
+    end
+  end
+  local ex = sv.bundle.load(out .. "/models/task4.svm"):score(data2, {encoding = enc2, id = "ID", explain = true})
+  local s = sv.bundle.sentence(sv.bundle.load(out .. "/models/task4.svm"), ex, 1, 2)
+  T.ok(s:find("The model's average risk is", 1, true) and not s:find("probability", 1, true), s)
+end)
+
+T.test("E-BUNDLE-DAMAGED: a damaged multiclass or survival bundle is refused (the loader's checksum path)", function()
+  for _, task in ipairs({"task3", "task4"}) do
+    local good = T.read_file(out .. "/models/" .. task .. ".svm")
+    local pos = #good // 2
+    local dmg = tmp .. "/bundle_dmg_" .. task .. ".svm"
+    write(dmg, good:sub(1, pos - 1) .. string.char(good:byte(pos) ~ 4) .. good:sub(pos + 1))
+    T.raises(function() sv.bundle.load(dmg) end, "damaged or truncated")
+  end
+end)
+
+---------------------------------------------------------------------------
 -- A small bundle: round trip, logistic, damage at every byte
 ---------------------------------------------------------------------------
 
@@ -448,6 +625,26 @@ T.test("E-BUNDLE-SURV-RECAL: a recalibration with a survival forest is refused",
     sv.bundle.new({model = f, selected = {"a", "g_v"}, recalibration = {intercept = 0, slope = 1},
       encoding = {source = "", path = "e.lua"}})
   end, "a recalibration applies to probabilities, not to a survival forest's risk")
+end)
+
+T.test("E-BUNDLE-CUTOFF-RULE: a cut-off rule other than >= or > is refused; > puts a score equal to the cut-off low", function()
+  local b = small_bundle("logistic")
+  local t = {}
+  for k, v in pairs(b) do t[k] = v end
+  local res = b:score(small_csv, {encoding = small_enc})
+  t.cutoff = res.score[1]
+  t.cutoff_rule = "<"
+  T.raises(function() sv.bundle.new(t) end, 'bundle.new: cutoff_rule must be ">=" or ">", got <')
+  t.cutoff_rule = ">"
+  local strict = sv.bundle.new(t):score(small_csv, {encoding = small_enc})
+  t.cutoff_rule = nil
+  local at_or_above = sv.bundle.new(t):score(small_csv, {encoding = small_enc})
+  T.eq(strict.group[1], "low", "a score equal to the cut-off is not above it")
+  T.eq(at_or_above.group[1], "high", "but it is at it")
+  for i = 1, res.n do
+    T.eq(strict.group[i], res.score[i] > t.cutoff and "high" or "low")
+    T.eq(at_or_above.group[i], res.score[i] >= t.cutoff and "high" or "low")
+  end
 end)
 
 T.test("E-BUNDLE-DAMAGED: every damaged or truncated copy of a bundle is refused with an error", function()
