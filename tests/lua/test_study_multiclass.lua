@@ -222,4 +222,40 @@ T.test("gbsg grade: one 3-class forest, M between chance and the nnet benchmark'
   end
 end)
 
+T.test("a bundle that cannot be written is reported (r.bundle_error, on the terminal); the task stays done", function()
+  -- the runner calls sv.bundle.from_study per task: make it fail for one
+  local from_study = sv.bundle.from_study
+  sv.bundle.from_study = function(ctx)
+    if ctx.task.id == "size3" then error("bundle.from_study: cannot read the development encoding gone.lua", 0) end
+    return from_study(ctx)
+  end
+  local ok, r2 = pcall(sv.study.run, dir .. "/spec.lua", {out = dir .. "/out_nobundle", log = false, threads = 1})
+  sv.bundle.from_study = from_study
+  T.ok(ok, tostring(r2))
+  local r = r2.tasks[1]
+  T.eq(r.id, "size3")
+  T.eq(r.status, "done")
+  T.ok(tostring(r.bundle_error):find("cannot read the development encoding gone.lua", 1, true), tostring(r.bundle_error))
+  T.ok(not io.open(dir .. "/out_nobundle/models/size3.svm"), "no bundle file")
+  T.ok(io.open(dir .. "/out_nobundle/report.html"), "the report is written")
+  -- with the bundle written, the multiclass bundle scores the external centre as the study's predictions
+  local b = sv.bundle.load(dir .. "/out/models/size3.svm")
+  local res3 = b:score(dir .. "/ext.csv", {encoding = dir .. "/enc.lua", id = "id"})
+  local want = {}
+  for line in io.lines(dir .. "/out/tables/size3_predictions.csv") do
+    local set, id, a, bb, c = line:match("^([^,]+),([^,]+),([^,]+),([^,]+),([^,]+)$")
+    if set == "external" then want[id] = {tonumber(a), tonumber(bb), tonumber(c)} end
+  end
+  local n = 0
+  for i = 1, res3.n do
+    local w = want[res3.ids[i]]
+    if w then
+      n = n + 1
+      for k = 1, 3 do T.near(res3.probs:get(i, k), w[k], 1e-12) end
+    end
+  end
+  T.eq(n, 119)
+  T.eq(table.concat(res3.classes, ","), "small,medium,large")
+end)
+
 T.done()
