@@ -789,13 +789,14 @@ KIND.survival = function(ctx, card)
   local cp = ctx.cutpoint
   if cp then card.cutpoint = {cut = cp.cut, statistic = cp.statistic, p = cp.p, ncuts = cp.ncuts} end
   card.unit = sp.unit
-  local groups = {(sp.groups or {})[1] or "High risk", (sp.groups or {})[2] or "Low risk"}
   return {
     task = {id = task.id, title = task.title, label = task.label, kind = "survival",
             time = task.time or sp.time, event = task.event or sp.event, unit = sp.unit,
             horizons = task.horizons, horizon = task.horizon},
-    -- the study's risk groups: risk > the training cut-point is high risk
-    cutoff = ctx.cut, cutoff_rule = ctx.cut and ">" or nil, groups = groups,
+    -- the study's risk groups: risk > the training cut-point is high risk;
+    -- named "high"/"low" as every bundle's (api.md), whatever the report
+    -- calls them (survival.groups)
+    cutoff = ctx.cut, cutoff_rule = ctx.cut and ">" or nil, groups = {"high", "low"},
   }
 end
 

@@ -402,7 +402,7 @@ T.test("survival bundle: the risk of the external centre equals the study's to 1
       n = n + 1
       local risk = tonumber(w.score)
       T.near(res.score[i], risk, 1e-12, "task4 patient " .. res.ids[i])
-      if res.group[i] == "High risk" then high = high + 1 else T.eq(res.group[i], "Low risk") end
+      if res.group[i] == "high" then high = high + 1 else T.eq(res.group[i], "low") end
     end
   end
   local m = 0
