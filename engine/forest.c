@@ -41,7 +41,6 @@ void sv_forest_free(sv_forest *f)
     free(f->inbag);
     free(f->pnodes);
     free(f->pnode_off);
-    free(f->leaf_values);
     if (f->class_labels)
         for (int32_t k = 0; k < f->n_classes; k++) free(f->class_labels[k]);
     free(f->class_labels);
@@ -60,7 +59,6 @@ sv_status sv_forest_output_view(const sv_forest *f, int32_t k, sv_forest **out, 
     *v = *f;
     v->pnodes = NULL;
     v->pnode_off = NULL;
-    v->leaf_values = NULL;
     v->oob = NULL;
     v->class_labels = NULL;
     v->class_weight_k = NULL;

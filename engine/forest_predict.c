@@ -39,39 +39,40 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
 {
     free(f->pnodes);
     free(f->pnode_off);
-    free(f->leaf_values);
     f->pnodes = NULL;
     f->pnode_off = NULL;
-    f->leaf_values = NULL;
-    size_t total = 0, leaves = 0;
-    int32_t max_nodes = 1;
     size_t nout = (size_t)sv_forest_n_outputs(f);
+    f->pnode_off = sv_malloc((size_t)f->n_trees + 1, sizeof *f->pnode_off);
+    if (!f->pnode_off) return sv_err_set(err, SV_ENOMEM, "out of memory packing the forest");
+    /* tree t: its nodes, then (several outputs) its leaves' values, in
+     * 16-byte slots */
+    size_t total = 0;
+    int32_t max_nodes = 1;
     for (int32_t t = 0; t < f->n_trees; t++) {
         const sv_tree *tr = &f->trees[t];
-        total += (size_t)tr->n_nodes;
-        if (tr->n_nodes > max_nodes) max_nodes = tr->n_nodes;
+        size_t leaves = 0;
         if (nout > 1)
             for (int32_t k = 0; k < tr->n_nodes; k++) leaves += tr->left[k] < 0;
+        f->pnode_off[t] = total;
+        total += (size_t)tr->n_nodes + (leaves * nout * sizeof(double) + sizeof *f->pnodes - 1) / sizeof *f->pnodes;
+        if (tr->n_nodes > max_nodes) max_nodes = tr->n_nodes;
     }
+    f->pnode_off[f->n_trees] = total;
     f->pnodes = sv_malloc(total ? total : 1, sizeof *f->pnodes);
-    f->pnode_off = sv_malloc((size_t)f->n_trees + 1, sizeof *f->pnode_off);
-    if (nout > 1) f->leaf_values = sv_malloc(leaves ? leaves * nout : 1, sizeof *f->leaf_values);
     int32_t *stack = sv_malloc((size_t)max_nodes * 2, sizeof *stack);
-    if (!f->pnodes || !f->pnode_off || !stack || (nout > 1 && !f->leaf_values)) {
+    if (!f->pnodes || !stack) {
         free(f->pnodes);
         free(f->pnode_off);
-        free(f->leaf_values);
         free(stack);
         f->pnodes = NULL;
         f->pnode_off = NULL;
-        f->leaf_values = NULL;
         return sv_err_set(err, SV_ENOMEM, "out of memory packing the forest");
     }
-    size_t pos = 0, lv = 0;
     for (int32_t t = 0; t < f->n_trees; t++) {
         const sv_tree *tr = &f->trees[t];
-        f->pnode_off[t] = pos;
-        sv_forest_pnode *out = f->pnodes + pos;
+        sv_forest_pnode *out = f->pnodes + f->pnode_off[t];
+        double *vals = (double *)(out + tr->n_nodes);
+        size_t lv = (size_t)tr->n_nodes * (sizeof *out / sizeof(double));
         /* preorder, left child first: a node's left child is the next
          * node; pairs (node id, packed index whose `right` to patch) */
         int32_t sp = 0, k = 0;
@@ -87,7 +88,8 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
                 double tv = v[0];
                 if (nout > 1) {
                     tv = (double)lv;
-                    memcpy(f->leaf_values + lv, v, nout * sizeof *v);
+                    memcpy(vals, v, nout * sizeof *v);
+                    vals += nout;
                     lv += nout;
                 }
                 out[me] = (sv_forest_pnode){tv, f->n_features, me};
@@ -99,9 +101,7 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
                 stack[sp++] = -1;
             }
         }
-        pos += (size_t)tr->n_nodes;
     }
-    f->pnode_off[f->n_trees] = pos;
     free(stack);
     return SV_OK;
 }
@@ -239,7 +239,7 @@ static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
                 if (nout == 1) {
                     sum[i] += tv;
                 } else {
-                    const double *v = f->leaf_values + (size_t)tv;
+                    const double *v = (const double *)nodes + (size_t)tv;
                     for (size_t c = 0; c < nout; c++) sum[i * nout + c] += v[c];
                 }
                 cnt[i] += 1.0;
