@@ -9,6 +9,16 @@
  * as Breiman's OOB importance), and the drop is AUC(unpermuted) -
  * AUC(permuted). Tasks (j, r) run in parallel and write only their own
  * slot, so any thread count gives the same numbers.
+ *
+ * A row's path through a tree that tests no split on feature j ends in
+ * the same leaf whatever the row's value of j. So the unpermuted pass
+ * records, per (row, tree), the leaf reached and the set of features
+ * tested on the way (a 64-bit mask; forests of at most 64 features, and a
+ * cache of at most SV_PERM_CACHE_MAX entries); the permuted passes walk
+ * only the trees whose path tests j and take the recorded leaf
+ * elsewhere. The leaf values are still summed tree by tree in order, so
+ * the predictions, and the importances, are the same bits as walking
+ * every tree.
  */
 #include "sv_forest.h"
 #include "sv_roc.h"
@@ -25,6 +35,15 @@ typedef struct perm_ws {
     double *sum;      /* n_outputs */
 } perm_ws;
 
+#define SV_PERM_CACHE_MAX ((size_t)1 << 24)
+
+/* The unpermuted path of one row through one tree: the leaf (a pnode
+ * index with packed trees, else a node id) and the features it tests. */
+typedef struct perm_path {
+    uint64_t mask;
+    int32_t leaf;
+} perm_path;
+
 typedef struct perm_job {
     const sv_forest *f;
     const double *X;
@@ -39,6 +58,7 @@ typedef struct perm_job {
     uint64_t seed;
     perm_ws *ws;          /* one per worker */
     double *auc;          /* p * repeats */
+    perm_path *paths;     /* m x n_trees (row-major by row), or NULL */
 } perm_job;
 
 /* Predictions for the rows used with column j (or none when j < 0) taken
@@ -47,6 +67,9 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
 {
     const sv_forest *f = jb->f;
     size_t n = jb->n, p = jb->p;
+    /* record the paths (j < 0, with a cache) or use them (j >= 0) */
+    perm_path *paths = jb->paths;
+    uint64_t jbit = j >= 0 ? (uint64_t)1 << j : 0;
     for (size_t k = 0; k < jb->m; k++) {
         size_t i = jb->rows[k];
         for (size_t c = 0; c < p; c++) w->xrow[c] = jb->X[c * n + i];
@@ -54,6 +77,7 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
         size_t nout = jb->nout;
         double *sum = w->sum, cnt = 0.0;
         for (size_t c = 0; c < nout; c++) sum[c] = 0.0;
+        perm_path *row_paths = paths ? paths + k * (size_t)f->n_trees : NULL;
         for (int32_t t = 0; t < f->n_trees; t++) {
             if (jb->oob) {
                 const uint64_t *bits = f->inbag + (size_t)t * f->inbag_words;
@@ -64,8 +88,20 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
             if (f->pnodes) {
                 const sv_forest_pnode *nd = f->pnodes + f->pnode_off[t];
                 int32_t q = 0;
-                while (nd[q].right != q) /* a packed leaf points to itself */
-                    q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
+                if (row_paths && j >= 0 && !(row_paths[t].mask & jbit)) {
+                    q = row_paths[t].leaf;
+                } else if (row_paths && j < 0) {
+                    uint64_t mask = 0;
+                    while (nd[q].right != q) { /* a packed leaf points to itself */
+                        mask |= (uint64_t)1 << nd[q].feature;
+                        q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
+                    }
+                    row_paths[t].mask = mask;
+                    row_paths[t].leaf = q;
+                } else {
+                    while (nd[q].right != q)
+                        q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
+                }
                 if (nout == 1) {
                     sum[0] += nd[q].tv;
                 } else {
@@ -76,8 +112,20 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
                 continue;
             } else {
                 id = 0;
-                while (tr->left[id] >= 0)
-                    id = w->xrow[tr->feature[id]] <= tr->threshold[id] ? tr->left[id] : tr->right[id];
+                if (row_paths && j >= 0 && !(row_paths[t].mask & jbit)) {
+                    id = row_paths[t].leaf;
+                } else if (row_paths && j < 0) {
+                    uint64_t mask = 0;
+                    while (tr->left[id] >= 0) {
+                        mask |= (uint64_t)1 << tr->feature[id];
+                        id = w->xrow[tr->feature[id]] <= tr->threshold[id] ? tr->left[id] : tr->right[id];
+                    }
+                    row_paths[t].mask = mask;
+                    row_paths[t].leaf = id;
+                } else {
+                    while (tr->left[id] >= 0)
+                        id = w->xrow[tr->feature[id]] <= tr->threshold[id] ? tr->left[id] : tr->right[id];
+                }
             }
             for (size_t c = 0; c < nout; c++) sum[c] += tr->value[(size_t)id * nout + c];
             cnt += 1.0;
@@ -159,6 +207,7 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
     size_t nout = (size_t)sv_forest_n_outputs(f);
     double *auc = sv_malloc(tasks ? tasks : 1, sizeof *auc);
     perm_ws *ws = sv_calloc((size_t)nw, sizeof *ws);
+    perm_path *cache = NULL;
     if (!rows || !yy || !yk || !auc || !ws) {
         st = sv_err_set(err, SV_ENOMEM, "out of memory");
         goto done;
@@ -212,7 +261,10 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
             goto done;
         }
     }
-    perm_job jb = {f, X, n, p, rows, m, yy, yk, nout, opts->oob, opts->repeats, opts->seed, ws, auc};
+    /* without the cache's memory every walk is done (the same numbers) */
+    if (p <= 64 && m * (size_t)f->n_trees <= SV_PERM_CACHE_MAX)
+        cache = sv_malloc(m * (size_t)f->n_trees, sizeof *cache);
+    perm_job jb = {f, X, n, p, rows, m, yy, yk, nout, opts->oob, opts->repeats, opts->seed, ws, auc, cache};
     predict_permuted(&jb, &ws[0], -1);
     double base;
     st = pred_auc(&jb, &ws[0], &base, err);
@@ -235,6 +287,7 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
     }
 
 done:
+    free(cache);
     if (ws)
         for (int w = 0; w < nw; w++) {
             free(ws[w].perm);

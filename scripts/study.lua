@@ -999,8 +999,9 @@ function M.bootstrap(ctx)
   need(ctx, "dev_task", "patients", "bootstrap")
   local B, est = v.B or 200, v.estimator or "optimism"
   log(ctx, ("bootstrap validation of the whole pipeline (%s, B = %d)"):format(est, B))
+  -- a counter of finished replicates on stderr beside the log (minutes at B = 200)
   local res = sv.validate.bootstrap(ctx.dev_task.y, M.pipeline(ctx), {B = B, seed = ctx.spec.seed, method = est,
-    threads = ctx.threads})
+    threads = ctx.threads, progress = ctx.log ~= nil})
   local rows = {}
   for _, m in ipairs(sv.validate.METRICS) do
     rows[#rows + 1] = {metric = METRIC_LABELS[m], apparent = res.apparent[m], optimism = res.optimism[m],
