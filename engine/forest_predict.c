@@ -17,10 +17,10 @@
  * block reuses each tree's nodes from cache for more rows (measured on
  * 50 features: 64 rows 0.135 s, 1024 rows 0.051 s, 2048 rows 0.047 s per
  * 5000 rows x 100 trees; with lockstep walks and prefetching, 100,000
- * rows x 50 grown into 500 trees, 20,000 rows: 1024 rows about as 2048,
- * 4096 and 20,000 rows slower as the rows no longer fit the cache beside
- * the tree). Smaller blocks are used when there are too few rows to keep
- * every thread busy. */
+ * rows x 50 grown into 500 trees, 20,000 rows: 1024 to 4096 rows within
+ * the noise of one another, 20,000 rows twice as slow as the rows no
+ * longer fit the cache beside the tree). Smaller blocks are used when
+ * there are too few rows to keep every thread busy. */
 #define SV_FOREST_PREDICT_BLOCK 2048
 
 /* ---- prediction ----------------------------------------------------------- */
