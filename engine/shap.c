@@ -1206,8 +1206,9 @@ static sv_status interactions_task(void *ud, size_t blk, int wk, sv_err *err)
 
 /* The automatic choice between the linear walk and the per-leaf tables:
  * tables when they fit in SV_SHAP_TABLE_BUDGET doubles and filling them
- * costs less than what they save on n rows. Per row and node, the linear
- * walk does about 6 m + 8 operations, the table pass about 6. */
+ * (the integrals, plus writing each entry to fresh memory) costs less than
+ * what they save on n rows. Per row and node, the linear walk does about
+ * 6 m + 8 operations, the table pass about 6. */
 #define SV_SHAP_TABLE_BUDGET ((size_t)1 << 24)
 /* ... and when asked for by name, at most 2^27 doubles (1 GB). */
 #define SV_SHAP_TABLE_LIMIT ((size_t)1 << 27)
@@ -1220,7 +1221,7 @@ static int table_pays(const plan *pl, size_t n)
     if (doubles > SV_SHAP_TABLE_BUDGET) return 0;
     double saved = 0.0;
     for (int t = 0; t < pl->T; t++) saved += (double)pl->f->trees[t].n_nodes * 6.0 * pl->tp[t].m + 2.0;
-    return build < (double)n * saved;
+    return build + 8.0 * (double)doubles < (double)n * saved;
 }
 
 static int workers_for(const sv_ctx *ctx, size_t n)
