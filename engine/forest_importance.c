@@ -105,7 +105,7 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
                 if (nout == 1) {
                     sum[0] += nd[q].tv;
                 } else {
-                    const double *v = (const double *)nd + (size_t)nd[q].tv;
+                    const double *v = tr->value + (size_t)nd[q].tv;
                     for (size_t c = 0; c < nout; c++) sum[c] += v[c];
                 }
                 cnt += 1.0;

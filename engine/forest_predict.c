@@ -40,27 +40,17 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
     free(f->pnodes);
     free(f->pnode_off);
     f->pnodes = NULL;
-    f->pnode_off = NULL;
-    size_t nout = (size_t)sv_forest_n_outputs(f);
-    f->pnode_off = sv_malloc((size_t)f->n_trees + 1, sizeof *f->pnode_off);
-    if (!f->pnode_off) return sv_err_set(err, SV_ENOMEM, "out of memory packing the forest");
-    /* tree t: its nodes, then (several outputs) its leaves' values, in
-     * 16-byte slots */
     size_t total = 0;
     int32_t max_nodes = 1;
+    size_t nout = (size_t)sv_forest_n_outputs(f);
     for (int32_t t = 0; t < f->n_trees; t++) {
-        const sv_tree *tr = &f->trees[t];
-        size_t leaves = 0;
-        if (nout > 1)
-            for (int32_t k = 0; k < tr->n_nodes; k++) leaves += tr->left[k] < 0;
-        f->pnode_off[t] = total;
-        total += (size_t)tr->n_nodes + (leaves * nout * sizeof(double) + sizeof *f->pnodes - 1) / sizeof *f->pnodes;
-        if (tr->n_nodes > max_nodes) max_nodes = tr->n_nodes;
+        total += (size_t)f->trees[t].n_nodes;
+        if (f->trees[t].n_nodes > max_nodes) max_nodes = f->trees[t].n_nodes;
     }
-    f->pnode_off[f->n_trees] = total;
     f->pnodes = sv_malloc(total ? total : 1, sizeof *f->pnodes);
+    f->pnode_off = sv_malloc((size_t)f->n_trees + 1, sizeof *f->pnode_off);
     int32_t *stack = sv_malloc((size_t)max_nodes * 2, sizeof *stack);
-    if (!f->pnodes || !stack) {
+    if (!f->pnodes || !f->pnode_off || !stack) {
         free(f->pnodes);
         free(f->pnode_off);
         free(stack);
@@ -68,11 +58,11 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
         f->pnode_off = NULL;
         return sv_err_set(err, SV_ENOMEM, "out of memory packing the forest");
     }
+    size_t pos = 0;
     for (int32_t t = 0; t < f->n_trees; t++) {
         const sv_tree *tr = &f->trees[t];
-        sv_forest_pnode *out = f->pnodes + f->pnode_off[t];
-        double *vals = (double *)(out + tr->n_nodes);
-        size_t lv = (size_t)tr->n_nodes * (sizeof *out / sizeof(double));
+        f->pnode_off[t] = pos;
+        sv_forest_pnode *out = f->pnodes + pos;
         /* preorder, left child first: a node's left child is the next
          * node; pairs (node id, packed index whose `right` to patch) */
         int32_t sp = 0, k = 0;
@@ -84,14 +74,8 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
             int32_t me = k++;
             if (patch >= 0) out[patch].right = me;
             if (tr->left[id] < 0) {
-                const double *v = tr->value + (size_t)id * (size_t)tr->n_values;
-                double tv = v[0];
-                if (nout > 1) {
-                    tv = (double)lv;
-                    memcpy(vals, v, nout * sizeof *v);
-                    vals += nout;
-                    lv += nout;
-                }
+                size_t at = (size_t)id * (size_t)tr->n_values;
+                double tv = nout > 1 ? (double)at : tr->value[at];
                 out[me] = (sv_forest_pnode){tv, f->n_features, me};
             } else {
                 out[me] = (sv_forest_pnode){tr->threshold[id], tr->feature[id], 0};
@@ -101,7 +85,9 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
                 stack[sp++] = -1;
             }
         }
+        pos += (size_t)tr->n_nodes;
     }
+    f->pnode_off[f->n_trees] = pos;
     free(stack);
     return SV_OK;
 }
@@ -226,24 +212,42 @@ static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
         size_t lines = (size_t)(pf.end - pf.next) / 64 + 1;
         size_t steps = (mw + L - 1) / L * SV_FOREST_PREFETCH_STEPS;
         pf.per_step = steps ? (lines + steps - 1) / steps : 0;
-        for (size_t g = 0; g < mw; g += L) {
+        /* with several outputs a group's leaf values are added after the
+         * next group's walk, so that their loads (prefetched) overlap it */
+        const double *lvals[L];
+        size_t prev = 0, prev_lanes = 0;
+        for (size_t g = 0;; g += L) {
             const double *xr[L];
             int32_t k[L];
-            size_t lanes = mw - g < L ? mw - g : L;
-            /* a short last group repeats its last row in the spare lanes */
-            for (size_t l = 0; l < L; l++) xr[l] = xb + (size_t)idx[g + (l < lanes ? l : lanes - 1)] * stride;
-            walk_lanes(nodes, xr, k, &pf);
-            for (size_t l = 0; l < lanes; l++) {
-                size_t i = idx[g + l];
-                double tv = nodes[k[l]].tv;
-                if (nout == 1) {
-                    sum[i] += tv;
-                } else {
-                    const double *v = (const double *)nodes + (size_t)tv;
-                    for (size_t c = 0; c < nout; c++) sum[i * nout + c] += v[c];
+            size_t lanes = g < mw ? (mw - g < L ? mw - g : L) : 0;
+            const double *pv[L];
+            if (lanes) {
+                /* a short last group repeats its last row in the spare lanes */
+                for (size_t l = 0; l < L; l++) xr[l] = xb + (size_t)idx[g + (l < lanes ? l : lanes - 1)] * stride;
+                walk_lanes(nodes, xr, k, &pf);
+                for (size_t l = 0; l < lanes; l++) {
+                    size_t i = idx[g + l];
+                    double tv = nodes[k[l]].tv;
+                    if (nout == 1) {
+                        sum[i] += tv;
+                        cnt[i] += 1.0;
+                    } else {
+                        pv[l] = tr->value + (size_t)tv;
+                        SV_PREFETCH(pv[l]);
+                    }
                 }
-                cnt[i] += 1.0;
             }
+            if (nout > 1) {
+                for (size_t l = 0; l < prev_lanes; l++) {
+                    size_t i = idx[prev + l];
+                    for (size_t c = 0; c < nout; c++) sum[i * nout + c] += lvals[l][c];
+                    cnt[i] += 1.0;
+                }
+                for (size_t l = 0; l < lanes; l++) lvals[l] = pv[l];
+                prev = g;
+                prev_lanes = lanes;
+            }
+            if (!lanes) break;
         }
     }
     for (size_t i = 0; i < m; i++)

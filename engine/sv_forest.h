@@ -76,9 +76,9 @@ void sv_forest_opts_default(sv_forest_opts *o);
  * index: prediction pads each row with a NaN in column n_features, so the
  * comparison fails at a leaf and the walk stays put (no branch needed to
  * stop it). A leaf's tv is its value when the forest has one output per
- * row; with several, the tree's nodes are followed by its leaves' values
- * (in preorder) and tv is the index of the leaf's first value, counted in
- * doubles from the tree's first node (exact in a double). */
+ * row; with several, the index of its first value in the tree's `value`
+ * array (exact in a double; not copied, to keep the copy at 16 bytes a
+ * node). */
 typedef struct sv_forest_pnode {
     double tv;
     int32_t feature;
@@ -99,8 +99,7 @@ typedef struct sv_forest {
     size_t inbag_words;    /* 64-bit words per tree in inbag */
     sv_forest_pnode *pnodes; /* packed copy of all trees (sv_forest_pack), or
                                 NULL: prediction then walks the sv_trees */
-    size_t *pnode_off;     /* n_trees + 1 offsets into pnodes (tree t's nodes
-                              and leaf values: pnode_off[t] to [t + 1]) */
+    size_t *pnode_off;     /* n_trees + 1 offsets into pnodes */
     /* ---- kinds (format version 2) ---- */
     int32_t kind;          /* sv_tree_kind of every tree */
     int32_t n_classes;     /* classification: K >= 2; 0 for other kinds */
