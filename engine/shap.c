@@ -1213,12 +1213,11 @@ static sv_status interactions_task(void *ud, size_t blk, int wk, sv_err *err)
 /* ... and when asked for by name, at most 2^27 doubles (1 GB). */
 #define SV_SHAP_TABLE_LIMIT ((size_t)1 << 27)
 
-static int table_pays(const plan *pl, size_t n)
+/* fits: the trees qualify (shap_table_size), with doubles and build its
+ * sizes. */
+static int table_pays(const plan *pl, size_t n, int fits, size_t doubles, double build)
 {
-    size_t doubles;
-    double build;
-    if (shap_table_size(pl->f->trees, pl->T, &doubles, &build) != 0) return 0;
-    if (doubles > SV_SHAP_TABLE_BUDGET) return 0;
+    if (!fits || doubles > SV_SHAP_TABLE_BUDGET) return 0;
     double saved = 0.0;
     for (int t = 0; t < pl->T; t++) saved += (double)pl->f->trees[t].n_nodes * 6.0 * pl->tp[t].m + 2.0;
     return build + 8.0 * (double)doubles < (double)n * saved;
@@ -1246,13 +1245,14 @@ static sv_status run(const sv_forest *f, const double *X, size_t n, const sv_sha
     } else {
         sv_shap_algorithm a = opts ? opts->algorithm : SV_SHAP_AUTO;
         jb.kind = a == SV_SHAP_REFERENCE ? JOB_REFERENCE : JOB_LINEAR;
-        if (a == SV_SHAP_TABLE || (a == SV_SHAP_AUTO && table_pays(&pl, n)))
+        size_t doubles = 0;
+        double build = 0.0;
+        int fits = (a == SV_SHAP_TABLE || a == SV_SHAP_AUTO) &&
+                   shap_table_size(f->trees, f->n_trees, &doubles, &build) == 0;
+        if (a == SV_SHAP_TABLE || (a == SV_SHAP_AUTO && table_pays(&pl, n, fits, doubles, build)))
             jb.kind = JOB_TABLE;
         if (a == SV_SHAP_TABLE) {
-            size_t doubles;
-            double build;
-            if (shap_table_size(f->trees, f->n_trees, &doubles, &build) == 0 &&
-                doubles > SV_SHAP_TABLE_LIMIT) {
+            if (fits && doubles > SV_SHAP_TABLE_LIMIT) {
                 plan_free(&pl);
                 return sv_err_set(err, SV_EINVAL,
                                   "the table algorithm would need %zu MB of tables (at most %zu)",

@@ -14,7 +14,6 @@
 
 #include "sv_shap.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
