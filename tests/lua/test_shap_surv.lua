@@ -181,7 +181,8 @@ T.test("a survival forest against the Lua brute-force Shapley oracle (path-depen
   T.ok(worst <= 1e-10 * math.max(1, scale), ("max |sylva - oracle| = %.3g"):format(worst))
 end)
 
-T.test("additivity on gbsg: base + sum(phi) = sf:predict to 1e-12 of the risk", function()
+-- gbsg (the survival forest fixture's rows) and a 30-tree survival forest on it.
+local function gbsg_forest()
   local c = T.read_fixture(T.root .. "/tests/fixtures/survforest/gbsg_data.csv")
   local xs = {"age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"}
   local rows = {}
@@ -191,7 +192,11 @@ T.test("additivity on gbsg: base + sum(phi) = sf:predict to 1e-12 of the risk", 
     rows[i] = r
   end
   local X = sv.matrix(rows, xs)
-  local sf = sv.forest.survival(X, c.time, c.event, {trees = 30, seed = 5})
+  return X, rows, xs, sv.forest.survival(X, c.time, c.event, {trees = 30, seed = 5})
+end
+
+T.test("additivity on gbsg: base + sum(phi) = sf:predict to 1e-12 of the risk", function()
+  local X, rows, xs, sf = gbsg_forest()
   local pred = sf:predict(X)
   local n, p = X:nrow(), X:ncol()
   local B = sv.matrix({rows[1], rows[10], rows[100], rows[300], rows[500]}, xs)
@@ -338,16 +343,7 @@ T.test("{time = t}: the cumulative hazard at t against the Lua brute-force Shapl
 end)
 
 T.test("{time = t} additivity on gbsg: base + sum(phi) = sf:chf(X, {t}), exp(-(.)) = sf:survival", function()
-  local c = T.read_fixture(T.root .. "/tests/fixtures/survforest/gbsg_data.csv")
-  local xs = {"age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"}
-  local rows = {}
-  for i = 1, #c.time do
-    local r = {}
-    for j, nm in ipairs(xs) do r[j] = c[nm][i] end
-    rows[i] = r
-  end
-  local X = sv.matrix(rows, xs)
-  local sf = sv.forest.survival(X, c.time, c.event, {trees = 30, seed = 5})
+  local X, rows, xs, sf = gbsg_forest()
   local n, p = X:nrow(), X:ncol()
   local B = sv.matrix({rows[1], rows[10], rows[100], rows[300], rows[500]}, xs)
   local worst, worst_s, minc, zeros, worst0 = 0, 0, math.huge, 0, 0
