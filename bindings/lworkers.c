@@ -353,6 +353,15 @@ static void describe_end(pid_t pid, char *out, size_t len)
     else snprintf(out, len, "ended");
 }
 
+/* Reaps a worker whose pipe ended and says how it ended (for a message);
+ * it is no longer killed or waited for on the way out. */
+static void reap_worker(wk *w, char *how, size_t len)
+{
+    pid_t pid = w->pid;
+    w->pid = 0;
+    describe_end(pid, how, len);
+}
+
 static int send_job(wk *w, uint32_t job)
 {
     w->job = job;
@@ -469,9 +478,7 @@ static int l_map(lua_State *L)
             }
             if (r != 1) {
                 char how[160];
-                pid_t pid = w->pid;
-                w->pid = 0;
-                describe_end(pid, how, sizeof how);
+                reap_worker(w, how, sizeof how);
                 if (w->job)
                     snprintf(msg, sizeof msg,
                              "the worker process running replicate %u %s before returning it "
@@ -493,9 +500,7 @@ static int l_map(lua_State *L)
             }
             if (r != 1) {
                 char how[160];
-                pid_t pid = w->pid;
-                w->pid = 0;
-                describe_end(pid, how, sizeof how);
+                reap_worker(w, how, sizeof how);
                 snprintf(msg, sizeof msg,
                          "the worker process running replicate %u %s while returning it",
                          (unsigned)w->job, how);
