@@ -11,8 +11,8 @@
  * fractions q_c; a boundary scores scikit-learn's proxy
  * sum_c wl_c^2 / Wl + sum_c wr_c^2 / Wr (gini) or -(Wl H_l + Wr H_r)
  * (entropy), which orders splits as the weighted impurity decrease.
- * The scan is compiled twice: for 2 classes (the counts unrolled) and for
- * any K. A 2-class node stores its class-1 fraction (one value, the
+ * The scan is compiled three times: for 2 and for 3 classes (the counts
+ * unrolled) and for any K. A 2-class node stores its class-1 fraction (one value, the
  * version-1 tree); K > 2 classes store the K fractions.
  */
 #include "forest_grow.h"
@@ -123,6 +123,53 @@ typedef struct cls2_stat {
                (c)->cw[1] * (((const uint32_t *)(nd))[1] - ((const uint32_t *)(l))[1]))
 #include "forest_scan.h"
 
+/* The 3-class scan (zero / low / positive HER2): the counts unrolled and
+ * kept in registers like the 2-class one, the histogram slot 16 bytes,
+ * two banks. The proxy takes the six weighted counts by value and does
+ * cls_score's arithmetic for K = 3 in the same order (same bits); the
+ * generic scan spent a third of K = 3 training in the out-of-line
+ * cls_score and in statistics kept in memory. */
+static __attribute__((noinline)) double cls3_proxy(sv_forest_criterion crit, double l0, double l1,
+                                                   double l2, double r0, double r1, double r2)
+{
+    double wl = l0 + l1 + l2, wr = r0 + r1 + r2;
+    if (crit == SV_FOREST_GINI) return (l0 * l0 + l1 * l1 + l2 * l2) / wl + (r0 * r0 + r1 * r1 + r2 * r2) / wr;
+    double a[3] = {l0, l1, l2}, b[3] = {r0, r1, r2};
+    return -wl * cls_impurity(crit, a, 3, wl) - wr * cls_impurity(crit, b, 3, wr);
+}
+
+typedef struct cls3_stat {
+    uint32_t c[3];
+} cls3_stat;
+
+#define SCAN_NAME cls3_eval
+#define SCAN_CTX cls_ctx
+#define SCAN_STAT_T cls3_stat
+#define SCAN_BANKS /* integer counts */
+#define SCAN_STAT_BYTES(c) (3 * sizeof(uint32_t))
+#define SCAN_SLOT_BYTES(c) (4 * sizeof(uint32_t))
+#define SCAN_ADD_ROW(c, st, s)                                         \
+    do {                                                               \
+        uint32_t y_ = (s)->y, n_ = (s)->cnt;                           \
+        ((uint32_t *)(st))[0] += n_ & (0u - (uint32_t)(y_ == 0));      \
+        ((uint32_t *)(st))[1] += n_ & (0u - (uint32_t)(y_ == 1));      \
+        ((uint32_t *)(st))[2] += n_ & (0u - (uint32_t)(y_ == 2));      \
+    } while (0)
+#define SCAN_ADD_STAT(c, d, s)                                         \
+    do {                                                               \
+        ((uint32_t *)(d))[0] += ((const uint32_t *)(s))[0];            \
+        ((uint32_t *)(d))[1] += ((const uint32_t *)(s))[1];            \
+        ((uint32_t *)(d))[2] += ((const uint32_t *)(s))[2];            \
+    } while (0)
+#define SCAN_SCORE(c, l, nd)                                                           \
+    cls3_proxy((c)->crit, (c)->cw[0] * ((const uint32_t *)(l))[0],                     \
+               (c)->cw[1] * ((const uint32_t *)(l))[1],                                \
+               (c)->cw[2] * ((const uint32_t *)(l))[2],                                \
+               (c)->cw[0] * (((const uint32_t *)(nd))[0] - ((const uint32_t *)(l))[0]), \
+               (c)->cw[1] * (((const uint32_t *)(nd))[1] - ((const uint32_t *)(l))[1]), \
+               (c)->cw[2] * (((const uint32_t *)(nd))[2] - ((const uint32_t *)(l))[2]))
+#include "forest_scan.h"
+
 #define SCAN_NAME clsk_eval
 #define SCAN_CTX cls_ctx
 #define SCAN_STAT_BYTES(c) ((size_t)(c)->K * sizeof(uint32_t))
@@ -212,7 +259,7 @@ static sv_status train_cls(const double *X, size_t n, size_t p, const uint32_t *
     cls_ctx cx = {K, o.criterion, f->class_weight_k};
     sv_splitter sp = {SV_TREE_CLASSIFICATION, K == 2 ? 1 : (int32_t)K, K * sizeof(uint32_t),
                       (K + 1) * sizeof(uint32_t), &cx, cls_stat_rows, cls_stat_sub,
-                      cls_summarise, K == 2 ? cls2_eval : clsk_eval, NULL};
+                      cls_summarise, K == 2 ? cls2_eval : K == 3 ? cls3_eval : clsk_eval, NULL};
     st = sv_grow_forest(f, X, n, p, ycls, &o, &sp, ctx, err);
     if (st != SV_OK) goto done;
     st = sv_forest_pack(f, err);
