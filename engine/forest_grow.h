@@ -77,7 +77,9 @@ typedef struct sv_grow_frame {
 typedef struct sv_grow_scratch {
     uint32_t *cnt;          /* n bootstrap counts (by row) */
     uint32_t *perm;         /* n: rows drawn without replacement */
-    sv_grow_sample *smp;    /* n: the node ranges of distinct in-bag rows */
+    sv_grow_sample *smp;    /* n: the node ranges of distinct in-bag rows,
+                             * each range in increasing row order */
+    sv_grow_sample *smp2;   /* n: the right side while a node is split */
     uint32_t *cbuf;         /* n: the node's codes of one feature */
     uint64_t *keys;         /* n: sort keys code << 32 | position in node */
     uint64_t *keys2;        /* n: radix sort buffer */
