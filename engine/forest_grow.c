@@ -141,10 +141,14 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
     }
     uint64_t *bits = g->f->inbag + t * g->f->inbag_words;
     uint32_t n_in = 0;
+    /* branch-free: about a third of the rows are out of bag, in no
+     * pattern a predictor could follow; every row's sample is written
+     * and kept (n_in advanced) only when in bag */
     for (size_t r = 0; r < n; r++) {
-        if (!s->cnt[r]) continue;
-        s->smp[n_in++] = (sv_grow_sample){(uint32_t)r, g->y ? g->y[r] : 0, s->cnt[r]};
-        bits[r >> 6] |= (uint64_t)1 << (r & 63);
+        uint32_t c = s->cnt[r], in = c != 0;
+        s->smp[n_in] = (sv_grow_sample){(uint32_t)r, g->y ? g->y[r] : 0, c};
+        n_in += in;
+        bits[r >> 6] |= (uint64_t)in << (r & 63);
     }
     for (size_t j = 0; j < g->p; j++) s->feat[j] = (uint32_t)j;
 
@@ -197,10 +201,16 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
         sv_grow_gather(fc, s->smp + fr.start, nnode, cb);
         sv_grow_sample *sm = s->smp + fr.start, *right = s->smp2;
         uint32_t nl = 0, nr = 0;
+        /* branch-free (the side of a row is not predictable): each
+         * sample is written to both sides, the side it belongs to keeps
+         * it; sm[nl] is never ahead of sm[k] */
         for (uint32_t k = 0; k < nnode; k++) {
             sv_grow_sample v = sm[k];
-            if (cb[k] <= b.lev_a) sm[nl++] = v;
-            else right[nr++] = v;
+            uint32_t l = cb[k] <= b.lev_a;
+            sm[nl] = v;
+            right[nr] = v;
+            nl += l;
+            nr += 1 - l;
         }
         memcpy(sm + nl, right, (size_t)nr * sizeof *right);
         uint32_t i = fr.start + nl;
