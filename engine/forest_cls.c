@@ -123,6 +123,119 @@ typedef struct cls2_stat {
                (c)->cw[1] * (((const uint32_t *)(nd))[1] - ((const uint32_t *)(l))[1]))
 #include "forest_scan.h"
 
+/* ---- the 2-class scan with packed counts -------------------------------
+ * What cls2_eval computes, cheaper for the nodes it spends most time on
+ * (a few hundred rows, binary or low-cardinality features): a row adds to
+ * its level's slot one 64-bit word holding its bootstrap count in the
+ * class-0 field (bits 0-20) or the class-1 field (bits 21-41) and 1 in
+ * the distinct-row field (bits 42-63): one read-modify-write per row
+ * instead of three, the codes read straight from the feature's code array
+ * (no gather into a buffer), and a binary feature needs no histogram at
+ * all, the words of its level-0 rows summed in a register. The fields
+ * hold the same integer counts as cls2_eval's (no field can carry: the
+ * node's total count is checked to fit), the boundaries are scored in
+ * the same order by the same expression, so the same split is chosen.
+ * Nodes whose counts do not fit, and the sorting branch (many levels,
+ * few rows), are left to cls2_eval. */
+#define P2_BITS 21
+#define P2_MASK (((uint64_t)1 << P2_BITS) - 1)
+#define P2_ROW ((uint64_t)1 << (2 * P2_BITS))
+
+static inline uint64_t p2_word(const sv_grow_sample *s)
+{
+    return ((uint64_t)s->cnt << (P2_BITS & (0u - s->y))) + P2_ROW;
+}
+
+/* The boundary between level prev and level code, with left the packed
+ * counts of the levels up to prev and nc the node's counts. */
+static inline void p2_boundary(const cls_ctx *c, sv_grow_best *b, int32_t f, uint32_t ml,
+                               uint32_t nnode, const uint32_t *nc, uint64_t left,
+                               uint32_t prev, uint32_t code)
+{
+    uint32_t nl = (uint32_t)(left >> (2 * P2_BITS)), nr = nnode - nl;
+    if (nl < ml || nr < ml) return;
+    uint32_t l0 = (uint32_t)(left & P2_MASK), l1 = (uint32_t)(left >> P2_BITS & P2_MASK);
+    double pr = cls2_proxy(c->crit, c->cw[0] * l0, c->cw[1] * l1, c->cw[0] * (nc[0] - l0),
+                           c->cw[1] * (nc[1] - l1));
+    if (!b->found || pr > b->proxy) {
+        uint32_t lv[2] = {l0, l1};
+        b->found = 1;
+        b->proxy = pr;
+        b->feature = f;
+        b->lev_a = prev;
+        b->lev_b = code;
+        b->nl = nl;
+        memcpy(b->left, lv, sizeof lv);
+    }
+}
+
+/* Counts the node's rows into the two banks h and h2 (alternating rows)
+ * by their code of type T; lo and hi get the smallest and largest code. */
+#define P2_COUNT(T)                                                    \
+    do {                                                               \
+        const T *code_ = fc->code;                                     \
+        uint32_t k_ = 0;                                               \
+        for (; k_ + 1 < nnode; k_ += 2) {                              \
+            uint32_t c1_ = code_[smp[k_].row], c2_ = code_[smp[k_ + 1].row]; \
+            h[c1_] += p2_word(&smp[k_]);                               \
+            h2[c2_] += p2_word(&smp[k_ + 1]);                          \
+            uint32_t a_ = c1_ < c2_ ? c1_ : c2_, z_ = c1_ < c2_ ? c2_ : c1_; \
+            if (a_ < lo) lo = a_;                                      \
+            if (z_ > hi) hi = z_;                                      \
+        }                                                              \
+        if (k_ < nnode) {                                              \
+            uint32_t c1_ = code_[smp[k_].row];                         \
+            h[c1_] += p2_word(&smp[k_]);                               \
+            if (c1_ < lo) lo = c1_;                                    \
+            if (c1_ > hi) hi = c1_;                                    \
+        }                                                              \
+    } while (0)
+
+static int cls2p_eval(const sv_grower *g, sv_grow_scratch *s, int32_t f, uint32_t start,
+                      uint32_t end, const void *node_stat, sv_grow_best *b)
+{
+    const uint32_t *nc = node_stat;
+    const sv_grow_codes *fc = &g->fc[f];
+    uint32_t L = fc->n_levels, nnode = end - start;
+    if (L < 2) return 0;
+    if ((uint64_t)nc[0] + nc[1] > P2_MASK || (uint64_t)L > (uint64_t)nnode * SV_GROW_COUNT_RATIO)
+        return cls2_eval(g, s, f, start, end, node_stat, b);
+    const cls_ctx *c = g->sp->ctx;
+    const sv_grow_sample *smp = s->smp + start;
+    uint32_t ml = (uint32_t)g->o.min_leaf;
+    if (L == 2) {
+        const uint8_t *code = fc->code; /* two levels: one byte */
+        uint64_t left = 0;
+        for (uint32_t k = 0; k < nnode; k++)
+            left += p2_word(&smp[k]) & ((uint64_t)code[smp[k].row] - 1u);
+        uint32_t nl = (uint32_t)(left >> (2 * P2_BITS));
+        if (nl == 0 || nl == nnode) return 0;
+        p2_boundary(c, b, f, ml, nnode, nc, left, 0, 1);
+        return 1;
+    }
+    /* the histogram's memory, as two banks of 64-bit slots */
+    uint64_t *h = (uint64_t *)(void *)s->hist, *h2 = h + s->hist_bank / g->sp->slot_bytes;
+    uint32_t lo = UINT32_MAX, hi = 0;
+    if (fc->width == 1) P2_COUNT(uint8_t);
+    else if (fc->width == 2) P2_COUNT(uint16_t);
+    else P2_COUNT(uint32_t);
+    if (lo == hi) {
+        h[lo] = h2[lo] = 0;
+        return 0;
+    }
+    uint64_t left = 0;
+    uint32_t prev = lo;
+    for (uint32_t code = lo; code <= hi; code++) {
+        uint64_t e = h[code] + h2[code];
+        if (!e) continue;
+        h[code] = h2[code] = 0;
+        if (code != lo) p2_boundary(c, b, f, ml, nnode, nc, left, prev, code);
+        left += e;
+        prev = code;
+    }
+    return 1;
+}
+
 /* The 3-class scan (zero / low / positive HER2): the counts unrolled and
  * kept in registers like the 2-class one, the histogram slot 16 bytes,
  * two banks. The proxy takes the six weighted counts by value and does
@@ -259,7 +372,7 @@ static sv_status train_cls(const double *X, size_t n, size_t p, const uint32_t *
     cls_ctx cx = {K, o.criterion, f->class_weight_k};
     sv_splitter sp = {SV_TREE_CLASSIFICATION, K == 2 ? 1 : (int32_t)K, K * sizeof(uint32_t),
                       (K + 1) * sizeof(uint32_t), &cx, cls_stat_rows, cls_stat_sub,
-                      cls_summarise, K == 2 ? cls2_eval : K == 3 ? cls3_eval : clsk_eval, NULL};
+                      cls_summarise, K == 2 ? cls2p_eval : K == 3 ? cls3_eval : clsk_eval, NULL};
     st = sv_grow_forest(f, X, n, p, ycls, &o, &sp, ctx, err);
     if (st != SV_OK) goto done;
     st = sv_forest_pack(f, err);
