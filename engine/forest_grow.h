@@ -30,6 +30,12 @@
 /* Counting over the levels beats sorting the node's codes while the
  * number of levels is at most this many times the node size. */
 #define SV_GROW_COUNT_RATIO 8
+/* Two alternating histograms (SCAN_BANKS) only for features of at most
+ * this many levels: they break the chains of updates of one slot that
+ * rows of a few levels make; a feature of many levels rarely repeats a
+ * level twice in a row, and a second histogram only doubles the memory
+ * its counting touches. */
+#define SV_GROW_BANK_LEVELS 256
 /* Nodes of at least this many rows sort by radix, smaller ones by
  * quicksort ... */
 #define SV_GROW_RADIX_MIN 64

@@ -124,7 +124,7 @@ sv_status sv_forest_train_regression(const double *X, size_t n, size_t p,
     if (!f) return SV_ENOMEM;
     reg_ctx cx = {y};
     sv_splitter sp = {SV_TREE_REGRESSION, 1, sizeof(reg_stat), sizeof(reg_stat) + 8, &cx,
-                      reg_stat_rows, reg_stat_sub, reg_summarise, reg_eval};
+                      reg_stat_rows, reg_stat_sub, reg_summarise, reg_eval, NULL};
     st = sv_grow_forest(f, X, n, p, NULL, &o, &sp, ctx, err);
     if (st == SV_OK) st = sv_forest_pack(f, err);
     if (st != SV_OK) {

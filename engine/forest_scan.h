@@ -16,7 +16,8 @@
  * scratch memory. SCAN_BANKS (only for a statistic of integer counts,
  * whose sums do not depend on the order of addition): the counting pass
  * alternates rows between two histograms, merged level by level in the
- * scan. Rows of one level in a row (a binary feature) otherwise make a
+ * scan, for features of at most SV_GROW_BANK_LEVELS levels. Rows of one
+ * level in a row (a binary feature) otherwise make a
  * chain of read-modify-writes of one slot, each waiting for the last.
  *
  * Per feature and node the search either counts the node's rows per level
@@ -92,43 +93,45 @@ static __attribute__((unused)) int SCAN_NAME(const sv_grower *g, sv_grow_scratch
         unsigned char *h = s->hist;
         uint32_t lo = UINT32_MAX, hi = 0;
 #ifdef SCAN_BANKS
-        unsigned char *h2 = s->hist + s->hist_bank;
-        uint32_t k = 0;
-        for (; k + 1 < nnode; k += 2) {
-            uint32_t c1 = cb[k], c2 = cb[k + 1];
-            unsigned char *e1 = h + (size_t)c1 * slot, *e2 = h2 + (size_t)c2 * slot;
-            SCAN_ADD_ROW(c, e1, &smp[k]);
-            (*(uint32_t *)(e1 + sb))++;
-            SCAN_ADD_ROW(c, e2, &smp[k + 1]);
-            (*(uint32_t *)(e2 + sb))++;
-            uint32_t a = c1 < c2 ? c1 : c2, z = c1 < c2 ? c2 : c1;
-            if (a < lo) lo = a;
-            if (z > hi) hi = z;
+        if (L <= SV_GROW_BANK_LEVELS) {
+            unsigned char *h2 = s->hist + s->hist_bank;
+            uint32_t k = 0;
+            for (; k + 1 < nnode; k += 2) {
+                uint32_t c1 = cb[k], c2 = cb[k + 1];
+                unsigned char *e1 = h + (size_t)c1 * slot, *e2 = h2 + (size_t)c2 * slot;
+                SCAN_ADD_ROW(c, e1, &smp[k]);
+                (*(uint32_t *)(e1 + sb))++;
+                SCAN_ADD_ROW(c, e2, &smp[k + 1]);
+                (*(uint32_t *)(e2 + sb))++;
+                uint32_t a = c1 < c2 ? c1 : c2, z = c1 < c2 ? c2 : c1;
+                if (a < lo) lo = a;
+                if (z > hi) hi = z;
+            }
+            if (k < nnode) {
+                uint32_t code = cb[k];
+                unsigned char *e = h + (size_t)code * slot;
+                SCAN_ADD_ROW(c, e, &smp[k]);
+                (*(uint32_t *)(e + sb))++;
+                if (code < lo) lo = code;
+                if (code > hi) hi = code;
+            }
+            if (lo == hi) {
+                memset(h + (size_t)lo * slot, 0, slot);
+                memset(h2 + (size_t)lo * slot, 0, slot);
+                return 0;
+            }
+            for (uint32_t code = lo; code <= hi; code++) {
+                unsigned char *e = h + (size_t)code * slot, *e2 = h2 + (size_t)code * slot;
+                uint32_t gn = *(uint32_t *)(e + sb) + *(uint32_t *)(e2 + sb);
+                if (gn == 0) continue;
+                SCAN_ADD_STAT(c, e, e2);
+                SCAN_GROUP(&st, b, c, ml, f, code, e, gn, nnode, left, node);
+                memset(e, 0, slot);
+                memset(e2, 0, slot);
+            }
+            return 1;
         }
-        if (k < nnode) {
-            uint32_t code = cb[k];
-            unsigned char *e = h + (size_t)code * slot;
-            SCAN_ADD_ROW(c, e, &smp[k]);
-            (*(uint32_t *)(e + sb))++;
-            if (code < lo) lo = code;
-            if (code > hi) hi = code;
-        }
-        if (lo == hi) {
-            memset(h + (size_t)lo * slot, 0, slot);
-            memset(h2 + (size_t)lo * slot, 0, slot);
-            return 0;
-        }
-        for (uint32_t code = lo; code <= hi; code++) {
-            unsigned char *e = h + (size_t)code * slot, *e2 = h2 + (size_t)code * slot;
-            uint32_t gn = *(uint32_t *)(e + sb) + *(uint32_t *)(e2 + sb);
-            if (gn == 0) continue;
-            SCAN_ADD_STAT(c, e, e2);
-            SCAN_GROUP(&st, b, c, ml, f, code, e, gn, nnode, left, node);
-            memset(e, 0, slot);
-            memset(e2, 0, slot);
-        }
-        return 1;
-#else
+#endif
         for (uint32_t k = 0; k < nnode; k++) {
             uint32_t code = cb[k];
             unsigned char *e = h + (size_t)code * slot;
@@ -149,7 +152,6 @@ static __attribute__((unused)) int SCAN_NAME(const sv_grower *g, sv_grow_scratch
             memset(e, 0, slot);
         }
         return 1;
-#endif
     }
 
     uint64_t *keys = s->keys;
