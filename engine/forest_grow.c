@@ -100,7 +100,7 @@ static void find_split(const sv_grower *g, sv_grow_scratch *s, sv_rng *rng, uint
     b->left = left;
     for (uint32_t k = 0; k < p; k++) {
         if (visited >= (uint32_t)g->o.mtry && nonconst > 0) break;
-        uint32_t j = k + (uint32_t)sv_rng_below(rng, p - k);
+        uint32_t j = k + (uint32_t)sv_rng_below_inline(rng, p - k);
         uint32_t t = feat[k];
         feat[k] = feat[j];
         feat[j] = t;
@@ -131,7 +131,7 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
     /* rows in bag */
     memset(s->cnt, 0, n * sizeof *s->cnt);
     if (o->bootstrap) {
-        for (size_t k = 0; k < g->n_draw; k++) s->cnt[sv_rng_below(&rng, n)]++;
+        for (size_t k = 0; k < g->n_draw; k++) s->cnt[sv_rng_below_inline(&rng, n)]++;
     } else if (g->n_draw >= n) {
         for (size_t i = 0; i < n; i++) s->cnt[i] = 1;
     } else {
@@ -193,25 +193,30 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
         const double *x = g->X + (size_t)b.feature * n;
         nd->feature[id] = b.feature;
         nd->threshold[id] = midpoint(x[fc->level_row[b.lev_a]], x[fc->level_row[b.lev_b]]);
-        /* stable partition on the codes gathered in node order: every
-         * node's rows stay in increasing row order, so the gathers of its
-         * codes walk each code array forwards (the hardware prefetcher
-         * follows them) instead of jumping about it */
-        uint32_t *cb = s->cbuf;
-        sv_grow_gather(fc, s->smp + fr.start, nnode, cb);
+        /* stable partition: every node's rows stay in increasing row
+         * order, so the reads of its codes walk each code array forwards
+         * (the hardware prefetcher follows them) instead of jumping about
+         * it. Branch-free (the side of a row is not predictable): each
+         * sample is written to both sides, the side it belongs to keeps
+         * it; sm[nl] is never ahead of sm[k]. */
         sv_grow_sample *sm = s->smp + fr.start, *right = s->smp2;
         uint32_t nl = 0, nr = 0;
-        /* branch-free (the side of a row is not predictable): each
-         * sample is written to both sides, the side it belongs to keeps
-         * it; sm[nl] is never ahead of sm[k] */
-        for (uint32_t k = 0; k < nnode; k++) {
-            sv_grow_sample v = sm[k];
-            uint32_t l = cb[k] <= b.lev_a;
-            sm[nl] = v;
-            right[nr] = v;
-            nl += l;
-            nr += 1 - l;
-        }
+#define PARTITION(T)                                                   \
+    do {                                                               \
+        const T *code_ = fc->code;                                     \
+        for (uint32_t k = 0; k < nnode; k++) {                         \
+            sv_grow_sample v = sm[k];                                  \
+            uint32_t l = code_[v.row] <= b.lev_a;                      \
+            sm[nl] = v;                                                \
+            right[nr] = v;                                             \
+            nl += l;                                                   \
+            nr += 1 - l;                                               \
+        }                                                              \
+    } while (0)
+        if (fc->width == 1) PARTITION(uint8_t);
+        else if (fc->width == 2) PARTITION(uint16_t);
+        else PARTITION(uint32_t);
+#undef PARTITION
         memcpy(sm + nl, right, (size_t)nr * sizeof *right);
         uint32_t i = fr.start + nl;
         if (i - fr.start != b.nl)

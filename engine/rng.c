@@ -35,16 +35,7 @@ void sv_rng_init(sv_rng *r, uint64_t seed, uint64_t stream)
 
 uint64_t sv_rng_u64(sv_rng *r)
 {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return sv_rng_u64_inline(r);
 }
 
 double sv_rng_uniform(sv_rng *r)
@@ -54,18 +45,7 @@ double sv_rng_uniform(sv_rng *r)
 
 uint64_t sv_rng_below(sv_rng *r, uint64_t n)
 {
-    /* Lemire's nearly divisionless method: multiply, reject the few
-     * low products that would bias the result. */
-    unsigned __int128 m = (unsigned __int128)sv_rng_u64(r) * n;
-    uint64_t lo = (uint64_t)m;
-    if (lo < n) {
-        uint64_t thresh = (0 - n) % n;
-        while (lo < thresh) {
-            m = (unsigned __int128)sv_rng_u64(r) * n;
-            lo = (uint64_t)m;
-        }
-    }
-    return (uint64_t)(m >> 64);
+    return sv_rng_below_inline(r, n);
 }
 
 double sv_portable_log(double x)

@@ -33,6 +33,39 @@ uint64_t sv_rng_u64(sv_rng *r);
 double sv_rng_uniform(sv_rng *r);
 /* Uniform integer in [0, n), unbiased (Lemire 2019); n >= 1. */
 uint64_t sv_rng_below(sv_rng *r, uint64_t n);
+
+/* The same two as inline functions, for the hot loops that draw once per
+ * row (a tree's bootstrap); the functions above are these. */
+static inline uint64_t sv_rng_u64_inline(sv_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t x = s[1] * 5;
+    uint64_t result = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
+
+static inline uint64_t sv_rng_below_inline(sv_rng *r, uint64_t n)
+{
+    /* Lemire's nearly divisionless method: multiply, reject the few
+     * low products that would bias the result. */
+    unsigned __int128 m = (unsigned __int128)sv_rng_u64_inline(r) * n;
+    uint64_t lo = (uint64_t)m;
+    if (lo < n) {
+        uint64_t thresh = (0 - n) % n;
+        while (lo < thresh) {
+            m = (unsigned __int128)sv_rng_u64_inline(r) * n;
+            lo = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
 /* Standard normal deviate (Marsaglia polar method). */
 double sv_rng_normal(sv_rng *r);
 /* Fisher-Yates shuffle of a[0..n). */
