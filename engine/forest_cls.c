@@ -223,15 +223,23 @@ static int cls2p_eval(const sv_grower *g, sv_grow_scratch *s, int32_t f, uint32_
         h[lo] = h2[lo] = 0;
         return 0;
     }
-    uint64_t left = 0;
-    uint32_t prev = lo;
+    /* the levels present, in order, gathered without a branch (which
+     * levels are empty follows no pattern: a branch on it was the most
+     * mispredicted one of the scan), then their boundaries scored */
+    uint64_t *gv = s->keys;
+    uint32_t *gc = s->cbuf, m = 0;
     for (uint32_t code = lo; code <= hi; code++) {
         uint64_t e = h[code] + h2[code];
-        if (!e) continue;
-        h[code] = h2[code] = 0;
-        if (code != lo) p2_boundary(c, b, f, ml, nnode, nc, left, prev, code);
-        left += e;
-        prev = code;
+        h[code] = 0;
+        h2[code] = 0;
+        gv[m] = e;
+        gc[m] = code;
+        m += e != 0;
+    }
+    uint64_t left = gv[0];
+    for (uint32_t j = 1; j < m; j++) {
+        p2_boundary(c, b, f, ml, nnode, nc, left, gc[j - 1], gc[j]);
+        left += gv[j];
     }
     return 1;
 }
