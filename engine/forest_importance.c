@@ -104,6 +104,8 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
                 }
                 if (nout == 1) {
                     sum[0] += nd[q].tv;
+                } else if (nd[q].tv < 0) { /* a pure leaf (sv_forest_pnode) */
+                    sum[(size_t)(-nd[q].tv) - 1] += 1.0;
                 } else {
                     const double *v = tr->value + (size_t)nd[q].tv;
                     for (size_t c = 0; c < nout; c++) sum[c] += v[c];

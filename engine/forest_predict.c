@@ -76,6 +76,20 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
             if (tr->left[id] < 0) {
                 size_t at = (size_t)id * (size_t)tr->n_values;
                 double tv = nout > 1 ? (double)at : tr->value[at];
+                if (nout > 1) {
+                    /* a pure leaf: its class in the tv (see sv_forest_pnode) */
+                    size_t ones = 0, zeros = 0, one = 0;
+                    for (size_t c = 0; c < nout; c++) {
+                        double v = tr->value[at + c];
+                        if (v == 1.0) {
+                            ones++;
+                            one = c;
+                        } else if (v == 0.0 && !signbit(v)) {
+                            zeros++;
+                        }
+                    }
+                    if (ones == 1 && zeros == nout - 1) tv = -(double)(one + 1);
+                }
                 out[me] = (sv_forest_pnode){tv, f->n_features, me};
             } else {
                 out[me] = (sv_forest_pnode){tr->threshold[id], tr->feature[id], 0};
@@ -231,6 +245,10 @@ static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
                     if (nout == 1) {
                         sum[i] += tv;
                         cnt[i] += 1.0;
+                    } else if (tv < 0) { /* pure leaf: no values to read */
+                        sum[i * nout + (size_t)(-tv) - 1] += 1.0;
+                        cnt[i] += 1.0;
+                        pv[l] = NULL;
                     } else {
                         pv[l] = tr->value + (size_t)tv;
                         SV_PREFETCH(pv[l]);
@@ -239,6 +257,7 @@ static sv_status predict_block(void *ud, size_t b, int worker, sv_err *err)
             }
             if (nout > 1) {
                 for (size_t l = 0; l < prev_lanes; l++) {
+                    if (!lvals[l]) continue; /* a pure leaf, added already */
                     size_t i = idx[prev + l];
                     for (size_t c = 0; c < nout; c++) sum[i * nout + c] += lvals[l][c];
                     cnt[i] += 1.0;

@@ -78,7 +78,11 @@ void sv_forest_opts_default(sv_forest_opts *o);
  * stop it). A leaf's tv is its value when the forest has one output per
  * row; with several, the index of its first value in the tree's `value`
  * array (exact in a double; not copied, to keep the copy at 16 bytes a
- * node). */
+ * node), or -(c + 1) when the leaf's values are exactly 1 for output c and
+ * 0 for the others (a pure leaf of a K-class forest, nearly every leaf of
+ * one grown to purity): prediction then adds 1 to output c without reading
+ * the values, which gives the same sums to the bit (adding +0 to a sum of
+ * non-negative values changes nothing). */
 typedef struct sv_forest_pnode {
     double tv;
     int32_t feature;

@@ -227,7 +227,9 @@ static void predict_by_definition(const sv_forest *f, const double *X, size_t n,
 /* Prediction and OOB prediction (packed trees walked several rows in
  * lockstep, in blocks, with a short last group of lanes) give bitwise the
  * values of the plain definition, for 3 classes and for regression, at 1
- * and 3 threads; NaN where a row was never out of bag. */
+ * and 3 threads, with leaves grown to purity and with min_leaf 20 (3-class
+ * leaves of both packed forms: a pure one's class in the node, a mixed
+ * one's values read from the tree); NaN where a row was never out of bag. */
 static void test_predict_matches_definition(void **state)
 {
     (void)state;
@@ -244,8 +246,11 @@ static void test_predict_matches_definition(void **state)
     sv_forest_opts_default(&o);
     o.n_trees = 5; /* about 0.632^5 = 10% of the rows never out of bag */
     sv_err err;
+    size_t pure = 0, mixed = 0;
     for (int kind = 0; kind < 2; kind++) {
-        for (int threads = 1; threads <= 3; threads += 2) {
+        for (int run = 0; run < 4; run++) {
+            int threads = run % 2 ? 3 : 1;
+            o.min_leaf = run < 2 ? 1 : 20;
             sv_ctx ctx = {.threads = threads};
             sv_forest *f = NULL;
             sv_status st = kind == 0
@@ -254,6 +259,12 @@ static void test_predict_matches_definition(void **state)
             assert_int_equal(st, SV_OK);
             size_t nout = (size_t)sv_forest_n_outputs(f);
             assert_int_equal(nout, kind == 0 ? K : 1);
+            if (kind == 0)
+                for (size_t q = 0; q < f->pnode_off[f->n_trees]; q++)
+                    if (f->pnodes[q].feature == P) {
+                        if (f->pnodes[q].tv < 0) pure++;
+                        else mixed++;
+                    }
             assert_int_equal(sv_forest_predict(f, X, N, P, &ctx, got, &err), SV_OK);
             predict_by_definition(f, X, N, P, 0, want);
             assert_memory_equal(got, want, N * nout * sizeof *got);
@@ -269,11 +280,62 @@ static void test_predict_matches_definition(void **state)
             sv_forest_free(f);
         }
     }
+    assert_true(pure > 0 && mixed > 0);
     free(X);
     free(y);
     free(yk);
     free(got);
     free(want);
+}
+
+/* Permutation importance of a 3-class forest walks the packed trees
+ * (pure leaves carry their class in the node) or, without the packed
+ * copy, the sv_tree arrays: the same numbers to the bit, leaves grown to
+ * purity and mixed ones (min_leaf 15), held-out and OOB. */
+static void test_permutation_packed_equals_trees(void **state)
+{
+    (void)state;
+    enum { N = 600, P = 5, K = 3 };
+    double *X = malloc(N * P * sizeof *X), *y = malloc(N * sizeof *y);
+    int32_t *yk = malloc(N * sizeof *yk);
+    make_data(N, P, X, y, 5);
+    for (size_t i = 0; i < N; i++) {
+        yk[i] = (int32_t)y[i] + (X[N + i] > 0.6);
+        y[i] = yk[i];
+    }
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = 20;
+    sv_forest_perm_opts po;
+    sv_forest_perm_opts_default(&po);
+    po.repeats = 2;
+    sv_err err;
+    sv_ctx ctx = {.threads = 1};
+    for (int run = 0; run < 4; run++) {
+        o.min_leaf = run < 2 ? 1 : 15;
+        po.oob = run % 2;
+        sv_forest *f = NULL;
+        assert_int_equal(sv_forest_train_classes(X, N, P, yk, K, NULL, NULL, &o, &ctx, &f, &err), SV_OK);
+        double m1[P], s1[P], b1, m2[P], s2[P], b2;
+        assert_int_equal(sv_forest_importance_permutation(f, X, N, P, y, &po, &ctx, m1, s1, &b1, &err),
+                         SV_OK);
+        free(f->pnodes);
+        free(f->pnode_off);
+        f->pnodes = NULL;
+        f->pnode_off = NULL;
+        assert_int_equal(sv_forest_importance_permutation(f, X, N, P, y, &po, &ctx, m2, s2, &b2, &err),
+                         SV_OK);
+        assert_memory_equal(&b1, &b2, sizeof b1);
+        assert_memory_equal(m1, m2, sizeof m1);
+        assert_memory_equal(s1, s2, sizeof s1);
+        double spread = 0.0;
+        for (int j = 0; j < P; j++) spread += fabs(m1[j]);
+        assert_true(spread > 0.0);
+        sv_forest_free(f);
+    }
+    free(X);
+    free(y);
+    free(yk);
 }
 
 static uint64_t fnv(const unsigned char *p, size_t n)
@@ -468,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_splits_are_best_by_brute_force),
         cmocka_unit_test(test_threads_bitwise_identical),
         cmocka_unit_test(test_predict_matches_definition),
+        cmocka_unit_test(test_permutation_packed_equals_trees),
         cmocka_unit_test(test_loader_refuses_damage),
         cmocka_unit_test(test_loader_refuses_absurd_options),
         cmocka_unit_test(test_bad_input),
