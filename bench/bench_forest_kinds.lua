@@ -14,6 +14,7 @@
 --   SYLVA_BENCH_LARGE=1   100,000 training rows (+ 20,000 test), 500 trees
 --                         (default: 10,000 (+ 5,000) and 100 trees)
 --   SYLVA_BENCH_THREADS   thread counts, e.g. "1,2" (default "1")
+--   SYLVA_BENCH_KINDS     which parts, e.g. "k3" (default "k3,reg")
 local sv = require "sylva"
 
 local bin = arg[-1] or "sylva"
@@ -94,7 +95,12 @@ local tools = {
 local function mb(kb) return kb and ("%7.1f"):format(kb / 1024) or "      -" end
 
 print(("%d training rows x 50, %d test rows, %d trees, mtry 7, min leaf 1; seconds, MB"):format(nb, nt, trees))
-for _, kind in ipairs({"k3", "reg"}) do
+local kinds = {}
+for k in (os.getenv("SYLVA_BENCH_KINDS") or "k3,reg"):gmatch("%w+") do
+  if k ~= "k3" and k ~= "reg" then error("SYLVA_BENCH_KINDS: unknown part " .. k .. " (k3, reg)") end
+  kinds[#kinds + 1] = k
+end
+for _, kind in ipairs(kinds) do
   local X, y = data(sv.rng(2025, kind == "k3" and 1 or 3), nb, kind)
   local Xt, yt = data(sv.rng(2025, kind == "k3" and 2 or 4), nt, kind)
   local trp, tep = ("%s/%s_train.csv"):format(tmp, kind), ("%s/%s_test.csv"):format(tmp, kind)
