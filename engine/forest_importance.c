@@ -30,10 +30,27 @@
 
 typedef struct perm_ws {
     uint32_t *perm;   /* m */
-    double *xrow;     /* p */
+    double *xblk;     /* block x (p + 1): a block of rows used, row-major,
+                       * a NaN in column p (perm_walk_lanes) */
     double *pred;     /* m x n_outputs, column-major */
-    double *sum;      /* n_outputs */
+    double *sum;      /* block x n_outputs, column-major */
+    double *cnt;      /* block */
+    int32_t *leaf;    /* block: each row's leaf in one tree, -1 none */
+    uint32_t *walk;   /* block: the rows to walk */
 } perm_ws;
+
+/* Rows predicted together, tree by tree (a tree's nodes stay in cache
+ * while the block's rows walk it; row by row, every tree came from
+ * memory again for each row): at most this many, and at most
+ * SV_PERM_BLOCK_VALUES / p so that the block's values stay small. */
+#define SV_PERM_BLOCK 1024
+#define SV_PERM_BLOCK_VALUES 32768
+
+static size_t perm_block(size_t p)
+{
+    size_t b = SV_PERM_BLOCK_VALUES / (p ? p : 1);
+    return b < 1 ? 1 : b > SV_PERM_BLOCK ? SV_PERM_BLOCK : b;
+}
 
 #define SV_PERM_CACHE_MAX ((size_t)1 << 24)
 
@@ -58,81 +75,130 @@ typedef struct perm_job {
     uint64_t seed;
     perm_ws *ws;          /* one per worker */
     double *auc;          /* p * repeats */
-    perm_path *paths;     /* m x n_trees (row-major by row), or NULL */
+    perm_path *paths;     /* m x n_trees, or NULL: for each block of rows
+                           * (perm_block) its rows' paths tree by tree */
 } perm_job;
 
+/* Rows walked together through one packed tree: a walk is a chain of
+ * dependent loads, and several walks in lockstep keep several loads in
+ * flight. */
+#define SV_PERM_LANES 8
+
+/* Walks the rows xr[0..SV_PERM_LANES) (padded with a NaN in column p)
+ * through the packed tree nd to their leaves q[]. Every step moves every
+ * lane, without a branch; a lane at a leaf stays (its comparison with
+ * the NaN fails and a packed leaf's `right` is itself), and the loop
+ * ends at the first step where no lane moved. */
+static inline void perm_walk_lanes(const sv_forest_pnode *nd, const double *const *xr, int32_t *q)
+{
+    for (int l = 0; l < SV_PERM_LANES; l++) q[l] = 0;
+    for (;;) {
+        int32_t moved = 0;
+        for (int l = 0; l < SV_PERM_LANES; l++) {
+            const sv_forest_pnode *e = nd + q[l];
+            int32_t left = -(int32_t)(xr[l][e->feature] <= e->tv);
+            int32_t next = (e->right & ~left) | ((q[l] + 1) & left);
+            moved |= next ^ q[l];
+            q[l] = next;
+        }
+        if (!moved) break;
+    }
+}
+
 /* Predictions for the rows used with column j (or none when j < 0) taken
- * from the rows perm[k] (positions in rows). */
+ * from the rows perm[k] (positions in rows). A block of rows walks one
+ * tree after the other (the tree's nodes stay in cache for the block);
+ * the rows whose leaf is not known from the recorded paths walk it in
+ * lockstep groups. Each row's values are still summed in tree order (the
+ * same bits as row by row). */
 static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
 {
     const sv_forest *f = jb->f;
-    size_t n = jb->n, p = jb->p;
+    size_t n = jb->n, p = jb->p, m = jb->m, nout = jb->nout, T = (size_t)f->n_trees;
+    size_t bs = perm_block(p), stride = p + 1;
     /* record the paths (j < 0, with a cache) or use them (j >= 0) */
-    perm_path *paths = jb->paths;
     uint64_t jbit = j >= 0 ? (uint64_t)1 << j : 0;
-    for (size_t k = 0; k < jb->m; k++) {
-        size_t i = jb->rows[k];
-        for (size_t c = 0; c < p; c++) w->xrow[c] = jb->X[c * n + i];
-        if (j >= 0) w->xrow[j] = jb->X[(size_t)j * n + jb->rows[w->perm[k]]];
-        size_t nout = jb->nout;
-        double *sum = w->sum, cnt = 0.0;
-        for (size_t c = 0; c < nout; c++) sum[c] = 0.0;
-        perm_path *row_paths = paths ? paths + k * (size_t)f->n_trees : NULL;
-        for (int32_t t = 0; t < f->n_trees; t++) {
-            if (jb->oob) {
-                const uint64_t *bits = f->inbag + (size_t)t * f->inbag_words;
-                if (bits[i >> 6] >> (i & 63) & 1) continue;
-            }
+    for (size_t b0 = 0; b0 < m; b0 += bs) {
+        size_t bm = m - b0 < bs ? m - b0 : bs;
+        for (size_t k = 0; k < bm; k++) {
+            size_t i = jb->rows[b0 + k];
+            double *xr = w->xblk + k * stride;
+            for (size_t c = 0; c < p; c++) xr[c] = jb->X[c * n + i];
+            if (j >= 0) xr[j] = jb->X[(size_t)j * n + jb->rows[w->perm[b0 + k]]];
+            xr[p] = NAN;
+            w->cnt[k] = 0.0;
+            for (size_t c = 0; c < nout; c++) w->sum[c * bm + k] = 0.0;
+        }
+        perm_path *bpaths = jb->paths ? jb->paths + b0 * T : NULL;
+        for (size_t t = 0; t < T; t++) {
             const sv_tree *tr = &f->trees[t];
-            int32_t id;
-            if (f->pnodes) {
-                const sv_forest_pnode *nd = f->pnodes + f->pnode_off[t];
-                int32_t q = 0;
-                if (row_paths && j >= 0 && !(row_paths[t].mask & jbit)) {
-                    q = row_paths[t].leaf;
-                } else if (row_paths && j < 0) {
+            const uint64_t *bits = f->inbag + t * f->inbag_words;
+            const sv_forest_pnode *nd = f->pnodes ? f->pnodes + f->pnode_off[t] : NULL;
+            perm_path *tpaths = bpaths ? bpaths + t * bm : NULL;
+            int32_t *leaf = w->leaf;
+            size_t nwalk = 0;
+            for (size_t k = 0; k < bm; k++) {
+                size_t i = jb->rows[b0 + k];
+                leaf[k] = -1;
+                if (jb->oob && (bits[i >> 6] >> (i & 63) & 1)) continue;
+                const double *xrow = w->xblk + k * stride;
+                perm_path *pp = tpaths ? tpaths + k : NULL;
+                if (pp && j >= 0 && !(pp->mask & jbit)) {
+                    leaf[k] = pp->leaf;
+                } else if (pp && j < 0) {
                     uint64_t mask = 0;
-                    while (nd[q].right != q) { /* a packed leaf points to itself */
-                        mask |= (uint64_t)1 << nd[q].feature;
-                        q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
+                    int32_t q = 0;
+                    if (nd) {
+                        while (nd[q].right != q) { /* a packed leaf points to itself */
+                            mask |= (uint64_t)1 << nd[q].feature;
+                            q = xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
+                        }
+                    } else {
+                        while (tr->left[q] >= 0) {
+                            mask |= (uint64_t)1 << tr->feature[q];
+                            q = xrow[tr->feature[q]] <= tr->threshold[q] ? tr->left[q] : tr->right[q];
+                        }
                     }
-                    row_paths[t].mask = mask;
-                    row_paths[t].leaf = q;
+                    pp->mask = mask;
+                    pp->leaf = q;
+                    leaf[k] = q;
+                } else if (nd) {
+                    w->walk[nwalk++] = (uint32_t)k;
                 } else {
-                    while (nd[q].right != q)
-                        q = w->xrow[nd[q].feature] <= nd[q].tv ? q + 1 : nd[q].right;
+                    int32_t q = 0;
+                    while (tr->left[q] >= 0)
+                        q = xrow[tr->feature[q]] <= tr->threshold[q] ? tr->left[q] : tr->right[q];
+                    leaf[k] = q;
                 }
-                if (nout == 1) {
-                    sum[0] += nd[q].tv;
+            }
+            for (size_t g = 0; g < nwalk; g += SV_PERM_LANES) {
+                size_t lanes = nwalk - g < SV_PERM_LANES ? nwalk - g : SV_PERM_LANES;
+                const double *xr[SV_PERM_LANES];
+                int32_t q[SV_PERM_LANES];
+                /* a short last group repeats its last row in the spare lanes */
+                for (size_t l = 0; l < SV_PERM_LANES; l++)
+                    xr[l] = w->xblk + (size_t)w->walk[g + (l < lanes ? l : lanes - 1)] * stride;
+                perm_walk_lanes(nd, xr, q);
+                for (size_t l = 0; l < lanes; l++) leaf[w->walk[g + l]] = q[l];
+            }
+            for (size_t k = 0; k < bm; k++) {
+                int32_t q = leaf[k];
+                if (q < 0) continue;
+                if (!nd) {
+                    for (size_t c = 0; c < nout; c++) w->sum[c * bm + k] += tr->value[(size_t)q * nout + c];
+                } else if (nout == 1) {
+                    w->sum[k] += nd[q].tv;
                 } else if (nd[q].tv < 0) { /* a pure leaf (sv_forest_pnode) */
-                    sum[(size_t)(-nd[q].tv) - 1] += 1.0;
+                    w->sum[((size_t)(-nd[q].tv) - 1) * bm + k] += 1.0;
                 } else {
                     const double *v = tr->value + (size_t)nd[q].tv;
-                    for (size_t c = 0; c < nout; c++) sum[c] += v[c];
+                    for (size_t c = 0; c < nout; c++) w->sum[c * bm + k] += v[c];
                 }
-                cnt += 1.0;
-                continue;
-            } else {
-                id = 0;
-                if (row_paths && j >= 0 && !(row_paths[t].mask & jbit)) {
-                    id = row_paths[t].leaf;
-                } else if (row_paths && j < 0) {
-                    uint64_t mask = 0;
-                    while (tr->left[id] >= 0) {
-                        mask |= (uint64_t)1 << tr->feature[id];
-                        id = w->xrow[tr->feature[id]] <= tr->threshold[id] ? tr->left[id] : tr->right[id];
-                    }
-                    row_paths[t].mask = mask;
-                    row_paths[t].leaf = id;
-                } else {
-                    while (tr->left[id] >= 0)
-                        id = w->xrow[tr->feature[id]] <= tr->threshold[id] ? tr->left[id] : tr->right[id];
-                }
+                w->cnt[k] += 1.0;
             }
-            for (size_t c = 0; c < nout; c++) sum[c] += tr->value[(size_t)id * nout + c];
-            cnt += 1.0;
         }
-        for (size_t c = 0; c < nout; c++) w->pred[c * jb->m + k] = sum[c] / cnt;
+        for (size_t k = 0; k < bm; k++)
+            for (size_t c = 0; c < nout; c++) w->pred[c * m + b0 + k] = w->sum[c * bm + k] / w->cnt[k];
     }
 }
 
@@ -255,10 +321,15 @@ sv_status sv_forest_importance_permutation(const sv_forest *f,
     }
     for (int w = 0; w < nw; w++) {
         ws[w].perm = sv_malloc(m, sizeof *ws[w].perm);
-        ws[w].xrow = sv_malloc(p, sizeof *ws[w].xrow);
+        size_t bs = perm_block(p);
+        ws[w].xblk = sv_malloc(bs * (p + 1), sizeof *ws[w].xblk);
+        ws[w].leaf = sv_malloc(bs, sizeof *ws[w].leaf);
+        ws[w].walk = sv_malloc(bs, sizeof *ws[w].walk);
         ws[w].pred = sv_malloc(m * nout, sizeof *ws[w].pred);
-        ws[w].sum = sv_malloc(nout, sizeof *ws[w].sum);
-        if (!ws[w].perm || !ws[w].xrow || !ws[w].pred || !ws[w].sum) {
+        ws[w].sum = sv_malloc(bs * nout, sizeof *ws[w].sum);
+        ws[w].cnt = sv_malloc(bs, sizeof *ws[w].cnt);
+        if (!ws[w].perm || !ws[w].xblk || !ws[w].pred || !ws[w].sum || !ws[w].cnt || !ws[w].leaf ||
+            !ws[w].walk) {
             st = sv_err_set(err, SV_ENOMEM, "out of memory");
             goto done;
         }
@@ -293,9 +364,12 @@ done:
     if (ws)
         for (int w = 0; w < nw; w++) {
             free(ws[w].perm);
-            free(ws[w].xrow);
+            free(ws[w].xblk);
             free(ws[w].pred);
             free(ws[w].sum);
+            free(ws[w].cnt);
+            free(ws[w].leaf);
+            free(ws[w].walk);
         }
     free(ws);
     free(rows);
