@@ -622,6 +622,28 @@ function M.select(ctx)
   ctx.ranking, ctx.full, ctx.selection, ctx.selected = ranking, full, sel, sel.selected
 end
 
+-- A test set most of whose patients lack a feature of the model is scored
+-- on the training set's imputed value for it (all alike when every value is
+-- missing: the new user's non-trial centre without hepatomegaly got an AUC
+-- of exactly 0.5 with no word why); say so in the log and the report.
+local function note_missing_features(ctx, names)
+  for _, set in ipairs(ctx.sets or {}) do
+    local n = set.raw and set.raw.n or 0
+    if set ~= ctx.train and n > 0 then
+      for _, nm in ipairs(names) do
+        local col, miss = set.raw.X:col(nm), 0
+        for i = 1, n do if isnan(col[i]) then miss = miss + 1 end end
+        if 2 * miss > n then
+          local msg = ("set '%s': model feature '%s' is missing for %d of %d patients, who are scored " ..
+                       "with the value imputed from training"):format(set.name, nm, miss, n)
+          log(ctx, msg)
+          ctx.notes[#ctx.notes + 1] = msg
+        end
+      end
+    end
+  end
+end
+
 --- sv.study.final(ctx): the final forest on the selected features; scores of every set (training out-of-bag)
 function M.final(ctx)
   check_ctx(ctx, "final")
@@ -642,6 +664,7 @@ function M.final(ctx)
     end
   end
   ctx.model, ctx.selected = model, selected
+  note_missing_features(ctx, selected)
 end
 
 --- sv.study.baseline(ctx): logistic regression (sv.glm.logistic) on the
@@ -1433,6 +1456,7 @@ function M.surv_fit(ctx)
   local f = sv.forest.survival(train.d.X, train.time, train.event,
     {trees = ctx.spec.model.trees, seed = ctx.spec.seed, threads = ctx.threads})
   ctx.model, ctx.selected = f, train.d.names
+  note_missing_features(ctx, train.d.names)
   train.score = f:oob_predict()
   for k = 2, #ctx.sets do
     local set = ctx.sets[k]

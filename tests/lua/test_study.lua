@@ -152,6 +152,41 @@ T.test("a step that errors late fails its task with the step's name; the study g
   T.ok(r.tasks[1].reason:find("no such thing", 1, true) ~= nil, r.tasks[1].reason)
 end)
 
+T.test("a test set that mostly lacks a model feature is noted: log and report name the set, feature and count", function()
+  -- the external centre without tumour size (all blank) and without nodes
+  -- for 50 of its 150 patients (a third: no note)
+  local lines, k = {}, 0
+  for line in io.lines(dir .. "/ext.csv") do
+    k = k + 1
+    if k > 1 then
+      local f = {}
+      for v in (line .. ","):gmatch("([^,]*),") do f[#f + 1] = v end
+      f[3] = ""
+      if k <= 51 then f[5] = "" end
+      line = table.concat(f, ",")
+    end
+    lines[#lines + 1] = line
+  end
+  write(dir .. "/ext_nosize.csv", table.concat(lines, "\n") .. "\n")
+  local spec = sv.study.spec(dir .. "/spec_ok.lua")
+  spec.external[1].data = dir .. "/ext_nosize.csv"
+  spec.selection = false                     -- every feature in the model
+  local logged = {}
+  local r = sv.study.run(spec, {write = false, log = function(m) logged[#logged + 1] = m end})
+  T.eq(r.tasks[1].status, "done", tostring(r.tasks[1].reason))
+  local want = "set 'external': model feature 'size' is missing for 150 of 150 patients, " ..
+               "who are scored with the value imputed from training"
+  local found = 0
+  for _, n in ipairs(r.tasks[1].notes) do
+    if n == want then found = found + 1 end
+    T.ok(not n:find("'nodes' is missing", 1, true), "a third missing is not noted: " .. n)
+  end
+  T.eq(found, 1, "the note on size")
+  local in_log = false
+  for _, m in ipairs(logged) do if m:find(want, 1, true) then in_log = true end end
+  T.ok(in_log, "the log says it too")
+end)
+
 T.test("E-STUDY-TASK-ERROR: a task that errors is failed with the message; the others still finish", function()
   T.eq(by.broken.status, "failed")
   T.ok(by.broken.reason:find("outcome 'nosuch' is not in", 1, true), by.broken.reason)
