@@ -49,7 +49,8 @@ typedef struct sv_grow_codes {
     void *code;          /* n codes of `width` bytes */
     int width;           /* 1, 2 or 4 */
     uint32_t n_levels;
-    uint32_t *level_row; /* n_levels: a row whose value is that level */
+    double *level_value; /* n_levels: the value of that level, as in X (the
+                          * first row's: +0 or -0) */
 } sv_grow_codes;
 
 /* A distinct in-bag row of a node: kept together so that the scans over a
