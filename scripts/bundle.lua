@@ -491,6 +491,15 @@ function Bundle:score(data, opts)
   end
   local rawX = n > 0 and raw.X:cols(self.selected) or nil
   local ranges = self.training_range or {}
+  -- model features missing (so imputed from training), per feature
+  local missing = {}
+  for j, name in ipairs(self.selected) do
+    if n > 0 then
+      local col, m = rawX:col(j), 0
+      for i = 1, n do if isnan(col[i]) then m = m + 1 end end
+      if m > 0 then missing[#missing + 1] = {feature = name, n = m} end
+    end
+  end
   for j, name in ipairs(self.selected) do
     local r = ranges[name]
     if r then
@@ -506,7 +515,7 @@ function Bundle:score(data, opts)
   end
   -- a survival forest scores risk (ensemble mortality), not a probability
   local measure = self.kind == "forest" and self.model:kind() == "survival" and "risk" or "probability"
-  local res = {n = n, ids = ids, score = p, group = group, outside = outside, d = d, raw = raw, X = X,
+  local res = {n = n, ids = ids, score = p, group = group, outside = outside, missing = missing, d = d, raw = raw, X = X,
                lines = raw.lines, file = path, probs = probs, classes = classes, predicted = predicted,
                measure = measure}
   if opts.explain and n > 0 then
@@ -1242,6 +1251,14 @@ function M.cli(args)
     if n_out > 0 then
       io.stderr:write(("sylva score: %d of %d patients have features outside the training range " ..
         "(column outside_training_range): their scores are extrapolations\n"):format(n_out, res.n))
+    end
+    -- a model feature most patients lack: their scores rest on the
+    -- training value imputed for it (all alike when all lack it)
+    for _, m in ipairs(res.missing) do
+      if 2 * m.n > res.n then
+        io.stderr:write(("sylva score: model feature '%s' is missing for %d of %d patients, who are scored " ..
+          "with the value imputed from training\n"):format(m.feature, m.n, res.n))
+      end
     end
     if opts.out then io.stderr:write(("sylva score: %d patients scored -> %s\n"):format(res.n, opts.out)) end
   end)

@@ -283,6 +283,35 @@ T.test("E-SCORE-RANGE: values outside the training range are listed per patient,
   T.eq(res.outside[2], nil)
 end)
 
+T.test("a model feature missing for most patients is counted (res.missing) and named by sylva score", function()
+  local b = sv.bundle.load(out .. "/models/task1.svm")
+  local has = false
+  for _, nm in ipairs(b.selected) do has = has or nm == "size_mm" end
+  T.ok(has, "task1's model uses size_mm")
+  -- Size_cm (the 4th column) blank for every patient; one patient's age blank
+  local ep, dp = variant(nil, function(d)
+    local out_lines, k = {}, 0
+    for line in d:gmatch("[^\n]+") do
+      k = k + 1
+      if k > 1 then
+        line = line:gsub("^([^,]*,[^,]*,[^,]*,)[^,]*", "%1", 1)
+        if k == 2 then line = line:gsub("^([^,]*,)[^,]*", "%1", 1) end
+      end
+      out_lines[#out_lines + 1] = line
+    end
+    return table.concat(out_lines, "\n") .. "\n"
+  end)
+  local res = b:score(dp, {encoding = ep, id = "ID"})
+  local by = {}
+  for _, m in ipairs(res.missing) do by[m.feature] = m.n end
+  T.eq(by.size_mm, res.n, "every patient lacks size_mm")
+  local msg, ok = sh(("%q score %q %q --encoding %q --id ID --out %q"):format(bin, out .. "/models/task1.svm", dp, ep,
+    tmp .. "/bundle_missing.csv"))
+  T.ok(ok, msg)
+  T.ok(msg:find(("model feature 'size_mm' is missing for %d of %d patients"):format(res.n, res.n), 1, true), msg)
+  T.ok(not msg:find("'age' is missing", 1, true), "one patient without age is not announced: " .. msg)
+end)
+
 ---------------------------------------------------------------------------
 -- Every task kind of the demo: task3 (multiclass: zero, low, positive) and
 -- task4 (survival: a random survival forest of DFS)
