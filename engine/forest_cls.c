@@ -328,6 +328,17 @@ static int cls_summarise(const void *ctx, const void *stat, double *value, doubl
     const cls_ctx *x = ctx;
     const uint32_t *c = stat;
     uint32_t K = x->K, present = 0;
+    if (K == 2 && x->crit == SV_FOREST_GINI) {
+        /* the general code below for K = 2, gini, unrolled (a call per
+         * node; the same operations in the same order: a sum started from
+         * 0.0 plus a first term >= 0 is that term) */
+        double w0 = x->cw[0] * c[0], w1 = x->cw[1] * c[1];
+        double W = w0 + w1;
+        *impurity = 1.0 - (w0 * w0 + w1 * w1) / (W * W);
+        value[0] = w1 / W;
+        *cover = W;
+        return (c[0] > 0) + (c[1] > 0) <= 1;
+    }
     double w[K];
     double W = 0.0;
     for (uint32_t k = 0; k < K; k++) {
