@@ -92,6 +92,16 @@ static __attribute__((unused)) int SCAN_NAME(const sv_grower *g, sv_grow_scratch
     if ((uint64_t)L <= (uint64_t)nnode * SV_GROW_COUNT_RATIO) {
         unsigned char *h = s->hist;
         uint32_t lo = UINT32_MAX, hi = 0;
+/* row k of the node into histogram h, widening the levels seen [lo, hi] */
+#define SCAN_COUNT_ROW(k_)                                             \
+    do {                                                               \
+        uint32_t code_ = cb[k_];                                       \
+        unsigned char *e_ = h + (size_t)code_ * slot;                  \
+        SCAN_ADD_ROW(c, e_, &smp[k_]);                                 \
+        (*(uint32_t *)(e_ + sb))++;                                    \
+        if (code_ < lo) lo = code_;                                    \
+        if (code_ > hi) hi = code_;                                    \
+    } while (0)
 #ifdef SCAN_BANKS
         if (L <= SV_GROW_BANK_LEVELS) {
             unsigned char *h2 = s->hist + s->hist_bank;
@@ -107,14 +117,7 @@ static __attribute__((unused)) int SCAN_NAME(const sv_grower *g, sv_grow_scratch
                 if (a < lo) lo = a;
                 if (z > hi) hi = z;
             }
-            if (k < nnode) {
-                uint32_t code = cb[k];
-                unsigned char *e = h + (size_t)code * slot;
-                SCAN_ADD_ROW(c, e, &smp[k]);
-                (*(uint32_t *)(e + sb))++;
-                if (code < lo) lo = code;
-                if (code > hi) hi = code;
-            }
+            if (k < nnode) SCAN_COUNT_ROW(k);
             if (lo == hi) {
                 memset(h + (size_t)lo * slot, 0, slot);
                 memset(h2 + (size_t)lo * slot, 0, slot);
@@ -132,14 +135,7 @@ static __attribute__((unused)) int SCAN_NAME(const sv_grower *g, sv_grow_scratch
             return 1;
         }
 #endif
-        for (uint32_t k = 0; k < nnode; k++) {
-            uint32_t code = cb[k];
-            unsigned char *e = h + (size_t)code * slot;
-            SCAN_ADD_ROW(c, e, &smp[k]);
-            (*(uint32_t *)(e + sb))++;
-            if (code < lo) lo = code;
-            if (code > hi) hi = code;
-        }
+        for (uint32_t k = 0; k < nnode; k++) SCAN_COUNT_ROW(k);
         if (lo == hi) {
             memset(h + (size_t)lo * slot, 0, slot);
             return 0;
@@ -180,6 +176,7 @@ static __attribute__((unused)) int SCAN_NAME(const sv_grower *g, sv_grow_scratch
 }
 
 #undef SCAN_GROUP
+#undef SCAN_COUNT_ROW
 #undef SCAN_NAME
 #undef SCAN_CTX
 #undef SCAN_STAT_BYTES
