@@ -34,19 +34,52 @@ typedef struct value_row {
     uint32_t row;
 } value_row;
 
-static int cmp_value_row(const void *pa, const void *pb)
+/* A finite double other than -0 as an unsigned integer of the same order. */
+static inline uint64_t order_key(double v)
 {
-    const value_row *a = pa, *b = pb;
-    if (a->v < b->v) return -1;
-    if (a->v > b->v) return 1;
-    return a->row < b->row ? -1 : a->row > b->row;
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b >> 63 ? ~b : b | (uint64_t)1 << 63;
+}
+
+/* Sorts a[0..n) by value, ties kept in their order, using tmp[0..n):
+ * least significant digit first on order_key (8-bit digits; a digit all
+ * values share is skipped). From rows in increasing order this is the
+ * order by (value, row) that qsort with a comparison of both gave, with
+ * no call per comparison (a sort per feature per forest: 1.5-3% of the
+ * validation pipelines' CPU). */
+static void sort_value_rows(value_row *a, value_row *tmp, size_t n)
+{
+    uint64_t all_or = 0, all_and = ~(uint64_t)0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = order_key(a[i].v);
+        all_or |= k;
+        all_and &= k;
+    }
+    value_row *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        if ((((all_or ^ all_and) >> shift) & 0xff) == 0) continue;
+        size_t cnt[256] = {0};
+        for (size_t i = 0; i < n; i++) cnt[(order_key(src[i].v) >> shift) & 0xff]++;
+        size_t sum = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) dst[cnt[(order_key(src[i].v) >> shift) & 0xff]++] = src[i];
+        value_row *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
 }
 
 typedef struct ranking {
     const double *X;
     size_t n;
     sv_grow_codes *fc;  /* p */
-    value_row **pairs;  /* one buffer of n per worker */
+    value_row **pairs;  /* one buffer of 2n per worker */
 } ranking;
 
 static sv_status rank_feature(void *ud, size_t j, int worker, sv_err *err)
@@ -59,7 +92,7 @@ static sv_status rank_feature(void *ud, size_t j, int worker, sv_err *err)
         vr[i].v = x[i] == 0.0 ? 0.0 : x[i]; /* -0 and +0 are one level */
         vr[i].row = (uint32_t)i;
     }
-    qsort(vr, n, sizeof *vr, cmp_value_row);
+    sort_value_rows(vr, vr + n, n);
     uint32_t L = 0;
     for (size_t k = 0; k < n; k++)
         if (k == 0 || vr[k].v > vr[k - 1].v) L++;
@@ -323,7 +356,7 @@ sv_status sv_grow_forest(sv_forest *f, const double *X, size_t n, size_t p,
     /* rank every feature once */
     ranking rk = {X, n, fc, pairs};
     for (int w = 0; w < nw; w++) {
-        pairs[w] = sv_malloc(n, sizeof **pairs);
+        pairs[w] = sv_malloc(2 * n, sizeof **pairs);
         if (!pairs[w]) {
             st = sv_err_set(err, SV_ENOMEM, "out of memory ranking features");
             goto done;
