@@ -150,6 +150,39 @@ static double midpoint(double a, double b)
     return m;
 }
 
+/* Stable partition of a node's samples sm[0..m) on "code <= lev_a" (left
+ * first), with right[] for the right side; returns the left count. Every
+ * node's rows stay in increasing row order, so the reads of its codes
+ * walk each code array forwards (the hardware prefetcher follows them)
+ * instead of jumping about it. Branch-free (the side of a row is not
+ * predictable): each sample is written to both sides, the side it
+ * belongs to keeps it; sm[nl] is never ahead of sm[k]. The codes are read
+ * in place. */
+#define PARTITION(T)                                                   \
+    do {                                                               \
+        const T *code_ = fc->code;                                     \
+        for (uint32_t k = 0; k < m; k++) {                             \
+            sv_grow_sample v = sm[k];                                  \
+            uint32_t l = code_[v.row] <= lev_a;                        \
+            sm[nl] = v;                                                \
+            right[nr] = v;                                             \
+            nl += l;                                                   \
+            nr += 1 - l;                                               \
+        }                                                              \
+    } while (0)
+
+static inline uint32_t partition(const sv_grow_codes *fc, sv_grow_sample *sm, sv_grow_sample *right,
+                                 uint32_t m, uint32_t lev_a)
+{
+    uint32_t nl = 0, nr = 0;
+    if (fc->width == 1) PARTITION(uint8_t);
+    else if (fc->width == 2) PARTITION(uint16_t);
+    else PARTITION(uint32_t);
+    memcpy(sm + nl, right, (size_t)nr * sizeof *right);
+    return nl;
+}
+#undef PARTITION
+
 static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
 {
     sv_grower *g = ud;
@@ -228,34 +261,19 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
          * load each (through a row and X it was two dependent cache
          * misses, 7% of training a regression forest on 100,000 rows) */
         nd->threshold[id] = midpoint(fc->level_value[b.lev_a], fc->level_value[b.lev_b]);
-        /* stable partition: every node's rows stay in increasing row
-         * order, so the reads of its codes walk each code array forwards
-         * (the hardware prefetcher follows them) instead of jumping about
-         * it. Branch-free (the side of a row is not predictable): each
-         * sample is written to both sides, the side it belongs to keeps
-         * it; sm[nl] is never ahead of sm[k]. */
-        sv_grow_sample *sm = s->smp + fr.start, *right = s->smp2;
-        uint32_t nl = 0, nr = 0;
-#define PARTITION(T)                                                   \
-    do {                                                               \
-        const T *code_ = fc->code;                                     \
-        for (uint32_t k = 0; k < nnode; k++) {                         \
-            sv_grow_sample v = sm[k];                                  \
-            uint32_t l = code_[v.row] <= b.lev_a;                      \
-            sm[nl] = v;                                                \
-            right[nr] = v;                                             \
-            nl += l;                                                   \
-            nr += 1 - l;                                               \
-        }                                                              \
-    } while (0)
-        if (fc->width == 1) PARTITION(uint8_t);
-        else if (fc->width == 2) PARTITION(uint16_t);
-        else PARTITION(uint32_t);
-#undef PARTITION
-        memcpy(sm + nl, right, (size_t)nr * sizeof *right);
-        uint32_t i = fr.start + nl;
-        if (i - fr.start != b.nl)
+        /* Two children that are sure to be leaves by their size or depth
+         * (the tests at the top of the loop) never read their rows, unless
+         * the splitter wants a leaf's rows: then the partition is skipped
+         * (the children's statistics come from the split's, not from the
+         * rows). */
+        uint32_t cn[2] = {b.nl, nnode - b.nl};
+        int sure = !sp->leaf;
+        for (int side = 0; side < 2 && sure; side++)
+            sure = (o->max_depth > 0 && fr.depth + 1 >= o->max_depth) ||
+                   cn[side] < (uint32_t)o->min_split || cn[side] < 2 * (uint32_t)o->min_leaf;
+        if (!sure && partition(fc, s->smp + fr.start, s->smp2, nnode, b.lev_a) != b.nl)
             return sv_err_set(err, SV_ENUM, "internal error: partition mismatch in tree %zu", t);
+        uint32_t i = fr.start + b.nl;
         sp->stat_sub(sp->ctx, cur, b.left, s->stats + sp_ * sb);
         s->stack[sp_++] = (sv_grow_frame){i, fr.end, fr.depth + 1, id, 1};
         memcpy(s->stats + sp_ * sb, b.left, sb);
