@@ -15,8 +15,9 @@
  * records, per (row, tree), the leaf reached and the set of features
  * tested on the way (a 64-bit mask; forests of at most 64 features, and a
  * cache of at most SV_PERM_CACHE_MAX entries); the permuted passes walk
- * only the trees whose path tests j and take the recorded leaf
- * elsewhere. The leaf values are still summed tree by tree in order, so
+ * only the trees whose path tests j, for the rows whose value of j the
+ * permutation changed, and take the recorded leaf elsewhere. The leaf
+ * values are still summed tree by tree in order, so
  * the predictions, and the importances, are the same bits as walking
  * every tree.
  */
@@ -143,7 +144,10 @@ static void predict_permuted(const perm_job *jb, perm_ws *w, long j)
                 if (jb->oob && (bits[i >> 6] >> (i & 63) & 1)) continue;
                 const double *xrow = w->xblk + k * stride;
                 perm_path *pp = tpaths ? tpaths + k : NULL;
-                if (pp && j >= 0 && !(pp->mask & jbit)) {
+                /* the recorded leaf when the path tests no split on j, or
+                 * when the row's value of j did not change (a binary
+                 * feature: about half the rows): the same walk */
+                if (pp && j >= 0 && (!(pp->mask & jbit) || xrow[j] == jb->X[(size_t)j * n + i])) {
                     leaf[k] = pp->leaf;
                 } else if (pp && j < 0) {
                     uint64_t mask = 0;
