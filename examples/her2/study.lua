@@ -15,7 +15,7 @@
 -- optimism bootstrap, instability and selection-frequency figures, and a
 -- TRIPOD+AI checklist): `sylva study examples/her2/study.lua --bootstrap 200`.
 -- It is left out of `make demo`, which must stay under 20 s: one replicate
--- costs about as much CPU as the task itself (about 3 CPU s per task here;
+-- costs about as much CPU as the task itself (about 2 CPU s per task here;
 -- the replicates run in --threads worker processes; docs/validation.md).
 return {
   title = "MRI features and HER2 expression in breast cancer",
