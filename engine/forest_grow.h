@@ -180,4 +180,27 @@ sv_forest *sv_grow_new_forest(size_t n, size_t p, const char *const *names,
 /* X is finite (an error names the row and column otherwise). */
 sv_status sv_forest_check_finite(const double *X, size_t n, size_t p, sv_err *err);
 
+/* One lockstep step of L rows through a packed tree (sv_forest_pnode):
+ * lane l at node k[l] moves to its child for row xr[l] (a row padded with
+ * a NaN in column n_features, so a lane at a leaf stays: the comparison
+ * fails and a packed leaf's `right` is itself). Branch free: the
+ * direction is a coin flip the predictor cannot learn, and a mispredicted
+ * branch would throw the lanes' loads in flight away. Returns nonzero
+ * when some lane moved. Prediction and permutation importance walk with
+ * it. */
+static inline int32_t sv_pnode_step(const sv_forest_pnode *nodes, const double *const *xr,
+                                    int32_t *k, int L)
+{
+    int32_t moved = 0;
+#pragma GCC unroll 16
+    for (int l = 0; l < L; l++) {
+        const sv_forest_pnode *nd = nodes + k[l];
+        int32_t left = -(int32_t)(xr[l][nd->feature] <= nd->tv);
+        int32_t next = (nd->right & ~left) | ((k[l] + 1) & left);
+        moved |= next ^ k[l];
+        k[l] = next;
+    }
+    return moved;
+}
+
 #endif

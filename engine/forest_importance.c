@@ -21,6 +21,7 @@
  * the predictions, and the importances, are the same bits as walking
  * every tree.
  */
+#include "forest_grow.h"
 #include "sv_forest.h"
 #include "sv_roc.h"
 #include "sv_rng.h"
@@ -93,16 +94,8 @@ typedef struct perm_job {
 static inline void perm_walk_lanes(const sv_forest_pnode *nd, const double *const *xr, int32_t *q)
 {
     for (int l = 0; l < SV_PERM_LANES; l++) q[l] = 0;
-    for (;;) {
-        int32_t moved = 0;
-        for (int l = 0; l < SV_PERM_LANES; l++) {
-            const sv_forest_pnode *e = nd + q[l];
-            int32_t left = -(int32_t)(xr[l][e->feature] <= e->tv);
-            int32_t next = (e->right & ~left) | ((q[l] + 1) & left);
-            moved |= next ^ q[l];
-            q[l] = next;
-        }
-        if (!moved) break;
+    while (sv_pnode_step(nd, xr, q, SV_PERM_LANES)) {
+        /* until no lane moves */
     }
 }
 

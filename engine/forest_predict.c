@@ -158,19 +158,7 @@ static inline void walk_lanes(const sv_forest_pnode *nodes, const double *const 
     for (;;) {
         for (size_t q = 0; q < pf->per_step && pf->next < pf->end; q++, pf->next += 64)
             SV_PREFETCH(pf->next);
-        int32_t moved = 0;
-        /* branch free: the direction is a coin flip the predictor cannot
-         * learn, and a mispredicted branch would throw the lanes' loads
-         * in flight away */
-#pragma GCC unroll 16
-        for (int l = 0; l < L; l++) {
-            const sv_forest_pnode *nd = nodes + k[l];
-            int32_t left = -(int32_t)(xr[l][nd->feature] <= nd->tv);
-            int32_t next = (nd->right & ~left) | ((k[l] + 1) & left);
-            moved |= next ^ k[l];
-            k[l] = next;
-        }
-        if (!moved) break;
+        if (!sv_pnode_step(nodes, xr, k, L)) break;
     }
 }
 
