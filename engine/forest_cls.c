@@ -163,13 +163,7 @@ static inline void p2_boundary(const cls_ctx *c, sv_grow_best *b, int32_t f, uin
         pr = cls2_proxy(c->crit, a, bb, r0, r1);
     if (!b->found || pr > b->proxy) {
         uint32_t lv[2] = {l0, l1};
-        b->found = 1;
-        b->proxy = pr;
-        b->feature = f;
-        b->lev_a = prev;
-        b->lev_b = code;
-        b->nl = nl;
-        memcpy(b->left, lv, sizeof lv);
+        sv_grow_best_take(b, pr, f, prev, code, nl, lv, sizeof lv);
     }
 }
 

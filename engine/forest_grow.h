@@ -27,6 +27,8 @@
 #include "sv_rng.h"
 #include "sv_sort.h"
 
+#include <string.h>
+
 /* Counting over the levels beats sorting the node's codes while the
  * number of levels is at most this many times the node size. */
 #define SV_GROW_COUNT_RATIO 8
@@ -73,6 +75,21 @@ typedef struct sv_grow_best {
     int found;
     unsigned char *left;
 } sv_grow_best;
+
+/* A candidate split becomes the best so far: its score, feature, the two
+ * levels it falls between, its left side's distinct rows and statistic
+ * (bytes of it copied). */
+static inline void sv_grow_best_take(sv_grow_best *b, double proxy, int32_t feature, uint32_t lev_a,
+                                     uint32_t lev_b, uint32_t nl, const void *left, size_t bytes)
+{
+    b->found = 1;
+    b->proxy = proxy;
+    b->feature = feature;
+    b->lev_a = lev_a;
+    b->lev_b = lev_b;
+    b->nl = nl;
+    memcpy(b->left, left, bytes);
+}
 
 typedef struct sv_grow_frame {
     uint32_t start, end;

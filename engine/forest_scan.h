@@ -47,15 +47,8 @@ static inline void SCAN_GROUP(SCAN_CAT(SCAN_NAME, _state) *s, sv_grow_best *b,
         uint32_t nr = nnode - s->nl;
         if (s->nl >= min_leaf && nr >= min_leaf) {
             double pr = SCAN_SCORE(c, left, node);
-            if (!b->found || pr > b->proxy) {
-                b->found = 1;
-                b->proxy = pr;
-                b->feature = feature;
-                b->lev_a = s->prev;
-                b->lev_b = code;
-                b->nl = s->nl;
-                memcpy(b->left, left, SCAN_STAT_BYTES(c));
-            }
+            if (!b->found || pr > b->proxy)
+                sv_grow_best_take(b, pr, feature, s->prev, code, s->nl, left, SCAN_STAT_BYTES(c));
         }
     }
     SCAN_ADD_STAT(c, left, grp);

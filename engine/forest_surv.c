@@ -181,14 +181,8 @@ static int surv_eval(const sv_grower *g, sv_grow_scratch *s, int32_t f, uint32_t
                 /* ties (equal to rounding: the incremental sums are not
                  * ranger's per-candidate sums) keep the first boundary */
                 if (!b->found || stat > b->proxy * (1 + 1e-10)) {
-                    b->found = 1;
-                    b->proxy = stat;
-                    b->feature = f;
-                    b->lev_a = prev;
-                    b->lev_b = code;
-                    b->nl = nl;
                     surv_stat left = {wl, nl};
-                    memcpy(b->left, &left, sizeof left);
+                    sv_grow_best_take(b, stat, f, prev, code, nl, &left, sizeof left);
                 }
             }
         }
