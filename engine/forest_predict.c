@@ -35,6 +35,39 @@ static inline int32_t leaf_id(const sv_tree *t, const double *X, size_t n, size_
     return k;
 }
 
+/* The packed leaf of node id of tr, at packed index me. */
+static sv_forest_pnode pack_leaf(const sv_tree *tr, int32_t id, size_t nout, int32_t n_features,
+                                 int32_t me)
+{
+    size_t at = (size_t)id * (size_t)tr->n_values;
+    double tv = nout > 1 ? (double)at : tr->value[at];
+    if (nout > 1) {
+        /* a pure leaf: its class in the tv (see sv_forest_pnode) */
+        size_t ones = 0, zeros = 0, one = 0;
+        for (size_t c = 0; c < nout; c++) {
+            double v = tr->value[at + c];
+            if (v == 1.0) {
+                ones++;
+                one = c;
+            } else if (v == 0.0 && !signbit(v)) {
+                zeros++;
+            }
+        }
+        if (ones == 1 && zeros == nout - 1) tv = -(double)(one + 1);
+    }
+    return (sv_forest_pnode){tv, n_features, me};
+}
+
+/* Nonzero when every internal node's left child is the next node: the ids
+ * are then already the packed order (a grown tree: depth first, left
+ * child first), and packing is a copy. */
+static int ids_are_packed_order(const sv_tree *tr)
+{
+    for (int32_t id = 0; id < tr->n_nodes; id++)
+        if (tr->left[id] >= 0 && tr->left[id] != id + 1) return 0;
+    return 1;
+}
+
 sv_status sv_forest_pack(sv_forest *f, sv_err *err)
 {
     free(f->pnodes);
@@ -63,6 +96,17 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
         const sv_tree *tr = &f->trees[t];
         f->pnode_off[t] = pos;
         sv_forest_pnode *out = f->pnodes + pos;
+        if (ids_are_packed_order(tr)) {
+            /* one pass in node order (the trees were walked in preorder
+             * through a stack, reading their arrays out of order: 3% of
+             * a validation pipeline of many small forests) */
+            for (int32_t id = 0; id < tr->n_nodes; id++)
+                out[id] = tr->left[id] < 0
+                              ? pack_leaf(tr, id, nout, f->n_features, id)
+                              : (sv_forest_pnode){tr->threshold[id], tr->feature[id], tr->right[id]};
+            pos += (size_t)tr->n_nodes;
+            continue;
+        }
         /* preorder, left child first: a node's left child is the next
          * node; pairs (node id, packed index whose `right` to patch) */
         int32_t sp = 0, k = 0;
@@ -74,23 +118,7 @@ sv_status sv_forest_pack(sv_forest *f, sv_err *err)
             int32_t me = k++;
             if (patch >= 0) out[patch].right = me;
             if (tr->left[id] < 0) {
-                size_t at = (size_t)id * (size_t)tr->n_values;
-                double tv = nout > 1 ? (double)at : tr->value[at];
-                if (nout > 1) {
-                    /* a pure leaf: its class in the tv (see sv_forest_pnode) */
-                    size_t ones = 0, zeros = 0, one = 0;
-                    for (size_t c = 0; c < nout; c++) {
-                        double v = tr->value[at + c];
-                        if (v == 1.0) {
-                            ones++;
-                            one = c;
-                        } else if (v == 0.0 && !signbit(v)) {
-                            zeros++;
-                        }
-                    }
-                    if (ones == 1 && zeros == nout - 1) tv = -(double)(one + 1);
-                }
-                out[me] = (sv_forest_pnode){tv, f->n_features, me};
+                out[me] = pack_leaf(tr, id, nout, f->n_features, me);
             } else {
                 out[me] = (sv_forest_pnode){tr->threshold[id], tr->feature[id], 0};
                 stack[sp++] = tr->right[id];

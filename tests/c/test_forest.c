@@ -338,6 +338,95 @@ static void test_permutation_packed_equals_trees(void **state)
     free(yk);
 }
 
+/* Renumbers tree t of f so that every node's right subtree comes before
+ * its left one (ids no longer in the packed order, so sv_forest_pack
+ * walks the tree instead of copying it). */
+static void renumber_right_first(sv_forest *f, int32_t t)
+{
+    sv_tree *tr = &f->trees[t], nt;
+    int32_t n = tr->n_nodes, *newid = malloc((size_t)n * sizeof *newid);
+    int32_t *stack = malloc((size_t)n * sizeof *stack), sp = 0, k = 0;
+    stack[sp++] = 0;
+    while (sp > 0) {
+        int32_t id = stack[--sp];
+        newid[id] = k++;
+        if (tr->left[id] >= 0) {
+            stack[sp++] = tr->left[id]; /* popped after the right subtree */
+            stack[sp++] = tr->right[id];
+        }
+    }
+    assert_int_equal(k, n);
+    assert_int_equal(sv_tree_alloc_kind(&nt, n, tr->kind, tr->n_values), 0);
+    for (int32_t id = 0; id < n; id++) {
+        int32_t m = newid[id];
+        nt.feature[m] = tr->feature[id];
+        nt.threshold[m] = tr->threshold[id];
+        nt.left[m] = tr->left[id] < 0 ? -1 : newid[tr->left[id]];
+        nt.right[m] = tr->right[id] < 0 ? -1 : newid[tr->right[id]];
+        nt.cover[m] = tr->cover[id];
+        nt.impurity[m] = tr->impurity[id];
+        for (int32_t c = 0; c < tr->n_values; c++)
+            nt.value[(size_t)m * tr->n_values + c] = tr->value[(size_t)id * tr->n_values + c];
+    }
+    sv_tree_free(tr);
+    *tr = nt;
+    free(newid);
+    free(stack);
+}
+
+/* sv_forest_pack copies a grown tree in node order and walks any other
+ * tree in preorder: a forest with some trees renumbered (right subtree
+ * first) packs to the same nodes, and predicts the same bits, 3 classes
+ * and 2. */
+static void test_pack_any_node_order(void **state)
+{
+    (void)state;
+    enum { N = 800, P = 5 };
+    double *X = malloc(N * P * sizeof *X), *y = malloc(N * sizeof *y);
+    double *a = malloc(N * 3 * sizeof *a), *b = malloc(N * 3 * sizeof *b);
+    int32_t *yk = malloc(N * sizeof *yk);
+    make_data(N, P, X, y, 9);
+    for (size_t i = 0; i < N; i++) yk[i] = (int32_t)y[i] + (X[N + i] > 0.6);
+    sv_forest_opts o;
+    sv_forest_opts_default(&o);
+    o.n_trees = 6;
+    o.min_leaf = 3;
+    sv_err err;
+    sv_ctx ctx = {.threads = 1};
+    for (int K = 2; K <= 3; K++) {
+        sv_forest *f = NULL;
+        if (K == 2) assert_int_equal(sv_forest_train(X, N, P, y, NULL, &o, &ctx, &f, &err), SV_OK);
+        else assert_int_equal(sv_forest_train_classes(X, N, P, yk, K, NULL, NULL, &o, &ctx, &f, &err), SV_OK);
+        size_t nout = (size_t)sv_forest_n_outputs(f), total = f->pnode_off[f->n_trees];
+        sv_forest_pnode *before = malloc(total * sizeof *before);
+        memcpy(before, f->pnodes, total * sizeof *before);
+        assert_int_equal(sv_forest_predict(f, X, N, P, &ctx, a, &err), SV_OK);
+        renumber_right_first(f, 1);
+        renumber_right_first(f, 4);
+        assert_true(f->trees[1].left[0] != 1);
+        assert_int_equal(sv_forest_pack(f, &err), SV_OK);
+        assert_int_equal(f->pnode_off[f->n_trees], total);
+        assert_int_equal(sv_forest_predict(f, X, N, P, &ctx, b, &err), SV_OK);
+        assert_memory_equal(a, b, N * nout * sizeof *a);
+        /* trees 0, 2, 3, 5 copied, 1 and 4 walked: packed alike, except
+         * that a walked K-class leaf's value index is its new node id */
+        for (int32_t t = 0; t < f->n_trees; t++)
+            for (size_t q = f->pnode_off[t]; q < f->pnode_off[t + 1]; q++) {
+                assert_int_equal(before[q].feature, f->pnodes[q].feature);
+                assert_int_equal(before[q].right, f->pnodes[q].right);
+                if (before[q].feature < P || before[q].tv < 0 || nout == 1)
+                    assert_memory_equal(&before[q].tv, &f->pnodes[q].tv, sizeof before[q].tv);
+            }
+        free(before);
+        sv_forest_free(f);
+    }
+    free(X);
+    free(y);
+    free(yk);
+    free(a);
+    free(b);
+}
+
 static uint64_t fnv(const unsigned char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -531,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_threads_bitwise_identical),
         cmocka_unit_test(test_predict_matches_definition),
         cmocka_unit_test(test_permutation_packed_equals_trees),
+        cmocka_unit_test(test_pack_any_node_order),
         cmocka_unit_test(test_loader_refuses_damage),
         cmocka_unit_test(test_loader_refuses_absurd_options),
         cmocka_unit_test(test_bad_input),
