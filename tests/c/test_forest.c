@@ -160,6 +160,121 @@ static void test_splits_are_best_by_brute_force(void **state)
     free(X);
 }
 
+/* The same brute force for K classes with class weights w and either
+ * criterion: the smallest W_l H_l + W_r H_r (H: gini, or entropy in bits)
+ * over every feature and boundary with min_leaf rows on each side. */
+static double k_impurity(const double *c, int K, int entropy, double *W)
+{
+    double t = 0.0, h = 0.0;
+    for (int k = 0; k < K; k++) t += c[k];
+    for (int k = 0; k < K; k++) {
+        double q = c[k] / t;
+        if (entropy) h -= q > 0 ? q * log2(q) : 0.0;
+        else h += q * q;
+    }
+    *W = t;
+    return entropy ? h : 1.0 - h;
+}
+
+static double best_child_k(const double *X, const int32_t *y, int K, const double *w, int entropy,
+                           size_t n, size_t p, const int *rows, size_t m, int min_leaf)
+{
+    double best = INFINITY;
+    for (size_t j = 0; j < p; j++) {
+        const double *x = X + j * n;
+        for (size_t a = 0; a < m; a++) {
+            double thr = x[rows[a]], l[8] = {0}, r[8] = {0};
+            size_t nl = 0;
+            for (size_t k = 0; k < m; k++) {
+                if (x[rows[k]] <= thr) {
+                    l[y[rows[k]]] += w[y[rows[k]]];
+                    nl++;
+                } else {
+                    r[y[rows[k]]] += w[y[rows[k]]];
+                }
+            }
+            if (nl < (size_t)min_leaf || m - nl < (size_t)min_leaf) continue;
+            double wl, wr, hl = k_impurity(l, K, entropy, &wl), hr = k_impurity(r, K, entropy, &wr);
+            if (wl * hl + wr * hr < best) best = wl * hl + wr * hr;
+        }
+    }
+    return best;
+}
+
+typedef struct k_case {
+    const double *X;
+    const int32_t *y;
+    int K, entropy, min_leaf;
+    const double *w;
+    size_t n, p;
+} k_case;
+
+static void check_node_k(const k_case *c, const sv_tree *t, int32_t k, int *rows, size_t m, int *checked)
+{
+    if (t->left[k] < 0) return;
+    int32_t l = t->left[k], r = t->right[k];
+    double brute = best_child_k(c->X, c->y, c->K, c->w, c->entropy, c->n, c->p, rows, m, c->min_leaf);
+    double got = t->cover[l] * t->impurity[l] + t->cover[r] * t->impurity[r];
+    if (fabs(got - brute) > 1e-9 * (1 + brute))
+        fail_msg("K = %d, %s, node %d: children %.17g, brute force best %.17g", c->K,
+                 c->entropy ? "entropy" : "gini", (int)k, got, brute);
+    (*checked)++;
+    int *tmp = malloc(m * sizeof *tmp);
+    size_t nl = 0, nr = 0;
+    const double *x = c->X + (size_t)t->feature[k] * c->n;
+    for (size_t i = 0; i < m; i++)
+        if (x[rows[i]] <= t->threshold[k]) tmp[nl++] = rows[i];
+    for (size_t i = 0; i < m; i++)
+        if (!(x[rows[i]] <= t->threshold[k])) tmp[nl + nr++] = rows[i];
+    memcpy(rows, tmp, m * sizeof *rows);
+    free(tmp);
+    check_node_k(c, t, l, rows, nl, checked);
+    check_node_k(c, t, r, rows + nl, nr, checked);
+}
+
+/* 3 classes (the unrolled scan) and 4 (the any-K loop), class weights,
+ * gini and entropy: every split of an unbootstrapped tree with mtry = p is
+ * the best one by brute force. */
+static void test_k_class_splits_are_best_by_brute_force(void **state)
+{
+    (void)state;
+    enum { N = 700, P = 5 };
+    double *X = malloc(N * P * sizeof *X), *y = malloc(N * sizeof *y);
+    int32_t *yk = malloc(N * sizeof *yk);
+    make_data(N, P, X, y, 23);
+    const double w[4] = {1.0, 2.5, 0.7, 1.3};
+    for (int K = 3; K <= 4; K++) {
+        for (size_t i = 0; i < N; i++)
+            yk[i] = ((int32_t)y[i] + (X[N + i] > 0.5) + (K == 4 && X[3 * N + i] > 0.8)) % K;
+        for (int run = 0; run < 4; run++) {
+            sv_forest_opts o;
+            sv_forest_opts_default(&o);
+            o.n_trees = 1;
+            o.bootstrap = 0;
+            o.mtry = P;
+            o.max_depth = 7;
+            o.min_leaf = run % 2 ? 5 : 1;
+            o.criterion = run < 2 ? SV_FOREST_GINI : SV_FOREST_ENTROPY;
+            o.class_weight = SV_FOREST_CW_GIVEN;
+            sv_err err;
+            sv_ctx ctx = {.threads = 1};
+            sv_forest *f = NULL;
+            assert_int_equal(sv_forest_train_classes(X, N, P, yk, K, w, NULL, &o, &ctx, &f, &err), SV_OK);
+            int *rows = malloc(N * sizeof *rows);
+            for (int i = 0; i < N; i++) rows[i] = i;
+            int checked = 0;
+            k_case c = {X, yk, K, run >= 2, o.min_leaf, w, N, P};
+            check_node_k(&c, &f->trees[0], 0, rows, N, &checked);
+            assert_true(checked > 20);
+            free(rows);
+            sv_forest_free(f);
+        }
+    }
+    free(X);
+    free(y);
+    free(yk);
+}
+
 /* Any thread count grows the same forest, bit for bit. */
 static void test_threads_bitwise_identical(void **state)
 {
@@ -617,6 +732,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stump_by_hand),
         cmocka_unit_test(test_splits_are_best_by_brute_force),
+        cmocka_unit_test(test_k_class_splits_are_best_by_brute_force),
         cmocka_unit_test(test_threads_bitwise_identical),
         cmocka_unit_test(test_predict_matches_definition),
         cmocka_unit_test(test_permutation_packed_equals_trees),
