@@ -11,9 +11,11 @@
  * fractions q_c; a boundary scores scikit-learn's proxy
  * sum_c wl_c^2 / Wl + sum_c wr_c^2 / Wr (gini) or -(Wl H_l + Wr H_r)
  * (entropy), which orders splits as the weighted impurity decrease.
- * The scan is compiled three times: for 2 and for 3 classes (the counts
- * unrolled) and for any K. A 2-class node stores its class-1 fraction (one value, the
- * version-1 tree); K > 2 classes store the K fractions.
+ * The scan is compiled for 2 classes (cls2_eval, and cls2p_eval with
+ * packed counts in front of it for the nodes whose counts fit), for 3
+ * (cls3_eval; the counts unrolled in both) and for any K (clsk_eval). A
+ * 2-class node stores its class-1 fraction (one value, the version-1
+ * tree); K > 2 classes store the K fractions.
  */
 #include "forest_grow.h"
 
