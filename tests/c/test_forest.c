@@ -81,87 +81,7 @@ static void make_data(size_t n, size_t p, double *X, double *y, uint64_t seed)
     }
 }
 
-/* Brute force: the smallest weighted child gini over every feature and
- * every boundary between distinct values of the rows reaching a node
- * (all weights 1), with at least min_leaf rows on each side. */
-static double best_child_gini(const double *X, const double *y, size_t n, size_t p,
-                              const int *rows, size_t m, int min_leaf)
-{
-    double best = INFINITY;
-    for (size_t j = 0; j < p; j++) {
-        const double *x = X + j * n;
-        for (size_t a = 0; a < m; a++) {
-            double thr = x[rows[a]];
-            double l0 = 0, l1 = 0, r0 = 0, r1 = 0;
-            for (size_t k = 0; k < m; k++) {
-                int yy = y[rows[k]] == 1.0;
-                if (x[rows[k]] <= thr) { if (yy) l1++; else l0++; }
-                else { if (yy) r1++; else r0++; }
-            }
-            double nl = l0 + l1, nr = r0 + r1;
-            if (nl < min_leaf || nr < min_leaf) continue;
-            double g = nl * (1 - (l0 / nl) * (l0 / nl) - (l1 / nl) * (l1 / nl)) +
-                       nr * (1 - (r0 / nr) * (r0 / nr) - (r1 / nr) * (r1 / nr));
-            if (g < best) best = g;
-        }
-    }
-    return best;
-}
-
-static void check_node(const sv_tree *t, int32_t k, const double *X, const double *y,
-                       size_t n, size_t p, int *rows, size_t m, int min_leaf, int *checked)
-{
-    if (t->left[k] < 0) return;
-    int32_t l = t->left[k], r = t->right[k];
-    double brute = best_child_gini(X, y, n, p, rows, m, min_leaf);
-    double got = t->cover[l] * t->impurity[l] + t->cover[r] * t->impurity[r];
-    if (fabs(got - brute) > 1e-9 * (1 + brute))
-        fail_msg("node %d: child gini %.17g, brute force best %.17g", (int)k, got, brute);
-    (*checked)++;
-    /* split rows: left first */
-    int *tmp = malloc(m * sizeof *tmp);
-    size_t nl = 0, nr = 0;
-    for (size_t i = 0; i < m; i++)
-        if (X[(size_t)t->feature[k] * n + rows[i]] <= t->threshold[k]) tmp[nl++] = rows[i];
-    for (size_t i = 0; i < m; i++)
-        if (!(X[(size_t)t->feature[k] * n + rows[i]] <= t->threshold[k])) tmp[nl + nr++] = rows[i];
-    assert_true(t->cover[l] == (double)nl && t->cover[r] == (double)nr);
-    memcpy(rows, tmp, m * sizeof *rows);
-    free(tmp);
-    check_node(t, l, X, y, n, p, rows, nl, min_leaf, checked);
-    check_node(t, r, X, y, n, p, rows + nl, nr, min_leaf, checked);
-}
-
-/* With all rows once and every feature tried, every split is the best one
- * by brute force (the counting path at large nodes, sorting at small). */
-static void test_splits_are_best_by_brute_force(void **state)
-{
-    (void)state;
-    enum { N = 1200, P = 6 };
-    double *X = malloc(N * P * sizeof *X), y[N];
-    make_data(N, P, X, y, 17);
-    for (int min_leaf = 1; min_leaf <= 5; min_leaf += 4) {
-        sv_forest_opts o;
-        sv_forest_opts_default(&o);
-        o.n_trees = 1;
-        o.bootstrap = 0;
-        o.mtry = P;
-        o.min_leaf = min_leaf;
-        o.max_depth = 8;
-        sv_forest *f = train(X, N, P, y, &o, 1);
-        int *rows = malloc(N * sizeof *rows);
-        for (int i = 0; i < N; i++) rows[i] = i;
-        int checked = 0;
-        check_node(&f->trees[0], 0, X, y, N, P, rows, N, min_leaf, &checked);
-        assert_true(checked > 20);
-        free(rows);
-        sv_forest_free(f);
-    }
-    free(X);
-}
-
-/* The same brute force for K classes with class weights w and either
- * criterion: the smallest W_l H_l + W_r H_r (H: gini, or entropy in bits)
+/* Brute force for K classes with class weights w and either criterion: the smallest W_l H_l + W_r H_r (H: gini, or entropy in bits)
  * over every feature and boundary with min_leaf rows on each side. */
 static double k_impurity(const double *c, int K, int entropy, double *W)
 {
@@ -226,10 +146,46 @@ static void check_node_k(const k_case *c, const sv_tree *t, int32_t k, int *rows
         if (x[rows[i]] <= t->threshold[k]) tmp[nl++] = rows[i];
     for (size_t i = 0; i < m; i++)
         if (!(x[rows[i]] <= t->threshold[k])) tmp[nl + nr++] = rows[i];
+    /* the children's covers are their rows' weights */
+    double wl = 0.0, wr = 0.0;
+    for (size_t i = 0; i < m; i++) *(i < nl ? &wl : &wr) += c->w[c->y[tmp[i]]];
+    assert_true(fabs(t->cover[l] - wl) <= 1e-12 * wl && fabs(t->cover[r] - wr) <= 1e-12 * wr);
     memcpy(rows, tmp, m * sizeof *rows);
     free(tmp);
     check_node_k(c, t, l, rows, nl, checked);
     check_node_k(c, t, r, rows + nl, nr, checked);
+}
+
+/* With all rows once and every feature tried, every split is the best one
+ * by brute force (the counting path at large nodes, sorting at small). */
+static void test_splits_are_best_by_brute_force(void **state)
+{
+    (void)state;
+    enum { N = 1200, P = 6 };
+    double *X = malloc(N * P * sizeof *X), y[N];
+    int32_t yk[N];
+    const double w[2] = {1.0, 1.0};
+    make_data(N, P, X, y, 17);
+    for (size_t i = 0; i < N; i++) yk[i] = (int32_t)y[i];
+    for (int min_leaf = 1; min_leaf <= 5; min_leaf += 4) {
+        sv_forest_opts o;
+        sv_forest_opts_default(&o);
+        o.n_trees = 1;
+        o.bootstrap = 0;
+        o.mtry = P;
+        o.min_leaf = min_leaf;
+        o.max_depth = 8;
+        sv_forest *f = train(X, N, P, y, &o, 1);
+        int *rows = malloc(N * sizeof *rows);
+        for (int i = 0; i < N; i++) rows[i] = i;
+        int checked = 0;
+        k_case c = {X, yk, 2, 0, min_leaf, w, N, P};
+        check_node_k(&c, &f->trees[0], 0, rows, N, &checked);
+        assert_true(checked > 20);
+        free(rows);
+        sv_forest_free(f);
+    }
+    free(X);
 }
 
 /* 3 classes (the unrolled scan) and 4 (the any-K loop), class weights,
