@@ -137,6 +137,14 @@ static inline uint32_t partition(const sv_grow_codes *fc, sv_grow_sample *sm, sv
 }
 #undef PARTITION
 
+/* A node at this depth with this many distinct rows is a leaf whatever
+ * its rows: too deep or too small to split. */
+static inline int leaf_by_size(const sv_forest_opts *o, int32_t depth, uint32_t rows)
+{
+    return (o->max_depth > 0 && depth >= o->max_depth) || rows < (uint32_t)o->min_split ||
+           rows < 2 * (uint32_t)o->min_leaf;
+}
+
 static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
 {
     sv_grower *g = ud;
@@ -195,8 +203,7 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
         int pure = sp->summarise(sp->ctx, cur, nd->value + (size_t)id * nv, &nd->cover[id],
                                  &nd->impurity[id]);
         uint32_t nnode = fr.end - fr.start;
-        int leaf = (o->max_depth > 0 && fr.depth >= o->max_depth) ||
-                   nnode < (uint32_t)o->min_split || nnode < 2 * (uint32_t)o->min_leaf || pure;
+        int leaf = pure || leaf_by_size(o, fr.depth, nnode);
         if (!leaf) {
             find_split(g, s, &rng, fr.start, fr.end, cur, &b);
             leaf = !b.found;
@@ -223,8 +230,7 @@ static sv_status grow_tree(void *ud, size_t t, int worker, sv_err *err)
         uint32_t cn[2] = {b.nl, nnode - b.nl};
         int sure = !sp->leaf;
         for (int side = 0; side < 2 && sure; side++)
-            sure = (o->max_depth > 0 && fr.depth + 1 >= o->max_depth) ||
-                   cn[side] < (uint32_t)o->min_split || cn[side] < 2 * (uint32_t)o->min_leaf;
+            sure = leaf_by_size(o, fr.depth + 1, cn[side]);
         if (!sure && partition(fc, s->smp + fr.start, s->smp2, nnode, b.lev_a) != b.nl)
             return sv_err_set(err, SV_ENUM, "internal error: partition mismatch in tree %zu", t);
         uint32_t i = fr.start + b.nl;
