@@ -40,21 +40,20 @@ static sv_forest_pnode pack_leaf(const sv_tree *tr, int32_t id, size_t nout, int
                                  int32_t me)
 {
     size_t at = (size_t)id * (size_t)tr->n_values;
-    double tv = nout > 1 ? (double)at : tr->value[at];
-    if (nout > 1) {
-        /* a pure leaf: its class in the tv (see sv_forest_pnode) */
-        size_t ones = 0, zeros = 0, one = 0;
-        for (size_t c = 0; c < nout; c++) {
-            double v = tr->value[at + c];
-            if (v == 1.0) {
-                ones++;
-                one = c;
-            } else if (v == 0.0 && !signbit(v)) {
-                zeros++;
-            }
+    if (nout == 1) return (sv_forest_pnode){tr->value[at], n_features, me};
+    /* several outputs: the index of the values, or a pure leaf's class
+     * (see sv_forest_pnode) */
+    size_t ones = 0, zeros = 0, one = 0;
+    for (size_t c = 0; c < nout; c++) {
+        double v = tr->value[at + c];
+        if (v == 1.0) {
+            ones++;
+            one = c;
+        } else if (v == 0.0 && !signbit(v)) {
+            zeros++;
         }
-        if (ones == 1 && zeros == nout - 1) tv = -(double)(one + 1);
     }
+    double tv = ones == 1 && zeros == nout - 1 ? -(double)(one + 1) : (double)at;
     return (sv_forest_pnode){tv, n_features, me};
 }
 
