@@ -17,8 +17,8 @@
  * whose sums do not depend on the order of addition): the counting pass
  * alternates rows between two histograms, merged level by level in the
  * scan, for features of at most SV_GROW_BANK_LEVELS levels. Rows of one
- * level in a row (a binary feature) otherwise make a
- * chain of read-modify-writes of one slot, each waiting for the last.
+ * level in a row (a binary feature) otherwise make a chain of
+ * read-modify-writes of one slot, each waiting for the last.
  *
  * Per feature and node the search either counts the node's rows per level
  * (few levels relative to the node size: O(n + L)) or sorts the node's

@@ -491,15 +491,8 @@ function Bundle:score(data, opts)
   end
   local rawX = n > 0 and raw.X:cols(self.selected) or nil
   local ranges = self.training_range or {}
-  -- model features missing (so imputed from training), per feature
-  local missing = {}
-  for j, name in ipairs(self.selected) do
-    if n > 0 then
-      local col, m = rawX:col(j), 0
-      for i = 1, n do if isnan(col[i]) then m = m + 1 end end
-      if m > 0 then missing[#missing + 1] = {feature = name, n = m} end
-    end
-  end
+  -- model features with missing values (imputed from training), per feature
+  local missing = sv.encode._missing_counts(raw, self.selected)
   for j, name in ipairs(self.selected) do
     local r = ranges[name]
     if r then
@@ -1255,10 +1248,8 @@ function M.cli(args)
     -- a model feature most patients lack: their scores rest on the
     -- training value imputed for it (all alike when all lack it)
     for _, m in ipairs(res.missing) do
-      if 2 * m.n > res.n then
-        io.stderr:write(("sylva score: model feature '%s' is missing for %d of %d patients, who are scored " ..
-          "with the value imputed from training\n"):format(m.feature, m.n, res.n))
-      end
+      local note = sv.encode._missing_note(m, res.n)
+      if note then io.stderr:write("sylva score: ", note, "\n") end
     end
     if opts.out then io.stderr:write(("sylva score: %d patients scored -> %s\n"):format(res.n, opts.out)) end
   end)

@@ -1476,6 +1476,28 @@ function M.impute(d, stats)
   return out
 end
 
+-- The columns `names` of encoded data d (before imputation) with missing
+-- values: {{feature = name, n = rows}, ...} in the order of names.
+function M._missing_counts(d, names)
+  local out = {}
+  if d.n == 0 then return out end
+  for _, nm in ipairs(names) do
+    local col, m = d.X:col(nm), 0
+    for i = 1, d.n do if isnan(col[i]) then m = m + 1 end end
+    if m > 0 then out[#out + 1] = {feature = nm, n = m} end
+  end
+  return out
+end
+
+-- The warning for an entry of _missing_counts over n patients when the
+-- model feature is missing for more than half of them (their scores rest
+-- on the value imputed from training; all alike when all lack it), else nil.
+function M._missing_note(m, n)
+  if 2 * m.n <= n then return nil end
+  return ("model feature '%s' is missing for %d of %d patients, who are scored with the value imputed " ..
+          "from training"):format(m.feature, m.n, n)
+end
+
 function Imputer:__tostring()
   local parts = {}
   for _, name in ipairs(self.order) do

@@ -628,14 +628,11 @@ end
 -- of exactly 0.5 with no word why); say so in the log and the report.
 local function note_missing_features(ctx, names)
   for _, set in ipairs(ctx.sets or {}) do
-    local n = set.raw and set.raw.n or 0
-    if set ~= ctx.train and n > 0 then
-      for _, nm in ipairs(names) do
-        local col, miss = set.raw.X:col(nm), 0
-        for i = 1, n do if isnan(col[i]) then miss = miss + 1 end end
-        if 2 * miss > n then
-          local msg = ("set '%s': model feature '%s' is missing for %d of %d patients, who are scored " ..
-                       "with the value imputed from training"):format(set.name, nm, miss, n)
+    if set ~= ctx.train and set.raw then
+      for _, m in ipairs(sv.encode._missing_counts(set.raw, names)) do
+        local note = sv.encode._missing_note(m, set.raw.n)
+        if note then
+          local msg = ("set '%s': %s"):format(set.name, note)
           log(ctx, msg)
           ctx.notes[#ctx.notes + 1] = msg
         end
